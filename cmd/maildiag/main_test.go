@@ -1,0 +1,292 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const samples = "../../../shared/samples"
+
+// run executes maildiag in-process and returns its exit code and output.
+func run(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func tempDB(t *testing.T) string {
+	t.Helper()
+	return filepath.Join(t.TempDir(), "index.db")
+}
+
+func queryJSON(t *testing.T, db, sql string) []map[string]any {
+	t.Helper()
+	code, out, errs := run(t, "", "--db", db, "--output", "json", "query", sql)
+	if code != 0 {
+		t.Fatalf("query %q: exit %d: %s", sql, code, errs)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("query %q: bad JSON %v: %s", sql, err, out)
+	}
+	return rows
+}
+
+func TestImportSamplesIdempotent(t *testing.T) {
+	db := tempDB(t)
+	code, out, errs := run(t, "", "--db", db, "--output", "json", "import", samples+"/events.jsonl", samples+"/webhooks.jsonl")
+	if code != 0 {
+		t.Fatalf("import: exit %d, stderr %s", code, errs)
+	}
+	var imps []map[string]any
+	if err := json.Unmarshal([]byte(out), &imps); err != nil {
+		t.Fatal(err)
+	}
+	if len(imps) != 2 {
+		t.Fatalf("got %d import records, want 2", len(imps))
+	}
+	if got := imps[0]["events_read"].(float64); got != 49 {
+		t.Errorf("events.jsonl: read %v events, want 49", got)
+	}
+	// The webhooks file's legacy lines 10-12 carry no timestamp.
+	if got := imps[1]["rejects"].(float64); got != 3 {
+		t.Errorf("webhooks.jsonl: %v rejects, want 3", got)
+	}
+	for _, l := range []string{"webhooks.jsonl:10:", "webhooks.jsonl:11:", "webhooks.jsonl:12:"} {
+		if !strings.Contains(errs, l) {
+			t.Errorf("stderr does not name %s: %s", l, errs)
+		}
+	}
+	count := func() float64 {
+		return queryJSON(t, db, "SELECT COUNT(*) AS n FROM events")[0]["n"].(float64)
+	}
+	n := count()
+	// Re-importing both files stores nothing new.
+	code, out, _ = run(t, "", "--db", db, "--output", "json", "import", samples+"/webhooks.jsonl", samples+"/events.jsonl")
+	if code != 0 {
+		t.Fatalf("second import: exit %d", code)
+	}
+	json.Unmarshal([]byte(out), &imps)
+	for _, im := range imps {
+		if im["events_new"].(float64) != 0 {
+			t.Errorf("re-import of %v stored %v new events, want 0", im["source"], im["events_new"])
+		}
+	}
+	if got := count(); got != n {
+		t.Errorf("events after re-import: %v, want %v", got, n)
+	}
+	// Lines 12 and 18 of events.jsonl are the same event (same id, same
+	// day): stored once.
+	rows := queryJSON(t, db, "SELECT COUNT(*) AS n FROM events WHERE event_id = 'OMTXD3-sSmKIQa1gSKkYVA'")
+	if rows[0]["n"].(float64) != 1 {
+		t.Errorf("duplicate event stored %v times, want 1", rows[0]["n"])
+	}
+	// The raw JSON comes back byte for byte.
+	raw := queryJSON(t, db, "SELECT json FROM event_json WHERE event_id = 'hK7mQVt1QtqRiOfQXta4sw'")
+	line3 := strings.Split(readFile(t, samples+"/events.jsonl"), "\n")[2]
+	if len(raw) != 1 || raw[0]["json"] != line3 {
+		t.Errorf("raw JSON of line 3 not recovered: %v", raw)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestEventFields(t *testing.T) {
+	db := tempDB(t)
+	if code, _, errs := run(t, "", "--db", db, "import", samples+"/events.jsonl"); code != 0 {
+		t.Fatalf("import: %s", errs)
+	}
+	rows := queryJSON(t, db, `SELECT type, sending_domain, recipient, recipient_domain, severity, reason, code, enhanced,
+		mx_host, subject, message_id, time FROM events_full WHERE event_id = 'xYrATi63Rke8EC_s7EoJeA'`)
+	if len(rows) != 1 {
+		t.Fatalf("got %d rows, want 1", len(rows))
+	}
+	want := map[string]any{
+		"type": "failed", "sending_domain": "test.com", "recipient": "test@test.com", "recipient_domain": "test.com",
+		"severity": "temporary", "reason": "generic", "code": float64(451), "enhanced": "4.7.652",
+		"mx_host": "hotmail-com.olc.protection.outlook.com", "subject": "Test send",
+		"message_id": "20221006142837.1618e01bf42da9fa@test.com", "time": "2022-10-06T14:28:43.871657Z",
+	}
+	for k, v := range want {
+		if rows[0][k] != v {
+			t.Errorf("%s: got %v, want %v", k, rows[0][k], v)
+		}
+	}
+}
+
+func TestQueryIsReadOnly(t *testing.T) {
+	db := tempDB(t)
+	if code, _, errs := run(t, "", "--db", db, "import", samples+"/events.jsonl"); code != 0 {
+		t.Fatalf("import: %s", errs)
+	}
+	other := filepath.Join(t.TempDir(), "other.db")
+	for _, q := range []string{
+		"DELETE FROM events",
+		"INSERT INTO domains(name, rname) VALUES ('x', 'x')",
+		"UPDATE events SET ts = 0",
+		"DROP TABLE events",
+		"CREATE TABLE t(a)",
+		"PRAGMA user_version = 7",
+		"ATTACH '" + other + "' AS o",
+		"WITH x AS (SELECT 1) DELETE FROM events",
+	} {
+		code, _, errs := run(t, "", "--db", db, "query", q)
+		if code == 0 {
+			t.Errorf("%q: exit 0, want refusal", q)
+		}
+		if !strings.Contains(errs, "readonly") && !strings.Contains(errs, "too many attached") {
+			t.Errorf("%q: stderr %q does not say read-only", q, errs)
+		}
+	}
+	if _, err := os.Stat(other); err == nil {
+		t.Errorf("ATTACH created %s", other)
+	}
+	rows := queryJSON(t, db, "SELECT COUNT(*) AS n FROM events")
+	if rows[0]["n"].(float64) == 0 {
+		t.Error("events were deleted")
+	}
+}
+
+func TestIndexFileModeAndLocation(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_DATA_HOME", dir)
+	t.Setenv("MAILDIAG_DB", "")
+	if code, _, errs := run(t, "", "import", samples+"/events.jsonl"); code != 0 {
+		t.Fatalf("import: %s", errs)
+	}
+	path := filepath.Join(dir, "maildiag", "index.db")
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue // -wal and -shm may be gone after a clean close
+		}
+		if mode := fi.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s: mode %o, want 600", p, mode)
+		}
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("default index not created: %v", err)
+	}
+	env := filepath.Join(t.TempDir(), "env.db")
+	t.Setenv("MAILDIAG_DB", env)
+	if code, _, errs := run(t, "", "import", samples+"/events.jsonl"); code != 0 {
+		t.Fatalf("import: %s", errs)
+	}
+	if _, err := os.Stat(env); err != nil {
+		t.Errorf("MAILDIAG_DB not honoured: %v", err)
+	}
+}
+
+func TestImportErrorsAndStrict(t *testing.T) {
+	db := tempDB(t)
+	dir := t.TempDir()
+	notMailgun := filepath.Join(dir, "notes.json")
+	os.WriteFile(notMailgun, []byte(`{"hello": "world"}`+"\n"), 0o600)
+	bad := filepath.Join(dir, "bad.jsonl")
+	lines := strings.Split(strings.TrimSpace(readFile(t, samples+"/events.jsonl")), "\n")
+	os.WriteFile(bad, []byte(lines[2]+"\n{\"event\": \"delivered\", broken\n"+lines[4]+"\n"), 0o600)
+
+	code, _, errs := run(t, "", "--db", db, "import", notMailgun, bad)
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (one input not loaded)", code)
+	}
+	if !strings.Contains(errs, "notes.json") || !strings.Contains(errs, "not a Mailgun export") {
+		t.Errorf("stderr does not name the unknown file: %s", errs)
+	}
+	if !strings.Contains(errs, "bad.jsonl:2:") {
+		t.Errorf("stderr does not name bad.jsonl line 2: %s", errs)
+	}
+	rows := queryJSON(t, db, "SELECT line, reason, raw FROM rejects")
+	if len(rows) != 1 || rows[0]["line"].(float64) != 2 || rows[0]["raw"] != `{"event": "delivered", broken` {
+		t.Errorf("rejects table: %v", rows)
+	}
+	if n := queryJSON(t, db, "SELECT COUNT(*) AS n FROM events")[0]["n"].(float64); n != 2 {
+		t.Errorf("%v events loaded, want the 2 good lines", n)
+	}
+	// --strict turns the reject into a failure exit; the good lines still load.
+	db2 := tempDB(t)
+	code, _, errs = run(t, "", "--db", db2, "import", "--strict", bad)
+	if code != 1 || !strings.Contains(errs, "--strict") {
+		t.Errorf("--strict: exit %d, stderr %s", code, errs)
+	}
+	code, _, _ = run(t, "", "--db", db2, "import", "--strict", samples+"/events.jsonl")
+	if code != 0 {
+		t.Errorf("--strict on a clean file: exit %d, want 0", code)
+	}
+}
+
+func TestImportStdinAndStatus(t *testing.T) {
+	db := tempDB(t)
+	code, _, errs := run(t, readFile(t, samples+"/events.jsonl"), "--db", db, "import", "-")
+	if code != 0 {
+		t.Fatalf("import -: %s", errs)
+	}
+	code, out, errs := run(t, "", "--db", db, "--output", "json", "status")
+	if code != 0 {
+		t.Fatalf("status: %s", errs)
+	}
+	var st struct {
+		Events int `json:"events"`
+		Counts []struct {
+			SendingDomain string `json:"sending_domain"`
+			Type          string `json:"type"`
+			Events        int    `json:"events"`
+		} `json:"events_by_domain_and_type"`
+		Imports []struct {
+			Source string `json:"source"`
+		} `json:"imports"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Events != 34 {
+		t.Errorf("status: %d events, want 34 distinct events in the samples", st.Events)
+	}
+	if len(st.Imports) != 1 || st.Imports[0].Source != "-" {
+		t.Errorf("imports: %+v", st.Imports)
+	}
+	found := false
+	for _, c := range st.Counts {
+		if c.SendingDomain == "app.symfony.com" && c.Type == "failed" && c.Events == 2 {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("status lacks app.symfony.com failed 2: %+v", st.Counts)
+	}
+	for _, f := range []string{"table", "csv"} {
+		if code, out, _ := run(t, "", "--db", db, "--output", f, "status"); code != 0 || !strings.Contains(out, "app.symfony.com") {
+			t.Errorf("status --output %s: exit %d: %s", f, code, out)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"import"},
+		{"--output", "xml", "status"},
+		{"query"},
+		{"import", "--nope", "x"},
+		{"frobnicate"},
+	} {
+		if code, _, _ := run(t, "", args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+	if code, _, errs := run(t, "", "--db", filepath.Join(t.TempDir(), "none.db"), "status"); code != 3 || !strings.Contains(errs, "no index") {
+		t.Errorf("status without an index: exit %d, %s", code, errs)
+	}
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/maildiag/maildiag/index"
+)
+
+// maxTableRows bounds a query shown as a terminal table; CSV and JSON stream all rows.
+const maxTableRows = 1000
+
+func newQueryCmd(s *streams, g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "query SQL",
+		Short: "Run read-only SQL over the index",
+		Long: `Query runs one SQL statement over the index, read-only: the connection itself
+refuses any statement that would change the index. The schema is documented in
+the README; events_full is the events table with names joined in, and
+event_json gives each event's original JSON.`,
+		Example: `  maildiag query "SELECT type, COUNT(*) FROM events GROUP BY type"
+  maildiag query "SELECT recipient, code, reply FROM events_full WHERE type = 'failed' LIMIT 20"
+  maildiag query --output json "SELECT json FROM event_json WHERE event_id = 'hK7mQVt1QtqRiOfQXta4sw'"`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
+			path, err := g.dbPath()
+			if err != nil {
+				return failure(err)
+			}
+			return queryRun(cmd.Context(), s, path, format, args[0])
+		},
+	}
+}
+
+func queryRun(ctx context.Context, s *streams, path, format, q string) error {
+	db, err := index.OpenReadOnly(ctx, path)
+	if err != nil {
+		return failure(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(ctx, q)
+	if err != nil {
+		return &exitError{code: exitNo, err: fmt.Errorf("query: %w", err)}
+	}
+	defer rows.Close()
+	switch format {
+	case "json":
+		// Streamed: an array of objects, one per row.
+		fmt.Fprint(s.out, "[")
+		n := 0
+		for {
+			r, err := rows.Next()
+			if err != nil {
+				return &exitError{code: exitNo, err: fmt.Errorf("query: %w", err)}
+			}
+			if r == nil {
+				break
+			}
+			b, err := json.Marshal(jsonRow{rows.Columns, r})
+			if err != nil {
+				return failure(err)
+			}
+			if n > 0 {
+				fmt.Fprint(s.out, ",")
+			}
+			fmt.Fprintf(s.out, "\n  %s", b)
+			n++
+		}
+		if n > 0 {
+			fmt.Fprintln(s.out)
+		}
+		fmt.Fprintln(s.out, "]")
+		return nil
+	case "csv":
+		cw := csv.NewWriter(s.out)
+		cw.Write(rows.Columns)
+		for {
+			r, err := rows.Next()
+			if err != nil {
+				cw.Flush()
+				return &exitError{code: exitNo, err: fmt.Errorf("query: %w", err)}
+			}
+			if r == nil {
+				break
+			}
+			rec := make([]string, len(r))
+			for i, c := range r {
+				rec[i] = cellText(c)
+			}
+			cw.Write(rec)
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	t := &table{columns: rows.Columns}
+	more := false
+	for {
+		r, err := rows.Next()
+		if err != nil {
+			return &exitError{code: exitNo, err: fmt.Errorf("query: %w", err)}
+		}
+		if r == nil {
+			break
+		}
+		if len(t.rows) == maxTableRows && isTerminal(s.out) {
+			more = true
+			break
+		}
+		t.add(r...)
+	}
+	if err := render(s.out, "table", nil, t); err != nil {
+		return err
+	}
+	if more {
+		fmt.Fprintf(s.err, "(first %d rows shown; use --output csv or json for all)\n", maxTableRows)
+	}
+	return nil
+}
+
+// jsonRow is a JSON object whose keys keep the query's column order.
+type jsonRow struct {
+	cols []string
+	vals []any
+}
+
+func (o jsonRow) MarshalJSON() ([]byte, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, c := range o.cols {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(c)
+		v, err := json.Marshal(o.vals[i])
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return []byte(b.String()), nil
+}

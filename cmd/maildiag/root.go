@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/maildiag/maildiag/index"
+)
+
+// Exit codes, decided here and nowhere else.
+const (
+	exitOK      = 0
+	exitNo      = 1 // ran, but the answer is no: nothing found, rejects under --strict, an input not loaded
+	exitUsage   = 2
+	exitFailure = 3 // could not run: index, I/O or API failure
+)
+
+// streams are where a command reads and writes; tests pass buffers.
+type streams struct {
+	in          io.Reader
+	out, err    io.Writer
+	errTerminal bool // stderr is a terminal: progress bars are drawn
+}
+
+// globals are the flags every command shares.
+type globals struct {
+	db     string
+	output string
+}
+
+// exitError carries an exit code with the message printed for it.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, a ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, a...)}
+}
+
+func failure(err error) error { return &exitError{code: exitFailure, err: err} }
+
+// errNo ends a command that ran with exit code 1 and no further message.
+var errNo = &exitError{code: exitNo, err: errors.New("")}
+
+// Run executes maildiag with args and returns the exit code.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	s := &streams{in: stdin, out: stdout, err: stderr}
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		s.errTerminal = true
+	}
+	g := &globals{}
+	root := newRootCmd(s, g)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	code := exitFailure
+	if errors.As(err, &ee) {
+		code = ee.code
+	} else if isUsage(err) {
+		code = exitUsage
+	}
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintln(stderr, "maildiag: "+msg)
+	}
+	if ctx.Err() != nil && code == exitFailure {
+		fmt.Fprintln(stderr, "maildiag: interrupted; what was committed stays in the index")
+	}
+	return code
+}
+
+// isUsage recognises cobra's own argument and flag errors.
+func isUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "requires exactly", "bad flag"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func newRootCmd(s *streams, g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "maildiag",
+		Short: "Mail-delivery diagnostics for Mailgun",
+		Long: `maildiag keeps a local SQLite index of Mailgun events and suppression lists
+(imported from exported files, or synced from the API) and answers delivery
+questions from it: why a person did not get an email, which addresses of a
+customer domain are suppressed, what failed and why.`,
+		Example: `  maildiag import events.jsonl.gz
+  maildiag status
+  maildiag query "SELECT type, count(*) FROM events GROUP BY type"`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.db, "db", "", "index file (default $"+index.EnvDB+", else $XDG_DATA_HOME/maildiag/index.db)")
+	root.PersistentFlags().StringVar(&g.output, "output", "table", "output format: table, json or csv")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageErrorf("%v (see %s --help)", err, c.CommandPath())
+	})
+	root.AddCommand(
+		newImportCmd(s, g),
+		newStatusCmd(s, g),
+		newQueryCmd(s, g),
+	)
+	return root
+}
+
+// dbPath resolves --db, MAILDIAG_DB and the default location.
+func (g *globals) dbPath() (string, error) {
+	if g.db != "" {
+		return g.db, nil
+	}
+	return index.DefaultPath()
+}
+
+// format validates --output.
+func (g *globals) format() (string, error) {
+	switch g.output {
+	case "table", "json", "csv":
+		return g.output, nil
+	}
+	return "", usageErrorf("--output must be table, json or csv, not %q", g.output)
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/maildiag/maildiag/index"
+)
+
+func newStatusCmd(s *streams, g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show what the index holds",
+		Long: `Status shows what the index holds: events by sending domain and type, the days
+each sending domain covers and the days missing inside that span, suppression
+lists, rejected records and recent imports.`,
+		Example: `  maildiag status
+  maildiag status --output json | jq .coverage`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
+			path, err := g.dbPath()
+			if err != nil {
+				return failure(err)
+			}
+			return statusRun(cmd.Context(), s, path, format)
+		},
+	}
+}
+
+func statusRun(ctx context.Context, s *streams, path, format string) error {
+	db, err := index.OpenReadOnly(ctx, path)
+	if err != nil {
+		return failure(err)
+	}
+	defer db.Close()
+	st, err := db.Status(ctx)
+	if err != nil {
+		return failure(err)
+	}
+	summary := &table{title: "Index", columns: []string{"path", "size", "events", "first_event", "last_event", "rejects"}}
+	summary.add(st.Path, humanBytes(st.SizeBytes), st.Events, usTime(st.FirstUS), usTime(st.LastUS), st.Rejects)
+	counts := &table{title: "Events by sending domain and type", columns: []string{"sending_domain", "type", "events"}}
+	for _, c := range st.EventCounts {
+		counts.add(orUnknown(c.SendingDomain), c.Type, c.Events)
+	}
+	cov := &table{title: "Coverage (UTC days)", columns: []string{"sending_domain", "first_day", "last_day", "days_with_events", "gaps"}}
+	for _, c := range st.Coverage {
+		gaps := ""
+		for i, g := range c.Gaps {
+			if i > 0 {
+				gaps += ", "
+			}
+			if i == 5 {
+				gaps += fmt.Sprintf("and %d more", len(c.Gaps)-5)
+				break
+			}
+			gaps += dayText(g.From)
+			if g.To != g.From {
+				gaps += ".." + dayText(g.To)
+			}
+		}
+		cov.add(orUnknown(c.SendingDomain), dayText(c.FirstDay), dayText(c.LastDay), c.DaysWithData, gaps)
+	}
+	supp := &table{title: "Suppression lists", columns: []string{"sending_domain", "list", "active", "removed"}}
+	for _, c := range st.Suppressions {
+		supp.add(c.SendingDomain, c.List, c.Active, c.Removed)
+	}
+	imps := &table{title: "Recent imports", columns: []string{"id", "source", "status", "events_read", "events_new", "suppressions", "rejects", "started"}}
+	for _, im := range st.Imports {
+		imps.add(im.ID, im.Source, im.Status, im.EventsRead, im.EventsNew, im.SuppressionsRead, im.Rejects, usTime(im.StartedUS))
+	}
+	return render(s.out, format, st, summary, counts, cov, supp, imps)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(unknown)"
+	}
+	return s
+}
+
+func usTime(us int64) string {
+	if us == 0 {
+		return ""
+	}
+	return time.UnixMicro(us).UTC().Format("2006-01-02 15:04:05Z")
+}
+
+func dayText(day int64) string {
+	return time.Unix(day*86400, 0).UTC().Format("2006-01-02")
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

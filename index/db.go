@@ -1,0 +1,159 @@
+// Package index is maildiag's SQLite store: the schema as embedded versioned
+// migrations, batched idempotent writes, and the read queries the analyses
+// need. Every SQL dialect detail lives here. It knows nothing of HTTP or HTML.
+package index
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+)
+
+const (
+	driverName   = "maildiag_sqlite3"
+	driverNameRO = "maildiag_sqlite3_ro"
+)
+
+var registerOnce sync.Once
+
+// drv makes connections that know raw_event(), the SQL function that reads
+// an event's original JSON out of its raw block.
+var drv = &sqlite3.SQLiteDriver{
+	ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		return c.RegisterFunc("raw_event", newRawEventFunc(), true)
+	},
+}
+
+// drvRO is drv for read-only connections: with no database attachable, a
+// query cannot create or write another file either.
+var drvRO = &sqlite3.SQLiteDriver{
+	ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		c.SetLimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+		return c.RegisterFunc("raw_event", newRawEventFunc(), true)
+	},
+}
+
+func register() {
+	registerOnce.Do(func() {
+		sql.Register(driverName, drv)
+		sql.Register(driverNameRO, drvRO)
+	})
+}
+
+// openConn opens a connection of its own, outside database/sql's pool: the
+// writer's hot path binds values straight to the driver.
+func openConn(dsn string) (*sqlite3.SQLiteConn, error) {
+	c, err := drv.Open(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return c.(*sqlite3.SQLiteConn), nil
+}
+
+// EnvDB names the environment variable that overrides the default index path.
+const EnvDB = "MAILDIAG_DB"
+
+// DefaultPath is where the index lives unless --db or MAILDIAG_DB says
+// otherwise: $XDG_DATA_HOME/maildiag/index.db, else ~/.local/share/maildiag.
+func DefaultPath() (string, error) {
+	if p := os.Getenv(EnvDB); p != "" {
+		return p, nil
+	}
+	dir := os.Getenv("XDG_DATA_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("find home directory: %w (use --db or %s)", err, EnvDB)
+		}
+		dir = filepath.Join(home, ".local", "share")
+		if runtime.GOOS == "darwin" {
+			dir = filepath.Join(home, "Library", "Application Support")
+		}
+	}
+	return filepath.Join(dir, "maildiag", "index.db"), nil
+}
+
+// DB is an open index.
+type DB struct {
+	Path string
+	dsn  string
+	sql  *sql.DB
+}
+
+// ErrNoIndex is returned when opening read-only an index that does not exist.
+var ErrNoIndex = errors.New("no index")
+
+// Open opens the index at path for reading and writing, creating it (mode
+// 0600: it holds email addresses) and applying migrations as needed.
+func Open(ctx context.Context, path string) (*DB, error) {
+	register()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create index directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open index: %w", err)
+	}
+	f.Close()
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_txlock", "immediate")
+	q.Set("_cache_size", "-262144") // 256 MiB: keeps the random-key indexes in memory while importing
+	q.Set("_foreign_keys", "0")
+	dsn := "file:" + pathURI(path) + "?" + q.Encode()
+	s, err := sql.Open(driverName, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open index: %w", err)
+	}
+	db := &DB{Path: path, dsn: dsn, sql: s}
+	if err := db.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// OpenReadOnly opens an existing index so that no statement can change it:
+// the connection itself is read-only, whatever SQL it is given.
+func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
+	register()
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w at %s: import or sync something first", ErrNoIndex, path)
+		}
+		return nil, fmt.Errorf("open index: %w", err)
+	}
+	q := url.Values{}
+	q.Set("mode", "ro")
+	q.Set("_query_only", "1")
+	q.Set("_busy_timeout", "10000")
+	dsn := "file:" + pathURI(path) + "?" + q.Encode()
+	s, err := sql.Open(driverNameRO, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open index: %w", err)
+	}
+	db := &DB{Path: path, dsn: dsn, sql: s}
+	if err := db.checkVersion(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// pathURI escapes a file path for a SQLite URI filename.
+func pathURI(p string) string {
+	return (&url.URL{Path: p}).EscapedPath()
+}
+
+// Close closes the index.
+func (db *DB) Close() error { return db.sql.Close() }

@@ -1,0 +1,140 @@
+package index
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/maildiag/maildiag"
+)
+
+// Import is the provenance of one imported input.
+type Import struct {
+	ID               int64          `json:"id"`
+	Source           string         `json:"source"`
+	SHA256           string         `json:"sha256,omitempty"`
+	Bytes            int64          `json:"bytes"`
+	Gzip             bool           `json:"gzip"`
+	Shapes           map[string]int `json:"shapes,omitempty"`
+	Status           string         `json:"status"` // running | done | failed
+	Error            string         `json:"error,omitempty"`
+	StartedUS        int64          `json:"started_us"`
+	FinishedUS       int64          `json:"finished_us,omitempty"`
+	EventsRead       int            `json:"events_read"`
+	EventsNew        int            `json:"events_new"`
+	SuppressionsRead int            `json:"suppressions_read"`
+	SuppressionsNew  int            `json:"suppressions_new"`
+	Rejects          int            `json:"rejects"`
+}
+
+// StartImport records that an import began, and commits so that an
+// interrupted import stays visible as "running".
+func (w *Writer) StartImport(ctx context.Context, source string) (*Import, error) {
+	imp := &Import{Source: source, Status: "running", StartedUS: time.Now().UnixMicro()}
+	if err := w.begin(ctx); err != nil {
+		return nil, err
+	}
+	res, err := w.exec(`INSERT INTO imports(source, started_at, status) VALUES (?, ?, ?)`, source, imp.StartedUS, imp.Status)
+	if err != nil {
+		return nil, fmt.Errorf("record import: %w", err)
+	}
+	imp.ID, _ = res.LastInsertId()
+	return imp, w.Commit(ctx)
+}
+
+// SaveImport writes the import's counts and status in the current
+// transaction, so they commit with the data they count.
+func (w *Writer) SaveImport(ctx context.Context, imp *Import) error {
+	if err := w.begin(ctx); err != nil {
+		return err
+	}
+	var shapes any
+	if len(imp.Shapes) > 0 {
+		b, _ := json.Marshal(imp.Shapes)
+		shapes = string(b)
+	}
+	_, err := w.exec(`UPDATE imports SET sha256 = ?, bytes = ?, gzip = ?, shapes = ?, finished_at = ?, status = ?, error = ?,
+		events_read = ?, events_new = ?, suppressions_read = ?, suppressions_new = ?, rejects = ? WHERE id = ?`,
+		nullStr(imp.SHA256), imp.Bytes, boolInt(imp.Gzip), shapes, nullID(imp.FinishedUS), imp.Status, nullStr(imp.Error),
+		int64(imp.EventsRead), int64(imp.EventsNew), int64(imp.SuppressionsRead), int64(imp.SuppressionsNew), int64(imp.Rejects), imp.ID)
+	if err != nil {
+		return fmt.Errorf("record import: %w", err)
+	}
+	return nil
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// maxRejectRaw bounds the raw text kept for one reject; raw_bytes keeps the
+// full length and the source file and line say where the rest is.
+const maxRejectRaw = 1 << 20
+
+// AddRejects stores records that could not be loaded.
+func (w *Writer) AddRejects(ctx context.Context, source string, importID int64, rs []maildiag.Reject) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	if err := w.begin(ctx); err != nil {
+		return err
+	}
+	for _, r := range rs {
+		raw := r.Raw
+		if len(raw) > maxRejectRaw {
+			raw = raw[:maxRejectRaw]
+		}
+		if _, err := w.exec(`INSERT INTO rejects(import_id, source, line, item, offset, reason, raw, raw_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			nullID(importID), source, nullID(r.Line), nullInt(r.Item), r.Offset, r.Reason, string(raw), int64(len(r.Raw))); err != nil {
+			return fmt.Errorf("store reject: %w", err)
+		}
+	}
+	return nil
+}
+
+// AddSuppressions stores suppression-list entries seen at seenUS. An entry
+// already stored (same sending domain, list, address and creation time)
+// only has last_seen moved; it returns how many were new.
+func (w *Writer) AddSuppressions(ctx context.Context, ss []maildiag.Suppression, importID, seenUS int64) (int, error) {
+	if len(ss) == 0 {
+		return 0, nil
+	}
+	if err := w.begin(ctx); err != nil {
+		return 0, err
+	}
+	added := 0
+	for i := range ss {
+		s := &ss[i]
+		sd, err := w.domainID(s.SendingDomain)
+		if err != nil {
+			return added, err
+		}
+		var rcpt int64
+		if s.Kind != "domain" {
+			if rcpt, err = w.recipientID(s.Address); err != nil {
+				return added, err
+			}
+		}
+		res, err := w.exec(`INSERT OR IGNORE INTO suppressions(sending_domain_id, list, address, recipient_id, kind, code, error, tags,
+			reason, created_at, first_seen, last_seen, import_id, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			sd, s.List, s.Address, nullID(rcpt), nullStr(s.Kind), nullStr(s.Code), nullStr(s.Error), tagsJSON(s.Tags),
+			nullStr(s.Reason), s.CreatedUS, seenUS, seenUS, nullID(importID), nullStr(string(s.Raw)))
+		if err != nil {
+			return added, fmt.Errorf("store suppression %s: %w", s.Address, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			added++
+			continue
+		}
+		if _, err := w.exec(`UPDATE suppressions SET last_seen = MAX(last_seen, ?)
+			WHERE sending_domain_id = ? AND list = ? AND address = ? AND created_at = ?`,
+			seenUS, sd, s.List, s.Address, s.CreatedUS); err != nil {
+			return added, fmt.Errorf("store suppression %s: %w", s.Address, err)
+		}
+	}
+	return added, nil
+}

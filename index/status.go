@@ -1,0 +1,183 @@
+package index
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// Status is what the index holds.
+type Status struct {
+	Path         string             `json:"path"`
+	SizeBytes    int64              `json:"size_bytes"`
+	Schema       int                `json:"schema_version"`
+	Events       int64              `json:"events"`
+	FirstUS      int64              `json:"first_event_us,omitempty"`
+	LastUS       int64              `json:"last_event_us,omitempty"`
+	EventCounts  []EventCount       `json:"events_by_domain_and_type"`
+	Coverage     []Coverage         `json:"coverage"`
+	Suppressions []SuppressionCount `json:"suppressions"`
+	Rejects      int64              `json:"rejects"`
+	Imports      []Import           `json:"imports"`
+}
+
+// EventCount is the number of events of one type from one sending domain.
+type EventCount struct {
+	SendingDomain string `json:"sending_domain"`
+	Type          string `json:"type"`
+	Events        int64  `json:"events"`
+}
+
+// Coverage is the span of days a sending domain has events for, and the
+// days inside it without any: an export or sync that missed them.
+type Coverage struct {
+	SendingDomain string     `json:"sending_domain"`
+	FirstDay      int64      `json:"first_day"`
+	LastDay       int64      `json:"last_day"`
+	DaysWithData  int64      `json:"days_with_events"`
+	Gaps          []DayRange `json:"gaps"`
+}
+
+// DayRange is an inclusive range of UTC day numbers.
+type DayRange struct {
+	From int64 `json:"from_day"`
+	To   int64 `json:"to_day"`
+}
+
+// SuppressionCount counts one list of one sending domain.
+type SuppressionCount struct {
+	SendingDomain string `json:"sending_domain"`
+	List          string `json:"list"`
+	Active        int64  `json:"active"`
+	Removed       int64  `json:"removed"`
+}
+
+// maxImportsShown bounds the imports listed by Status.
+const maxImportsShown = 20
+
+// Status reports what the index holds; it reads the counts kept at ingest,
+// so it costs the same for a thousand events as for ten million.
+func (db *DB) Status(ctx context.Context) (*Status, error) {
+	st := &Status{Path: db.Path, Schema: SchemaVersion()}
+	for _, suffix := range []string{"", "-wal"} {
+		if fi, err := os.Stat(db.Path + suffix); err == nil {
+			st.SizeBytes += fi.Size()
+		}
+	}
+	rows, err := db.sql.QueryContext(ctx, `
+		SELECT COALESCE(d.name, ''), t.name, SUM(c.n)
+		FROM event_counts c JOIN event_types t ON t.id = c.type_id
+		LEFT JOIN domains d ON d.id = c.sending_domain_id
+		GROUP BY 1, 2 ORDER BY 1, 3 DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
+	for rows.Next() {
+		var c EventCount
+		if err := rows.Scan(&c.SendingDomain, &c.Type, &c.Events); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("status: %w", err)
+		}
+		st.Events += c.Events
+		st.EventCounts = append(st.EventCounts, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
+	if err := db.coverage(ctx, st); err != nil {
+		return nil, err
+	}
+	// Exact first and last times: the events of the first and last days.
+	var first, last sql.NullInt64
+	if err := db.sql.QueryRowContext(ctx, `
+		SELECT (SELECT MIN(ts) FROM events WHERE ts / 86400000000 = (SELECT MIN(day) FROM event_counts)),
+		       (SELECT MAX(ts) FROM events WHERE ts / 86400000000 = (SELECT MAX(day) FROM event_counts))`).Scan(&first, &last); err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
+	st.FirstUS, st.LastUS = first.Int64, last.Int64
+
+	rows, err = db.sql.QueryContext(ctx, `
+		SELECT d.name, s.list, SUM(s.removed_at IS NULL), SUM(s.removed_at IS NOT NULL)
+		FROM suppressions s JOIN domains d ON d.id = s.sending_domain_id
+		GROUP BY 1, 2 ORDER BY 1, 2`)
+	if err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
+	for rows.Next() {
+		var c SuppressionCount
+		if err := rows.Scan(&c.SendingDomain, &c.List, &c.Active, &c.Removed); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("status: %w", err)
+		}
+		st.Suppressions = append(st.Suppressions, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
+	if err := db.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM rejects`).Scan(&st.Rejects); err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
+	st.Imports, err = db.Imports(ctx, maxImportsShown)
+	return st, err
+}
+
+// coverage reads the days with events per sending domain and finds the gaps.
+func (db *DB) coverage(ctx context.Context, st *Status) error {
+	rows, err := db.sql.QueryContext(ctx, `
+		SELECT COALESCE(d.name, ''), c.day
+		FROM (SELECT DISTINCT sending_domain_id, day FROM event_counts) c
+		LEFT JOIN domains d ON d.id = c.sending_domain_id
+		ORDER BY 1, 2`)
+	if err != nil {
+		return fmt.Errorf("status: %w", err)
+	}
+	defer rows.Close()
+	var cur *Coverage
+	for rows.Next() {
+		var name string
+		var day int64
+		if err := rows.Scan(&name, &day); err != nil {
+			return fmt.Errorf("status: %w", err)
+		}
+		if cur == nil || cur.SendingDomain != name {
+			st.Coverage = append(st.Coverage, Coverage{SendingDomain: name, FirstDay: day, LastDay: day, Gaps: []DayRange{}})
+			cur = &st.Coverage[len(st.Coverage)-1]
+		} else if day > cur.LastDay+1 {
+			cur.Gaps = append(cur.Gaps, DayRange{From: cur.LastDay + 1, To: day - 1})
+		}
+		cur.LastDay = day
+		cur.DaysWithData++
+	}
+	return rows.Err()
+}
+
+// Imports lists the most recent imports, newest first.
+func (db *DB) Imports(ctx context.Context, limit int) ([]Import, error) {
+	rows, err := db.sql.QueryContext(ctx, `
+		SELECT id, source, COALESCE(sha256, ''), COALESCE(bytes, 0), gzip, COALESCE(shapes, ''), status,
+			COALESCE(error, ''), started_at, COALESCE(finished_at, 0), events_read, events_new,
+			suppressions_read, suppressions_new, rejects
+		FROM imports ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list imports: %w", err)
+	}
+	defer rows.Close()
+	out := []Import{}
+	for rows.Next() {
+		var im Import
+		var shapes string
+		if err := rows.Scan(&im.ID, &im.Source, &im.SHA256, &im.Bytes, &im.Gzip, &shapes, &im.Status, &im.Error,
+			&im.StartedUS, &im.FinishedUS, &im.EventsRead, &im.EventsNew, &im.SuppressionsRead, &im.SuppressionsNew, &im.Rejects); err != nil {
+			return nil, fmt.Errorf("list imports: %w", err)
+		}
+		if shapes != "" {
+			json.Unmarshal([]byte(shapes), &im.Shapes)
+		}
+		out = append(out, im)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,384 @@
+package ingest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	stdjson "encoding/json"
+	"errors"
+	"net/mail"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/maildiag/maildiag"
+)
+
+// Shape names one of the record shapes ingest recognises.
+type Shape uint8
+
+// Record shapes, as reported in import provenance.
+const (
+	ShapeEventsAPI Shape = iota
+	ShapeLogsAPI
+	ShapeWebhook
+	ShapeLegacyWebhook
+	ShapeCSV
+	ShapeSuppressionJSON
+	ShapeSuppressionCSV
+	numShapes
+)
+
+var shapeNames = [numShapes]string{"events-api", "logs-api", "webhook", "legacy-webhook", "csv", "suppression-json", "suppression-csv"}
+
+func (s Shape) String() string { return shapeNames[s] }
+
+// errNoTime is returned for a record that cannot be placed in time.
+var errNoTime = errors.New("no timestamp: an event without a time cannot be indexed")
+
+// normalizer turns decoded records into events and suppression entries.
+type normalizer struct {
+	sendingDomain string // fallback when a record does not name its sending domain
+}
+
+// eventFromWire normalises an Events API or Logs API item (webhook
+// event-data has the same shape). raw is the item's JSON.
+func (n *normalizer) eventFromWire(w *wire, raw []byte, ev *maildiag.Event) error {
+	*ev = maildiag.Event{
+		Type:      strings.ToLower(w.Event),
+		ID:        w.ID,
+		Provider:  w.Provider,
+		Severity:  w.Severity,
+		Reason:    w.Reason,
+		LogLevel:  w.LogLevel,
+		Recipient: strings.ToLower(strings.TrimSpace(w.Recipient)),
+		SendingIP: w.Envelope.SendingIP,
+		MessageID: trimAngle(w.Message.Headers.MessageID),
+		Subject:   w.Message.Headers.Subject,
+		From:      w.Message.Headers.From,
+		Raw:       raw,
+	}
+	var err error
+	switch {
+	case w.AtTimestamp != "":
+		ev.TimeUS, err = parseISOTime(w.AtTimestamp)
+	case len(w.Timestamp) > 0:
+		ev.TimeUS, err = parseEpoch(w.Timestamp)
+	default:
+		err = errNoTime
+	}
+	if err != nil {
+		return err
+	}
+	ds := &w.Status
+	ev.Code, _ = flexInt(ds.Code)
+	ev.Attempt, _ = flexInt(ds.AttemptNo)
+	ev.RetrySeconds, _ = flexInt(ds.RetrySeconds)
+	if s, ok := flexFloat(ds.Session); ok {
+		ev.SessionMS = int(s * 1000)
+	}
+	ev.Reply = ds.Message
+	ev.Description = ds.Description
+	ev.MXHost = strings.ToLower(ds.MXHost)
+	ev.BounceType = ds.BounceType
+	if ds.TLS != nil {
+		ev.TLS = maildiag.TriOf(*ds.TLS)
+	}
+	ev.EnhancedCode = ds.EnhancedCode
+	if ev.EnhancedCode == "" {
+		ev.EnhancedCode = ds.BounceCode
+	}
+	if w.Flags.DelayedBounce != nil {
+		ev.DelayedBounce = *w.Flags.DelayedBounce
+	}
+	if ev.Type == maildiag.Rejected {
+		ev.Reason = w.Reject.Reason
+		ev.Description = w.Reject.Description
+	}
+	if ev.Recipient == "" {
+		ev.Recipient = singleAddress(w.Envelope.Targets)
+		if ev.Recipient == "" && ev.Type == maildiag.Rejected {
+			ev.Recipient = singleAddress(w.Message.Headers.To)
+		}
+	}
+	ev.RecipientDomain = strings.ToLower(w.RecipDomain)
+	ev.Tags = stringList(w.Tags)
+	ev.StorageURL = firstString(w.Storage.URL)
+	ev.SendingDomain = n.sendingDomainOf(w.Domain, ev, w.Envelope.Sender)
+	finishEvent(ev)
+	return nil
+}
+
+// finishEvent fills the fields every shape derives the same way.
+func finishEvent(ev *maildiag.Event) {
+	if ev.RecipientDomain == "" {
+		ev.RecipientDomain = maildiag.DomainOf(ev.Recipient)
+	}
+	if ev.EnhancedCode == "" {
+		ev.EnhancedCode = enhancedFromText(ev.Reply)
+		if ev.EnhancedCode == "" && ev.Code >= 400 {
+			ev.EnhancedCode = enhancedFromText(ev.Description)
+		}
+	}
+	if ev.Code == 0 {
+		ev.Code = smtpCodeFromText(ev.Reply)
+	}
+	if ev.ID == "" {
+		ev.ID = syntheticID(ev.Raw)
+	}
+}
+
+// sendingDomainOf finds the sending domain: named in the record, else the
+// importer's --sending-domain, else derived from the stored-message URL, the
+// Mailgun message-id or the envelope sender.
+func (n *normalizer) sendingDomainOf(domain stdjson.RawMessage, ev *maildiag.Event, sender string) string {
+	if d := domainField(domain); d != "" {
+		return d
+	}
+	if n.sendingDomain != "" {
+		return n.sendingDomain
+	}
+	if d := storageDomain(ev.StorageURL); d != "" {
+		return d
+	}
+	if d := maildiag.DomainOf(ev.MessageID); d != "" {
+		return d
+	}
+	if d := maildiag.DomainOf(sender); d != "" {
+		return d
+	}
+	return maildiag.DomainOf(singleAddress(ev.From))
+}
+
+// domainField reads the Logs API {"name": ...} object or a plain string.
+func domainField(raw stdjson.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] == 'n' {
+		return ""
+	}
+	if raw[0] == '"' {
+		var s string
+		if stdjson.Unmarshal(raw, &s) == nil {
+			return strings.ToLower(s)
+		}
+		return ""
+	}
+	var o struct {
+		Name string `json:"name"`
+	}
+	if stdjson.Unmarshal(raw, &o) == nil {
+		return strings.ToLower(o.Name)
+	}
+	return ""
+}
+
+// storageDomain extracts the domain from .../v3/domains/<domain>/messages/<key>.
+func storageDomain(url string) string {
+	const marker = "/domains/"
+	i := strings.Index(url, marker)
+	if i < 0 {
+		return ""
+	}
+	rest := url[i+len(marker):]
+	j := strings.IndexByte(rest, '/')
+	if j <= 0 {
+		return ""
+	}
+	return strings.ToLower(rest[:j])
+}
+
+// parseEpoch reads epoch seconds as a JSON number or string, exactly to the
+// microsecond (a float64 would round 1529692198.641821 the wrong way).
+func parseEpoch(raw []byte) (int64, error) {
+	s := string(bytes.Trim(bytes.TrimSpace(raw), `"`))
+	if s == "" || s == "null" {
+		return 0, errNoTime
+	}
+	sec, frac, hasFrac := strings.Cut(s, ".")
+	if n, err := strconv.ParseInt(sec, 10, 64); err == nil && !strings.ContainsAny(frac, "eE+-") {
+		us := int64(0)
+		if hasFrac {
+			digits := frac
+			if len(digits) > 6 {
+				digits = digits[:6]
+			}
+			for len(digits) < 6 {
+				digits += "0"
+			}
+			v, err := strconv.ParseInt(digits, 10, 64)
+			if err != nil {
+				return 0, errors.New("bad timestamp " + strconv.Quote(s))
+			}
+			us = v
+		}
+		if n < 0 {
+			us = -us
+		}
+		if n > 1<<42 || n < -(1<<42) {
+			return 0, errors.New("timestamp out of range " + strconv.Quote(s))
+		}
+		return n*1_000_000 + us, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f > 1<<42 || f < -(1<<42) {
+		return 0, errors.New("bad timestamp " + strconv.Quote(s))
+	}
+	return int64(f*1e6 + 0.5), nil
+}
+
+// parseISOTime reads an ISO-8601 time like the Logs API's @timestamp.
+func parseISOTime(s string) (int64, error) {
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s))
+	if err != nil {
+		// Exports sometimes drop the zone: read it as UTC.
+		t, err = time.Parse("2006-01-02T15:04:05.999999999", strings.TrimSpace(s))
+		if err != nil {
+			t, err = time.Parse("2006-01-02 15:04:05.999999999", strings.TrimSpace(s))
+		}
+		if err != nil {
+			return 0, errors.New("bad timestamp " + strconv.Quote(s))
+		}
+	}
+	return t.UnixMicro(), nil
+}
+
+// flexInt reads a JSON number or a numeric string.
+func flexInt(raw []byte) (int, bool) {
+	f, ok := flexFloat(raw)
+	if !ok || f > 1<<31 || f < -(1<<31) {
+		return 0, false
+	}
+	return int(f), true
+}
+
+func flexFloat(raw []byte) (float64, bool) {
+	if len(raw) == 0 {
+		return 0, false
+	}
+	s := string(bytes.Trim(bytes.TrimSpace(raw), `"`))
+	if s == "" || s == "null" {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	return f, err == nil
+}
+
+// flexString reads a JSON string or number as text.
+func flexString(raw []byte) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	if raw[0] == '"' {
+		var s string
+		if stdjson.Unmarshal(raw, &s) == nil {
+			return s
+		}
+		return ""
+	}
+	return string(raw)
+}
+
+// stringList reads a JSON array of strings, or a single string.
+func stringList(raw []byte) []string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] == 'n' || string(raw) == "[]" {
+		return nil
+	}
+	if raw[0] == '"' {
+		if s := flexString(raw); s != "" {
+			return []string{s}
+		}
+		return nil
+	}
+	var items []stdjson.RawMessage
+	if stdjson.Unmarshal(raw, &items) != nil {
+		return nil
+	}
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		if s := flexString(it); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// firstString reads a string, or the first string of an array (Logs API storage.url).
+func firstString(raw []byte) string {
+	if l := stringList(raw); len(l) > 0 {
+		return l[0]
+	}
+	return ""
+}
+
+// trimAngle strips the angle brackets of a message-id.
+func trimAngle(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) >= 2 && s[0] == '<' && s[len(s)-1] == '>' {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+// singleAddress returns the lower-cased address when s holds exactly one.
+func singleAddress(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.Contains(s, ",") {
+		return ""
+	}
+	if !strings.ContainsAny(s, "<\" ") {
+		if strings.Count(s, "@") == 1 {
+			return strings.ToLower(s)
+		}
+		return ""
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(a.Address)
+}
+
+var enhancedRE = regexp.MustCompile(`\b[245]\.\d{1,3}\.\d{1,3}\b`)
+
+// enhancedFromText finds an RFC 3463 code in a reply, skipping dotted
+// numbers that are part of a longer dotted run such as an IP address.
+func enhancedFromText(s string) string {
+	if len(s) < 5 {
+		return ""
+	}
+	for _, m := range enhancedRE.FindAllStringIndex(s, 8) {
+		if m[0] > 0 && s[m[0]-1] == '.' {
+			continue
+		}
+		if m[1] < len(s)-1 && s[m[1]] == '.' && s[m[1]+1] >= '0' && s[m[1]+1] <= '9' {
+			continue
+		}
+		return s[m[0]:m[1]]
+	}
+	return ""
+}
+
+// smtpCodeFromText reads a leading basic SMTP code, as in "smtp;550 5.1.1 ...".
+func smtpCodeFromText(s string) int {
+	s = strings.TrimSpace(s)
+	if len(s) >= 5 && strings.EqualFold(s[:5], "smtp;") {
+		s = strings.TrimSpace(s[5:])
+	}
+	if len(s) < 3 || s[0] < '2' || s[0] > '5' || s[1] < '0' || s[1] > '9' || s[2] < '0' || s[2] > '9' {
+		return 0
+	}
+	if len(s) > 3 && s[3] >= '0' && s[3] <= '9' {
+		return 0
+	}
+	return int(s[0]-'0')*100 + int(s[1]-'0')*10 + int(s[2]-'0')
+}
+
+// syntheticID derives a stable id for a record that has none (legacy
+// webhooks, CSV rows), so that importing it twice stores it once.
+func syntheticID(raw []byte) string {
+	sum := sha256.Sum256(raw)
+	return "~" + base64.RawURLEncoding.EncodeToString(sum[:15])
+}

@@ -1,0 +1,348 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// maxRecord bounds one JSON value or CSV row; larger ones are cut and rejected.
+const maxRecord = 256 << 20
+
+// scanner holds the unconsumed part of the input in one buffer, allocating a
+// new buffer on every refill because jobs keep slices of the old one.
+type scanner struct {
+	r     io.Reader
+	chunk int
+	buf   []byte
+	pos   int
+	eof   bool
+	base  int64 // input offset of buf[0]
+	line  int64 // line number (1-based) at buf[lpos]
+	lpos  int
+}
+
+// more reads at least one chunk more, keeping buf[pos:].
+func (s *scanner) more() error {
+	if s.eof {
+		return nil
+	}
+	s.lineAt(s.pos)
+	rest := len(s.buf) - s.pos
+	nb := make([]byte, rest, rest+s.chunk)
+	copy(nb, s.buf[s.pos:])
+	s.base += int64(s.pos)
+	s.lpos -= s.pos
+	s.buf, s.pos = nb, 0
+	for len(s.buf) < cap(s.buf) {
+		n, err := s.r.Read(s.buf[len(s.buf):cap(s.buf)])
+		s.buf = s.buf[:len(s.buf)+n]
+		if err == io.EOF {
+			s.eof = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lineAt returns the line number of buf[i], i >= lpos.
+func (s *scanner) lineAt(i int) int64 {
+	if i > s.lpos {
+		s.line += int64(bytes.Count(s.buf[s.lpos:i], nl))
+		s.lpos = i
+	}
+	return s.line
+}
+
+// skip moves past white space and, inside arrays, commas.
+func (s *scanner) skip(commas bool) error {
+	for {
+		for s.pos < len(s.buf) && (isSpace(s.buf[s.pos]) || commas && s.buf[s.pos] == ',') {
+			s.pos++
+		}
+		if s.pos < len(s.buf) || s.eof {
+			return nil
+		}
+		if err := s.more(); err != nil {
+			return err
+		}
+	}
+}
+
+// value returns the JSON value at pos, reading more input as needed. A value
+// cut off by the end of input is returned whole for the decoder to reject.
+func (s *scanner) value() ([]byte, error) {
+	for {
+		end, err := valueEnd(s.buf, s.pos)
+		if err == nil || s.eof || end-s.pos > maxRecord {
+			v := s.buf[s.pos:end]
+			s.pos = end
+			return v, nil
+		}
+		if err := s.more(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// produceJSON splits JSON input: JSON lines go to workers a chunk of lines
+// at a time; anything else (arrays, pretty-printed or concatenated values) is
+// split into values here.
+func (p *pipeline) produceJSON(br *bufio.Reader) error {
+	s := &scanner{r: br, chunk: p.chunk, line: 1}
+	if err := s.more(); err != nil {
+		return err
+	}
+	if bytes.HasPrefix(s.buf, []byte("\ufeff")) {
+		s.pos = 3
+		s.lpos = 3
+	}
+	if err := s.skip(false); err != nil {
+		return err
+	}
+	if s.pos < len(s.buf) && s.buf[s.pos] == '{' {
+		startOff := s.base + int64(s.pos)
+		first, err := s.value()
+		if err != nil {
+			return err
+		}
+		start := int(startOff - s.base) // value() may have moved the buffer
+		s.pos = start
+		if isSingleLine(s.buf, start, start+len(first)) {
+			if err := p.probe(first); err != nil {
+				return err
+			}
+			return p.jsonLines(s)
+		}
+	}
+	return p.jsonValues(s)
+}
+
+// isSingleLine tells whether the value buf[start:end] fills its line, the
+// mark of a JSON lines file.
+func isSingleLine(buf []byte, start, end int) bool {
+	if buf[start] != '{' || bytes.IndexByte(buf[start:end], '\n') >= 0 {
+		return false
+	}
+	for i := end; i < len(buf); i++ {
+		switch buf[i] {
+		case '\n':
+			return true
+		case ' ', '\t', '\r':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// probe rejects an input whose first record is valid JSON but no known
+// shape: one clear error instead of a reject per record.
+func (p *pipeline) probe(first []byte) error {
+	var b Batch
+	p.n.jsonRecord(first, loc{line: 1}, &b, 0, container{})
+	if len(b.Events) > 0 || len(b.Suppressions) > 0 || len(b.Rejects) == 0 {
+		return nil
+	}
+	reason := b.Rejects[0].Reason
+	if strings.HasPrefix(reason, "not a ") {
+		return fmt.Errorf("%w: the first record is %s", ErrUnknownShape, strings.TrimPrefix(reason, "not "))
+	}
+	return nil
+}
+
+func (p *pipeline) jsonLines(s *scanner) error {
+	for {
+		if s.pos == len(s.buf) && s.eof {
+			return nil
+		}
+		cut := bytes.LastIndexByte(s.buf[s.pos:], '\n')
+		if (cut < 0 || len(s.buf)-s.pos < p.chunk/2) && !s.eof {
+			if err := s.more(); err != nil {
+				return err
+			}
+			continue
+		}
+		end := len(s.buf)
+		if cut >= 0 && !s.eof {
+			end = s.pos + cut + 1
+		}
+		j := &job{lines: s.buf[s.pos:end], line: s.lineAt(s.pos), offset: s.base + int64(s.pos)}
+		s.pos = end
+		if err := p.send(j); err != nil {
+			return err
+		}
+	}
+}
+
+func (p *pipeline) jsonValues(s *scanner) error {
+	j := &job{}
+	size := 0
+	probed := false
+	flush := func() error {
+		if len(j.recs) == 0 {
+			return nil
+		}
+		err := p.send(j)
+		j, size = &job{}, 0
+		return err
+	}
+	add := func(v []byte, at loc) error {
+		if !probed && v != nil {
+			if err := p.probe(v); err != nil {
+				return err
+			}
+			probed = true
+		}
+		j.recs = append(j.recs, rec{data: v, at: at})
+		size += len(v)
+		if size >= p.chunk || len(j.recs) >= 4096 {
+			return flush()
+		}
+		return nil
+	}
+	for {
+		if err := s.skip(false); err != nil {
+			return err
+		}
+		if s.pos == len(s.buf) {
+			return flush()
+		}
+		if s.buf[s.pos] != '[' {
+			at := loc{line: s.lineAt(s.pos), offset: s.base + int64(s.pos)}
+			v, err := s.value()
+			if err != nil {
+				return err
+			}
+			if err := add(v, at); err != nil {
+				return err
+			}
+			continue
+		}
+		// A top-level array is streamed element by element.
+		s.pos++
+		for item := 1; ; item++ {
+			if err := s.skip(true); err != nil {
+				return err
+			}
+			if s.pos == len(s.buf) {
+				if err := add(nil, loc{line: s.lineAt(s.pos), offset: s.base + int64(s.pos)}); err != nil {
+					return err
+				}
+				return flush()
+			}
+			if s.buf[s.pos] == ']' {
+				s.pos++
+				break
+			}
+			at := loc{line: s.lineAt(s.pos), item: item, offset: s.base + int64(s.pos)}
+			v, err := s.value()
+			if err != nil {
+				return err
+			}
+			if err := add(v, at); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// produceCSV reads the header row, then splits the rest into rows.
+func (p *pipeline) produceCSV(br *bufio.Reader) error {
+	c := &csvSplitter{br: br}
+	header, _, err := c.row()
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	layout, lerr := parseCSVLayout(header)
+	if lerr != nil {
+		return fmt.Errorf("%w: %v", ErrUnknownShape, lerr)
+	}
+	line, off := int64(2), int64(c.consumed)
+	j := &job{layout: layout}
+	size := 0
+	for {
+		row, n, err := c.row()
+		if len(bytes.TrimSpace(row)) > 0 {
+			j.recs = append(j.recs, rec{data: row, at: loc{line: line, offset: off}})
+			size += len(row)
+		}
+		line += int64(n)
+		off = c.consumed
+		if size >= p.chunk || len(j.recs) >= 4096 || (err != nil && len(j.recs) > 0) {
+			if serr := p.send(j); serr != nil {
+				return serr
+			}
+			j, size = &job{layout: layout}, 0
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// maxRowLines bounds a quoted field spanning lines; past it the first line is
+// taken as a row with a stray quote, so one bad row does not swallow the rest.
+const maxRowLines = 1000
+
+// csvSplitter splits CSV input into rows: physical lines until the quotes
+// balance. It returns a row without its final line break.
+type csvSplitter struct {
+	br       *bufio.Reader
+	pending  [][]byte // lines read ahead and given back
+	consumed int64    // bytes of the rows returned so far
+}
+
+func (c *csvSplitter) line() ([]byte, error) {
+	if n := len(c.pending); n > 0 {
+		l := c.pending[0]
+		c.pending = c.pending[1:]
+		return l, nil
+	}
+	return c.br.ReadBytes('\n')
+}
+
+func (c *csvSplitter) row() ([]byte, int, error) {
+	first, err := c.line()
+	if err != nil && len(first) == 0 {
+		return nil, 0, err
+	}
+	acc := [][]byte{first}
+	quotes := bytes.Count(first, []byte{'"'})
+	for quotes%2 != 0 && err == nil && len(acc) <= maxRowLines {
+		var l []byte
+		l, err = c.line()
+		if len(l) > 0 {
+			acc = append(acc, l)
+			quotes += bytes.Count(l, []byte{'"'})
+		}
+	}
+	if quotes%2 != 0 && len(acc) > 1 {
+		// Give the lines back; the first is a row with a stray quote.
+		c.pending = append(acc[1:len(acc):len(acc)], c.pending...)
+		acc, err = acc[:1], nil
+	}
+	row := bytes.Join(acc, nil)
+	c.consumed += int64(len(row))
+	if err == nil && len(c.pending) == 0 {
+		// Report EOF with the last row, not one call later.
+		if _, perr := c.br.Peek(1); perr == io.EOF {
+			err = io.EOF
+		}
+	}
+	return trimEOL(row), len(acc), err
+}
+
+func trimEOL(b []byte) []byte {
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	return bytes.TrimSuffix(b, []byte("\r"))
+}

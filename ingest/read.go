@@ -1,0 +1,256 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"runtime"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// Options configures reading one input.
+type Options struct {
+	// SendingDomain is used for records that do not name their sending
+	// domain, and for suppression-list CSV files, which never do.
+	SendingDomain string
+	// Workers decoding in parallel; 0 means one per CPU.
+	Workers int
+	// ChunkSize is the number of input bytes handed to a worker at once.
+	ChunkSize int
+	// Progress, when set, is called with the number of source bytes read so far.
+	Progress func(read int64)
+}
+
+// Summary describes one input after it has been read.
+type Summary struct {
+	Bytes        int64 // bytes read from the source, as stored (maybe gzip)
+	SHA256       string
+	Gzip         bool
+	Shapes       map[string]int // records seen per shape
+	Events       int
+	Suppressions int
+	Rejects      int
+}
+
+// ErrUnknownShape is returned for an input that is not any shape ingest knows.
+var ErrUnknownShape = errors.New("not a Mailgun export")
+
+const defaultChunk = 1 << 20
+
+// Read reads one input, detecting its shape from its content (gzip by magic
+// bytes, then JSON lines, JSON arrays, concatenated JSON, pages, webhooks,
+// or CSV by header), normalises it on several cores and calls emit with
+// batches in input order. A malformed record becomes a Reject in its batch;
+// only an input that is no known shape at all, a read error or an error from
+// emit stops it.
+func Read(ctx context.Context, src io.Reader, opts Options, emit func(*Batch) error) (*Summary, error) {
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.ChunkSize <= 0 {
+		opts.ChunkSize = defaultChunk
+	}
+	cr := &countingReader{r: src, h: sha256.New(), progress: opts.Progress}
+	sum := &Summary{Shapes: map[string]int{}}
+	br := bufio.NewReaderSize(cr, 256<<10)
+	var in io.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		defer zr.Close()
+		in, sum.Gzip = zr, true
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	p := &pipeline{
+		ctx:   ctx,
+		n:     &normalizer{sendingDomain: opts.SendingDomain},
+		chunk: opts.ChunkSize,
+		work:  make(chan *job, opts.Workers),
+		order: make(chan *job, 2*opts.Workers+2),
+	}
+	var wg sync.WaitGroup
+	for range opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range p.work {
+				j.result <- p.run(j)
+			}
+		}()
+	}
+	readErr := make(chan error, 1)
+	go func() {
+		err := p.produce(in)
+		close(p.work)
+		close(p.order)
+		readErr <- err
+	}()
+
+	var emitErr error
+	for j := range p.order {
+		b := <-j.result
+		if emitErr != nil {
+			continue // drain so the producer and workers can stop
+		}
+		for s, c := range b.Shapes {
+			if c > 0 {
+				sum.Shapes[Shape(s).String()] += c
+			}
+		}
+		sum.Events += len(b.Events)
+		sum.Suppressions += len(b.Suppressions)
+		sum.Rejects += len(b.Rejects)
+		if err := emit(b); err != nil {
+			emitErr = err
+			cancel()
+		}
+	}
+	wg.Wait()
+	err := <-readErr
+	if emitErr != nil {
+		return sum, emitErr
+	}
+	if err != nil {
+		return sum, err
+	}
+	// Read to the end so the hash covers the whole source.
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return sum, err
+	}
+	sum.Bytes = cr.n
+	sum.SHA256 = hex.EncodeToString(cr.h.Sum(nil))
+	return sum, nil
+}
+
+// countingReader counts and hashes the source bytes as they are read.
+type countingReader struct {
+	r        io.Reader
+	h        hash.Hash
+	n        int64
+	progress func(int64)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if n > 0 {
+		c.h.Write(p[:n])
+		c.n += int64(n)
+		if c.progress != nil {
+			c.progress(c.n)
+		}
+	}
+	return n, err
+}
+
+// job is one chunk of input for a worker.
+type job struct {
+	lines  []byte // JSON lines, complete
+	recs   []rec  // or: records already split
+	layout *csvLayout
+	line   int64 // line of the first byte of lines
+	offset int64
+	result chan *Batch
+}
+
+// rec is one record split out by the producer.
+type rec struct {
+	data []byte
+	at   loc
+}
+
+type pipeline struct {
+	ctx   context.Context
+	n     *normalizer
+	chunk int
+	work  chan *job
+	order chan *job
+}
+
+func (p *pipeline) send(j *job) error {
+	j.result = make(chan *Batch, 1)
+	select {
+	case p.work <- j:
+	case <-p.ctx.Done():
+		return p.ctx.Err()
+	}
+	select {
+	case p.order <- j:
+	case <-p.ctx.Done():
+		return p.ctx.Err()
+	}
+	return nil
+}
+
+// run normalises one chunk.
+func (p *pipeline) run(j *job) *Batch {
+	b := &Batch{}
+	if j.lines != nil {
+		data, line, off := j.lines, j.line, j.offset
+		b.Bytes = int64(len(data))
+		for len(data) > 0 {
+			i := bytes.IndexByte(data, '\n')
+			if i < 0 {
+				i = len(data)
+			}
+			l := data[:i]
+			if len(bytes.TrimSpace(l)) > 0 {
+				p.n.jsonRecord(l, loc{line: line, offset: off}, b, 0, container{})
+			}
+			line++
+			off += int64(i) + 1
+			if i == len(data) {
+				break
+			}
+			data = data[i+1:]
+		}
+		return b
+	}
+	for _, r := range j.recs {
+		b.Bytes += int64(len(r.data))
+		if r.data == nil {
+			b.reject(r.at, "truncated JSON array: the input ended before its closing ]", nil)
+			continue
+		}
+		if j.layout != nil {
+			p.n.csvRecord(j.layout, r.data, r.at, b)
+		} else {
+			p.n.jsonRecord(r.data, r.at, b, 0, container{})
+		}
+	}
+	return b
+}
+
+// produce detects the shape of the input and splits it into jobs.
+func (p *pipeline) produce(in io.Reader) error {
+	br := bufio.NewReaderSize(in, 256<<10)
+	head, err := br.Peek(4096)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return err
+	}
+	head = bytes.TrimPrefix(head, []byte("\ufeff"))
+	i := skipSpace(head, 0)
+	if i == len(head) {
+		if len(head) == 0 {
+			return fmt.Errorf("%w: the input is empty", ErrUnknownShape)
+		}
+		return fmt.Errorf("%w: the input holds only white space", ErrUnknownShape)
+	}
+	switch head[i] {
+	case '{', '[':
+		return p.produceJSON(br)
+	default:
+		return p.produceCSV(br)
+	}
+}
