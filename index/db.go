@@ -26,10 +26,14 @@ var registerOnce sync.Once
 
 // drv makes connections that know raw_event(), the SQL function that reads
 // an event's original JSON out of its raw block.
-var drv = &sqlite3.SQLiteDriver{
-	ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		return c.RegisterFunc("raw_event", newRawEventFunc(), true)
-	},
+var drv = &sqlite3.SQLiteDriver{ConnectHook: registerFuncs}
+
+// registerFuncs adds maildiag's SQL functions to a connection.
+func registerFuncs(c *sqlite3.SQLiteConn) error {
+	if err := c.RegisterFunc("raw_event", newRawEventFunc(), true); err != nil {
+		return err
+	}
+	return c.RegisterFunc("message_key", MessageKey, true)
 }
 
 // drvRO is drv for read-only connections: with no database attachable, a
@@ -37,7 +41,7 @@ var drv = &sqlite3.SQLiteDriver{
 var drvRO = &sqlite3.SQLiteDriver{
 	ConnectHook: func(c *sqlite3.SQLiteConn) error {
 		c.SetLimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
-		return c.RegisterFunc("raw_event", newRawEventFunc(), true)
+		return registerFuncs(c)
 	},
 }
 

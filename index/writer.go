@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"strings"
 
@@ -28,19 +29,22 @@ type Writer struct {
 
 	domains map[string]int64
 	recips  map[string]int64
-	msgs    map[string]msgRef
 
 	block   rawBlock
 	enc     *zstd.Encoder
 	pending []chan encoded
 	counts  map[countKey]int64
 	args    []driver.NamedValue
+	dest    []driver.Value
 	types   map[string]int64
-}
 
-type msgRef struct {
-	id      int64
-	subject bool
+	// oldDays are the UTC days that had events when the writer started;
+	// fresh holds eventKey of the events stored since on the other days.
+	// fresh is nil once another connection has written: then every event
+	// is looked up in the index.
+	oldDays     map[int64]struct{}
+	fresh       map[uint64]struct{}
+	dataVersion int64
 }
 
 type countKey struct {
@@ -48,9 +52,9 @@ type countKey struct {
 }
 
 type encoded struct {
-	id    int64
-	count int
-	data  []byte
+	id, importID int64
+	count        int
+	data         []byte
 }
 
 // cacheLimit bounds the recipient and message caches; past it they restart
@@ -63,17 +67,22 @@ func (db *DB) NewWriter(ctx context.Context) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open index for writing: %w", err)
 	}
+	// A transaction's dirty pages stay in memory until it commits.
+	if _, err := c.Exec("PRAGMA cache_size = -1048576", nil); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("open index for writing: %w", err)
+	}
 	w := &Writer{
 		db:      db,
 		conn:    c,
 		stmts:   map[string]driver.Stmt{},
 		domains: map[string]int64{},
 		recips:  map[string]int64{},
-		msgs:    map[string]msgRef{},
 		counts:  map[countKey]int64{},
 		enc:     newEncoder(),
 	}
 	w.args = make([]driver.NamedValue, 0, 20)
+	w.dest = make([]driver.Value, 4)
 	w.types = map[string]int64{}
 	return w, nil
 }
@@ -100,10 +109,9 @@ func (w *Writer) rollback() {
 	// Ids handed out in the rolled-back transaction are gone.
 	clear(w.domains)
 	clear(w.recips)
-	clear(w.msgs)
 	clear(w.counts)
 	clear(w.types)
-	w.block = rawBlock{}
+	w.block = rawBlock{importID: w.block.importID}
 }
 
 // begin starts a transaction when none is open.
@@ -118,13 +126,48 @@ func (w *Writer) begin(ctx context.Context) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	w.inTx = true
+	if err := w.checkOthers(); err != nil {
+		w.rollback()
+		return err
+	}
 	next, err := w.queryInt("SELECT COALESCE(MAX(id), 0) + 1 FROM raw_blocks")
 	if err != nil {
 		w.rollback()
 		return err
 	}
-	w.block = rawBlock{id: next}
+	w.block = rawBlock{id: next, importID: w.block.importID}
 	return nil
+}
+
+// checkOthers notices a commit by another connection since ours, after
+// which the days this writer took for fresh may not be.
+func (w *Writer) checkOthers() error {
+	v, err := w.queryInt("PRAGMA data_version")
+	if err != nil {
+		return err
+	}
+	if w.oldDays == nil {
+		w.oldDays = map[int64]struct{}{}
+		days, err := w.queryInts("SELECT DISTINCT day FROM event_counts")
+		if err != nil {
+			return err
+		}
+		for _, d := range days {
+			w.oldDays[d] = struct{}{}
+		}
+		w.fresh = map[uint64]struct{}{}
+	} else if v != w.dataVersion {
+		w.fresh = nil
+	}
+	w.dataVersion = v
+	return nil
+}
+
+// eventKey hashes the identity of an event: its UTC day and Mailgun id.
+func eventKey(ev *maildiag.Event) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(ev.ID))
+	return h.Sum64() ^ uint64(maildiag.DayOf(ev.TimeUS))*0x9E3779B97F4A7C15
 }
 
 // Commit makes everything written since the last Commit durable.
@@ -145,6 +188,11 @@ func (w *Writer) Commit(ctx context.Context) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	w.inTx = false
+	v, err := w.queryInt("PRAGMA data_version")
+	if err != nil {
+		return err
+	}
+	w.dataVersion = v
 	return nil
 }
 
@@ -226,6 +274,31 @@ func (w *Writer) queryInt(query string, args ...any) (int64, error) {
 	return v, nil
 }
 
+// queryInts returns the first column of every row a query yields.
+func (w *Writer) queryInts(query string) ([]int64, error) {
+	s, err := w.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.(driver.StmtQueryContext).QueryContext(context.Background(), nil)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	dest := make([]driver.Value, len(rows.Columns()))
+	for {
+		if err := rows.Next(dest); err != nil {
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			return nil, err
+		}
+		v, _ := dest[0].(int64)
+		out = append(out, v)
+	}
+}
+
 // idFor inserts a dictionary row unless present and returns its id.
 func (w *Writer) idFor(insert, lookup string, key any, args ...any) (int64, error) {
 	res, err := w.exec(insert, args...)
@@ -295,70 +368,29 @@ func (w *Writer) recipientID(addr string) (int64, error) {
 	return id, nil
 }
 
-func (w *Writer) messageRef(ev *maildiag.Event) (int64, error) {
-	if ev.MessageID == "" {
-		return 0, nil
-	}
-	ref, ok := w.msgs[ev.MessageID]
-	if !ok {
-		res, err := w.exec(`INSERT OR IGNORE INTO messages(message_id, subject, from_addr) VALUES (?, ?, ?)`,
-			ev.MessageID, nullStr(ev.Subject), nullStr(ev.From))
-		if err != nil {
-			return 0, fmt.Errorf("store message: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			ref.id, _ = res.LastInsertId()
-			ref.subject = ev.Subject != ""
-		} else if ref, err = w.lookupMessage(ev.MessageID); err != nil {
-			return 0, err
-		}
-	}
-	if !ref.subject && ev.Subject != "" {
-		// Opens and clicks carry no subject: fill it from whichever event does.
-		if _, err := w.exec(`UPDATE messages SET subject = COALESCE(subject, ?), from_addr = COALESCE(from_addr, ?) WHERE id = ?`,
-			ev.Subject, nullStr(ev.From), ref.id); err != nil {
-			return 0, fmt.Errorf("store message: %w", err)
-		}
-		ref.subject = true
-	}
-	if len(w.msgs) >= cacheLimit {
-		clear(w.msgs)
-	}
-	w.msgs[ev.MessageID] = ref
-	return ref.id, nil
-}
+const insertEvent = `INSERT INTO events(ts, type_id, event_id, sending_domain_id, recipient_id,
+	message_key, raw_block, raw_slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 
-func (w *Writer) lookupMessage(messageID string) (msgRef, error) {
-	s, err := w.stmt(`SELECT id, subject IS NOT NULL FROM messages WHERE message_id = ?`)
-	if err != nil {
-		return msgRef{}, err
-	}
-	rows, err := s.(driver.StmtQueryContext).QueryContext(context.Background(), []driver.NamedValue{{Ordinal: 1, Value: messageID}})
-	if err != nil {
-		return msgRef{}, err
-	}
-	defer rows.Close()
-	dest := make([]driver.Value, 2)
-	if err := rows.Next(dest); err != nil {
-		return msgRef{}, fmt.Errorf("look up message %s: %w", messageID, err)
-	}
-	id, _ := dest[0].(int64)
-	subj, _ := dest[1].(int64)
-	return msgRef{id: id, subject: subj == 1}, nil
-}
-
-const insertEvent = `INSERT OR IGNORE INTO events(ts, type_id, event_id, sending_domain_id, recipient_id,
-	message_ref, import_id, raw_block, raw_slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+// findEvent finds an event stored before: the same recipient within a
+// millisecond either side (Logs API times have milliseconds, Events API
+// times microseconds), then the same Mailgun event id.
+const findEvent = `SELECT event_id FROM events
+	WHERE ts / 86400000000 IN (?1 / 86400000000, ?2 / 86400000000) AND recipient_id IS ?3 AND ts BETWEEN ?1 AND ?2`
 
 const insertFailure = `INSERT INTO failures(id, ts, type_id, sending_domain_id, recipient_domain_id, provider,
 	severity, reason, code, enhanced, reply, description, mx_host, attempt, retry_seconds, bounce_type,
-	delayed_bounce) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	delayed_bounce, subject, from_addr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-// AddEvents stores events not stored before (the key is the UTC day and the
-// Mailgun event id) and returns how many were new.
+// AddEvents stores the events not stored before and returns how many were new.
 func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID int64) (int, error) {
 	if err := w.begin(ctx); err != nil {
 		return 0, err
+	}
+	if w.block.importID != importID {
+		if err := w.flushBlock(false); err != nil {
+			return 0, err
+		}
+		w.block.importID = importID
 	}
 	es, err := w.stmt(insertEvent)
 	if err != nil {
@@ -368,23 +400,30 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 	if err != nil {
 		return 0, err
 	}
-	insEvent, insFailure := es.(driver.StmtExecContext), fs.(driver.StmtExecContext)
+	find, err := w.stmt(findEvent)
+	if err != nil {
+		return 0, err
+	}
+	insEvent, insFailure, findQ := es.(driver.StmtExecContext), fs.(driver.StmtExecContext), find.(driver.StmtQueryContext)
 	added := 0
 	for i := range evs {
 		ev := &evs[i]
+		rcpt, err := w.recipientID(ev.Recipient)
+		if err != nil {
+			return added, err
+		}
+		seen, err := w.stored(findQ, rcpt, ev)
+		if err != nil || seen {
+			if err != nil {
+				return added, err
+			}
+			continue
+		}
 		typ, err := w.typeID(ev.Type)
 		if err != nil {
 			return added, err
 		}
 		sd, err := w.domainID(ev.SendingDomain)
-		if err != nil {
-			return added, err
-		}
-		rcpt, err := w.recipientID(ev.Recipient)
-		if err != nil {
-			return added, err
-		}
-		msg, err := w.messageRef(ev)
 		if err != nil {
 			return added, err
 		}
@@ -395,18 +434,13 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 		a = append(a, driver.NamedValue{Ordinal: 3, Value: ev.ID})
 		a = bindInt(a, 4, sd)
 		a = bindInt(a, 5, rcpt)
-		a = bindInt(a, 6, msg)
-		a = bindInt(a, 7, importID)
-		a = append(a, driver.NamedValue{Ordinal: 8, Value: w.block.id}, driver.NamedValue{Ordinal: 9, Value: int64(len(w.block.records))})
+		a = bindInt(a, 6, MessageKey(ev.MessageID))
+		a = append(a, driver.NamedValue{Ordinal: 7, Value: w.block.id}, driver.NamedValue{Ordinal: 8, Value: int64(len(w.block.records))})
 		res, err := insEvent.ExecContext(context.Background(), a)
 		if err != nil {
 			return added, fmt.Errorf("store event %s: %w", ev.ID, err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			continue // stored before
-		}
 		added++
-		id, _ := res.LastInsertId()
 		var rd int64
 		if ev.RecipientDomain != "" {
 			if rd, err = w.domainID(ev.RecipientDomain); err != nil {
@@ -414,6 +448,7 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 			}
 		}
 		if typ == typeFailed || typ == typeRejected {
+			id, _ := res.LastInsertId()
 			a = w.args[:0]
 			a = bindInt(a, 1, id)
 			a = bindInt(a, 2, ev.TimeUS)
@@ -434,6 +469,8 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 			if ev.DelayedBounce {
 				a = bindInt(a, 17, 1)
 			}
+			a = bindStr(a, 18, ev.Subject)
+			a = bindStr(a, 19, ev.From)
 			if _, err := insFailure.ExecContext(context.Background(), a); err != nil {
 				return added, fmt.Errorf("store failure %s: %w", ev.ID, err)
 			}
@@ -447,6 +484,45 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 		}
 	}
 	return added, nil
+}
+
+// stored tells whether the event is in the index already. Days that had no
+// events when the writer started are checked against the events this writer
+// stored (a hash set) and go to the index only on a hash match, so a first
+// import does no lookups at all.
+func (w *Writer) stored(q driver.StmtQueryContext, rcpt int64, ev *maildiag.Event) (bool, error) {
+	if w.fresh != nil {
+		lo, hi := maildiag.DayOf(ev.TimeUS-1000), maildiag.DayOf(ev.TimeUS+1000)
+		_, oldLo := w.oldDays[lo]
+		_, oldHi := w.oldDays[hi]
+		if !oldLo && !oldHi {
+			k := eventKey(ev)
+			if _, ok := w.fresh[k]; !ok {
+				w.fresh[k] = struct{}{}
+				return false, nil
+			}
+		}
+	}
+	a := w.args[:0]
+	a = append(a, driver.NamedValue{Ordinal: 1, Value: ev.TimeUS - 1000},
+		driver.NamedValue{Ordinal: 2, Value: ev.TimeUS + 1000}, driver.NamedValue{Ordinal: 3, Value: nullID(rcpt)})
+	rows, err := q.QueryContext(context.Background(), a)
+	if err != nil {
+		return false, fmt.Errorf("look up event %s: %w", ev.ID, err)
+	}
+	defer rows.Close()
+	dest := w.dest[:1]
+	for {
+		if err := rows.Next(dest); err != nil {
+			if errors.Is(err, io.EOF) {
+				return false, nil
+			}
+			return false, fmt.Errorf("look up event %s: %w", ev.ID, err)
+		}
+		if id, _ := dest[0].(string); id == ev.ID {
+			return true, nil
+		}
+	}
 }
 
 func bindInt(a []driver.NamedValue, ord int, v int64) []driver.NamedValue {
@@ -470,9 +546,11 @@ func (w *Writer) flushBlock(wait bool) error {
 	if len(w.block.records) > 0 {
 		b := w.block
 		ch := make(chan encoded, 1)
-		go func() { ch <- encoded{id: b.id, count: len(b.records), data: b.encode(w.enc, nil)} }()
+		go func() {
+			ch <- encoded{id: b.id, count: len(b.records), importID: b.importID, data: b.encode(w.enc, nil)}
+		}()
 		w.pending = append(w.pending, ch)
-		w.block = rawBlock{id: b.id + 1}
+		w.block = rawBlock{id: b.id + 1, importID: b.importID}
 	}
 	keep := 2
 	if wait {
@@ -481,8 +559,8 @@ func (w *Writer) flushBlock(wait bool) error {
 	for len(w.pending) > keep {
 		e := <-w.pending[0]
 		w.pending = w.pending[1:]
-		if _, err := w.exec(`INSERT INTO raw_blocks(id, codec, count, data) VALUES (?, ?, ?, ?)`,
-			e.id, codecZstd, int64(e.count), e.data); err != nil {
+		if _, err := w.exec(`INSERT INTO raw_blocks(id, codec, count, import_id, data) VALUES (?, ?, ?, ?, ?)`,
+			e.id, codecZstd, int64(e.count), nullID(e.importID), e.data); err != nil {
 			return fmt.Errorf("store raw block: %w", err)
 		}
 	}

@@ -65,7 +65,7 @@ func canonColumn(s string) string {
 }
 
 // errNotCSV is returned for a header row that names no known columns.
-var errNotCSV = errors.New("not a Mailgun export: neither JSON nor a CSV with a known header row")
+var errNotCSV = errors.New("neither JSON nor a CSV with a known header row")
 
 // parseCSVLayout reads the header row of a CSV export.
 func parseCSVLayout(line []byte) (*csvLayout, error) {

@@ -28,11 +28,12 @@ func decodeWire(raw []byte, w *wire) error {
 	return nil
 }
 
-func fastDecode(raw []byte, w *wire) (err error) {
+// fastDecode decodes with goccy/go-json, turning a panic into an error.
+func fastDecode[T any](raw []byte, v *T) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("decoder panic: %v", r)
 		}
 	}()
-	return gojson.Unmarshal(raw, w)
+	return gojson.Unmarshal(raw, v)
 }

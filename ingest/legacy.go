@@ -19,6 +19,12 @@ func isLegacy(w *wire) bool {
 	if w.LegacyMsgID != "" || w.MessageHeaders != "" {
 		return true
 	}
+	// An Events API item whose exporter wrote the timestamp as a string is
+	// still an Events API item: legacy payloads have no nested objects.
+	if len(w.Status.Code) > 0 || w.Status.Message != "" || w.Status.Description != "" ||
+		w.Message.Headers.MessageID != "" || w.Envelope.Sender != "" || w.Envelope.Targets != "" {
+		return false
+	}
 	return len(w.Timestamp) > 0 && w.Timestamp[0] == '"' && w.AtTimestamp == ""
 }
 

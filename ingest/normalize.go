@@ -75,8 +75,8 @@ func (n *normalizer) eventFromWire(w *wire, raw []byte, ev *maildiag.Event) erro
 	ev.Code, _ = flexInt(ds.Code)
 	ev.Attempt, _ = flexInt(ds.AttemptNo)
 	ev.RetrySeconds, _ = flexInt(ds.RetrySeconds)
-	if s, ok := flexFloat(ds.Session); ok {
-		ev.SessionMS = int(s * 1000)
+	if us, err := parseEpoch(ds.Session); err == nil && len(ds.Session) > 0 {
+		ev.SessionMS = int(us / 1000) // exact: float math makes 1.001 s 1000 ms
 	}
 	ev.Reply = ds.Message
 	ev.Description = ds.Description
@@ -189,42 +189,75 @@ func storageDomain(url string) string {
 }
 
 // parseEpoch reads epoch seconds as a JSON number or string, exactly to the
-// microsecond (a float64 would round 1529692198.641821 the wrong way).
+// microsecond, truncating toward zero (a float64 would round
+// 1529692198.641821 the wrong way). Exponent forms are read exactly too.
 func parseEpoch(raw []byte) (int64, error) {
 	s := string(bytes.Trim(bytes.TrimSpace(raw), `"`))
 	if s == "" || s == "null" {
 		return 0, errNoTime
 	}
-	sec, frac, hasFrac := strings.Cut(s, ".")
-	if n, err := strconv.ParseInt(sec, 10, 64); err == nil && !strings.ContainsAny(frac, "eE+-") {
-		us := int64(0)
-		if hasFrac {
-			digits := frac
-			if len(digits) > 6 {
-				digits = digits[:6]
-			}
-			for len(digits) < 6 {
-				digits += "0"
-			}
-			v, err := strconv.ParseInt(digits, 10, 64)
-			if err != nil {
-				return 0, errors.New("bad timestamp " + strconv.Quote(s))
-			}
-			us = v
-		}
-		if n < 0 {
-			us = -us
-		}
-		if n > 1<<42 || n < -(1<<42) {
-			return 0, errors.New("timestamp out of range " + strconv.Quote(s))
-		}
-		return n*1_000_000 + us, nil
+	bad := errors.New("bad timestamp " + strconv.Quote(s))
+	num, neg := s, false
+	if num[0] == '-' || num[0] == '+' {
+		neg, num = num[0] == '-', num[1:]
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f > 1<<42 || f < -(1<<42) {
-		return 0, errors.New("bad timestamp " + strconv.Quote(s))
+	mant, exp := num, 0
+	if i := strings.IndexAny(num, "eE"); i >= 0 {
+		e := num[i+1:]
+		eneg := false
+		if e != "" && (e[0] == '-' || e[0] == '+') {
+			eneg, e = e[0] == '-', e[1:]
+		}
+		if e == "" || !allDigits(e) {
+			return 0, bad
+		}
+		if e = strings.TrimLeft(e, "0"); len(e) > 7 {
+			e = "9999999" // saturate: far out of range either way
+		}
+		exp, _ = strconv.Atoi("0" + e)
+		if eneg {
+			exp = -exp
+		}
+		mant = num[:i]
 	}
-	return int64(f*1e6 + 0.5), nil
+	intPart, frac, _ := strings.Cut(mant, ".")
+	if intPart == "" && frac == "" || !allDigits(intPart) || !allDigits(frac) {
+		return 0, bad
+	}
+	// value = digits * 10^shift microseconds
+	digits := strings.TrimLeft(intPart+frac, "0")
+	shift := exp + 6 - len(frac)
+	switch {
+	case digits == "":
+	case shift < 0 && -shift >= len(digits):
+		digits = ""
+	case shift < 0:
+		digits = digits[:len(digits)+shift]
+	case len(digits)+shift > 19:
+		return 0, errors.New("timestamp out of range " + strconv.Quote(s))
+	default:
+		digits += strings.Repeat("0", shift)
+	}
+	if digits == "" {
+		return 0, nil
+	}
+	us, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || us > (1<<42)*1_000_000+999_999 {
+		return 0, errors.New("timestamp out of range " + strconv.Quote(s))
+	}
+	if neg {
+		us = -us
+	}
+	return us, nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // parseISOTime reads an ISO-8601 time like the Logs API's @timestamp.
@@ -271,6 +304,9 @@ func flexString(raw []byte) string {
 		return ""
 	}
 	if raw[0] == '"' {
+		if len(raw) >= 2 && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+			return string(raw[1 : len(raw)-1]) // nothing to unescape
+		}
 		var s string
 		if stdjson.Unmarshal(raw, &s) == nil {
 			return s
@@ -292,6 +328,18 @@ func stringList(raw []byte) []string {
 		}
 		return nil
 	}
+	// Nearly always an array of strings: decode it fast, and take the slow
+	// path that turns numbers into text only when that fails.
+	var strs []string
+	if fastDecode(raw, &strs) == nil {
+		out := strs[:0]
+		for _, s := range strs {
+			if s != "" {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
 	var items []stdjson.RawMessage
 	if stdjson.Unmarshal(raw, &items) != nil {
 		return nil
@@ -307,6 +355,10 @@ func stringList(raw []byte) []string {
 
 // firstString reads a string, or the first string of an array (Logs API storage.url).
 func firstString(raw []byte) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '"' {
+		return flexString(raw)
+	}
 	if l := stringList(raw); len(l) > 0 {
 		return l[0]
 	}
@@ -379,6 +431,16 @@ func smtpCodeFromText(s string) int {
 // syntheticID derives a stable id for a record that has none (legacy
 // webhooks, CSV rows), so that importing it twice stores it once.
 func syntheticID(raw []byte) string {
+	// Hash a canonical form, so that the same record pretty-printed,
+	// compact or with other escapes gets the same id.
+	var v any
+	d := stdjson.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if d.Decode(&v) == nil {
+		if c, err := stdjson.Marshal(v); err == nil {
+			raw = c
+		}
+	}
 	sum := sha256.Sum256(raw)
 	return "~" + base64.RawURLEncoding.EncodeToString(sum[:15])
 }

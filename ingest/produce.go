@@ -32,7 +32,7 @@ func (s *scanner) more() error {
 	}
 	s.lineAt(s.pos)
 	rest := len(s.buf) - s.pos
-	nb := make([]byte, rest, rest+s.chunk)
+	nb := make([]byte, rest, rest+max(s.chunk, rest)) // grow geometrically: a long value is rescanned O(log n) times, not O(n/chunk)
 	copy(nb, s.buf[s.pos:])
 	s.base += int64(s.pos)
 	s.lpos -= s.pos
@@ -96,8 +96,10 @@ func (s *scanner) value() ([]byte, error) {
 // split into values here.
 func (p *pipeline) produceJSON(br *bufio.Reader) error {
 	s := &scanner{r: br, chunk: p.chunk, line: 1}
-	if err := s.more(); err != nil {
-		return err
+	for len(s.buf) < 3 && !s.eof { // the BOM may span chunks
+		if err := s.more(); err != nil {
+			return err
+		}
 	}
 	if bytes.HasPrefix(s.buf, []byte("\ufeff")) {
 		s.pos = 3
@@ -114,6 +116,14 @@ func (p *pipeline) produceJSON(br *bufio.Reader) error {
 		}
 		start := int(startOff - s.base) // value() may have moved the buffer
 		s.pos = start
+		// Decide only once what follows the value on its line is known.
+		for !s.eof && onlySpaceTo(s.buf, start+len(first)) {
+			if err := s.more(); err != nil {
+				return err
+			}
+			start = int(startOff - s.base)
+			first = s.buf[start : start+len(first)]
+		}
 		if isSingleLine(s.buf, start, start+len(first)) {
 			if err := p.probe(first); err != nil {
 				return err
@@ -122,6 +132,17 @@ func (p *pipeline) produceJSON(br *bufio.Reader) error {
 		}
 	}
 	return p.jsonValues(s)
+}
+
+// onlySpaceTo tells whether buf[i:] holds nothing but spaces and tabs:
+// neither the end of the line nor another value has been read yet.
+func onlySpaceTo(buf []byte, i int) bool {
+	for ; i < len(buf); i++ {
+		if c := buf[i]; c != ' ' && c != '\t' && c != '\r' {
+			return false
+		}
+	}
+	return true
 }
 
 // isSingleLine tells whether the value buf[start:end] fills its line, the
@@ -152,7 +173,7 @@ func (p *pipeline) probe(first []byte) error {
 	}
 	reason := b.Rejects[0].Reason
 	if strings.HasPrefix(reason, "not a ") {
-		return fmt.Errorf("%w: the first record is %s", ErrUnknownShape, strings.TrimPrefix(reason, "not "))
+		return fmt.Errorf("%w: the first record is %s", ErrUnknownShape, reason)
 	}
 	return nil
 }
@@ -256,15 +277,21 @@ func (p *pipeline) jsonValues(s *scanner) error {
 // produceCSV reads the header row, then splits the rest into rows.
 func (p *pipeline) produceCSV(br *bufio.Reader) error {
 	c := &csvSplitter{br: br}
-	header, _, err := c.row()
+	line := int64(1)
+	header, n, err := c.row()
+	for err == nil && len(bytes.TrimSpace(bytes.TrimPrefix(header, []byte("\ufeff")))) == 0 {
+		line += int64(n) // blank lines before the header
+		header, n, err = c.row()
+	}
 	if err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
-	layout, lerr := parseCSVLayout(header)
+	layout, lerr := parseCSVLayout(bytes.TrimPrefix(header, []byte("\ufeff")))
 	if lerr != nil {
 		return fmt.Errorf("%w: %v", ErrUnknownShape, lerr)
 	}
-	line, off := int64(2), int64(c.consumed)
+	line += int64(n)
+	off := c.consumed
 	j := &job{layout: layout}
 	size := 0
 	for {
@@ -317,16 +344,16 @@ func (c *csvSplitter) row() ([]byte, int, error) {
 		return nil, 0, err
 	}
 	acc := [][]byte{first}
-	quotes := bytes.Count(first, []byte{'"'})
-	for quotes%2 != 0 && err == nil && len(acc) <= maxRowLines {
+	open := inQuotedField(first, false)
+	for open && err == nil && len(acc) <= maxRowLines {
 		var l []byte
 		l, err = c.line()
 		if len(l) > 0 {
 			acc = append(acc, l)
-			quotes += bytes.Count(l, []byte{'"'})
+			open = inQuotedField(l, true)
 		}
 	}
-	if quotes%2 != 0 && len(acc) > 1 {
+	if open && len(acc) > 1 {
 		// Give the lines back; the first is a row with a stray quote.
 		c.pending = append(acc[1:len(acc):len(acc)], c.pending...)
 		acc, err = acc[:1], nil
@@ -340,6 +367,29 @@ func (c *csvSplitter) row() ([]byte, int, error) {
 		}
 	}
 	return trimEOL(row), len(acc), err
+}
+
+// inQuotedField tells whether a CSV line ends inside a quoted field, given
+// whether it starts inside one. As in encoding/csv, a quote opens a quoted
+// field only at the start of a field; elsewhere it is a stray byte.
+func inQuotedField(line []byte, quoted bool) bool {
+	fieldStart := !quoted
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case quoted && c == '"':
+			if i+1 < len(line) && line[i+1] == '"' {
+				i++ // an escaped quote
+			} else {
+				quoted = false
+			}
+		case quoted:
+		case c == '"' && fieldStart:
+			quoted = true
+		}
+		fieldStart = !quoted && c == ','
+	}
+	return quoted
 }
 
 func trimEOL(b []byte) []byte {

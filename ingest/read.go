@@ -52,6 +52,9 @@ const defaultChunk = 1 << 20
 // only an input that is no known shape at all, a read error or an error from
 // emit stops it.
 func Read(ctx context.Context, src io.Reader, opts Options, emit func(*Batch) error) (*Summary, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -179,6 +182,9 @@ type pipeline struct {
 }
 
 func (p *pipeline) send(j *job) error {
+	if err := p.ctx.Err(); err != nil {
+		return err // select below would pick at random between ready cases
+	}
 	j.result = make(chan *Batch, 1)
 	select {
 	case p.work <- j:
@@ -235,12 +241,22 @@ func (p *pipeline) run(j *job) *Batch {
 // produce detects the shape of the input and splits it into jobs.
 func (p *pipeline) produce(in io.Reader) error {
 	br := bufio.NewReaderSize(in, 256<<10)
-	head, err := br.Peek(4096)
-	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-		return err
+	var head []byte
+	var err error
+	i := 0
+	for n := 4096; ; n *= 2 { // look past any amount of leading white space
+		head, err = br.Peek(min(n, br.Size()))
+		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+			return err
+		}
+		head = bytes.TrimPrefix(head, []byte("\ufeff"))
+		if i = skipSpace(head, 0); i < len(head) || err != nil || n >= br.Size() {
+			break
+		}
 	}
-	head = bytes.TrimPrefix(head, []byte("\ufeff"))
-	i := skipSpace(head, 0)
+	if i == len(head) && err == nil {
+		return p.produceJSON(br) // more white space than the buffer holds: the scanner skips it
+	}
 	if i == len(head) {
 		if len(head) == 0 {
 			return fmt.Errorf("%w: the input is empty", ErrUnknownShape)

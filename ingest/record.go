@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"strings"
+	"unicode"
 
 	"github.com/maildiag/maildiag"
 )
@@ -34,7 +35,9 @@ const maxDepth = 4
 // jsonRecord normalises one JSON value taken from the input: an event, a
 // webhook payload, a page of items, an array, or a suppression entry.
 func (n *normalizer) jsonRecord(raw []byte, at loc, out *Batch, depth int, page container) {
-	raw = bytes.TrimSpace(raw)
+	trimmed := bytes.TrimLeftFunc(raw, unicode.IsSpace)
+	at.offset += int64(len(raw) - len(trimmed)) // offsets of items count from the trimmed record
+	raw = bytes.TrimRightFunc(trimmed, unicode.IsSpace)
 	if len(raw) == 0 {
 		return
 	}

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"time"
 
@@ -12,8 +13,17 @@ import (
 // is named neither by the input nor by --sending-domain.
 var errNoSendingDomain = errors.New("suppression entry without a sending domain: pass --sending-domain")
 
+// apiMessageRE finds the "message" of an API response body.
+var apiMessageRE = regexp.MustCompile(`"message"\s*:\s*"`)
+
 // suppression normalises one suppression-list entry from a JSON body.
 func (n *normalizer) suppression(w *wire, raw []byte, page container, at loc, out *Batch) {
+	if w.CreatedAt == "" && w.CreatedAC == "" && len(w.Code) == 0 && w.Error == "" && len(w.Tags) == 0 &&
+		len(w.LegacyTag) == 0 && apiMessageRE.Match(raw) {
+		// {"message":"Bounced address has been removed","address":...}
+		out.reject(at, "not a suppression entry but an API response message", raw)
+		return
+	}
 	s := maildiag.Suppression{
 		SendingDomain: page.domain,
 		List:          page.list,

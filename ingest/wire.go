@@ -20,7 +20,7 @@ type wire struct {
 	Reason      string             `json:"reason"`
 	LogLevel    string             `json:"log-level"`
 	Domain      stdjson.RawMessage `json:"domain"` // Logs: {"name":..}; legacy: string
-	Tags        stdjson.RawMessage `json:"tags"`   // events: []string; unsubscribes: []string
+	Tags        stdjson.RawMessage `json:"tags"`   // events and unsubscribes: []string (a string in some exports)
 	Flags       struct {
 		DelayedBounce *bool `json:"is-delayed-bounce"`
 	} `json:"flags"`

@@ -64,8 +64,10 @@ table with its raw text, and the rest of the file still loads.`,
 	return cmd
 }
 
-// commitEvery is how many input records go into one transaction.
-const commitEvery = 50_000
+// commitEvery is how many input records go into one transaction: large
+// enough that index pages dirtied by scattered inserts are written once for
+// many events.
+const commitEvery = 200_000
 
 func importRun(ctx context.Context, s *streams, path, format string, o *importOptions) error {
 	stdinUsed := false

@@ -110,7 +110,8 @@ func TestEventFields(t *testing.T) {
 		t.Fatalf("import: %s", errs)
 	}
 	rows := queryJSON(t, db, `SELECT type, sending_domain, recipient, recipient_domain, severity, reason, code, enhanced,
-		mx_host, subject, message_id, time FROM events_full WHERE event_id = 'xYrATi63Rke8EC_s7EoJeA'`)
+		mx_host, subject, message_key = message_key('20221006142837.1618e01bf42da9fa@test.com') AS same_message, time
+		FROM events_full WHERE event_id = 'xYrATi63Rke8EC_s7EoJeA'`)
 	if len(rows) != 1 {
 		t.Fatalf("got %d rows, want 1", len(rows))
 	}
@@ -118,7 +119,7 @@ func TestEventFields(t *testing.T) {
 		"type": "failed", "sending_domain": "test.com", "recipient": "test@test.com", "recipient_domain": "test.com",
 		"severity": "temporary", "reason": "generic", "code": float64(451), "enhanced": "4.7.652",
 		"mx_host": "hotmail-com.olc.protection.outlook.com", "subject": "Test send",
-		"message_id": "20221006142837.1618e01bf42da9fa@test.com", "time": "2022-10-06T14:28:43.871657Z",
+		"same_message": float64(1), "time": "2022-10-06T14:28:43.871657Z",
 	}
 	for k, v := range want {
 		if rows[0][k] != v {
@@ -252,8 +253,12 @@ func TestImportStdinAndStatus(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatal(err)
 	}
-	if st.Events != 34 {
-		t.Errorf("status: %d events, want 34 distinct events in the samples", st.Events)
+	// The 49 sample lines hold 37 distinct events: the same Symfony
+	// webhook fixtures appear as Events API items too, and lines 12 and 18
+	// are one event. Records that share an id and a day but not the
+	// recipient or the time (documentation samples reuse ids) stay apart.
+	if st.Events != 37 {
+		t.Errorf("status: %d events, want 37 distinct events in the samples", st.Events)
 	}
 	if len(st.Imports) != 1 || st.Imports[0].Source != "-" {
 		t.Errorf("imports: %+v", st.Imports)

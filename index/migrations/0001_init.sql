@@ -1,7 +1,8 @@
 -- The event index. Times are microseconds since the Unix epoch (UTC). Empty
--- values are stored as NULL. Names (domains, addresses, message-ids, event
--- types) are stored once and referenced by id; the views events_full and
--- suppressions_full join them back in.
+-- values are stored as NULL. Names (domains, addresses, event types) are
+-- stored once and referenced by id; the views events_full and
+-- suppressions_full join them back in. Every event's original JSON is kept
+-- (event_json); fields without a column here are read from it.
 
 CREATE TABLE event_types (
 	id   INTEGER PRIMARY KEY,
@@ -25,13 +26,6 @@ CREATE TABLE recipients (
 );
 CREATE INDEX recipients_domain ON recipients(domain_id);
 
-CREATE TABLE messages (
-	id         INTEGER PRIMARY KEY,
-	message_id TEXT NOT NULL UNIQUE,
-	subject    TEXT,
-	from_addr  TEXT
-);
-
 CREATE TABLE imports (
 	id                INTEGER PRIMARY KEY,
 	source            TEXT NOT NULL,
@@ -52,13 +46,16 @@ CREATE TABLE imports (
 
 -- Original JSON of events, zstd-compressed in blocks of consecutive events.
 CREATE TABLE raw_blocks (
-	id    INTEGER PRIMARY KEY,
-	codec TEXT NOT NULL,
-	count INTEGER NOT NULL,
-	data  BLOB NOT NULL
+	id        INTEGER PRIMARY KEY,
+	codec     TEXT NOT NULL,
+	count     INTEGER NOT NULL,
+	import_id INTEGER REFERENCES imports(id), -- NULL for synced events
+	data      BLOB NOT NULL
 );
 
--- One row per event.
+-- One row per event. An event is stored once: the writer looks for the same
+-- Mailgun event id (unique within a UTC day) at the same recipient within a
+-- millisecond (the Logs API gives milliseconds, the Events API microseconds).
 CREATE TABLE events (
 	id                INTEGER PRIMARY KEY,
 	ts                INTEGER NOT NULL,
@@ -66,15 +63,16 @@ CREATE TABLE events (
 	event_id          TEXT NOT NULL,
 	sending_domain_id INTEGER REFERENCES domains(id),
 	recipient_id      INTEGER REFERENCES recipients(id),
-	message_ref       INTEGER REFERENCES messages(id),
-	import_id         INTEGER,
-	raw_block         INTEGER NOT NULL,
+	message_key       INTEGER, -- message_key('<message-id>'): a 63-bit hash of the message-id
+	raw_block         INTEGER NOT NULL REFERENCES raw_blocks(id),
 	raw_slot          INTEGER NOT NULL
 );
--- Mailgun event ids are unique only within a UTC day.
-CREATE UNIQUE INDEX events_key ON events(ts / 86400000000, event_id);
-CREATE INDEX events_recipient ON events(recipient_id, ts);
-CREATE INDEX events_message ON events(message_ref);
+-- Indexes lead with the UTC day (ts / 86400000000) so that new events land at
+-- the end of them: the cost of an insert stays flat as the index grows. A
+-- lookup by recipient or message seeks once per day with events.
+CREATE INDEX events_recipient ON events(ts / 86400000000, recipient_id);
+-- A message's recipients, through its accepted, rejected and failed events.
+CREATE INDEX events_message ON events(ts / 86400000000, message_key) WHERE type_id IN (1, 2, 4);
 
 -- The delivery details of failed and rejected events (one row per such event,
 -- same id as in events). Details of other events are in their original JSON.
@@ -95,7 +93,9 @@ CREATE TABLE failures (
 	attempt             INTEGER,
 	retry_seconds       INTEGER,
 	bounce_type         TEXT,
-	delayed_bounce      INTEGER
+	delayed_bounce      INTEGER,
+	subject             TEXT,
+	from_addr           TEXT
 );
 CREATE INDEX failures_ts ON failures(ts);
 CREATE INDEX failures_rdomain ON failures(recipient_domain_id, ts);
@@ -148,7 +148,7 @@ CREATE INDEX rejects_import ON rejects(import_id);
 -- Each event's original JSON. raw_event() exists on maildiag's own
 -- connections (maildiag query), not in the sqlite3 shell.
 CREATE VIEW event_json AS
-	SELECT e.id, e.event_id, raw_event(b.data, e.raw_slot) AS json
+	SELECT e.id, e.event_id, e.ts, raw_event(b.data, e.raw_slot) AS json
 	FROM events e JOIN raw_blocks b ON b.id = e.raw_block;
 
 -- Events with names joined in and, for failures, their delivery details.
@@ -157,13 +157,12 @@ CREATE VIEW events_full AS
 		e.event_id, t.name AS type, sd.name AS sending_domain, r.address AS recipient,
 		rd.name AS recipient_domain, f.provider, f.severity, f.reason, f.code, f.enhanced,
 		f.reply, f.description, f.mx_host, f.attempt, f.retry_seconds, f.bounce_type,
-		f.delayed_bounce, m.message_id, m.subject, m.from_addr, e.import_id
+		f.delayed_bounce, f.subject, f.from_addr, e.message_key
 	FROM events e
 	JOIN event_types t ON t.id = e.type_id
 	LEFT JOIN domains sd ON sd.id = e.sending_domain_id
 	LEFT JOIN recipients r ON r.id = e.recipient_id
 	LEFT JOIN domains rd ON rd.id = r.domain_id
-	LEFT JOIN messages m ON m.id = e.message_ref
 	LEFT JOIN failures f ON f.id = e.id;
 
 CREATE VIEW suppressions_full AS
