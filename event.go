@@ -68,6 +68,10 @@ type Event struct {
 	Tags            []string
 	StorageURL      string
 	Raw             []byte // the original JSON object for this event
+
+	// Derived by DeriveKeys.
+	MessageKey int64  // MessageKey(MessageID)
+	Key        uint64 // EventKey(Day(), ID)
 }
 
 // Time returns the event time.

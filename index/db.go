@@ -15,6 +15,8 @@ import (
 	"sync"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/maildiag/maildiag"
 )
 
 const (
@@ -33,7 +35,7 @@ func registerFuncs(c *sqlite3.SQLiteConn) error {
 	if err := c.RegisterFunc("raw_event", newRawEventFunc(), true); err != nil {
 		return err
 	}
-	return c.RegisterFunc("message_key", MessageKey, true)
+	return c.RegisterFunc("message_key", maildiag.MessageKey, true)
 }
 
 // drvRO is drv for read-only connections: with no database attachable, a

@@ -64,13 +64,6 @@ func (w *Writer) SaveImport(ctx context.Context, imp *Import) error {
 	return nil
 }
 
-func boolInt(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // maxRejectRaw bounds the raw text kept for one reject; raw_bytes keeps the
 // full length and the source file and line say where the rest is.
 const maxRejectRaw = 1 << 20

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 
+	ddzstd "github.com/DataDog/zstd"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -27,9 +28,10 @@ const blockTarget = 1 << 20
 
 // rawBlock collects the raw JSON of the events of one block.
 type rawBlock struct {
-	id, importID int64
-	records      [][]byte
-	size         int
+	firstID  int64 // events.id of the first record
+	importID int64
+	records  [][]byte
+	size     int
 }
 
 func (b *rawBlock) add(raw []byte) int {
@@ -40,9 +42,15 @@ func (b *rawBlock) add(raw []byte) int {
 
 func (b *rawBlock) full() bool { return b.size >= blockTarget }
 
+// plainBufs recycles the uncompressed layout of blocks: a fresh megabyte per
+// block costs page faults and garbage collection.
+var plainBufs = sync.Pool{New: func() any { return new([]byte) }}
+
 // encode lays the block out and compresses it.
 func (b *rawBlock) encode(enc *zstd.Encoder, dst []byte) []byte {
-	plain := make([]byte, 0, b.size+5*len(b.records)+10)
+	buf := plainBufs.Get().(*[]byte)
+	defer plainBufs.Put(buf)
+	plain := (*buf)[:0]
 	plain = binary.AppendUvarint(plain, uint64(len(b.records)))
 	for _, r := range b.records {
 		plain = binary.AppendUvarint(plain, uint64(len(r)))
@@ -50,7 +58,12 @@ func (b *rawBlock) encode(enc *zstd.Encoder, dst []byte) []byte {
 	for _, r := range b.records {
 		plain = append(plain, r...)
 	}
-	return enc.EncodeAll(plain, dst[:0])
+	*buf = plain
+	out, err := ddzstd.CompressLevel(dst[:0], plain, 1)
+	if err != nil {
+		return enc.EncodeAll(plain, dst[:0])
+	}
+	return out
 }
 
 var errBadBlock = errors.New("corrupt raw block")
@@ -126,4 +139,38 @@ func newRawEventFunc() func(data []byte, slot int64) (string, error) {
 		}
 		return string(records[slot]), nil
 	}
+}
+
+type encoded struct {
+	firstID, importID int64
+	count             int
+	data              []byte
+}
+
+// flushBlock hands the current block to a compressor and starts the next;
+// compressed blocks are inserted a little later, and all of them by the
+// time the transaction commits (wait).
+func (w *Writer) flushBlock(wait bool) error {
+	if len(w.block.records) > 0 {
+		b := w.block
+		ch := make(chan encoded, 1)
+		go func() {
+			ch <- encoded{firstID: b.firstID, count: len(b.records), importID: b.importID, data: b.encode(w.enc, nil)}
+		}()
+		w.pending = append(w.pending, ch)
+		w.block = rawBlock{firstID: w.nextID, importID: b.importID}
+	}
+	keep := 2
+	if wait {
+		keep = 0
+	}
+	for len(w.pending) > keep {
+		e := <-w.pending[0]
+		w.pending = w.pending[1:]
+		if _, err := w.exec(`INSERT INTO raw_blocks(first_id, count, codec, import_id, data) VALUES (?, ?, ?, ?, ?)`,
+			e.firstID, int64(e.count), codecZstd, nullID(e.importID), e.data); err != nil {
+			return fmt.Errorf("store raw block: %w", err)
+		}
+	}
+	return nil
 }

@@ -29,11 +29,14 @@ func decodeWire(raw []byte, w *wire) error {
 }
 
 // fastDecode decodes with goccy/go-json, turning a panic into an error.
+// Strings without escapes point into raw instead of being copied: input
+// buffers are never reused, and whoever keeps a string beyond the batch (the
+// index's caches) clones it.
 func fastDecode[T any](raw []byte, v *T) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("decoder panic: %v", r)
 		}
 	}()
-	return gojson.Unmarshal(raw, v)
+	return gojson.UnmarshalWithOption(raw, v, gojson.DecodeNoCopyString())
 }

@@ -127,6 +127,7 @@ func finishEvent(ev *maildiag.Event) {
 	if ev.ID == "" {
 		ev.ID = syntheticID(ev.Raw)
 	}
+	ev.DeriveKeys()
 }
 
 // sendingDomainOf finds the sending domain: named in the record, else the
@@ -192,6 +193,9 @@ func storageDomain(url string) string {
 // microsecond, truncating toward zero (a float64 would round
 // 1529692198.641821 the wrong way). Exponent forms are read exactly too.
 func parseEpoch(raw []byte) (int64, error) {
+	if us, ok := plainEpoch(raw); ok {
+		return us, nil
+	}
 	s := string(bytes.Trim(bytes.TrimSpace(raw), `"`))
 	if s == "" || s == "null" {
 		return 0, errNoTime
@@ -249,6 +253,42 @@ func parseEpoch(raw []byte) (int64, error) {
 		us = -us
 	}
 	return us, nil
+}
+
+// plainEpoch reads the form every Mailgun timestamp takes, digits with an
+// optional fraction (1529692198.641821), without allocating; anything else
+// goes to the general parser.
+func plainEpoch(raw []byte) (int64, bool) {
+	i, n := 0, int64(0)
+	for ; i < len(raw) && raw[i] >= '0' && raw[i] <= '9'; i++ {
+		if i >= 13 {
+			return 0, false
+		}
+		n = n*10 + int64(raw[i]-'0')
+	}
+	if i == 0 {
+		return 0, false
+	}
+	us, digits := int64(0), 0
+	if i < len(raw) && raw[i] == '.' {
+		i++
+		for ; i < len(raw) && raw[i] >= '0' && raw[i] <= '9'; i++ {
+			if digits < 6 {
+				us = us*10 + int64(raw[i]-'0')
+				digits++
+			}
+		}
+		if digits == 0 {
+			return 0, false
+		}
+	}
+	if i != len(raw) || n > 1<<42 {
+		return 0, false
+	}
+	for ; digits < 6; digits++ {
+		us *= 10
+	}
+	return n*1_000_000 + us, true
 }
 
 func allDigits(s string) bool {

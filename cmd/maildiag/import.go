@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -79,6 +80,8 @@ func importRun(ctx context.Context, s *streams, path, format string, o *importOp
 			stdinUsed = true
 		}
 	}
+	// Imports allocate a lot and keep little: collect garbage less often.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	db, err := index.Open(ctx, path)
 	if err != nil {
 		return failure(err)

@@ -21,10 +21,11 @@ CREATE INDEX domains_rname ON domains(rname);
 
 CREATE TABLE recipients (
 	id        INTEGER PRIMARY KEY,
-	address   TEXT NOT NULL UNIQUE,
+	address   TEXT NOT NULL,
 	domain_id INTEGER NOT NULL REFERENCES domains(id)
 );
-CREATE INDEX recipients_domain ON recipients(domain_id);
+-- Finds an address, and every address of a domain (look the domain up first).
+CREATE UNIQUE INDEX recipients_key ON recipients(domain_id, address);
 
 CREATE TABLE imports (
 	id                INTEGER PRIMARY KEY,
@@ -44,11 +45,13 @@ CREATE TABLE imports (
 	rejects           INTEGER NOT NULL DEFAULT 0
 );
 
--- Original JSON of events, zstd-compressed in blocks of consecutive events.
+-- Original JSON of events, zstd-compressed in blocks of consecutive events:
+-- the block of event e is the one with the greatest first_id <= e.id, and
+-- the event is record e.id - first_id in it.
 CREATE TABLE raw_blocks (
-	id        INTEGER PRIMARY KEY,
-	codec     TEXT NOT NULL,
+	first_id  INTEGER PRIMARY KEY,
 	count     INTEGER NOT NULL,
+	codec     TEXT NOT NULL,
 	import_id INTEGER REFERENCES imports(id), -- NULL for synced events
 	data      BLOB NOT NULL
 );
@@ -63,16 +66,12 @@ CREATE TABLE events (
 	event_id          TEXT NOT NULL,
 	sending_domain_id INTEGER REFERENCES domains(id),
 	recipient_id      INTEGER REFERENCES recipients(id),
-	message_key       INTEGER, -- message_key('<message-id>'): a 63-bit hash of the message-id
-	raw_block         INTEGER NOT NULL REFERENCES raw_blocks(id),
-	raw_slot          INTEGER NOT NULL
+	message_key       INTEGER -- message_key('<message-id>'): a 63-bit hash of the message-id
 );
--- Indexes lead with the UTC day (ts / 86400000000) so that new events land at
--- the end of them: the cost of an insert stays flat as the index grows. A
--- lookup by recipient or message seeks once per day with events.
+-- The index leads with the UTC day (ts / 86400000000) so that new events land
+-- at its end: the cost of an insert stays flat as the index grows. A lookup
+-- by recipient seeks once per day with events; a day's events are a range.
 CREATE INDEX events_recipient ON events(ts / 86400000000, recipient_id);
--- A message's recipients, through its accepted, rejected and failed events.
-CREATE INDEX events_message ON events(ts / 86400000000, message_key) WHERE type_id IN (1, 2, 4);
 
 -- The delivery details of failed and rejected events (one row per such event,
 -- same id as in events). Details of other events are in their original JSON.
@@ -148,8 +147,9 @@ CREATE INDEX rejects_import ON rejects(import_id);
 -- Each event's original JSON. raw_event() exists on maildiag's own
 -- connections (maildiag query), not in the sqlite3 shell.
 CREATE VIEW event_json AS
-	SELECT e.id, e.event_id, e.ts, raw_event(b.data, e.raw_slot) AS json
-	FROM events e JOIN raw_blocks b ON b.id = e.raw_block;
+	SELECT e.id, e.event_id, e.ts, raw_event(b.data, e.id - b.first_id) AS json
+	FROM events e JOIN raw_blocks b
+		ON b.first_id = (SELECT MAX(first_id) FROM raw_blocks WHERE first_id <= e.id);
 
 -- Events with names joined in and, for failures, their delivery details.
 CREATE VIEW events_full AS
