@@ -69,9 +69,15 @@ type Event struct {
 	StorageURL      string
 	Raw             []byte // the original JSON object for this event
 
+	// Derived by the analyses (analyze.Derive) and stored so that queries
+	// can group by them; re-derived from Raw when the rules change.
+	Class   string // failure class of failed and rejected events, e.g. user-unknown
+	Rule    string // id of the classification rule that decided Class
+	Gateway string // who receives mail for the recipient: Gmail, Microsoft 365, Mimecast, ...
+
 	// Derived by DeriveKeys.
-	MessageKey int64  // MessageKey(MessageID)
-	Key        uint64 // EventKey(Day(), ID)
+	MessageKey int64 // MessageKey(MessageID)
+	IDHash     int64 // EventHash(Type, ID): with the day and recipient, the event's identity
 }
 
 // Time returns the event time.

@@ -1,34 +1,47 @@
 package maildiag
 
-import "hash/fnv"
-
-// MessageKey is the 63-bit FNV-1a hash of a message-id (without angle
-// brackets) that the index stores instead of the text; 0 means no
-// message-id.
-func MessageKey(messageID string) int64 {
-	if messageID == "" {
-		return 0
+// Hash63 is the 63-bit hash the index stores instead of long identifiers
+// (message-ids, event ids, addresses): FNV-1a, then a finaliser that spreads
+// the bits. It is never 0, so 0 can mean "none".
+func Hash63(s string) int64 {
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	h := uint64(offset)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= prime
 	}
-	h := fnv.New64a()
-	h.Write([]byte(messageID))
-	k := int64(h.Sum64() & (1<<63 - 1))
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	k := int64(h & (1<<63 - 1))
 	if k == 0 {
 		k = 1
 	}
 	return k
 }
 
-// EventKey hashes an event's identity, its UTC day and Mailgun id, for
-// finding repeats in memory; equal keys are confirmed by comparing the ids.
-func EventKey(day int64, id string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(id))
-	return h.Sum64() ^ uint64(day)*0x9E3779B97F4A7C15
+// MessageKey is Hash63 of a message-id (without angle brackets); 0 means no
+// message-id.
+func MessageKey(messageID string) int64 {
+	if messageID == "" {
+		return 0
+	}
+	return Hash63(messageID)
 }
 
-// DeriveKeys fills MessageKey and Key from MessageID, TimeUS and ID. Ingest
+// EventHash is the hash of an event's type and Mailgun id that, with its
+// UTC day and recipient, identifies it in the index: ids are unique within
+// a day, and records of different types never describe one event.
+func EventHash(typ, id string) int64 { return Hash63(typ + "\x00" + id) }
+
+// DeriveKeys fills MessageKey and IDHash from MessageID, Type and ID. Ingest
 // calls it on its worker goroutines so the index writer need not.
 func (e *Event) DeriveKeys() {
 	e.MessageKey = MessageKey(e.MessageID)
-	e.Key = EventKey(e.Day(), e.ID)
+	e.IDHash = EventHash(e.Type, e.ID)
 }

@@ -2,45 +2,138 @@ package index
 
 import (
 	"database/sql/driver"
-	"errors"
 	"fmt"
-	"io"
+	"slices"
 	"strings"
 
 	"github.com/maildiag/maildiag"
 )
 
-// Names are stored once, in dictionary tables, and referenced by id.
-
-// idFor inserts a dictionary row unless present and returns its id.
-func (w *Writer) idFor(insert string, insertArgs []any, lookup string, lookupArgs ...any) (int64, error) {
-	res, err := w.exec(insert, insertArgs...)
-	if err != nil {
-		return 0, err
-	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		return res.LastInsertId()
-	}
-	return w.queryInt(lookup, lookupArgs...)
-}
+// Names are stored once, in dictionary tables, and referenced by id. The
+// writer keeps them in memory: event types and domains always whole,
+// recipients whole while there are few enough.
 
 // Event type ids fixed by the first migration.
 const (
-	typeAccepted = 1
-	typeRejected = 2
-	typeFailed   = 4
+	typeAccepted  = 1
+	typeRejected  = 2
+	typeDelivered = 3
+	typeFailed    = 4
 )
 
+// recipientCacheLimit bounds the recipients kept in memory; past it the
+// cache restarts at the next commit and misses are looked up.
+const recipientCacheLimit = 1 << 22
+
+// domainShift places a recipient's domain id in the high bits of its id.
+const domainShift = 32
+
+// RecipientRange returns the first and last recipient id a domain's
+// addresses can have.
+func RecipientRange(domainID int64) (lo, hi int64) {
+	return domainID << domainShift, domainID<<domainShift | (1<<domainShift - 1)
+}
+
+type dictionary struct {
+	types   map[string]int64
+	domains map[string]int64
+	loaded  bool // types and domains read
+
+	recips         map[string]int64
+	recipsComplete bool // every stored recipient is in recips
+	recipsTried    bool
+	nextRecip      map[int64]int64 // domain id -> id of its next new recipient
+	newRecips      []newRecipient
+
+	attrs map[int64]*domainAttrs
+}
+
+type newRecipient struct {
+	id      int64
+	address string
+}
+
+// domainAttrs is what the latest delivery attempt said about a recipient
+// domain.
+type domainAttrs struct {
+	provider, gateway, mx string
+	ts                    int64
+	dirty                 bool
+}
+
+func (d *dictionary) init() {
+	d.types = map[string]int64{}
+	d.domains = map[string]int64{}
+	d.recips = map[string]int64{}
+	d.nextRecip = map[int64]int64{}
+	d.attrs = map[int64]*domainAttrs{}
+}
+
+// forget drops what may no longer match the index: after a rollback, or a
+// write by another connection.
+func (d *dictionary) forget() {
+	clear(d.types)
+	clear(d.domains)
+	d.loaded = false
+	clear(d.recips)
+	d.recipsComplete, d.recipsTried = false, false
+	clear(d.nextRecip)
+	d.newRecips = d.newRecips[:0]
+	clear(d.attrs)
+}
+
+// load reads event types and domains, and every recipient when there are
+// few enough, so that a name missing from memory is new.
+func (d *dictionary) load(w *Writer) error {
+	if d.loaded {
+		return nil
+	}
+	err := w.each(`SELECT name, id FROM event_types`, nil, func(r []driver.Value) error {
+		d.types[r[0].(string)] = r[1].(int64)
+		return nil
+	})
+	if err == nil {
+		err = w.each(`SELECT name, id FROM domains`, nil, func(r []driver.Value) error {
+			d.domains[r[0].(string)] = r[1].(int64)
+			return nil
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("read dictionary: %w", err)
+	}
+	d.loaded = true
+	if d.recipsTried {
+		return nil
+	}
+	d.recipsTried = true
+	n, err := w.queryInt(`SELECT COUNT(*) FROM recipients`)
+	if err != nil || n > recipientCacheLimit/2 {
+		return err
+	}
+	err = w.each(`SELECT address, id FROM recipients`, nil, func(r []driver.Value) error {
+		d.recips[r[0].(string)] = r[1].(int64)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read recipients: %w", err)
+	}
+	d.recipsComplete = true
+	return nil
+}
+
 func (w *Writer) typeID(name string) (int64, error) {
-	if id, ok := w.types[name]; ok {
+	d := &w.dict
+	if id, ok := d.types[name]; ok {
 		return id, nil
 	}
-	id, err := w.idFor(`INSERT OR IGNORE INTO event_types(name) VALUES (?)`, []any{name},
-		`SELECT id FROM event_types WHERE name = ?`, name)
+	if _, err := w.exec(`INSERT OR IGNORE INTO event_types(name) VALUES (?)`, name); err != nil {
+		return 0, fmt.Errorf("store event type: %w", err)
+	}
+	id, err := w.queryInt(`SELECT id FROM event_types WHERE name = ?`, name)
 	if err != nil {
 		return 0, fmt.Errorf("store event type: %w", err)
 	}
-	w.types[strings.Clone(name)] = id
+	d.types[strings.Clone(name)] = id
 	return id, nil
 }
 
@@ -48,109 +141,159 @@ func (w *Writer) domainID(name string) (int64, error) {
 	if name == "" {
 		return 0, nil
 	}
-	if id, ok := w.domains[name]; ok {
+	d := &w.dict
+	if id, ok := d.domains[name]; ok {
 		return id, nil
 	}
-	id, err := w.idFor(`INSERT OR IGNORE INTO domains(name, rname) VALUES (?, ?)`, []any{name, Reverse(name)},
-		`SELECT id FROM domains WHERE name = ?`, name)
+	if _, err := w.exec(`INSERT OR IGNORE INTO domains(name, rname) VALUES (?, ?)`, name, Reverse(name)); err != nil {
+		return 0, fmt.Errorf("store domain: %w", err)
+	}
+	id, err := w.queryInt(`SELECT id FROM domains WHERE name = ?`, name)
 	if err != nil {
 		return 0, fmt.Errorf("store domain: %w", err)
 	}
-	w.domains[strings.Clone(name)] = id
+	d.domains[strings.Clone(name)] = id
 	return id, nil
 }
 
-// recipientPreload is the most recipients loaded into the cache when the
-// writer starts; with all of them in memory, an address not in the cache is
-// new and needs no lookup.
-const recipientPreload = 1 << 20
-
-// loadRecipients fills the cache with every recipient when there are few
-// enough, and reads the next recipient id.
-func (w *Writer) loadRecipients() error {
-	next, err := w.queryInt("SELECT COALESCE(MAX(id), 0) + 1 FROM recipients")
-	if err != nil {
-		return err
-	}
-	w.nextRecipient = next
-	if w.recipsComplete || w.recipsTried {
-		return nil
-	}
-	w.recipsTried = true
-	if n, err := w.queryInt("SELECT COUNT(*) FROM recipients"); err != nil || n > recipientPreload {
-		return err
-	}
-	rows, err := w.query("SELECT address, id FROM recipients", nil)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	dest := make([]driver.Value, 2)
-	for {
-		if err := rows.Next(dest); err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			return err
-		}
-		addr, _ := dest[0].(string)
-		id, _ := dest[1].(int64)
-		w.recips[strings.Clone(addr)] = id
-	}
-	w.recipsComplete = true
-	return nil
-}
-
-// recipientID returns the id of an address, adding it when new. New
-// recipients are inserted in batches with ids the writer assigns.
+// recipientID returns the id of an address, adding it when new.
 func (w *Writer) recipientID(addr string) (int64, error) {
 	if addr == "" {
 		return 0, nil
 	}
-	if id, ok := w.recips[addr]; ok {
+	d := &w.dict
+	if id, ok := d.recips[addr]; ok {
 		return id, nil
+	}
+	if !d.recipsComplete {
+		id, err := w.findRecipient(addr)
+		if err != nil {
+			return 0, err
+		}
+		if id != 0 {
+			d.recips[strings.Clone(addr)] = id
+			return id, nil
+		}
 	}
 	did, err := w.domainID(maildiag.DomainOf(addr))
 	if err != nil {
 		return 0, err
 	}
-	if !w.recipsComplete {
-		id, err := w.queryInt(`SELECT id FROM recipients WHERE domain_id = ? AND address = ?`, did, addr)
+	id, ok := d.nextRecip[did]
+	if !ok {
+		lo, hi := RecipientRange(did)
+		last, err := w.queryInt(`SELECT MAX(id) FROM recipients WHERE id BETWEEN ? AND ?`, lo, hi)
 		if err != nil {
-			return 0, fmt.Errorf("look up recipient: %w", err)
+			return 0, fmt.Errorf("store recipient: %w", err)
 		}
-		if id != 0 {
-			w.cacheRecipient(addr, id)
-			return id, nil
-		}
+		id = max(last+1, lo+1)
 	}
-	id := w.nextRecipient
-	w.nextRecipient++
-	b := &w.newRecips
-	b.int(id)
-	b.always(did) // 0 for an address without a domain
-	b.str(strings.Clone(addr))
-	if err := w.endRow(b); err != nil {
-		return 0, err
-	}
-	if err := w.cacheRecipient(addr, id); err != nil {
-		return 0, err
+	d.nextRecip[did] = id + 1
+	addr = strings.Clone(addr)
+	d.recips[addr] = id
+	d.newRecips = append(d.newRecips, newRecipient{id: id, address: addr})
+	return id, nil
+}
+
+// findRecipient looks an address up in the index; 0 when it is not there.
+func (w *Writer) findRecipient(addr string) (int64, error) {
+	var id int64
+	err := w.each(`SELECT r.id, r.address FROM recipient_keys k JOIN recipients r ON r.id = k.id WHERE k.hash = ?`,
+		[]any{maildiag.Hash63(addr)}, func(r []driver.Value) error {
+			if a, _ := r[1].(string); a == addr {
+				id = r[0].(int64)
+			}
+			return nil
+		})
+	if err != nil {
+		return 0, fmt.Errorf("look up recipient: %w", err)
 	}
 	return id, nil
 }
 
-// cacheRecipient remembers an address; past cacheLimit the cache restarts
-// and, no longer holding every recipient, lookups go to the index.
-func (w *Writer) cacheRecipient(addr string, id int64) error {
-	if len(w.recips) >= cacheLimit {
-		// Lookups must see the recipients still waiting in the batch.
-		if err := w.flushBatch(&w.newRecips); err != nil {
+// flushRecipients inserts the new recipients, in id order and then their
+// keys in hash order.
+func (d *dictionary) flushRecipients(w *Writer) error {
+	if len(d.newRecips) == 0 {
+		return nil
+	}
+	slices.SortFunc(d.newRecips, func(a, b newRecipient) int { return cmpInt(a.id, b.id) })
+	b := newRowBatch("INSERT", "recipients", []string{"id", "address"}, "")
+	for _, r := range d.newRecips {
+		b.always(r.id)
+		b.text(r.address)
+		if err := b.end(w); err != nil {
 			return err
 		}
-		clear(w.recips)
-		w.recipsComplete = false
 	}
-	w.recips[strings.Clone(addr)] = id
+	if err := b.flush(w); err != nil {
+		return err
+	}
+	keys := make([][2]int64, len(d.newRecips))
+	for i, r := range d.newRecips {
+		keys[i] = [2]int64{maildiag.Hash63(r.address), r.id}
+	}
+	slices.SortFunc(keys, func(a, b [2]int64) int {
+		if c := cmpInt(a[0], b[0]); c != 0 {
+			return c
+		}
+		return cmpInt(a[1], b[1])
+	})
+	kb := newRowBatch("INSERT", "recipient_keys", []string{"hash", "id"}, "")
+	for _, k := range keys {
+		kb.always(k[0])
+		kb.always(k[1])
+		if err := kb.end(w); err != nil {
+			return err
+		}
+	}
+	if err := kb.flush(w); err != nil {
+		return err
+	}
+	d.newRecips = d.newRecips[:0]
+	return nil
+}
+
+// committed trims the recipient cache once it is too big.
+func (d *dictionary) committed() {
+	if len(d.recips) > recipientCacheLimit {
+		clear(d.recips)
+		d.recipsComplete = false
+	}
+}
+
+// noteDomain remembers what a delivery attempt said about its recipient
+// domain, when it is the latest word on it.
+func (d *dictionary) noteDomain(did int64, ev *maildiag.Event) {
+	a := d.attrs[did]
+	if a == nil {
+		a = &domainAttrs{}
+		d.attrs[did] = a
+	} else if a.ts > ev.TimeUS {
+		return
+	}
+	if a.provider == ev.Provider && a.gateway == ev.Gateway && a.mx == ev.MXHost {
+		a.ts = ev.TimeUS
+		return
+	}
+	*a = domainAttrs{provider: strings.Clone(ev.Provider), gateway: strings.Clone(ev.Gateway),
+		mx: strings.Clone(ev.MXHost), ts: ev.TimeUS, dirty: true}
+}
+
+// flushAttrs writes the domain attributes that changed, unless the index
+// already holds a later word.
+func (d *dictionary) flushAttrs(w *Writer) error {
+	for id, a := range d.attrs {
+		if !a.dirty {
+			continue
+		}
+		if _, err := w.exec(`UPDATE domains SET provider = ?, gateway = ?, mx_host = ?, seen_at = ?
+			WHERE id = ? AND (seen_at IS NULL OR seen_at <= ?)`,
+			nullStr(a.provider), nullStr(a.gateway), nullStr(a.mx), a.ts, id, a.ts); err != nil {
+			return fmt.Errorf("store domain details: %w", err)
+		}
+		a.dirty = false
+	}
 	return nil
 }
 
@@ -161,4 +304,42 @@ func Reverse(s string) string {
 		b[i], b[j] = b[j], b[i]
 	}
 	return string(b)
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullInt(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return int64(n)
+}
+
+func nullID(n int64) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -2,48 +2,126 @@ package index
 
 import (
 	"context"
-	"database/sql/driver"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
+	"slices"
 	"strings"
 
 	"github.com/maildiag/maildiag"
 )
 
-var eventColumns = []string{"id", "ts", "type_id", "event_id", "sending_domain_id", "recipient_id", "message_key"}
+// evRow is an events row.
+type evRow struct {
+	key                  evKey
+	ts, typ, sd, mk, seq int64
+}
 
-var failureColumns = []string{"id", "ts", "type_id", "sending_domain_id", "recipient_domain_id", "provider",
-	"severity", "reason", "code", "enhanced", "reply", "description", "mx_host", "attempt", "retry_seconds",
-	"bounce_type", "delayed_bounce", "subject", "from_addr"}
+// failRow is a failures row; its strings are copies, so that the input
+// buffers they came from can be freed before the commit.
+type failRow struct {
+	evRow
+	eventID, severity, reason, enhanced, class, rule, gateway, provider, mx string
+	reply, description, bounceType, sendingIP, subject, from                string
+	code, attempt, retry                                                    int64
+	delayed                                                                 bool
+}
+
+type msgKey struct{ day, mk, rcpt int64 }
+
+type dailyKey struct {
+	day, sd, rd, typ int64
+	outcome          outcome
+}
+
+type hourlyKey struct {
+	hour, sd, typ int64
+	outcome       outcome
+}
+
+// txRows holds the rows collected for the open transaction.
+type txRows struct {
+	events   []evRow
+	failures []failRow
+	messages []msgKey // with repeats
+	daily    map[dailyKey]int64
+	hourly   map[hourlyKey]int64
+}
+
+func (t *txRows) init() {
+	t.daily = map[dailyKey]int64{}
+	t.hourly = map[hourlyKey]int64{}
+}
+
+func (t *txRows) reset() {
+	t.events = t.events[:0]
+	clear(t.failures)
+	t.failures = t.failures[:0]
+	t.messages = t.messages[:0]
+	clear(t.daily)
+	clear(t.hourly)
+}
+
+// Outcomes of failed events in the counts tables.
+const (
+	OutcomeTemporary  = "temporary"
+	OutcomePermanent  = "permanent"
+	OutcomeSuppressed = "suppressed"
+)
+
+// outcome is an outcome as a small number, in the order of outcomeNames.
+type outcome uint8
+
+const (
+	noOutcome outcome = iota
+	temporary
+	permanent
+	suppressed
+)
+
+var outcomeNames = [...]string{"", OutcomeTemporary, OutcomePermanent, OutcomeSuppressed}
+
+// outcomeOf sorts a failed event: dropped for a suppression, or failed
+// temporarily or permanently.
+func outcomeOf(ev *maildiag.Event) outcome {
+	if ev.Type != maildiag.Failed {
+		return noOutcome
+	}
+	if strings.HasPrefix(ev.Reason, "suppress-") {
+		return suppressed
+	}
+	switch {
+	case ev.Severity == OutcomeTemporary:
+		return temporary
+	case ev.Severity == OutcomePermanent, ev.Reason == "old", ev.Code >= 500:
+		return permanent
+	}
+	return temporary
+}
+
+const usPerHour = 3600 * 1_000_000
 
 // AddEvents stores the events not stored before and returns how many were
 // new. An event is the same as one stored before when it has the same
-// Mailgun id (unique within a UTC day) at the same recipient within a
-// millisecond: the Logs API gives times in milliseconds, the Events API and
-// webhooks in microseconds.
+// Mailgun id (unique within a UTC day) at the same recipient on the same day.
 func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID int64) (int, error) {
 	if err := w.begin(ctx); err != nil {
 		return 0, err
 	}
-	if w.block.importID != importID {
-		if err := w.flushBlock(false); err != nil {
-			return 0, err
-		}
-		w.block.importID = importID
+	if err := w.blocks.setImport(w, importID); err != nil {
+		return 0, err
 	}
 	added := 0
+	t := &w.tx
 	for i := range evs {
 		ev := &evs[i]
-		if ev.Key == 0 {
+		if ev.IDHash == 0 {
 			ev.DeriveKeys()
 		}
 		rcpt, err := w.recipientID(ev.Recipient)
 		if err != nil {
 			return added, err
 		}
-		if seen, err := w.stored(rcpt, ev); err != nil || seen {
+		k := evKey{maildiag.DayOf(ev.TimeUS), rcpt, ev.IDHash}
+		if dup, err := w.seen(k, ev.TimeUS); err != nil || dup {
 			if err != nil {
 				return added, err
 			}
@@ -57,237 +135,220 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 		if err != nil {
 			return added, err
 		}
-		rd, err := w.domainID(ev.RecipientDomain)
+		rd := rcpt >> domainShift
+		if rcpt == 0 {
+			if rd, err = w.domainID(ev.RecipientDomain); err != nil {
+				return added, err
+			}
+		}
+		seq, err := w.blocks.add(w, ev.Raw)
 		if err != nil {
 			return added, err
 		}
-		id := w.nextID
-		w.nextID++
-		b := &w.events
-		b.int(id)
-		b.int(ev.TimeUS)
-		b.int(typ)
-		b.str(ev.ID)
-		b.int(sd)
-		b.int(rcpt)
-		b.int(ev.MessageKey)
-		if err := w.endRow(b); err != nil {
-			return added, err
+		row := evRow{key: k, ts: ev.TimeUS, typ: typ, sd: sd, mk: ev.MessageKey, seq: seq}
+		t.events = append(t.events, row)
+		w.dedup.remember(k)
+		outcome := outcomeOf(ev)
+		t.daily[dailyKey{k.day, sd, rd, typ, outcome}]++
+		t.hourly[hourlyKey{floorDiv(ev.TimeUS, usPerHour), sd, typ, outcome}]++
+		switch typ {
+		case typeFailed, typeRejected:
+			t.failures = append(t.failures, newFailRow(row, ev))
 		}
-		if typ == typeFailed || typ == typeRejected {
-			f := &w.failures
-			f.int(id)
-			f.int(ev.TimeUS)
-			f.int(typ)
-			f.int(sd)
-			f.int(rd)
-			f.str(ev.Provider)
-			f.str(ev.Severity)
-			f.str(ev.Reason)
-			f.int(int64(ev.Code))
-			f.str(ev.EnhancedCode)
-			f.str(ev.Reply)
-			f.str(ev.Description)
-			f.str(ev.MXHost)
-			f.int(int64(ev.Attempt))
-			f.int(int64(ev.RetrySeconds))
-			f.str(ev.BounceType)
-			f.int(boolInt(ev.DelayedBounce))
-			f.str(ev.Subject)
-			f.str(ev.From)
-			if err := w.endRow(f); err != nil {
-				return added, err
+		switch typ {
+		case typeAccepted, typeRejected, typeDelivered, typeFailed:
+			if ev.MessageKey != 0 {
+				t.messages = append(t.messages, msgKey{k.day, ev.MessageKey, rcpt})
 			}
 		}
+		if rd != 0 && ev.MXHost != "" && (typ == typeDelivered || typ == typeFailed) {
+			w.dict.noteDomain(rd, ev)
+		}
+		w.flight.note(ev, typ, rcpt, sd)
 		added++
-		w.block.add(ev.Raw)
-		w.counts[countKey{maildiag.DayOf(ev.TimeUS), sd, rd, typ}]++
-		if w.block.full() {
-			if err := w.flushBlock(false); err != nil {
-				return added, err
-			}
-		}
 	}
 	return added, nil
 }
 
-// findEvent lists the ids of events at a recipient within a time range.
-const findEvent = `SELECT event_id FROM events
-	WHERE ts / 86400000000 IN (?1 / 86400000000, ?2 / 86400000000) AND recipient_id IS ?3 AND ts BETWEEN ?1 AND ?2`
-
-// stored tells whether the event is in the index already. Days that had no
-// events when the writer started are checked against the keys of the events
-// this writer stored, and go to the index only when a key matches, so a
-// first import does no lookups at all.
-func (w *Writer) stored(rcpt int64, ev *maildiag.Event) (bool, error) {
-	if w.fresh != nil {
-		_, oldLo := w.oldDays[maildiag.DayOf(ev.TimeUS-1000)]
-		_, oldHi := w.oldDays[maildiag.DayOf(ev.TimeUS+1000)]
-		if !oldLo && !oldHi {
-			if _, ok := w.fresh[ev.Key]; !ok {
-				w.fresh[ev.Key] = struct{}{}
-				return false, nil
-			}
-		}
-	}
-	// The lookup must see the rows still waiting in the batch.
-	if err := w.flushRows(); err != nil {
-		return false, err
-	}
-	a := append(w.args[:0], driver.NamedValue{Ordinal: 1, Value: ev.TimeUS - 1000},
-		driver.NamedValue{Ordinal: 2, Value: ev.TimeUS + 1000}, driver.NamedValue{Ordinal: 3, Value: nullID(rcpt)})
-	rows, err := w.query(findEvent, a)
-	if err != nil {
-		return false, fmt.Errorf("look up event %s: %w", ev.ID, err)
-	}
-	defer rows.Close()
-	dest := w.dest[:1]
-	for {
-		if err := rows.Next(dest); err != nil {
-			if errors.Is(err, io.EOF) {
-				return false, nil
-			}
-			return false, fmt.Errorf("look up event %s: %w", ev.ID, err)
-		}
-		if id, _ := dest[0].(string); id == ev.ID {
-			return true, nil
-		}
-	}
+func newFailRow(row evRow, ev *maildiag.Event) failRow {
+	c := strings.Clone
+	return failRow{evRow: row,
+		eventID: c(ev.ID), severity: c(ev.Severity), reason: c(ev.Reason), enhanced: c(ev.EnhancedCode),
+		class: c(ev.Class), rule: c(ev.Rule), gateway: c(ev.Gateway), provider: c(ev.Provider), mx: c(ev.MXHost),
+		reply: c(ev.Reply), description: c(ev.Description), bounceType: c(ev.BounceType), sendingIP: c(ev.SendingIP),
+		subject: c(ev.Subject), from: c(ev.From),
+		code: int64(ev.Code), attempt: int64(ev.Attempt), retry: int64(ev.RetrySeconds), delayed: ev.DelayedBounce}
 }
 
-// batchRows is how many rows one INSERT statement carries: one statement per
-// row costs about as much again as the row itself.
-const batchRows = 32
-
-// rowBatch collects rows for multi-row INSERTs. Only values present are
-// bound; the others stay NULL.
-type rowBatch struct {
-	table   string
-	columns []string
-	vals    []driver.NamedValue
-	rows    int
-	col     int
-	sql     map[int]string
-}
-
-func (b *rowBatch) int(v int64) {
-	if v != 0 {
-		b.vals = append(b.vals, driver.NamedValue{Ordinal: b.rows*len(b.columns) + b.col + 1, Value: v})
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
 	}
-	b.col++
+	return q
 }
 
-// always binds v, zero or not.
-func (b *rowBatch) always(v int64) {
-	b.vals = append(b.vals, driver.NamedValue{Ordinal: b.rows*len(b.columns) + b.col + 1, Value: v})
-	b.col++
-}
-
-func (b *rowBatch) str(v string) {
-	if v != "" {
-		b.vals = append(b.vals, driver.NamedValue{Ordinal: b.rows*len(b.columns) + b.col + 1, Value: v})
+func cmpKey(a, b evKey) int {
+	if c := cmpInt(a.day, b.day); c != 0 {
+		return c
 	}
-	b.col++
+	if c := cmpInt(a.rcpt, b.rcpt); c != 0 {
+		return c
+	}
+	return cmpInt(a.idHash, b.idHash)
 }
 
-func (b *rowBatch) reset() {
-	b.vals, b.rows, b.col = b.vals[:0], 0, 0
-}
+var eventColumns = []string{"day", "recipient_id", "id_hash", "ts", "type_id", "sending_domain_id", "message_key", "seq"}
 
-// insert returns the INSERT statement for n rows.
-func (b *rowBatch) insert(n int) string {
-	if s, ok := b.sql[n]; ok {
-		return s
-	}
-	row := "(?" + strings.Repeat(", ?", len(b.columns)-1) + ")"
-	s := "INSERT INTO " + b.table + "(" + strings.Join(b.columns, ", ") + ") VALUES " +
-		row + strings.Repeat(", "+row, n-1)
-	if b.sql == nil {
-		b.sql = map[int]string{}
-	}
-	b.sql[n] = s
-	return s
-}
+var failureColumns = []string{"day", "recipient_id", "id_hash", "ts", "type_id", "sending_domain_id", "message_key", "seq",
+	"event_id", "severity", "reason", "code", "enhanced", "class", "rule", "gateway", "provider", "mx_host", "reply",
+	"description", "attempt", "retry_seconds", "bounce_type", "delayed_bounce", "sending_ip", "subject", "from_addr"}
 
-// endRow closes the row being added and inserts the batch when it is full.
-func (w *Writer) endRow(b *rowBatch) error {
-	b.rows++
-	b.col = 0
-	if b.rows == batchRows {
-		return w.flushBatch(b)
+// flush inserts the transaction's rows, each table in key order.
+func (t *txRows) flush(w *Writer) error {
+	if err := w.dict.flushRecipients(w); err != nil {
+		return err
 	}
-	return nil
-}
-
-func (w *Writer) flushBatch(b *rowBatch) error {
-	if b.rows == 0 {
-		return nil
-	}
-	_, err := w.execArgs(b.insert(b.rows), b.vals)
-	b.reset()
-	if err != nil {
-		return fmt.Errorf("store %s: %w", b.table, err)
-	}
-	return nil
-}
-
-// flushRows inserts the rows still waiting in the batches.
-func (w *Writer) flushRows() error {
-	for _, b := range []*rowBatch{&w.newRecips, &w.events, &w.failures} {
-		if err := w.flushBatch(b); err != nil {
+	slices.SortFunc(t.events, func(a, b evRow) int { return cmpKey(a.key, b.key) })
+	b := newRowBatch("INSERT", "events", eventColumns, "")
+	for i := range t.events {
+		r := &t.events[i]
+		r.bindKey(&b)
+		if err := b.end(w); err != nil {
 			return err
 		}
 	}
+	if err := b.flush(w); err != nil {
+		return err
+	}
+	if err := t.flushMessages(w); err != nil {
+		return err
+	}
+	slices.SortFunc(t.failures, func(a, b failRow) int { return cmpKey(a.key, b.key) })
+	fb := newRowBatch("INSERT", "failures", failureColumns, "")
+	for i := range t.failures {
+		f := &t.failures[i]
+		f.bindKey(&fb)
+		fb.text(f.eventID)
+		fb.str(f.severity)
+		fb.str(f.reason)
+		fb.int(f.code)
+		fb.str(f.enhanced)
+		fb.str(f.class)
+		fb.str(f.rule)
+		fb.str(f.gateway)
+		fb.str(f.provider)
+		fb.str(f.mx)
+		fb.str(f.reply)
+		fb.str(f.description)
+		fb.int(f.attempt)
+		fb.int(f.retry)
+		fb.str(f.bounceType)
+		fb.always(boolInt(f.delayed))
+		fb.str(f.sendingIP)
+		fb.str(f.subject)
+		fb.str(f.from)
+		if err := fb.end(w); err != nil {
+			return err
+		}
+	}
+	if err := fb.flush(w); err != nil {
+		return err
+	}
+	if err := t.flushCounts(w); err != nil {
+		return err
+	}
+	t.reset()
 	return nil
 }
 
-type countKey struct {
-	day, sending, recipient, typ int64
+func (r *evRow) bindKey(b *rowBatch) {
+	b.always(r.key.day)
+	b.always(r.key.rcpt)
+	b.always(r.key.idHash)
+	b.always(r.ts)
+	b.always(r.typ)
+	b.always(r.sd)
+	b.always(r.mk)
+	b.always(r.seq)
 }
 
-func (w *Writer) flushCounts() error {
-	for k, n := range w.counts {
-		if _, err := w.exec(`INSERT INTO event_counts(day, sending_domain_id, recipient_domain_id, type_id, n) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT DO UPDATE SET n = n + excluded.n`, k.day, k.sending, k.recipient, k.typ, n); err != nil {
+func (t *txRows) flushMessages(w *Writer) error {
+	keys := t.messages
+	slices.SortFunc(keys, func(a, b msgKey) int {
+		if c := cmpInt(a.day, b.day); c != 0 {
+			return c
+		}
+		if c := cmpInt(a.mk, b.mk); c != 0 {
+			return c
+		}
+		return cmpInt(a.rcpt, b.rcpt)
+	})
+	keys = slices.Compact(keys)
+	b := newRowBatch("INSERT OR IGNORE", "messages", []string{"day", "message_key", "recipient_id"}, "")
+	for _, k := range keys {
+		b.always(k.day)
+		b.always(k.mk)
+		b.always(k.rcpt)
+		if err := b.end(w); err != nil {
+			return err
+		}
+	}
+	return b.flush(w)
+}
+
+func (t *txRows) flushCounts(w *Writer) error {
+	dk := make([]dailyKey, 0, len(t.daily))
+	for k := range t.daily {
+		dk = append(dk, k)
+	}
+	slices.SortFunc(dk, func(a, b dailyKey) int {
+		for _, c := range [4]int{cmpInt(a.day, b.day), cmpInt(a.sd, b.sd), cmpInt(a.rd, b.rd), cmpInt(a.typ, b.typ)} {
+			if c != 0 {
+				return c
+			}
+		}
+		return int(a.outcome) - int(b.outcome)
+	})
+	b := newRowBatch("INSERT", "daily_counts", []string{"day", "sending_domain_id", "recipient_domain_id", "type_id", "outcome", "n"},
+		"ON CONFLICT DO UPDATE SET n = n + excluded.n")
+	for _, k := range dk {
+		b.always(k.day)
+		b.always(k.sd)
+		b.always(k.rd)
+		b.always(k.typ)
+		b.text(outcomeNames[k.outcome])
+		b.always(t.daily[k])
+		if err := b.end(w); err != nil {
 			return fmt.Errorf("store counts: %w", err)
 		}
 	}
-	clear(w.counts)
-	return nil
-}
-
-func nullStr(s string) any {
-	if s == "" {
-		return nil
+	if err := b.flush(w); err != nil {
+		return err
 	}
-	return s
-}
-
-func nullInt(n int) any {
-	if n == 0 {
-		return nil
+	hk := make([]hourlyKey, 0, len(t.hourly))
+	for k := range t.hourly {
+		hk = append(hk, k)
 	}
-	return int64(n)
-}
-
-func nullID(n int64) any {
-	if n == 0 {
-		return nil
+	slices.SortFunc(hk, func(a, b hourlyKey) int {
+		for _, c := range [3]int{cmpInt(a.hour, b.hour), cmpInt(a.sd, b.sd), cmpInt(a.typ, b.typ)} {
+			if c != 0 {
+				return c
+			}
+		}
+		return int(a.outcome) - int(b.outcome)
+	})
+	hb := newRowBatch("INSERT", "hourly_counts", []string{"hour", "sending_domain_id", "type_id", "outcome", "n"},
+		"ON CONFLICT DO UPDATE SET n = n + excluded.n")
+	for _, k := range hk {
+		hb.always(k.hour)
+		hb.always(k.sd)
+		hb.always(k.typ)
+		hb.text(outcomeNames[k.outcome])
+		hb.always(t.hourly[k])
+		if err := hb.end(w); err != nil {
+			return fmt.Errorf("store counts: %w", err)
+		}
 	}
-	return n
-}
-
-func boolInt(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func tagsJSON(tags []string) any {
-	if len(tags) == 0 {
-		return nil
-	}
-	b, _ := json.Marshal(tags)
-	return string(b)
+	return hb.flush(w)
 }

@@ -106,15 +106,17 @@ func (w *Writer) AddSuppressions(ctx context.Context, ss []maildiag.Suppression,
 		if err != nil {
 			return added, err
 		}
-		var rcpt int64
+		dom := s.Address
 		if s.Kind != "domain" {
-			if rcpt, err = w.recipientID(s.Address); err != nil {
-				return added, err
-			}
+			dom = maildiag.DomainOf(s.Address)
 		}
-		res, err := w.exec(`INSERT OR IGNORE INTO suppressions(sending_domain_id, list, address, recipient_id, kind, code, error, tags,
+		did, err := w.domainID(dom)
+		if err != nil {
+			return added, err
+		}
+		res, err := w.exec(`INSERT OR IGNORE INTO suppressions(sending_domain_id, list, address, domain_id, kind, code, error, tags,
 			reason, created_at, first_seen, last_seen, import_id, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			sd, s.List, s.Address, nullID(rcpt), nullStr(s.Kind), nullStr(s.Code), nullStr(s.Error), tagsJSON(s.Tags),
+			sd, s.List, s.Address, did, nullStr(s.Kind), nullStr(s.Code), nullStr(s.Error), tagsJSON(s.Tags),
 			nullStr(s.Reason), s.CreatedUS, seenUS, seenUS, nullID(importID), nullStr(string(s.Raw)))
 		if err != nil {
 			return added, fmt.Errorf("store suppression %s: %w", s.Address, err)
@@ -130,4 +132,12 @@ func (w *Writer) AddSuppressions(ctx context.Context, ss []maildiag.Suppression,
 		}
 	}
 	return added, nil
+}
+
+func tagsJSON(tags []string) any {
+	if len(tags) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(tags)
+	return string(b)
 }

@@ -28,26 +28,18 @@ const blockTarget = 1 << 20
 
 // rawBlock collects the raw JSON of the events of one block.
 type rawBlock struct {
-	firstID  int64 // events.id of the first record
+	firstSeq int64
 	importID int64
 	records  [][]byte
 	size     int
 }
-
-func (b *rawBlock) add(raw []byte) int {
-	b.records = append(b.records, raw)
-	b.size += len(raw)
-	return len(b.records) - 1
-}
-
-func (b *rawBlock) full() bool { return b.size >= blockTarget }
 
 // plainBufs recycles the uncompressed layout of blocks: a fresh megabyte per
 // block costs page faults and garbage collection.
 var plainBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // encode lays the block out and compresses it.
-func (b *rawBlock) encode(enc *zstd.Encoder, dst []byte) []byte {
+func (b *rawBlock) encode() ([]byte, error) {
 	buf := plainBufs.Get().(*[]byte)
 	defer plainBufs.Put(buf)
 	plain := (*buf)[:0]
@@ -59,11 +51,7 @@ func (b *rawBlock) encode(enc *zstd.Encoder, dst []byte) []byte {
 		plain = append(plain, r...)
 	}
 	*buf = plain
-	out, err := ddzstd.CompressLevel(dst[:0], plain, 1)
-	if err != nil {
-		return enc.EncodeAll(plain, dst[:0])
-	}
-	return out
+	return ddzstd.CompressLevel(nil, plain, 1)
 }
 
 var errBadBlock = errors.New("corrupt raw block")
@@ -110,11 +98,6 @@ func sharedDecoder() *zstd.Decoder {
 	return decoder
 }
 
-func newEncoder() *zstd.Encoder {
-	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(2))
-	return enc
-}
-
 // newRawEventFunc returns the raw_event(block_data, slot) SQL function. It
 // keeps the last block it decoded: rows come in block order, so consecutive
 // calls usually hit the same block.
@@ -141,36 +124,103 @@ func newRawEventFunc() func(data []byte, slot int64) (string, error) {
 	}
 }
 
+// encoded is a compressed block waiting to be inserted.
 type encoded struct {
-	firstID, importID int64
-	count             int
-	data              []byte
+	firstSeq, importID int64
+	count              int
+	data               []byte
+	err                error
 }
 
-// flushBlock hands the current block to a compressor and starts the next;
-// compressed blocks are inserted a little later, and all of them by the
-// time the transaction commits (wait).
-func (w *Writer) flushBlock(wait bool) error {
-	if len(w.block.records) > 0 {
-		b := w.block
+// blockWriter numbers stored events (seq) and writes their raw JSON in
+// blocks, compressing each on its own goroutine while the writer goes on.
+type blockWriter struct {
+	started bool
+	nextSeq int64
+	cur     rawBlock
+	pending []chan encoded
+}
+
+func (bw *blockWriter) init() {}
+
+// start reads the next seq at the beginning of a transaction.
+func (bw *blockWriter) start(w *Writer) error {
+	last, err := w.queryInt(`SELECT first_seq + count FROM raw_blocks ORDER BY first_seq DESC LIMIT 1`)
+	if err != nil {
+		return fmt.Errorf("read raw blocks: %w", err)
+	}
+	bw.nextSeq = max(last, 1)
+	bw.cur = rawBlock{firstSeq: bw.nextSeq, importID: bw.cur.importID}
+	bw.started = true
+	return nil
+}
+
+// setImport starts a new block when the events come from another import.
+func (bw *blockWriter) setImport(w *Writer, importID int64) error {
+	if bw.cur.importID == importID {
+		return nil
+	}
+	if err := bw.seal(w, false); err != nil {
+		return err
+	}
+	bw.cur.importID = importID
+	return nil
+}
+
+// add appends an event's raw JSON and returns the event's seq.
+func (bw *blockWriter) add(w *Writer, raw []byte) (int64, error) {
+	seq := bw.nextSeq
+	bw.nextSeq++
+	bw.cur.records = append(bw.cur.records, raw)
+	bw.cur.size += len(raw)
+	if bw.cur.size >= blockTarget {
+		return seq, bw.seal(w, false)
+	}
+	return seq, nil
+}
+
+// seal hands the current block to a compressor and starts the next;
+// compressed blocks are inserted a little later, and all of them when wait
+// is set.
+func (bw *blockWriter) seal(w *Writer, wait bool) error {
+	if len(bw.cur.records) > 0 {
+		b := bw.cur
 		ch := make(chan encoded, 1)
 		go func() {
-			ch <- encoded{firstID: b.firstID, count: len(b.records), importID: b.importID, data: b.encode(w.enc, nil)}
+			data, err := b.encode()
+			ch <- encoded{firstSeq: b.firstSeq, count: len(b.records), importID: b.importID, data: data, err: err}
 		}()
-		w.pending = append(w.pending, ch)
-		w.block = rawBlock{firstID: w.nextID, importID: b.importID}
+		bw.pending = append(bw.pending, ch)
+		bw.cur = rawBlock{firstSeq: bw.nextSeq, importID: b.importID}
 	}
 	keep := 2
 	if wait {
 		keep = 0
 	}
-	for len(w.pending) > keep {
-		e := <-w.pending[0]
-		w.pending = w.pending[1:]
-		if _, err := w.exec(`INSERT INTO raw_blocks(first_id, count, codec, import_id, data) VALUES (?, ?, ?, ?, ?)`,
-			e.firstID, int64(e.count), codecZstd, nullID(e.importID), e.data); err != nil {
+	for len(bw.pending) > keep {
+		e := <-bw.pending[0]
+		bw.pending = bw.pending[1:]
+		if e.err != nil {
+			return fmt.Errorf("compress raw block: %w", e.err)
+		}
+		if _, err := w.exec(`INSERT INTO raw_blocks(first_seq, count, codec, import_id, data) VALUES (?, ?, ?, ?, ?)`,
+			e.firstSeq, int64(e.count), codecZstd, nullID(e.importID), e.data); err != nil {
 			return fmt.Errorf("store raw block: %w", err)
 		}
 	}
 	return nil
 }
+
+// finish stores every block before the commit.
+func (bw *blockWriter) finish(w *Writer) error { return bw.seal(w, true) }
+
+// abandon drops the blocks of a rolled-back transaction.
+func (bw *blockWriter) abandon() {
+	for _, p := range bw.pending {
+		<-p
+	}
+	bw.pending = nil
+	bw.cur = rawBlock{importID: bw.cur.importID}
+}
+
+func (bw *blockWriter) close() { bw.abandon() }

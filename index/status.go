@@ -68,7 +68,7 @@ func (db *DB) Status(ctx context.Context) (*Status, error) {
 	}
 	rows, err := db.sql.QueryContext(ctx, `
 		SELECT COALESCE(d.name, ''), t.name, SUM(c.n)
-		FROM event_counts c JOIN event_types t ON t.id = c.type_id
+		FROM daily_counts c JOIN event_types t ON t.id = c.type_id
 		LEFT JOIN domains d ON d.id = c.sending_domain_id
 		GROUP BY 1, 2 ORDER BY 1, 3 DESC`)
 	if err != nil {
@@ -93,8 +93,8 @@ func (db *DB) Status(ctx context.Context) (*Status, error) {
 	// Exact first and last times: the events of the first and last days.
 	var first, last sql.NullInt64
 	if err := db.sql.QueryRowContext(ctx, `
-		SELECT (SELECT MIN(ts) FROM events WHERE ts / 86400000000 = (SELECT MIN(day) FROM event_counts)),
-		       (SELECT MAX(ts) FROM events WHERE ts / 86400000000 = (SELECT MAX(day) FROM event_counts))`).Scan(&first, &last); err != nil {
+		SELECT (SELECT MIN(ts) FROM events WHERE day = (SELECT MIN(day) FROM daily_counts)),
+		       (SELECT MAX(ts) FROM events WHERE day = (SELECT MAX(day) FROM daily_counts))`).Scan(&first, &last); err != nil {
 		return nil, fmt.Errorf("status: %w", err)
 	}
 	st.FirstUS, st.LastUS = first.Int64, last.Int64
@@ -129,7 +129,7 @@ func (db *DB) Status(ctx context.Context) (*Status, error) {
 func (db *DB) coverage(ctx context.Context, st *Status) error {
 	rows, err := db.sql.QueryContext(ctx, `
 		SELECT COALESCE(d.name, ''), c.day
-		FROM (SELECT DISTINCT sending_domain_id, day FROM event_counts) c
+		FROM (SELECT DISTINCT sending_domain_id, day FROM daily_counts) c
 		LEFT JOIN domains d ON d.id = c.sending_domain_id
 		ORDER BY 1, 2`)
 	if err != nil {

@@ -8,55 +8,36 @@ import (
 	"io"
 	"strings"
 
-	"github.com/klauspost/compress/zstd"
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
 // Writer stores events, suppression entries and rejects. It owns one
 // connection and works in explicit transactions: what Commit returns from is
 // durable and consistent (events with their raw JSON, counts and whatever
-// the caller wrote with Exec), so an interrupted run loses only the batch in
-// flight and a re-run stores nothing twice. One goroutine at a time may use it.
+// the caller wrote with Exec), so an interrupted run loses only the
+// transaction in flight and a re-run stores nothing twice. One goroutine at
+// a time may use it.
+//
+// Rows are collected in memory and inserted at Commit, each table's rows
+// sorted by its key: SQLite inserts keys in order several times faster
+// than scattered ones.
 type Writer struct {
 	db    *DB
 	conn  *sqlite3.SQLiteConn
 	inTx  bool
 	stmts map[string]driver.Stmt
 
-	types   map[string]int64
-	domains map[string]int64
-	recips  map[string]int64
+	dict   dictionary
+	tx     txRows
+	blocks blockWriter
+	dedup  dedup
+	flight inFlight
 
-	// recipsComplete: every recipient in the index is in recips, so an
-	// address missing there is new. recipsTried: the preload was attempted.
-	recipsComplete, recipsTried bool
-	nextRecipient               int64
-	newRecips                   rowBatch
-
-	nextID   int64 // id of the next event stored
-	events   rowBatch
-	failures rowBatch
-	counts   map[countKey]int64
-
-	block   rawBlock
-	enc     *zstd.Encoder
-	pending []chan encoded
-
-	// oldDays are the UTC days that had events when the writer started;
-	// fresh holds the keys of the events stored since on the other days.
-	// fresh is nil once another connection has written: then every event
-	// is looked up in the index.
-	oldDays     map[int64]struct{}
-	fresh       map[uint64]struct{}
 	dataVersion int64
+	others      bool // another connection has written since this writer started
 
 	args []driver.NamedValue
-	dest []driver.Value
 }
-
-// cacheLimit bounds the recipient cache; past it the cache restarts empty
-// and misses go to the index.
-const cacheLimit = 1 << 21
 
 // NewWriter opens the index's writing connection.
 func (db *DB) NewWriter(ctx context.Context) (*Writer, error) {
@@ -71,21 +52,12 @@ func (db *DB) NewWriter(ctx context.Context) (*Writer, error) {
 		c.Close()
 		return nil, fmt.Errorf("open index for writing: %w", err)
 	}
-	return &Writer{
-		db:        db,
-		conn:      c,
-		stmts:     map[string]driver.Stmt{},
-		types:     map[string]int64{},
-		domains:   map[string]int64{},
-		recips:    map[string]int64{},
-		counts:    map[countKey]int64{},
-		events:    rowBatch{table: "events", columns: eventColumns},
-		newRecips: rowBatch{table: "recipients", columns: []string{"id", "domain_id", "address"}},
-		failures:  rowBatch{table: "failures", columns: failureColumns},
-		enc:       newEncoder(),
-		args:      make([]driver.NamedValue, 0, 20),
-		dest:      make([]driver.Value, 4),
-	}, nil
+	w := &Writer{db: db, conn: c, stmts: map[string]driver.Stmt{}}
+	w.dict.init()
+	w.tx.init()
+	w.blocks.init()
+	w.flight.init()
+	return w, nil
 }
 
 // Close rolls back anything not committed and closes the connection.
@@ -96,27 +68,20 @@ func (w *Writer) Close() error {
 	for _, s := range w.stmts {
 		s.Close()
 	}
-	w.enc.Close()
+	w.blocks.close()
 	return w.conn.Close()
 }
 
 func (w *Writer) rollback() {
-	for _, p := range w.pending {
-		<-p
-	}
-	w.pending = nil
+	w.blocks.abandon()
 	w.conn.Exec("ROLLBACK", nil)
 	w.inTx = false
-	// Ids handed out in the rolled-back transaction are gone.
-	clear(w.types)
-	clear(w.domains)
-	clear(w.recips)
-	w.recipsComplete = false
-	clear(w.counts)
-	w.newRecips.reset()
-	w.events.reset()
-	w.failures.reset()
-	w.block = rawBlock{importID: w.block.importID}
+	// Ids handed out in the rolled-back transaction are gone, and so are
+	// the rows collected for it.
+	w.dict.forget()
+	w.tx.reset()
+	w.dedup.forgetTx()
+	w.flight.forget()
 }
 
 // begin starts a transaction when none is open.
@@ -131,49 +96,36 @@ func (w *Writer) begin(ctx context.Context) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	w.inTx = true
-	if err := w.checkOthers(); err != nil {
-		w.rollback()
-		return err
-	}
-	next, err := w.queryInt("SELECT COALESCE(MAX(id), 0) + 1 FROM events")
-	if err != nil {
-		w.rollback()
-		return err
-	}
-	w.nextID = next
-	w.block = rawBlock{firstID: next, importID: w.block.importID}
-	if err := w.loadRecipients(); err != nil {
+	if err := w.start(); err != nil {
 		w.rollback()
 		return err
 	}
 	return nil
 }
 
-// checkOthers notices a commit by another connection since ours, after
-// which the days this writer took for fresh may not be.
-func (w *Writer) checkOthers() error {
+// start reads, at the beginning of a transaction, what the writer's caches
+// need, and drops them when another connection wrote since the last one.
+func (w *Writer) start() error {
 	v, err := w.queryInt("PRAGMA data_version")
 	if err != nil {
 		return err
 	}
-	if w.oldDays == nil {
-		w.oldDays = map[int64]struct{}{}
-		days, err := w.queryInts("SELECT DISTINCT day FROM event_counts")
-		if err != nil {
-			return err
-		}
-		for _, d := range days {
-			w.oldDays[d] = struct{}{}
-		}
-		w.fresh = map[uint64]struct{}{}
-	} else if v != w.dataVersion {
-		w.fresh = nil
-		// Recipients another writer added are not in the cache.
-		clear(w.recips)
-		w.recipsComplete = false
+	if w.dataVersion != 0 && v != w.dataVersion {
+		w.others = true
+		w.dict.forget()
+		w.flight.forget()
 	}
 	w.dataVersion = v
-	return nil
+	if err := w.dict.load(w); err != nil {
+		return err
+	}
+	if err := w.dedup.load(w); err != nil {
+		return err
+	}
+	if err := w.blocks.start(w); err != nil {
+		return err
+	}
+	return w.flight.load(w)
 }
 
 // Commit makes everything written since the last Commit durable.
@@ -181,14 +133,7 @@ func (w *Writer) Commit(ctx context.Context) error {
 	if !w.inTx {
 		return nil
 	}
-	err := w.flushRows()
-	if err == nil {
-		err = w.flushBlock(true)
-	}
-	if err == nil {
-		err = w.flushCounts()
-	}
-	if err != nil {
+	if err := w.flush(); err != nil {
 		w.rollback()
 		return err
 	}
@@ -197,12 +142,29 @@ func (w *Writer) Commit(ctx context.Context) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	w.inTx = false
+	w.dict.committed()
+	w.dedup.committed()
+	w.flight.committed()
 	v, err := w.queryInt("PRAGMA data_version")
 	if err != nil {
 		return err
 	}
 	w.dataVersion = v
 	return nil
+}
+
+// flush inserts everything collected for the transaction.
+func (w *Writer) flush() error {
+	if err := w.blocks.finish(w); err != nil {
+		return err
+	}
+	if err := w.tx.flush(w); err != nil {
+		return err
+	}
+	if err := w.flight.flush(w); err != nil {
+		return err
+	}
+	return w.dict.flushAttrs(w)
 }
 
 // Rollback abandons everything written since the last Commit.
@@ -255,52 +217,57 @@ func (w *Writer) execArgs(query string, args []driver.NamedValue) (driver.Result
 
 // exec runs a prepared statement with positional values.
 func (w *Writer) exec(query string, args ...any) (driver.Result, error) {
-	return w.execArgs(query, numbered(args))
+	return w.execArgs(query, w.numbered(args))
 }
 
-func numbered(args []any) []driver.NamedValue {
-	nv := make([]driver.NamedValue, len(args))
+func (w *Writer) numbered(args []any) []driver.NamedValue {
+	nv := w.args[:0]
 	for i, a := range args {
-		nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+		nv = append(nv, driver.NamedValue{Ordinal: i + 1, Value: a})
 	}
+	w.args = nv[:0]
 	return nv
 }
 
 // query runs a prepared query; the caller closes the rows.
-func (w *Writer) query(query string, args []driver.NamedValue) (driver.Rows, error) {
+func (w *Writer) query(query string, args ...any) (driver.Rows, error) {
 	s, err := w.stmt(query)
 	if err != nil {
 		return nil, err
 	}
-	return s.(driver.StmtQueryContext).QueryContext(context.Background(), args)
+	return s.(driver.StmtQueryContext).QueryContext(context.Background(), w.numbered(args))
 }
 
-// queryInt returns the single integer a query yields, or 0 for no row.
-func (w *Writer) queryInt(query string, args ...any) (int64, error) {
-	vs, err := w.queryInts(query, args...)
-	if err != nil || len(vs) == 0 {
-		return 0, err
-	}
-	return vs[0], nil
-}
-
-// queryInts returns the first column of every row a query yields.
-func (w *Writer) queryInts(query string, args ...any) ([]int64, error) {
-	rows, err := w.query(query, numbered(args))
+// each calls fn with every row a query yields.
+func (w *Writer) each(query string, args []any, fn func(row []driver.Value) error) error {
+	rows, err := w.query(query, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	var out []int64
 	dest := make([]driver.Value, len(rows.Columns()))
 	for {
 		if err := rows.Next(dest); err != nil {
 			if errors.Is(err, io.EOF) {
-				return out, nil
+				return nil
 			}
-			return nil, err
+			return err
 		}
-		v, _ := dest[0].(int64)
-		out = append(out, v)
+		if err := fn(dest); err != nil {
+			return err
+		}
 	}
+}
+
+// queryInt returns the single integer a query yields, or 0 for no row or NULL.
+func (w *Writer) queryInt(query string, args ...any) (int64, error) {
+	var v int64
+	err := w.each(query, args, func(row []driver.Value) error {
+		v, _ = row[0].(int64)
+		return io.EOF
+	})
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	return v, err
 }

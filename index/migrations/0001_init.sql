@@ -1,8 +1,16 @@
--- The event index. Times are microseconds since the Unix epoch (UTC). Empty
--- values are stored as NULL. Names (domains, addresses, event types) are
--- stored once and referenced by id; the views events_full and
--- suppressions_full join them back in. Every event's original JSON is kept
--- (event_json); fields without a column here are read from it.
+-- The event index. Times are microseconds since the Unix epoch (UTC); day is
+-- the UTC day number (ts / 86400000000), hour the UTC hour number. Names
+-- (domains, addresses, event types) are stored once and referenced by id;
+-- the views events_full, failures_full and suppressions_full join them back
+-- in. Every event's original JSON is kept, compressed (see event_json).
+--
+-- Tables that grow with the events are clustered by day first, so that new
+-- events land together and a day's events are one range.
+
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+) WITHOUT ROWID;
 
 CREATE TABLE event_types (
 	id   INTEGER PRIMARY KEY,
@@ -12,20 +20,31 @@ INSERT INTO event_types(id, name) VALUES
 	(1, 'accepted'), (2, 'rejected'), (3, 'delivered'), (4, 'failed'), (5, 'opened'),
 	(6, 'clicked'), (7, 'unsubscribed'), (8, 'complained'), (9, 'stored');
 
+-- Sending domains and recipient domains alike. provider, gateway and
+-- mx_host are what the most recent event to the domain said.
 CREATE TABLE domains (
-	id    INTEGER PRIMARY KEY,
-	name  TEXT NOT NULL UNIQUE,
-	rname TEXT NOT NULL -- name reversed character by character: suffix patterns become prefix ranges
+	id       INTEGER PRIMARY KEY,
+	name     TEXT NOT NULL UNIQUE,
+	rname    TEXT NOT NULL, -- name reversed: suffix patterns (*.acme.com) become prefix ranges
+	provider TEXT,          -- Mailgun's recipient-provider
+	gateway  TEXT,          -- who receives its mail: Gmail, Microsoft 365, Mimecast, ...
+	mx_host  TEXT,
+	seen_at  INTEGER        -- time of the event provider, gateway and mx_host come from
 );
 CREATE INDEX domains_rname ON domains(rname);
 
+-- Recipient addresses. id is domain_id * 2^32 + n, so the addresses of a
+-- domain are the ids from domain_id << 32 to (domain_id + 1) << 32 - 1.
 CREATE TABLE recipients (
-	id        INTEGER PRIMARY KEY,
-	address   TEXT NOT NULL,
-	domain_id INTEGER NOT NULL REFERENCES domains(id)
+	id      INTEGER PRIMARY KEY,
+	address TEXT NOT NULL
 );
--- Finds an address, and every address of a domain (look the domain up first).
-CREATE UNIQUE INDEX recipients_key ON recipients(domain_id, address);
+-- Finds an address: hash is addr_hash(address).
+CREATE TABLE recipient_keys (
+	hash INTEGER NOT NULL,
+	id   INTEGER NOT NULL,
+	PRIMARY KEY (hash, id)
+) WITHOUT ROWID;
 
 CREATE TABLE imports (
 	id                INTEGER PRIMARY KEY,
@@ -36,7 +55,7 @@ CREATE TABLE imports (
 	shapes            TEXT,
 	started_at        INTEGER NOT NULL,
 	finished_at       INTEGER,
-	status            TEXT NOT NULL,
+	status            TEXT NOT NULL, -- running | done | failed
 	error             TEXT,
 	events_read       INTEGER NOT NULL DEFAULT 0,
 	events_new        INTEGER NOT NULL DEFAULT 0,
@@ -45,78 +64,129 @@ CREATE TABLE imports (
 	rejects           INTEGER NOT NULL DEFAULT 0
 );
 
--- Original JSON of events, zstd-compressed in blocks of consecutive events:
--- the block of event e is the one with the greatest first_id <= e.id, and
--- the event is record e.id - first_id in it.
+-- Original JSON of events, zstd-compressed in blocks of consecutive seq
+-- numbers: the block of an event is the one with the greatest
+-- first_seq <= seq, and the event is record seq - first_seq in it.
 CREATE TABLE raw_blocks (
-	first_id  INTEGER PRIMARY KEY,
+	first_seq INTEGER PRIMARY KEY,
 	count     INTEGER NOT NULL,
 	codec     TEXT NOT NULL,
 	import_id INTEGER REFERENCES imports(id), -- NULL for synced events
 	data      BLOB NOT NULL
 );
 
--- One row per event. An event is stored once: the writer looks for the same
--- Mailgun event id (unique within a UTC day) at the same recipient within a
--- millisecond (the Logs API gives milliseconds, the Events API microseconds).
+-- One row per event. An event is the same as one stored before when it has
+-- the same type and Mailgun id (unique within a UTC day) at the same
+-- recipient on the same day: (day, recipient_id, id_hash) is its identity.
 CREATE TABLE events (
-	id                INTEGER PRIMARY KEY,
+	day               INTEGER NOT NULL,
+	recipient_id      INTEGER NOT NULL, -- 0: none (rejected messages)
+	id_hash           INTEGER NOT NULL, -- event_hash(type, Mailgun event id)
 	ts                INTEGER NOT NULL,
 	type_id           INTEGER NOT NULL REFERENCES event_types(id),
-	event_id          TEXT NOT NULL,
-	sending_domain_id INTEGER REFERENCES domains(id),
-	recipient_id      INTEGER REFERENCES recipients(id),
-	message_key       INTEGER -- message_key('<message-id>'): a 63-bit hash of the message-id
-);
--- The index leads with the UTC day (ts / 86400000000) so that new events land
--- at its end: the cost of an insert stays flat as the index grows. A lookup
--- by recipient seeks once per day with events; a day's events are a range.
-CREATE INDEX events_recipient ON events(ts / 86400000000, recipient_id);
+	sending_domain_id INTEGER NOT NULL, -- 0: unknown
+	message_key       INTEGER NOT NULL, -- message_key(message-id), 0: none
+	seq               INTEGER NOT NULL, -- order of storing: locates the raw JSON
+	PRIMARY KEY (day, recipient_id, id_hash)
+) WITHOUT ROWID;
 
--- The delivery details of failed and rejected events (one row per such event,
--- same id as in events). Details of other events are in their original JSON.
+-- The recipients of each message, from its accepted, rejected, delivered
+-- and failed events: trace by message-id starts here.
+CREATE TABLE messages (
+	day          INTEGER NOT NULL,
+	message_key  INTEGER NOT NULL,
+	recipient_id INTEGER NOT NULL,
+	PRIMARY KEY (day, message_key, recipient_id)
+) WITHOUT ROWID;
+
+-- The delivery details of failed and rejected events, with the class the
+-- analyses gave them (rule: the classification rule that decided it).
 CREATE TABLE failures (
-	id                  INTEGER PRIMARY KEY REFERENCES events(id),
-	ts                  INTEGER NOT NULL,
-	type_id             INTEGER NOT NULL,
-	sending_domain_id   INTEGER,
-	recipient_domain_id INTEGER,
-	provider            TEXT,
-	severity            TEXT,
-	reason              TEXT,
-	code                INTEGER,
-	enhanced            TEXT,
-	reply               TEXT,
-	description         TEXT,
-	mx_host             TEXT,
-	attempt             INTEGER,
-	retry_seconds       INTEGER,
-	bounce_type         TEXT,
-	delayed_bounce      INTEGER,
-	subject             TEXT,
-	from_addr           TEXT
-);
-CREATE INDEX failures_ts ON failures(ts);
-CREATE INDEX failures_rdomain ON failures(recipient_domain_id, ts);
+	day               INTEGER NOT NULL,
+	recipient_id      INTEGER NOT NULL,
+	id_hash           INTEGER NOT NULL,
+	ts                INTEGER NOT NULL,
+	type_id           INTEGER NOT NULL,
+	sending_domain_id INTEGER NOT NULL,
+	message_key       INTEGER NOT NULL,
+	seq               INTEGER NOT NULL,
+	event_id          TEXT NOT NULL,
+	severity          TEXT,
+	reason            TEXT,
+	code              INTEGER,
+	enhanced          TEXT,
+	class             TEXT,
+	rule              TEXT,
+	gateway           TEXT,
+	provider          TEXT,
+	mx_host           TEXT,
+	reply             TEXT,
+	description       TEXT,
+	attempt           INTEGER,
+	retry_seconds     INTEGER,
+	bounce_type       TEXT,
+	delayed_bounce    INTEGER,
+	sending_ip        TEXT,
+	subject           TEXT,
+	from_addr         TEXT,
+	PRIMARY KEY (day, recipient_id, id_hash)
+) WITHOUT ROWID;
 
--- Events per UTC day, sending domain, recipient domain and type, kept at
--- ingest so that totals and rates cost the same at any size.
-CREATE TABLE event_counts (
+-- Events per UTC day, sending domain, recipient domain, type and outcome,
+-- kept at ingest so that totals and rates cost the same at any size.
+-- outcome: '' for all but failed events, which are 'temporary',
+-- 'permanent' or 'suppressed' (dropped for a suppression, no attempt).
+CREATE TABLE daily_counts (
 	day                 INTEGER NOT NULL,
 	sending_domain_id   INTEGER NOT NULL, -- 0: unknown
 	recipient_domain_id INTEGER NOT NULL, -- 0: none
 	type_id             INTEGER NOT NULL,
+	outcome             TEXT NOT NULL,
 	n                   INTEGER NOT NULL,
-	PRIMARY KEY (day, sending_domain_id, recipient_domain_id, type_id)
+	PRIMARY KEY (day, sending_domain_id, recipient_domain_id, type_id, outcome)
 ) WITHOUT ROWID;
 
+-- The same per UTC hour, without the recipient domain.
+CREATE TABLE hourly_counts (
+	hour              INTEGER NOT NULL,
+	sending_domain_id INTEGER NOT NULL,
+	type_id           INTEGER NOT NULL,
+	outcome           TEXT NOT NULL,
+	n                 INTEGER NOT NULL,
+	PRIMARY KEY (hour, sending_domain_id, type_id, outcome)
+) WITHOUT ROWID;
+
+-- Accepted-to-delivered delays per UTC day (of delivery), sending domain
+-- and gateway: n deliveries took at most le_ms milliseconds and more than
+-- the next smaller bucket (the buckets are DelayBuckets in the index package).
+CREATE TABLE delay_counts (
+	day               INTEGER NOT NULL,
+	sending_domain_id INTEGER NOT NULL,
+	gateway           TEXT NOT NULL,
+	le_ms             INTEGER NOT NULL,
+	n                 INTEGER NOT NULL,
+	PRIMARY KEY (day, sending_domain_id, gateway, le_ms)
+) WITHOUT ROWID;
+
+-- Messages accepted for a recipient with no final event (delivered,
+-- permanently failed) stored yet: in flight, retrying, or stuck.
+CREATE TABLE pending (
+	message_key       INTEGER NOT NULL,
+	recipient_id      INTEGER NOT NULL,
+	accepted_at       INTEGER NOT NULL,
+	sending_domain_id INTEGER NOT NULL,
+	PRIMARY KEY (message_key, recipient_id)
+) WITHOUT ROWID;
+
+-- Suppression-list entries per sending domain. An entry seen again keeps
+-- its row (last_seen moves); one gone from Mailgun gets removed_at.
 CREATE TABLE suppressions (
 	id                INTEGER PRIMARY KEY,
 	sending_domain_id INTEGER NOT NULL REFERENCES domains(id),
-	list              TEXT NOT NULL,
-	address           TEXT NOT NULL,
-	recipient_id      INTEGER REFERENCES recipients(id),
-	kind              TEXT,
+	list              TEXT NOT NULL, -- bounces | complaints | unsubscribes | allowlist
+	address           TEXT NOT NULL, -- lower-cased; the domain for a domain allowlist entry
+	domain_id         INTEGER NOT NULL, -- the address's domain
+	kind              TEXT,          -- allowlist: address | domain
 	code              TEXT,
 	error             TEXT,
 	tags              TEXT,
@@ -129,7 +199,7 @@ CREATE TABLE suppressions (
 	raw               TEXT
 );
 CREATE UNIQUE INDEX suppressions_key ON suppressions(sending_domain_id, list, address, created_at);
-CREATE INDEX suppressions_recipient ON suppressions(recipient_id);
+CREATE INDEX suppressions_domain ON suppressions(domain_id, address);
 
 CREATE TABLE rejects (
 	id        INTEGER PRIMARY KEY,
@@ -147,25 +217,37 @@ CREATE INDEX rejects_import ON rejects(import_id);
 -- Each event's original JSON. raw_event() exists on maildiag's own
 -- connections (maildiag query), not in the sqlite3 shell.
 CREATE VIEW event_json AS
-	SELECT e.id, e.event_id, e.ts, raw_event(b.data, e.id - b.first_id) AS json
+	SELECT e.day, e.recipient_id, e.id_hash, e.ts, e.seq, raw_event(b.data, e.seq - b.first_seq) AS json
 	FROM events e JOIN raw_blocks b
-		ON b.first_id = (SELECT MAX(first_id) FROM raw_blocks WHERE first_id <= e.id);
+		ON b.first_seq = (SELECT MAX(first_seq) FROM raw_blocks WHERE first_seq <= e.seq);
 
--- Events with names joined in and, for failures, their delivery details.
+-- Events with names joined in.
 CREATE VIEW events_full AS
-	SELECT e.id, e.ts, strftime('%Y-%m-%dT%H:%M:%S', e.ts / 1000000, 'unixepoch') || printf('.%06dZ', e.ts % 1000000) AS time,
-		e.event_id, t.name AS type, sd.name AS sending_domain, r.address AS recipient,
-		rd.name AS recipient_domain, f.provider, f.severity, f.reason, f.code, f.enhanced,
-		f.reply, f.description, f.mx_host, f.attempt, f.retry_seconds, f.bounce_type,
-		f.delayed_bounce, f.subject, f.from_addr, e.message_key
+	SELECT strftime('%Y-%m-%dT%H:%M:%S', e.ts / 1000000, 'unixepoch') || printf('.%06dZ', e.ts % 1000000) AS time,
+		e.ts, t.name AS type, sd.name AS sending_domain, r.address AS recipient, rd.name AS recipient_domain,
+		e.message_key, e.day, e.recipient_id, e.id_hash, e.seq
 	FROM events e
 	JOIN event_types t ON t.id = e.type_id
 	LEFT JOIN domains sd ON sd.id = e.sending_domain_id
 	LEFT JOIN recipients r ON r.id = e.recipient_id
-	LEFT JOIN domains rd ON rd.id = r.domain_id
-	LEFT JOIN failures f ON f.id = e.id;
+	LEFT JOIN domains rd ON rd.id = e.recipient_id >> 32 AND e.recipient_id != 0;
+
+-- Failed and rejected events with their delivery details and names.
+CREATE VIEW failures_full AS
+	SELECT strftime('%Y-%m-%dT%H:%M:%S', f.ts / 1000000, 'unixepoch') || printf('.%06dZ', f.ts % 1000000) AS time,
+		f.ts, t.name AS type, f.event_id, sd.name AS sending_domain, r.address AS recipient, rd.name AS recipient_domain,
+		f.severity, f.reason, f.code, f.enhanced, f.class, f.rule, f.gateway, f.provider, f.mx_host, f.reply,
+		f.description, f.attempt, f.retry_seconds, f.bounce_type, f.delayed_bounce, f.sending_ip, f.subject,
+		f.from_addr, f.message_key, f.day, f.recipient_id, f.id_hash, f.seq
+	FROM failures f
+	JOIN event_types t ON t.id = f.type_id
+	LEFT JOIN domains sd ON sd.id = f.sending_domain_id
+	LEFT JOIN recipients r ON r.id = f.recipient_id
+	LEFT JOIN domains rd ON rd.id = f.recipient_id >> 32 AND f.recipient_id != 0;
 
 CREATE VIEW suppressions_full AS
-	SELECT s.id, sd.name AS sending_domain, s.list, s.address, s.kind, s.code, s.error,
+	SELECT s.id, sd.name AS sending_domain, s.list, s.address, d.name AS domain, s.kind, s.code, s.error,
 		s.tags, s.reason, s.created_at, s.first_seen, s.last_seen, s.removed_at, s.import_id
-	FROM suppressions s JOIN domains sd ON sd.id = s.sending_domain_id;
+	FROM suppressions s
+	JOIN domains sd ON sd.id = s.sending_domain_id
+	LEFT JOIN domains d ON d.id = s.domain_id;
