@@ -90,14 +90,11 @@ func (db *DB) Status(ctx context.Context) (*Status, error) {
 	if err := db.coverage(ctx, st); err != nil {
 		return nil, err
 	}
-	// Exact first and last times: the events of the first and last days.
-	var first, last sql.NullInt64
-	if err := db.sql.QueryRowContext(ctx, `
-		SELECT (SELECT MIN(ts) FROM events WHERE day = (SELECT MIN(day) FROM daily_counts)),
-		       (SELECT MAX(ts) FROM events WHERE day = (SELECT MAX(day) FROM daily_counts))`).Scan(&first, &last); err != nil {
-		return nil, fmt.Errorf("status: %w", err)
+	sp, err := db.Span(ctx)
+	if err != nil {
+		return nil, err
 	}
-	st.FirstUS, st.LastUS = first.Int64, last.Int64
+	st.FirstUS, st.LastUS = sp.FirstUS, sp.LastUS
 
 	rows, err = db.sql.QueryContext(ctx, `
 		SELECT d.name, s.list, SUM(s.removed_at IS NULL), SUM(s.removed_at IS NOT NULL)
@@ -180,4 +177,21 @@ func (db *DB) Imports(ctx context.Context, limit int) ([]Import, error) {
 		out = append(out, im)
 	}
 	return out, rows.Err()
+}
+
+// Span is the time range the index covers.
+type Span struct {
+	FirstUS, LastUS int64 // 0 when the index is empty
+}
+
+// Span returns the times of the first and last events: it reads the events
+// of the first and last days only.
+func (db *DB) Span(ctx context.Context) (Span, error) {
+	var first, last sql.NullInt64
+	if err := db.sql.QueryRowContext(ctx, `
+		SELECT (SELECT MIN(ts) FROM events WHERE day = (SELECT MIN(day) FROM daily_counts)),
+		       (SELECT MAX(ts) FROM events WHERE day = (SELECT MAX(day) FROM daily_counts))`).Scan(&first, &last); err != nil {
+		return Span{}, fmt.Errorf("read index span: %w", err)
+	}
+	return Span{first.Int64, last.Int64}, nil
 }

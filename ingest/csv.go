@@ -187,7 +187,7 @@ func (n *normalizer) csvRecord(l *csvLayout, text []byte, at loc, out *Batch) {
 	if ev.SendingDomain == "" {
 		ev.SendingDomain = n.sendingDomainOf(nil, &ev, "")
 	}
-	finishEvent(&ev)
+	n.finish(&ev)
 	out.Shapes[ShapeCSV]++
 	out.Events = append(out.Events, ev)
 }

@@ -74,7 +74,7 @@ func (n *normalizer) eventFromLegacy(w *wire, raw []byte, ev *maildiag.Event) er
 	ev.Subject, ev.From = legacyHeaders(w.MessageHeaders)
 	ev.Tags = stringList(w.LegacyTag)
 	ev.SendingDomain = n.sendingDomainOf(w.Domain, ev, "")
-	finishEvent(ev)
+	n.finish(ev)
 	return nil
 }
 

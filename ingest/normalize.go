@@ -40,6 +40,7 @@ var errNoTime = errors.New("no timestamp: an event without a time cannot be inde
 // normalizer turns decoded records into events and suppression entries.
 type normalizer struct {
 	sendingDomain string // fallback when a record does not name its sending domain
+	derive        func(*maildiag.Event)
 }
 
 // eventFromWire normalises an Events API or Logs API item (webhook
@@ -106,12 +107,13 @@ func (n *normalizer) eventFromWire(w *wire, raw []byte, ev *maildiag.Event) erro
 	ev.Tags = stringList(w.Tags)
 	ev.StorageURL = firstString(w.Storage.URL)
 	ev.SendingDomain = n.sendingDomainOf(w.Domain, ev, w.Envelope.Sender)
-	finishEvent(ev)
+	n.finish(ev)
 	return nil
 }
 
-// finishEvent fills the fields every shape derives the same way.
-func finishEvent(ev *maildiag.Event) {
+// finish fills the fields every shape derives the same way, then the
+// caller's derived fields.
+func (n *normalizer) finish(ev *maildiag.Event) {
 	if ev.RecipientDomain == "" {
 		ev.RecipientDomain = maildiag.DomainOf(ev.Recipient)
 	}
@@ -128,6 +130,9 @@ func finishEvent(ev *maildiag.Event) {
 		ev.ID = syntheticID(ev.Raw)
 	}
 	ev.DeriveKeys()
+	if n.derive != nil {
+		n.derive(ev)
+	}
 }
 
 // sendingDomainOf finds the sending domain: named in the record, else the

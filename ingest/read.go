@@ -14,6 +14,8 @@ import (
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/maildiag/maildiag"
 )
 
 // Options configures reading one input.
@@ -27,6 +29,9 @@ type Options struct {
 	ChunkSize int
 	// Progress, when set, is called with the number of source bytes read so far.
 	Progress func(read int64)
+	// Derive, when set, fills the derived fields of each event (class,
+	// gateway) on the worker goroutines; it must be safe for concurrent use.
+	Derive func(*maildiag.Event)
 }
 
 // Summary describes one input after it has been read.
@@ -78,7 +83,7 @@ func Read(ctx context.Context, src io.Reader, opts Options, emit func(*Batch) er
 	defer cancel()
 	p := &pipeline{
 		ctx:   ctx,
-		n:     &normalizer{sendingDomain: opts.SendingDomain},
+		n:     &normalizer{sendingDomain: opts.SendingDomain, derive: opts.Derive},
 		chunk: opts.ChunkSize,
 		work:  make(chan *job, opts.Workers),
 		order: make(chan *job, 2*opts.Workers+2),

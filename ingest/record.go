@@ -188,3 +188,19 @@ func listName(seg string) string {
 	}
 	return ""
 }
+
+// ParseEvent normalises the original JSON of one stored event (any of the
+// shapes Read accepts for a single event), filling derived fields with
+// derive when it is set.
+func ParseEvent(raw []byte, derive func(*maildiag.Event)) (maildiag.Event, error) {
+	n := &normalizer{derive: derive}
+	var b Batch
+	n.jsonRecord(raw, loc{line: 1}, &b, 0, container{})
+	switch {
+	case len(b.Events) == 1:
+		return b.Events[0], nil
+	case len(b.Rejects) > 0:
+		return maildiag.Event{}, errors.New(b.Rejects[0].Reason)
+	}
+	return maildiag.Event{}, errors.New("not one event")
+}

@@ -201,6 +201,15 @@ CREATE TABLE suppressions (
 CREATE UNIQUE INDEX suppressions_key ON suppressions(sending_domain_id, list, address, created_at);
 CREATE INDEX suppressions_domain ON suppressions(domain_id, address);
 
+-- When each suppression list was last read whole from the API (sync):
+-- entries not seen then are marked removed.
+CREATE TABLE list_syncs (
+	sending_domain_id INTEGER NOT NULL,
+	list              TEXT NOT NULL,
+	synced_at         INTEGER NOT NULL,
+	PRIMARY KEY (sending_domain_id, list)
+) WITHOUT ROWID;
+
 CREATE TABLE rejects (
 	id        INTEGER PRIMARY KEY,
 	import_id INTEGER REFERENCES imports(id),

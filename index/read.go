@@ -1,0 +1,195 @@
+package index
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// The read queries the analyses need. They return ids and plain rows;
+// names are resolved through the small dictionaries (Domains) or, for the
+// few addresses shown, Addresses.
+
+// Domain is a sending or recipient domain.
+type Domain struct {
+	ID       int64  `json:"-"`
+	Name     string `json:"name"`
+	Provider string `json:"provider,omitempty"`
+	Gateway  string `json:"gateway,omitempty"`
+	MXHost   string `json:"mx_host,omitempty"`
+}
+
+// Domains returns every domain by id.
+func (db *DB) Domains(ctx context.Context) (map[int64]Domain, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT id, name, COALESCE(provider, ''), COALESCE(gateway, ''), COALESCE(mx_host, '') FROM domains`)
+	if err != nil {
+		return nil, fmt.Errorf("read domains: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]Domain{}
+	for rows.Next() {
+		var d Domain
+		if err := rows.Scan(&d.ID, &d.Name, &d.Provider, &d.Gateway, &d.MXHost); err != nil {
+			return nil, fmt.Errorf("read domains: %w", err)
+		}
+		out[d.ID] = d
+	}
+	return out, rows.Err()
+}
+
+// globEscape makes a pattern's * and ? the only special characters of a
+// SQLite GLOB.
+func globEscape(pattern string) string {
+	return strings.NewReplacer("[", "[[]", "]", "[]]").Replace(pattern)
+}
+
+// MatchDomains returns the domains whose name matches a glob of * and ?
+// (lower case). A pattern without wildcards is a lookup; one whose
+// wildcards all come before a literal suffix (*.acme.com) reads a range of
+// reversed names; others test every domain.
+func (db *DB) MatchDomains(ctx context.Context, glob string) ([]Domain, error) {
+	var rows *sql.Rows
+	var err error
+	const cols = `SELECT id, name, COALESCE(provider, ''), COALESCE(gateway, ''), COALESCE(mx_host, '') FROM domains`
+	switch i := strings.LastIndexAny(glob, "*?"); {
+	case i < 0:
+		rows, err = db.sql.QueryContext(ctx, cols+` WHERE name = ?`, glob)
+	case i < len(glob)-1:
+		suffix := Reverse(glob[i+1:])
+		rows, err = db.sql.QueryContext(ctx, cols+` WHERE rname >= ? AND rname < ? AND name GLOB ? ORDER BY name`,
+			suffix, suffix+"\xff", globEscape(glob))
+	default:
+		rows, err = db.sql.QueryContext(ctx, cols+` WHERE name GLOB ? ORDER BY name`, globEscape(glob))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("match domains: %w", err)
+	}
+	defer rows.Close()
+	var out []Domain
+	for rows.Next() {
+		var d Domain
+		if err := rows.Scan(&d.ID, &d.Name, &d.Provider, &d.Gateway, &d.MXHost); err != nil {
+			return nil, fmt.Errorf("match domains: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Recipient is a stored address.
+type Recipient struct {
+	ID      int64
+	Address string
+}
+
+// DomainOfRecipient returns the domain id of a recipient id.
+func DomainOfRecipient(id int64) int64 { return id >> domainShift }
+
+// FindRecipient returns the id of an address, or 0 when the index has none.
+func (db *DB) FindRecipient(ctx context.Context, addr string) (int64, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT r.id, r.address FROM recipient_keys k JOIN recipients r ON r.id = k.id
+		WHERE k.hash = addr_hash(?)`, addr)
+	if err != nil {
+		return 0, fmt.Errorf("find recipient: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r Recipient
+		if err := rows.Scan(&r.ID, &r.Address); err != nil {
+			return 0, fmt.Errorf("find recipient: %w", err)
+		}
+		if r.Address == addr {
+			return r.ID, nil
+		}
+	}
+	return 0, rows.Err()
+}
+
+// RecipientsOf returns the addresses of a domain that match a glob of *
+// and ? (empty: all), in id order.
+func (db *DB) RecipientsOf(ctx context.Context, domainID int64, addrGlob string) ([]Recipient, error) {
+	lo, hi := RecipientRange(domainID)
+	q := `SELECT id, address FROM recipients WHERE id BETWEEN ? AND ?`
+	args := []any{lo, hi}
+	if addrGlob != "" {
+		q += ` AND address GLOB ?`
+		args = append(args, globEscape(addrGlob))
+	}
+	rows, err := db.sql.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read recipients: %w", err)
+	}
+	defer rows.Close()
+	var out []Recipient
+	for rows.Next() {
+		var r Recipient
+		if err := rows.Scan(&r.ID, &r.Address); err != nil {
+			return nil, fmt.Errorf("read recipients: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Addresses resolves recipient ids to addresses.
+func (db *DB) Addresses(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(ids))
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		q := `SELECT id, address FROM recipients WHERE id IN (?` + strings.Repeat(", ?", n-1) + `)`
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		rows, err := db.sql.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read addresses: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var a string
+			if err := rows.Scan(&id, &a); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read addresses: %w", err)
+			}
+			out[id] = a
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read addresses: %w", err)
+		}
+		ids = ids[n:]
+	}
+	return out, nil
+}
+
+// Days returns the UTC days that have events, in order.
+func (db *DB) Days(ctx context.Context) ([]int64, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT DISTINCT day FROM daily_counts ORDER BY day`)
+	if err != nil {
+		return nil, fmt.Errorf("read days: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var d int64
+		if err := rows.Scan(&d); err != nil {
+			return nil, fmt.Errorf("read days: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// dayList renders days as a bound IN list: each day is one index seek.
+func dayList(days []int64) (string, []any) {
+	if len(days) == 0 {
+		return "(NULL)", nil
+	}
+	args := make([]any, len(days))
+	for i, d := range days {
+		args[i] = d
+	}
+	return "(?" + strings.Repeat(", ?", len(days)-1) + ")", args
+}
