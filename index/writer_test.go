@@ -1,0 +1,463 @@
+package index
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/maildiag/maildiag"
+)
+
+func TestOpenCreatesPrivateWALIndex(t *testing.T) {
+	db, path := mustOpen(t)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("index mode %v, want 0600: it holds email addresses", fi.Mode().Perm())
+	}
+	var mode string
+	var ps int64
+	db.sql.QueryRow("PRAGMA journal_mode").Scan(&mode)
+	db.sql.QueryRow("PRAGMA page_size").Scan(&ps)
+	if mode != "wal" || ps != pageSize {
+		t.Errorf("journal_mode %s, page_size %d; want wal, %d", mode, ps, pageSize)
+	}
+	// Opening again migrates nothing and keeps the data.
+	w := mustWriter(t, db)
+	add(t, w, ev(maildiag.Accepted, "a1", "x@acme.com", at(0)))
+	w.Close()
+	db.Close()
+	db2, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	if n := count(t, db2, "SELECT COUNT(*) FROM events"); n != 1 {
+		t.Errorf("events after reopening: %d, want 1", n)
+	}
+}
+
+func TestDefaultPath(t *testing.T) {
+	t.Setenv(EnvDB, "")
+	t.Setenv("XDG_DATA_HOME", "/data/x")
+	if p, _ := DefaultPath(); p != "/data/x/maildiag/index.db" {
+		t.Errorf("with XDG_DATA_HOME: %s", p)
+	}
+	t.Setenv(EnvDB, "/tmp/other.db")
+	if p, _ := DefaultPath(); p != "/tmp/other.db" {
+		t.Errorf("with %s: %s", EnvDB, p)
+	}
+}
+
+func TestEventsStoredOnce(t *testing.T) {
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	evs := []maildiag.Event{
+		ev(maildiag.Accepted, "id1", "a@acme.com", at(0)),
+		ev(maildiag.Delivered, "id2", "a@acme.com", at(time.Second)),
+		ev(maildiag.Failed, "id3", "b@acme.com", at(time.Minute)),
+	}
+	if n := add(t, w, evs...); n != 3 {
+		t.Fatalf("first write stored %d, want 3", n)
+	}
+	// The same events again, in one transaction with a repeat inside it.
+	if n := add(t, w, append(evs, evs[0])...); n != 0 {
+		t.Errorf("repeat stored %d, want 0", n)
+	}
+	// The same event from the Logs API, in milliseconds.
+	ms := evs[1]
+	ms.TimeUS = ms.TimeUS / 1000 * 1000
+	if n := add(t, w, ms); n != 0 {
+		t.Errorf("millisecond copy stored %d, want 0", n)
+	}
+	// A new writer (a new run) knows the events only from the index.
+	w2 := mustWriter(t, db)
+	if n := add(t, w2, evs...); n != 0 {
+		t.Errorf("second run stored %d, want 0", n)
+	}
+	// Ids are unique only within a day, and per type.
+	nextDay := ev(maildiag.Accepted, "id1", "a@acme.com", at(24*time.Hour))
+	otherType := ev(maildiag.Opened, "id1", "a@acme.com", at(2*time.Second))
+	otherRcpt := ev(maildiag.Accepted, "id1", "z@acme.com", at(0))
+	if n := add(t, w2, nextDay, otherType, otherRcpt); n != 3 {
+		t.Errorf("distinct events sharing an id stored %d, want 3", n)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM events"); n != 6 {
+		t.Errorf("events: %d, want 6", n)
+	}
+	if n := count(t, db, "SELECT COALESCE(SUM(n), 0) FROM daily_counts"); n != 6 {
+		t.Errorf("daily counts sum to %d, want 6", n)
+	}
+	if n := count(t, db, "SELECT COALESCE(SUM(n), 0) FROM hourly_counts"); n != 6 {
+		t.Errorf("hourly counts sum to %d, want 6", n)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM failures"); n != 1 {
+		t.Errorf("failures: %d, want 1", n)
+	}
+}
+
+func TestMidnightMillisecond(t *testing.T) {
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	midnight := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC).UnixMicro()
+	e := ev(maildiag.Delivered, "late", "a@acme.com", midnight-300) // 23:59:59.9997
+	add(t, w, e)
+	rounded := e
+	rounded.TimeUS = midnight // a source that rounds to the millisecond
+	w2 := mustWriter(t, db)
+	if n := add(t, w2, rounded); n != 0 {
+		t.Errorf("event rounded over midnight stored again (%d new)", n)
+	}
+}
+
+func TestSeenAfterAnotherWriter(t *testing.T) {
+	db, _ := mustOpen(t)
+	w1 := mustWriter(t, db)
+	w2 := mustWriter(t, db)
+	e := ev(maildiag.Accepted, "shared", "a@acme.com", at(0))
+	// w1 starts on an empty index: the day is fresh to it.
+	add(t, w1, ev(maildiag.Accepted, "other", "b@acme.com", at(48*time.Hour)))
+	add(t, w2, e)
+	if n := add(t, w1, e); n != 0 {
+		t.Errorf("an event another writer stored was stored again (%d new)", n)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM recipients"); n != 2 {
+		t.Errorf("recipients: %d, want 2 (no address twice)", n)
+	}
+}
+
+func TestRollbackLeavesNothing(t *testing.T) {
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	ctx := context.Background()
+	if _, err := w.AddEvents(ctx, []maildiag.Event{ev(maildiag.Accepted, "r1", "a@acme.com", at(0))}, 0); err != nil {
+		t.Fatal(err)
+	}
+	w.Rollback()
+	for _, table := range []string{"events", "recipients", "daily_counts", "raw_blocks", "pending", "messages"} {
+		if n := count(t, db, "SELECT COUNT(*) FROM "+table); n != 0 {
+			t.Errorf("%s has %d rows after rollback", table, n)
+		}
+	}
+	// The writer still works, and stores the event once.
+	if n := add(t, w, ev(maildiag.Accepted, "r1", "a@acme.com", at(0))); n != 1 {
+		t.Errorf("after rollback stored %d, want 1", n)
+	}
+}
+
+func TestRecipientIDsCarryTheirDomain(t *testing.T) {
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	add(t, w, ev(maildiag.Accepted, "1", "a@acme.com", at(0)), ev(maildiag.Accepted, "2", "b@other.org", at(0)),
+		ev(maildiag.Accepted, "3", "c@acme.com", at(0)))
+	// A second writer continues the domain's numbering.
+	w2 := mustWriter(t, db)
+	add(t, w2, ev(maildiag.Accepted, "4", "d@acme.com", at(0)))
+	ctx := context.Background()
+	doms, err := db.MatchDomains(ctx, "acme.com")
+	if err != nil || len(doms) != 1 {
+		t.Fatalf("acme.com: %v %v", doms, err)
+	}
+	rs, err := db.RecipientsOf(ctx, doms[0].ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rs {
+		got = append(got, r.Address)
+		if DomainOfRecipient(r.ID) != doms[0].ID {
+			t.Errorf("%s has id %d outside its domain's range", r.Address, r.ID)
+		}
+	}
+	if want := "[a@acme.com c@acme.com d@acme.com]"; fmtList(got) != want {
+		t.Errorf("acme.com recipients %v, want %s", got, want)
+	}
+	id, err := db.FindRecipient(ctx, "c@acme.com")
+	if err != nil || id != rs[1].ID {
+		t.Errorf("FindRecipient(c@acme.com) = %d, %v; want %d", id, err, rs[1].ID)
+	}
+	if id, _ := db.FindRecipient(ctx, "nobody@acme.com"); id != 0 {
+		t.Errorf("FindRecipient of an unknown address = %d, want 0", id)
+	}
+}
+
+func TestRecipientLookupWithoutCache(t *testing.T) {
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	add(t, w, ev(maildiag.Accepted, "1", "a@acme.com", at(0)))
+	// A writer that does not hold every recipient looks them up.
+	w2 := mustWriter(t, db)
+	w2.dict.recipsTried = true
+	if n := add(t, w2, ev(maildiag.Delivered, "2", "a@acme.com", at(time.Second)), ev(maildiag.Accepted, "3", "b@acme.com", at(0))); n != 2 {
+		t.Fatalf("stored %d, want 2", n)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM recipients"); n != 2 {
+		t.Errorf("recipients: %d, want 2", n)
+	}
+}
+
+func TestRawJSONComesBack(t *testing.T) {
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	var evs []maildiag.Event
+	for i := range 3000 { // several blocks
+		e := ev(maildiag.Accepted, "id"+itoa(i), "a"+itoa(i)+"@acme.com", at(time.Duration(i)*time.Second))
+		e.Raw = append(e.Raw[:len(e.Raw)-1], []byte(`,"pad":"`+padding(i)+`"}`)...)
+		evs = append(evs, e)
+	}
+	add(t, w, evs...)
+	rows, err := db.EventsOf(context.Background(), nil, nil)
+	if err != nil || rows != nil {
+		t.Fatalf("EventsOf with no recipients: %v %v", rows, err)
+	}
+	// Events are numbered in the order they were stored.
+	var seqs []int64
+	want := map[int64]string{}
+	for i, r := range mustEvents(t, db) {
+		seqs = append(seqs, r.Seq)
+		want[r.Seq] = string(evs[i].Raw)
+		if r.raw != want[r.Seq] {
+			t.Fatalf("event_json of seq %d differs from the input", r.Seq)
+		}
+	}
+	got, err := db.RawEvents(context.Background(), seqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM raw_blocks"); n < 2 {
+		t.Errorf("raw blocks: %d, want several", n)
+	}
+	bad := 0
+	for s, raw := range want {
+		if string(got[s]) != raw {
+			bad++
+		}
+	}
+	if bad > 0 || len(got) != len(evs) {
+		t.Errorf("%d of %d raw events differ (got %d)", bad, len(evs), len(got))
+	}
+}
+
+type storedEvent struct {
+	Seq int64
+	raw string
+}
+
+// mustEvents reads every event with its JSON through the event_json view.
+func mustEvents(t *testing.T, db *DB) []storedEvent {
+	t.Helper()
+	rows, err := db.sql.Query("SELECT seq, json FROM event_json ORDER BY seq")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []storedEvent
+	for rows.Next() {
+		var s storedEvent
+		if err := rows.Scan(&s.Seq, &s.raw); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func TestDelaysAndPending(t *testing.T) {
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	ctx := context.Background()
+	// Delivered 3 s after acceptance, in one transaction.
+	add(t, w, ev(maildiag.Accepted, "a1", "fast@acme.com", at(0)), ev(maildiag.Delivered, "d1", "fast@acme.com", at(3*time.Second)))
+	// Accepted now, delivered in a later transaction 40 minutes on.
+	add(t, w, ev(maildiag.Accepted, "a2", "slow@acme.com", at(0)))
+	if n := count(t, db, "SELECT COUNT(*) FROM pending"); n != 1 {
+		t.Errorf("pending after the accept: %d, want 1", n)
+	}
+	add(t, w, ev(maildiag.Delivered, "d2", "slow@acme.com", at(40*time.Minute)))
+	// Accepted and never finished: stuck.
+	add(t, w, ev(maildiag.Accepted, "a3", "stuck@acme.com", at(time.Hour)))
+	// Failed permanently: final, and the failure closes it.
+	add(t, w, ev(maildiag.Accepted, "a4", "gone@acme.com", at(0)), ev(maildiag.Failed, "f4", "gone@acme.com", at(time.Second)))
+	// The final event first, as in a newest-first file: no pending left.
+	add(t, w, ev(maildiag.Delivered, "d5", "rev@acme.com", at(10*time.Second)), ev(maildiag.Accepted, "a5", "rev@acme.com", at(0)))
+
+	ds, err := db.DelayCounts(ctx, 0, 1<<40, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]int64{}
+	for _, d := range ds {
+		got[d.LeMS] += d.N
+		if d.Gateway != "Example" {
+			t.Errorf("delay gateway %q, want Example", d.Gateway)
+		}
+	}
+	want := map[int64]int64{3_000: 1, 3_600_000: 1, 10_000: 1}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("delays: %v, want %v", got, want)
+			break
+		}
+	}
+	ps, total, err := db.Pending(ctx, 0, at(24*time.Hour), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 1 || len(ps) != 1 || ps[0].AcceptedUS != at(time.Hour) {
+		t.Errorf("pending: %+v (total %d), want only stuck@", ps, total)
+	}
+}
+
+func TestOutcomes(t *testing.T) {
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	temp := ev(maildiag.Failed, "t", "a@acme.com", at(0))
+	temp.Severity, temp.Reason, temp.Code = "temporary", "generic", 421
+	drop := ev(maildiag.Failed, "s", "a@acme.com", at(time.Second))
+	drop.Reason, drop.Code = "suppress-bounce", 605
+	perm := ev(maildiag.Failed, "p", "b@acme.com", at(0))
+	add(t, w, temp, drop, perm)
+	rows, err := db.sql.Query("SELECT outcome, SUM(n) FROM daily_counts GROUP BY 1 ORDER BY 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string]int64{}
+	for rows.Next() {
+		var o string
+		var n int64
+		rows.Scan(&o, &n)
+		got[o] = n
+	}
+	if got[OutcomeTemporary] != 1 || got[OutcomePermanent] != 1 || got[OutcomeSuppressed] != 1 {
+		t.Errorf("outcomes %v, want one each of temporary, permanent, suppressed", got)
+	}
+}
+
+func TestSuppressionsStoredOnce(t *testing.T) {
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	ctx := context.Background()
+	s := []maildiag.Suppression{
+		{SendingDomain: "mg.example.com", List: maildiag.ListBounces, Address: "a@acme.com", Code: "550", Error: "no", CreatedUS: at(0)},
+		{SendingDomain: "mg.example.com", List: maildiag.ListAllowlist, Address: "acme.com", Kind: "domain", CreatedUS: at(0)},
+	}
+	for i := range 2 {
+		n, err := w.AddSuppressions(ctx, s, 0, at(time.Duration(i)*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []int{2, 0}[i]; n != want {
+			t.Errorf("write %d stored %d new, want %d", i+1, n, want)
+		}
+		w.Commit(ctx)
+	}
+	doms, _ := db.MatchDomains(ctx, "acme.com")
+	rows, err := db.Suppressions(ctx, SuppressionFilter{Domains: []int64{doms[0].ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].LastSeenUS != at(time.Hour) {
+		t.Errorf("suppressions %+v, want 2 with last_seen moved", rows)
+	}
+}
+
+func TestMatchDomains(t *testing.T) {
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	for i, a := range []string{"x@acme.com", "x@eu.acme.com", "x@mail.eu.acme.com", "x@notacme.com", "x@acme.co", "x@a[b].com"} {
+		add(t, w, ev(maildiag.Accepted, itoa(i), a, at(0)))
+	}
+	ctx := context.Background()
+	for glob, want := range map[string]string{
+		"acme.com":   "[acme.com]",
+		"*.acme.com": "[eu.acme.com mail.eu.acme.com]",
+		"*acme.com":  "[acme.com eu.acme.com mail.eu.acme.com notacme.com]",
+		"acme.c?":    "[acme.co]",
+		"acme.*":     "[acme.co acme.com]",
+		"a[b].com":   "[a[b].com]",
+		"a?b?.com":   "[a[b].com]",
+		"*":          "[a[b].com acme.co acme.com eu.acme.com mail.eu.acme.com mg.example.com notacme.com]",
+	} {
+		ds, err := db.MatchDomains(ctx, glob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, d := range ds {
+			names = append(names, d.Name)
+		}
+		if got := fmtList(names); got != want {
+			t.Errorf("MatchDomains(%q) = %s, want %s", glob, got, want)
+		}
+	}
+}
+
+func TestFailureFilters(t *testing.T) {
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	a := ev(maildiag.Failed, "1", "a@acme.com", at(0))
+	a.Subject = "100% off_today"
+	b := ev(maildiag.Failed, "2", "b@gmail.com", at(time.Hour))
+	b.Code, b.EnhancedCode, b.Class, b.Gateway = 421, "4.7.28", maildiag.ClassRateLimited, "Gmail"
+	c := ev(maildiag.Failed, "3", "c@gmail.com", at(48*time.Hour))
+	c.Subject = "100 percent off"
+	add(t, w, a, b, c)
+	ctx := context.Background()
+	gm, _ := db.MatchDomains(ctx, "gmail.com")
+	for name, tc := range map[string]struct {
+		f    FailureFilter
+		want string
+	}{
+		"all":            {FailureFilter{}, "[1 2 3]"},
+		"code":           {FailureFilter{Codes: []int{550}}, "[1 3]"},
+		"enhanced exact": {FailureFilter{Enhanced: []string{"4.7.28"}}, "[2]"},
+		"enhanced pre":   {FailureFilter{Enhanced: []string{"5.1."}}, "[1 3]"},
+		"class":          {FailureFilter{Classes: []string{maildiag.ClassRateLimited}}, "[2]"},
+		"gateway":        {FailureFilter{Gateways: []string{"gmail"}}, "[2]"},
+		"domain":         {FailureFilter{RecipientDomains: []int64{gm[0].ID}}, "[2 3]"},
+		"time":           {FailureFilter{FromUS: at(30 * time.Minute), ToUS: at(24 * time.Hour)}, "[2]"},
+		"subject like":   {FailureFilter{SubjectContains: "0% off_"}, "[1]"},
+	} {
+		var ids []string
+		err := db.Failures(ctx, tc.f, func(r *FailureRow) error {
+			ids = append(ids, r.EventID)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmtList(sorted(ids)); got != tc.want {
+			t.Errorf("%s: got %s, want %s", name, got, tc.want)
+		}
+	}
+}
+
+func TestReadOnlyRefusesWrites(t *testing.T) {
+	db, path := mustOpen(t)
+	w := mustWriter(t, db)
+	add(t, w, ev(maildiag.Accepted, "1", "a@acme.com", at(0)))
+	ro, err := OpenReadOnly(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	for _, q := range []string{"DELETE FROM events", "UPDATE domains SET name = 'x'", "DROP TABLE events",
+		"ATTACH DATABASE '" + filepath.Join(t.TempDir(), "x.db") + "' AS x", "PRAGMA query_only = 0; DELETE FROM events"} {
+		rows, err := ro.Query(context.Background(), q)
+		if err == nil {
+			_, err = rows.Next()
+			rows.Close()
+		}
+		if err == nil {
+			t.Errorf("%q was not refused", q)
+		}
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM events"); n != 1 {
+		t.Errorf("events: %d after refused writes, want 1", n)
+	}
+}
