@@ -115,4 +115,3 @@ func (db *DB) ListSyncs(ctx context.Context) ([]ListSync, error) {
 	}
 	return out, rows.Err()
 }
-
