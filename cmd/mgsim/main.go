@@ -78,5 +78,6 @@ delivery stories planted in them.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	// Subcommands, one line each.
 	root.AddCommand(newCmdGenerate(s, time.Now, nil))
+	root.AddCommand(newCmdServe(s, time.Now, nil))
 	return root
 }
