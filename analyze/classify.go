@@ -1,0 +1,255 @@
+package analyze
+
+import (
+	"strings"
+
+	"github.com/maildiag/maildiag"
+)
+
+// Classification is the failure class of an event and the rule that
+// decided it.
+type Classification struct {
+	Class string // a maildiag class name, e.g. user-unknown
+	Rule  string // id of the deciding rule in rules.txt
+	Hard  bool   // the address itself is at fault: retrying it cannot work
+}
+
+// Classify returns the failure class of a failed or rejected event, by the
+// first rule of rules.txt that matches it. Other events get the zero
+// Classification. The enhanced code is taken from the reply when the
+// event's field is empty, and the gateway is detected as DetectGateway
+// does, for rules that depend on it.
+func Classify(ev *maildiag.Event) Classification {
+	k := kindOf(ev.Type)
+	if k == 0 {
+		return Classification{}
+	}
+	rh := replyHits{reply: ev.Reply}
+	gw := tab.gateway(ev.MXHost, ev.Provider, recipientDomain(ev), &rh)
+	return tab.classify(ev, k, gw, &rh)
+}
+
+// recipientDomain is the event's recipient domain, from the address when
+// the field is empty.
+func recipientDomain(ev *maildiag.Event) string {
+	if ev.RecipientDomain != "" {
+		return ev.RecipientDomain
+	}
+	return maildiag.DomainOf(ev.Recipient)
+}
+
+func kindOf(typ string) uint8 {
+	switch typ {
+	case maildiag.Failed:
+		return kindFailed
+	case maildiag.Rejected:
+		return kindRejected
+	}
+	return 0
+}
+
+// facts are the event's fields in the form the rules compare.
+type facts struct {
+	kind     uint8
+	delayed  bool
+	severity uint8
+	code     int
+	enh      enhanced
+	reason   string
+	gateway  string
+
+	// The texts are scanned when the first rule with a text condition is
+	// reached: most suppressions and Mailgun codes are decided before.
+	m       *matcher
+	reply   *replyHits
+	desc    string
+	scanned bool
+	hits    hitSet
+}
+
+// textHits returns the patterns found in the reply, Mailgun's description
+// and, for rejected events, the reject reason.
+func (f *facts) textHits() *hitSet {
+	if !f.scanned {
+		f.hits = *f.reply.get(f.m)
+		f.m.scan(f.desc, &f.hits)
+		if f.kind == kindRejected {
+			f.m.scan(f.reason, &f.hits)
+		}
+		f.scanned = true
+	}
+	return &f.hits
+}
+
+func (t *tables) classify(ev *maildiag.Event, kind uint8, gw string, rh *replyHits) Classification {
+	f := facts{kind: kind, delayed: ev.DelayedBounce, reason: ev.Reason, gateway: gw,
+		m: t.match, reply: rh, desc: ev.Description}
+	switch {
+	case strings.EqualFold(ev.Severity, "permanent"):
+		f.severity = sevPermanent
+	case strings.EqualFold(ev.Severity, "temporary"):
+		f.severity = sevTemporary
+	}
+	f.code = ev.Code
+	if f.code == 0 {
+		f.code = codeFromText(ev.Reply)
+	}
+	var ok bool
+	if f.enh, ok = parseEnhanced(ev.EnhancedCode); !ok {
+		if f.enh, ok = findEnhanced(ev.Reply); !ok && f.code >= 400 {
+			f.enh, _ = findEnhanced(ev.Description)
+		}
+	}
+	for i := range t.rules {
+		if r := &t.rules[i]; r.match(&f) {
+			return Classification{Class: r.Class, Rule: r.ID, Hard: r.Hard}
+		}
+	}
+	// The table ends with a rule without conditions; load checks it.
+	panic("analyze: no rule matched")
+}
+
+func (r *rule) match(f *facts) bool {
+	if r.kinds != 0 && r.kinds&f.kind == 0 {
+		return false
+	}
+	if r.delayed != 0 && (r.delayed > 0) != f.delayed {
+		return false
+	}
+	if r.severity != 0 && r.severity != f.severity {
+		return false
+	}
+	if r.codes != nil && !inSpans(r.codes, f.code) {
+		return false
+	}
+	if r.enh != nil && !f.enh.matchAny(r.enh) {
+		return false
+	}
+	if r.reasons != nil && !equalAny(r.reasons, f.reason) {
+		return false
+	}
+	if r.gateways != nil && !equalAny(r.gateways, f.gateway) {
+		return false
+	}
+	if r.texts != nil {
+		h := f.textHits()
+		for _, set := range r.texts {
+			if !h.any(set) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func inSpans(spans []span, code int) bool {
+	for _, s := range spans {
+		if s.lo <= code && code <= s.hi {
+			return true
+		}
+	}
+	return false
+}
+
+func equalAny(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// enhanced is an RFC 3463 status code class.subject.detail; class 0 means
+// the event has none.
+type enhanced struct{ class, subject, detail int16 }
+
+func (e enhanced) matchAny(ps []enhPattern) bool {
+	if e.class == 0 {
+		return false
+	}
+	for _, p := range ps {
+		if (p.class == 0 || p.class == e.class) && p.subject == e.subject && p.lo <= e.detail && e.detail <= p.hi {
+			return true
+		}
+	}
+	return false
+}
+
+// parseEnhanced reads an enhanced code that is the whole string.
+func parseEnhanced(s string) (enhanced, bool) {
+	e, n := readEnhanced(strings.TrimSpace(s), 0)
+	return e, n > 0 && n == len(strings.TrimSpace(s))
+}
+
+// findEnhanced finds the first enhanced code in a reply, as in
+// "smtp; 550-5.1.1 The email account ...": a 2, 4 or 5, a dot and two
+// numbers of one to three digits, not inside a longer dotted number such
+// as an IP address or "4.16.55.1".
+func findEnhanced(s string) (enhanced, bool) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '2' && c != '4' && c != '5' {
+			continue
+		}
+		if i > 0 && (isDigit(s[i-1]) || s[i-1] == '.') {
+			continue
+		}
+		if e, n := readEnhanced(s, i); n > 0 {
+			return e, true
+		}
+	}
+	return enhanced{}, false
+}
+
+// readEnhanced reads a code at s[i:] and returns its length, 0 if none.
+func readEnhanced(s string, i int) (enhanced, int) {
+	start := i
+	if i+1 >= len(s) || (s[i] != '2' && s[i] != '4' && s[i] != '5') || s[i+1] != '.' {
+		return enhanced{}, 0
+	}
+	e := enhanced{class: int16(s[i] - '0')}
+	i += 2
+	var ok bool
+	if e.subject, i, ok = readNumber(s, i); !ok || i >= len(s) || s[i] != '.' {
+		return enhanced{}, 0
+	}
+	if e.detail, i, ok = readNumber(s, i+1); !ok {
+		return enhanced{}, 0
+	}
+	if i < len(s) && (isDigit(s[i]) || s[i] == '.' && i+1 < len(s) && isDigit(s[i+1])) {
+		return enhanced{}, 0
+	}
+	return e, i - start
+}
+
+func readNumber(s string, i int) (int16, int, bool) {
+	var v int16
+	j := i
+	for j < len(s) && j-i < 3 && isDigit(s[j]) {
+		v = v*10 + int16(s[j]-'0')
+		j++
+	}
+	if j == i || j < len(s) && isDigit(s[j]) {
+		return 0, i, false
+	}
+	return v, j, true
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// codeFromText reads the SMTP code a reply starts with, after an optional
+// "smtp;" as in "smtp; 550 5.1.1 ...", or returns 0.
+func codeFromText(s string) int {
+	s = strings.TrimSpace(s)
+	if len(s) >= 5 && strings.EqualFold(s[:5], "smtp;") {
+		s = strings.TrimSpace(s[5:])
+	}
+	if len(s) < 3 || (s[0] != '2' && s[0] != '4' && s[0] != '5') || !isDigit(s[1]) || !isDigit(s[2]) {
+		return 0
+	}
+	if len(s) > 3 && s[3] != ' ' && s[3] != '-' {
+		return 0
+	}
+	return int(s[0]-'0')*100 + int(s[1]-'0')*10 + int(s[2]-'0')
+}
