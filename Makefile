@@ -6,19 +6,29 @@ BENCH   := .bench
 
 export CGO_ENABLED := 1
 
-.PHONY: all build demo test bench bench-tools lint clean
+.PHONY: all build assets chromium demo test bench bench-tools lint clean
 
 all: build
 
-build:
+# ECharts for the HTML report: pinned, verified, from the npm registry.
+assets:
+	./scripts/fetch-echarts.sh
+
+# Debian's chromium for the report's browser test.
+chromium:
+	./scripts/install-chromium.sh
+
+# The binary embeds ECharts at compile time.
+build: assets
 	$(GO) build -o $(BIN)/maildiag ./cmd/maildiag
 	$(GO) build -o $(BIN)/mgsim ./cmd/mgsim
 
-# A generated realistic account, imported and examined. No key, no network.
+# A generated realistic account served by the local Mailgun-compatible
+# server, synced, analysed and reported. No key, no network.
 demo: build
 	./scripts/demo.sh $(BIN) $(DEMO)
 
-test:
+test: assets chromium
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
 

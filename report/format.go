@@ -1,0 +1,169 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// formatInt writes n with thousands separators: 12,340.
+func formatInt(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// ratio returns part/whole in percent, and false when whole is 0.
+func ratio(part, whole int64) (float64, bool) {
+	if whole <= 0 {
+		return 0, false
+	}
+	return float64(part) * 100 / float64(whole), true
+}
+
+// formatPct writes a percentage with one decimal. A value just under 100 is
+// never rounded up to "100.0%", nor one just over 0 down to "0.0%": those
+// would claim that nothing failed or nothing was delivered.
+func formatPct(p float64) string {
+	r := math.Round(p*10) / 10
+	switch {
+	case r >= 100 && p < 100:
+		r = 99.9
+	case r <= 0 && p > 0:
+		r = 0.1
+	}
+	return strconv.FormatFloat(r, 'f', 1, 64) + "%"
+}
+
+// pctOf formats part/whole as a percentage, or "–" when whole is 0.
+func pctOf(part, whole int64) string {
+	p, ok := ratio(part, whole)
+	if !ok {
+		return "–"
+	}
+	return formatPct(p)
+}
+
+// round1 rounds to one decimal, for chart values.
+func round1(v float64) float64 { return math.Round(v*10) / 10 }
+
+// formatSeconds writes a delay the way people say it: 42 s, 3.5 min, 2.1 h.
+func formatSeconds(s float64) string {
+	switch {
+	case s < 0:
+		return "–"
+	case s < 90:
+		return strconv.FormatFloat(math.Round(s), 'f', 0, 64) + " s"
+	case s < 90*60:
+		return strconv.FormatFloat(round1(s/60), 'f', -1, 64) + " min"
+	case s < 48*3600:
+		return strconv.FormatFloat(round1(s/3600), 'f', -1, 64) + " h"
+	default:
+		return strconv.FormatFloat(round1(s/86400), 'f', -1, 64) + " days"
+	}
+}
+
+// formatSpan writes how long a wave lasted, rounded up so that "within"
+// stays true: 35 minutes, 2 hours, 3 days.
+func formatSpan(d time.Duration) string {
+	unit := func(n int64, one string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %ss", n, one)
+	}
+	ceil := func(d, u time.Duration) int64 { return int64((d + u - 1) / u) }
+	switch {
+	case d <= time.Minute:
+		return "1 minute"
+	case d <= 90*time.Minute:
+		return unit(ceil(d, time.Minute), "minute")
+	case d <= 48*time.Hour:
+		return unit(ceil(d, time.Hour), "hour")
+	default:
+		return unit(ceil(d, 24*time.Hour), "day")
+	}
+}
+
+// clock formats times in one location for the whole page.
+type clock struct{ loc *time.Location }
+
+func (c clock) in(t time.Time) time.Time { return t.In(c.loc) }
+
+// stamp is a full timestamp: 2025-12-08 06:00 UTC.
+func (c clock) stamp(t time.Time) string {
+	if t.IsZero() {
+		return "–"
+	}
+	return c.in(t).Format("2006-01-02 15:04 MST")
+}
+
+// day is a short date: Mon 1 Dec.
+func (c clock) day(t time.Time) string { return c.in(t).Format("Mon 2 Jan") }
+
+// date is a table date: 2025-12-03 14:05.
+func (c clock) date(t time.Time) string {
+	if t.IsZero() {
+		return "–"
+	}
+	return c.in(t).Format("2006-01-02 15:04")
+}
+
+// bucket labels a volume bucket: a day, or a day and hour.
+func (c clock) bucket(t time.Time, hourly bool) string {
+	if hourly {
+		return c.in(t).Format("Mon 2 Jan 15:00")
+	}
+	return c.day(t)
+}
+
+// periodText describes a range: "2025-12-01 00:00 UTC to 2025-12-08 00:00 UTC (7 days)".
+func (c clock) periodText(r Range) string {
+	if r.IsZero() {
+		return "–"
+	}
+	return fmt.Sprintf("%s to %s (%s)", c.stamp(r.From), c.stamp(r.Until), lengthText(r.Until.Sub(r.From)))
+}
+
+// lengthText writes a period length: 7 days, 36 hours.
+func lengthText(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "empty"
+	case d%(24*time.Hour) == 0:
+		n := int64(d / (24 * time.Hour))
+		if n == 1 {
+			return "1 day"
+		}
+		return fmt.Sprintf("%d days", n)
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", int64(d/time.Hour))
+	default:
+		return d.String()
+	}
+}
+
+// clip shortens s to at most n runes, marking the cut with an ellipsis.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimSpace(string(r[:n-1])) + "…"
+}

@@ -1,0 +1,235 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+)
+
+// The section builders turn each part of Data into rows of text for the
+// template, cut to the limits in Options.
+
+func limit(n, def int) int {
+	if n <= 0 {
+		return def
+	}
+	return n
+}
+
+func volumeSection(d *Data, c clock) volumeView {
+	v := volumeView{Unit: "Day"}
+	if d.Hourly {
+		v.Unit = "Hour"
+	}
+	var total int64
+	for _, b := range d.Volume {
+		total += b.Accepted + b.Delivered + b.FailedTemporary + b.FailedPermanent
+		v.Rows = append(v.Rows, volumeRow{
+			Label:     c.bucket(b.Start, d.Hourly),
+			Accepted:  formatInt(b.Accepted),
+			Delivered: formatInt(b.Delivered),
+			Temporary: formatInt(b.FailedTemporary),
+			Permanent: formatInt(b.FailedPermanent),
+			Rate:      pctOf(b.Delivered, b.Accepted),
+		})
+	}
+	v.Empty = total == 0
+	v.Chart = chartView{ID: chartVolume, Summary: volumeSummary(d, c), Height: 340}
+	return v
+}
+
+func failuresSection(d *Data, c clock, o Options) failuresView {
+	v := failuresView{}
+	var sum int64
+	for _, r := range d.TopClasses {
+		sum += r.Count
+	}
+	n := min(len(d.TopClasses), limit(o.MaxRows, 25))
+	for _, r := range d.TopClasses[:n] {
+		kind := r.Kind
+		if kind == "" {
+			kind = "–"
+		}
+		v.Rows = append(v.Rows, classRowView{
+			Class:  r.Class,
+			Count:  formatInt(r.Count),
+			Share:  pctOf(r.Count, sum),
+			Kind:   kind,
+			Advice: cmp.Or(r.Advice, classAdvice(r.Class)),
+		})
+	}
+	v.More = more{n, len(d.TopClasses)}
+	v.Empty = sum == 0 && classSeriesTotal(d.Classes) == 0
+	v.Chart = chartView{ID: chartClasses, Summary: classesSummary(d, c), Height: 340}
+	return v
+}
+
+func classSeriesTotal(bs []ClassBucket) int64 {
+	var n int64
+	for _, b := range bs {
+		for _, c := range b.Counts {
+			n += c.Count
+		}
+	}
+	return n
+}
+
+func domainsSection(d *Data, o Options) domainsView {
+	v := domainsView{Empty: len(d.Domains) == 0}
+	n := min(len(d.Domains), limit(o.MaxRows, 25))
+	for _, r := range d.Domains[:n] {
+		v.Rows = append(v.Rows, domainRowView{
+			Domain:      r.Domain,
+			Messages:    formatInt(r.Messages),
+			Failures:    formatInt(r.Failures),
+			Rate:        pctOf(r.Failures, r.Messages),
+			Class:       r.Class,
+			Gateway:     r.Gateway,
+			Verdict:     r.Verdict,
+			VerdictText: cmp.Or(r.VerdictText, verdictText[r.Verdict]),
+		})
+	}
+	v.More = more{n, len(d.Domains)}
+	v.Chart = chartView{ID: chartDomains, Summary: domainsSummary(d), Height: barHeight(min(len(d.Domains), limit(o.MaxBars, 10)))}
+	return v
+}
+
+// barHeight sizes a horizontal bar chart to its number of bars.
+func barHeight(bars int) int { return 80 + 32*max(bars, 1) }
+
+func providersSection(d *Data, o Options) providersView {
+	v := providersView{Empty: len(d.Providers) == 0}
+	n := min(len(d.Providers), limit(o.MaxRows, 25))
+	for _, r := range d.Providers[:n] {
+		cc := ""
+		if r.Class != "" {
+			cc = formatInt(r.ClassCount)
+		}
+		v.Rows = append(v.Rows, providerRowView{
+			Provider:   r.Provider,
+			Messages:   formatInt(r.Messages),
+			Delivered:  formatInt(r.Delivered),
+			Rate:       pctOf(r.Delivered, r.Messages),
+			Failures:   formatInt(r.Failures),
+			Class:      r.Class,
+			ClassCount: cc,
+		})
+	}
+	v.More = more{n, len(d.Providers)}
+	v.Chart = chartView{ID: chartProviders, Summary: providersSummary(d), Height: barHeight(min(len(d.Providers), limit(o.MaxBars, 10)))}
+	return v
+}
+
+func codeRows(rows []CodeRow, maxRows int) ([]codeRowView, more) {
+	var sum int64
+	for _, r := range rows {
+		sum += r.Count
+	}
+	n := min(len(rows), maxRows)
+	var out []codeRowView
+	for _, r := range rows[:n] {
+		out = append(out, codeRowView{
+			Code:    r.Code,
+			Count:   formatInt(r.Count),
+			Share:   pctOf(r.Count, sum),
+			Meaning: r.Meaning,
+			Reply:   fold(r.SampleReply),
+		})
+	}
+	return out, more{n, len(rows)}
+}
+
+func codesSection(d *Data, o Options) codesView {
+	var v codesView
+	v.Codes, v.CodesMore = codeRows(d.Codes, limit(o.MaxRows, 25))
+	v.Enhanced, v.EnhancedMore = codeRows(d.Enhanced, limit(o.MaxRows, 25))
+	return v
+}
+
+func suppressionsSection(d *Data, c clock, o Options) suppressionsView {
+	var total int64
+	for _, s := range d.SuppressionDays {
+		total += s.Bounces + s.Complaints + s.Unsubscribes
+	}
+	v := suppressionsView{Empty: total == 0 && len(d.Suppressed) == 0}
+	n := min(len(d.Suppressed), limit(o.MaxAddresses, 200))
+	for _, s := range d.Suppressed[:n] {
+		v.Rows = append(v.Rows, suppressedRowView{
+			Address:       s.Address,
+			List:          s.List,
+			SendingDomain: s.SendingDomain,
+			Date:          c.date(s.Created),
+			Code:          s.Code,
+			Reason:        foldAt(s.Reason, reasonChars),
+		})
+	}
+	v.More = more{n, len(d.Suppressed)}
+	v.Chart = chartView{ID: chartSuppressions, Summary: suppressionsSummary(d, c), Height: 300}
+	return v
+}
+
+func delaysSection(d *Data, c clock, o Options) delaysView {
+	after := d.Stuck.AfterHours
+	if after <= 0 {
+		after = 8
+	}
+	v := delaysView{
+		Empty:            len(d.Delays) == 0,
+		Deferrals:        formatInt(d.Deferrals),
+		DeferredMessages: formatInt(d.DeferredMessages),
+		StuckAfter:       fmt.Sprintf("%d hours", after),
+		StuckCount:       formatInt(d.Stuck.Count),
+	}
+	n := min(len(d.Delays), limit(o.MaxRows, 25))
+	for _, r := range d.Delays[:n] {
+		v.Rows = append(v.Rows, delayRowView{
+			Provider:  r.Provider,
+			Messages:  formatInt(r.Messages),
+			P50:       formatSeconds(r.P50),
+			P90:       formatSeconds(r.P90),
+			P99:       formatSeconds(r.P99),
+			Deferrals: formatInt(r.Deferrals),
+		})
+	}
+	v.More = more{n, len(d.Delays)}
+	sn := min(len(d.Stuck.Messages), limit(o.MaxRows, 25))
+	for _, m := range d.Stuck.Messages[:sn] {
+		v.Stuck = append(v.Stuck, stuckRowView{
+			Recipient:     m.Recipient,
+			SendingDomain: m.SendingDomain,
+			Subject:       m.Subject,
+			Accepted:      c.date(m.Accepted),
+			LastEvent:     m.LastEvent,
+		})
+	}
+	// Count may exceed the examples given; the rest is what is not listed.
+	v.StuckMore = more{sn, max(int(d.Stuck.Count), len(d.Stuck.Messages))}
+	v.Chart = chartView{ID: chartDelays, Summary: delaysSummary(d), Height: barHeight(2 * min(len(d.Delays), limit(o.MaxBars, 10)))}
+	return v
+}
+
+func typosSection(d *Data, o Options) typosView {
+	var v typosView
+	n := min(len(d.Typos), limit(o.MaxRows, 25))
+	for _, r := range d.Typos[:n] {
+		v.Typos = append(v.Typos, typoRowView{
+			Domain:    r.Domain,
+			Suggested: r.Suggested,
+			Addresses: formatInt(r.Addresses),
+			Messages:  formatInt(r.Messages),
+			Note:      r.Note,
+		})
+	}
+	v.TyposMore = more{n, len(d.Typos)}
+	n = min(len(d.Lookalikes), limit(o.MaxRows, 25))
+	for _, r := range d.Lookalikes[:n] {
+		v.Lookalikes = append(v.Lookalikes, lookalikeRowView{
+			Failing:   r.Failing,
+			Failures:  formatInt(r.Failures),
+			Code:      r.Code,
+			Receiving: r.Receiving,
+			Delivered: formatInt(r.Delivered),
+		})
+	}
+	v.LooksMore = more{n, len(d.Lookalikes)}
+	return v
+}
