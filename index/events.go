@@ -23,6 +23,7 @@ type failRow struct {
 	reply, description, bounceType, sendingIP, subject, from                string
 	code, attempt, retry                                                    int64
 	delayed                                                                 bool
+	outcome                                                                 outcome
 }
 
 type msgKey struct{ day, mk, rcpt int64 }
@@ -153,7 +154,9 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 		t.hourly[hourlyKey{floorDiv(ev.TimeUS, usPerHour), sd, typ, outcome}]++
 		switch typ {
 		case typeFailed, typeRejected:
-			t.failures = append(t.failures, newFailRow(row, ev))
+			f := newFailRow(row, ev)
+			f.outcome = outcome
+			t.failures = append(t.failures, f)
 		}
 		switch typ {
 		case typeAccepted, typeRejected, typeDelivered, typeFailed:
@@ -201,7 +204,7 @@ func cmpKey(a, b evKey) int {
 var eventColumns = []string{"day", "recipient_id", "id_hash", "ts", "type_id", "sending_domain_id", "message_key", "seq"}
 
 var failureColumns = []string{"day", "recipient_id", "id_hash", "ts", "type_id", "sending_domain_id", "message_key", "seq",
-	"event_id", "severity", "reason", "code", "enhanced", "class", "rule", "gateway", "provider", "mx_host", "reply",
+	"event_id", "outcome", "severity", "reason", "code", "enhanced", "class", "rule", "gateway", "provider", "mx_host", "reply",
 	"description", "attempt", "retry_seconds", "bounce_type", "delayed_bounce", "sending_ip", "subject", "from_addr"}
 
 // flush inserts the transaction's rows, each table in key order.
@@ -230,6 +233,7 @@ func (t *txRows) flush(w *Writer) error {
 		f := &t.failures[i]
 		f.bindKey(&fb)
 		fb.text(f.eventID)
+		fb.text(outcomeNames[f.outcome])
 		fb.str(f.severity)
 		fb.str(f.reason)
 		fb.int(f.code)

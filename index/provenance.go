@@ -125,7 +125,7 @@ func (w *Writer) AddSuppressions(ctx context.Context, ss []maildiag.Suppression,
 			added++
 			continue
 		}
-		if _, err := w.exec(`UPDATE suppressions SET last_seen = MAX(last_seen, ?)
+		if _, err := w.exec(`UPDATE suppressions SET last_seen = MAX(last_seen, ?), removed_at = NULL
 			WHERE sending_domain_id = ? AND list = ? AND address = ? AND created_at = ?`,
 			seenUS, sd, s.List, s.Address, s.CreatedUS); err != nil {
 			return added, fmt.Errorf("store suppression %s: %w", s.Address, err)

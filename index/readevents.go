@@ -80,6 +80,7 @@ type FailureRow struct {
 	SendingDomainID              int64
 	MessageKey, Seq              int64
 	EventID                      string
+	Outcome                      string // temporary, permanent or suppressed; '' for rejected
 	Severity, Reason             string
 	Code                         int
 	Enhanced                     string
@@ -186,7 +187,7 @@ func (f *FailureFilter) where() (string, []any) {
 }
 
 const failureSelect = `SELECT f.day, f.recipient_id, f.id_hash, f.ts, t.name, f.sending_domain_id, f.message_key, f.seq,
-	f.event_id, COALESCE(f.severity, ''), COALESCE(f.reason, ''), COALESCE(f.code, 0), COALESCE(f.enhanced, ''),
+	f.event_id, f.outcome, COALESCE(f.severity, ''), COALESCE(f.reason, ''), COALESCE(f.code, 0), COALESCE(f.enhanced, ''),
 	COALESCE(f.class, ''), COALESCE(f.rule, ''), COALESCE(f.gateway, ''), COALESCE(f.provider, ''), COALESCE(f.mx_host, ''),
 	COALESCE(f.reply, ''), COALESCE(f.description, ''), COALESCE(f.attempt, 0), COALESCE(f.retry_seconds, 0),
 	COALESCE(f.bounce_type, ''), f.delayed_bounce, COALESCE(f.sending_ip, ''), COALESCE(f.subject, ''), COALESCE(f.from_addr, '')
@@ -216,7 +217,7 @@ func (db *DB) Failures(ctx context.Context, f FailureFilter, fn func(*FailureRow
 		var delayed sql.NullInt64
 		for rows.Next() {
 			if err := rows.Scan(&r.Day, &r.RecipientID, &r.IDHash, &r.TS, &r.Type, &r.SendingDomainID, &r.MessageKey, &r.Seq,
-				&r.EventID, &r.Severity, &r.Reason, &r.Code, &r.Enhanced, &r.Class, &r.Rule, &r.Gateway, &r.Provider, &r.MXHost,
+				&r.EventID, &r.Outcome, &r.Severity, &r.Reason, &r.Code, &r.Enhanced, &r.Class, &r.Rule, &r.Gateway, &r.Provider, &r.MXHost,
 				&r.Reply, &r.Description, &r.Attempt, &r.RetrySeconds, &r.BounceType, &delayed, &r.SendingIP, &r.Subject, &r.From); err != nil {
 				return fmt.Errorf("read failures: %w", err)
 			}
@@ -422,7 +423,7 @@ func (db *DB) Pending(ctx context.Context, fromUS, toUS int64, limit int) ([]Pen
 		if err := db.sql.QueryRowContext(ctx, `SELECT
 			EXISTS (SELECT 1 FROM events WHERE day IN (?1, ?1 + 1, ?1 + 2) AND recipient_id = ?2 AND message_key = ?3 AND type_id = ?4)
 			OR EXISTS (SELECT 1 FROM failures WHERE day IN (?1, ?1 + 1, ?1 + 2) AND recipient_id = ?2 AND message_key = ?3
-				AND (severity = 'permanent' OR reason = 'old' OR reason LIKE 'suppress-%'))`,
+				AND outcome IN ('permanent', 'suppressed'))`,
 			d, p.RecipientID, p.MessageKey, typeDelivered).Scan(&n); err != nil {
 			return nil, 0, fmt.Errorf("read pending: %w", err)
 		}
@@ -435,4 +436,50 @@ func (db *DB) Pending(ctx context.Context, fromUS, toUS int64, limit int) ([]Pen
 		}
 	}
 	return out, total, nil
+}
+
+// DomainHourCounts counts the events to some recipient domains in [fromUS,
+// toUS) by hour, type and outcome, reading the events themselves: the
+// hourly counts kept at ingest have no recipient domain.
+func (db *DB) DomainHourCounts(ctx context.Context, recipientDomains []int64, fromUS, toUS int64) ([]HourCount, error) {
+	var days []int64
+	for d := fromUS / usPerDay; d <= (toUS-1)/usPerDay; d++ {
+		days = append(days, d)
+	}
+	dl, dargs := dayList(days)
+	type key struct {
+		hour, sd      int64
+		typ, outcome string
+	}
+	acc := map[key]int64{}
+	for _, rd := range recipientDomains {
+		lo, hi := RecipientRange(rd)
+		rows, err := db.sql.QueryContext(ctx, `SELECT e.ts / 3600000000, e.sending_domain_id, t.name,
+				COALESCE((SELECT f.outcome FROM failures f WHERE f.day = e.day AND f.recipient_id = e.recipient_id AND f.id_hash = e.id_hash), ''),
+				COUNT(*)
+			FROM events e JOIN event_types t ON t.id = e.type_id
+			WHERE e.day IN `+dl+` AND e.recipient_id BETWEEN ? AND ? AND e.ts >= ? AND e.ts < ?
+			GROUP BY 1, 2, 3, 4`, append(append([]any{}, dargs...), lo, hi, fromUS, toUS)...)
+		if err != nil {
+			return nil, fmt.Errorf("count events: %w", err)
+		}
+		for rows.Next() {
+			var k key
+			var n int64
+			if err := rows.Scan(&k.hour, &k.sd, &k.typ, &k.outcome, &n); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("count events: %w", err)
+			}
+			acc[k] += n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("count events: %w", err)
+		}
+	}
+	out := make([]HourCount, 0, len(acc))
+	for k, n := range acc {
+		out = append(out, HourCount{Hour: k.hour, SendingDomainID: k.sd, Type: k.typ, Outcome: k.outcome, N: n})
+	}
+	return out, nil
 }

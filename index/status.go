@@ -195,3 +195,16 @@ func (db *DB) Span(ctx context.Context) (Span, error) {
 	}
 	return Span{first.Int64, last.Int64}, nil
 }
+
+// Meta returns a value of the meta table, "" when it has none.
+func (db *DB) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := db.sql.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read index meta: %w", err)
+	}
+	return v, nil
+}

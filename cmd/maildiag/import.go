@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/maildiag/maildiag/analyze"
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/ingest"
 )
@@ -22,6 +23,7 @@ type importOptions struct {
 	sendingDomain string
 	strict        bool
 	maxShown      int
+	stats         bool // print the events read so far at each commit (benchmarks)
 }
 
 func newImportCmd(s *streams, g *globals) *cobra.Command {
@@ -62,6 +64,8 @@ table with its raw text, and the rest of the file still loads.`,
 	cmd.Flags().StringVar(&o.sendingDomain, "sending-domain", "", "sending domain for records that do not name one (suppression CSV exports never do)")
 	cmd.Flags().BoolVar(&o.strict, "strict", false, "exit non-zero when any record is rejected")
 	cmd.Flags().IntVar(&o.maxShown, "show-rejects", 20, "rejected records to print per file (all are stored)")
+	cmd.Flags().BoolVar(&o.stats, "stats", false, "print the events read and seconds elapsed at each commit, on stderr")
+	cmd.Flags().MarkHidden("stats")
 	return cmd
 }
 
@@ -179,7 +183,7 @@ func importOne(ctx context.Context, s *streams, w *index.Writer, name string, o 
 	shown := 0
 	sinceCommit := 0
 	var sum *ingest.Summary
-	sum, err = ingest.Read(ctx, r, ingest.Options{SendingDomain: o.sendingDomain, Progress: bar.set}, func(b *ingest.Batch) error {
+	sum, err = ingest.Read(ctx, r, ingest.Options{SendingDomain: o.sendingDomain, Progress: bar.set, Derive: analyze.Derive}, func(b *ingest.Batch) error {
 		n, err := w.AddEvents(ctx, b.Events, imp.ID)
 		if err != nil {
 			return failure(err)
@@ -212,6 +216,9 @@ func importOne(ctx context.Context, s *streams, w *index.Writer, name string, o 
 			}
 			if err := w.Commit(ctx); err != nil {
 				return failure(err)
+			}
+			if o.stats {
+				fmt.Fprintf(s.err, "stats\t%d\t%.3f\n", imp.EventsRead, float64(time.Now().UnixMicro()-imp.StartedUS)/1e6)
 			}
 		}
 		return nil

@@ -10,7 +10,8 @@ import (
 	"testing"
 )
 
-const samples = "../../../shared/samples"
+// samples are the Mailgun payloads ingest keeps as test data.
+const samples = "../../ingest/testdata"
 
 // run executes maildiag in-process and returns its exit code and output.
 func run(t *testing.T, stdin string, args ...string) (int, string, string) {

@@ -68,7 +68,7 @@ func render(w io.Writer, format string, v any, tables ...*table) error {
 			for _, r := range t.rows {
 				cells := make([]string, len(r))
 				for j, c := range r {
-					cells[j] = strings.ReplaceAll(cellText(c), "\t", " ")
+					cells[j] = strings.NewReplacer("\t", " ", "\r\n", " ", "\n", " ", "\r", " ").Replace(cellText(c))
 				}
 				fmt.Fprintln(w, strings.Join(cells, "\t"))
 			}

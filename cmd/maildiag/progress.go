@@ -9,19 +9,29 @@ type progress struct {
 	bar *progressbar.ProgressBar
 }
 
+// newProgress is a bar over size bytes (-1: unknown, a spinner).
 func newProgress(s *streams, size int64, what string) *progress {
+	return newBar(s, size, what, progressbar.OptionShowBytes(true))
+}
+
+// newPercentProgress is a bar over 100 steps, for work measured in parts.
+func newPercentProgress(s *streams, what string) *progress {
+	return newBar(s, 100, what)
+}
+
+func newBar(s *streams, size int64, what string, extra ...progressbar.Option) *progress {
 	if !s.errTerminal {
 		return &progress{}
 	}
-	return &progress{bar: progressbar.NewOptions64(size,
+	opts := append([]progressbar.Option{
 		progressbar.OptionSetWriter(s.err),
 		progressbar.OptionSetDescription(what),
-		progressbar.OptionShowBytes(true),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionThrottle(100_000_000),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSpinnerType(14),
-	)}
+	}, extra...)
+	return &progress{bar: progressbar.NewOptions64(size, opts...)}
 }
 
 func (p *progress) set(n int64) {

@@ -21,11 +21,11 @@ func newQueryCmd(s *streams, g *globals) *cobra.Command {
 		Short: "Run read-only SQL over the index",
 		Long: `Query runs one SQL statement over the index, read-only: the connection itself
 refuses any statement that would change the index. The schema is documented in
-the README; events_full is the events table with names joined in, and
-event_json gives each event's original JSON.`,
-		Example: `  maildiag query "SELECT type, COUNT(*) FROM events GROUP BY type"
-  maildiag query "SELECT recipient, code, reply FROM events_full WHERE type = 'failed' LIMIT 20"
-  maildiag query --output json "SELECT json FROM event_json WHERE event_id = 'hK7mQVt1QtqRiOfQXta4sw'"`,
+the README: events_full and failures_full are the events and failures tables
+with names joined in, and event_json gives each event's original JSON.`,
+		Example: `  maildiag query "SELECT type, SUM(n) FROM daily_counts JOIN event_types t ON t.id = type_id GROUP BY 1"
+  maildiag query "SELECT recipient, code, enhanced, class, reply FROM failures_full WHERE code = 550 LIMIT 20"
+  maildiag query --output json "SELECT json FROM event_json WHERE id_hash = event_hash('delivered', 'hK7mQVt1QtqRiOfQXta4sw')"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format, err := g.format()

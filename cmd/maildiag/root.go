@@ -7,10 +7,12 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/index"
 )
 
@@ -33,6 +35,22 @@ type streams struct {
 type globals struct {
 	db     string
 	output string
+	nowAt  string // hidden --now: a fixed clock for tests and reproducible reports
+}
+
+// now is the command's clock: --now when given, else the time.
+func (g *globals) now() time.Time {
+	if g.nowAt != "" {
+		if t, err := time.Parse(time.RFC3339Nano, g.nowAt); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Now().UTC()
+}
+
+func knownClass(name string) bool {
+	_, ok := maildiag.ClassOf(name)
+	return ok
 }
 
 // exitError carries an exit code with the message printed for it.
@@ -106,12 +124,17 @@ questions from it: why a person did not get an email, which addresses of a
 customer domain are suppressed, what failed and why.`,
 		Example: `  maildiag import events.jsonl.gz
   maildiag status
-  maildiag query "SELECT type, count(*) FROM events GROUP BY type"`,
+  maildiag suppressed '*@acme.com'
+  maildiag trace jane@initech.example
+  maildiag failures --code 550 --to '*@gmail.com' --since 30d
+  maildiag query "SELECT class, COUNT(*) FROM failures GROUP BY class"`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&g.db, "db", "", "index file (default $"+index.EnvDB+", else $XDG_DATA_HOME/maildiag/index.db)")
 	root.PersistentFlags().StringVar(&g.output, "output", "table", "output format: table, json or csv")
+	root.PersistentFlags().StringVar(&g.nowAt, "now", "", "the current time, RFC 3339 (for reproducible output)")
+	root.PersistentFlags().MarkHidden("now")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%v (see %s --help)", err, c.CommandPath())
 	})
@@ -119,6 +142,10 @@ customer domain are suppressed, what failed and why.`,
 		newImportCmd(s, g),
 		newStatusCmd(s, g),
 		newQueryCmd(s, g),
+		newSuppressedCmd(s, g),
+		newTraceCmd(s, g),
+		newFailuresCmd(s, g),
+		newReportCmd(s, g),
 	)
 	return root
 }

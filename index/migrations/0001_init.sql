@@ -11,6 +11,9 @@ CREATE TABLE meta (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
 ) WITHOUT ROWID;
+-- redact_salt keys the stable short hashes that replace local parts of
+-- addresses in redacted reports.
+INSERT INTO meta(key, value) VALUES ('redact_salt', lower(hex(randomblob(16))));
 
 CREATE TABLE event_types (
 	id   INTEGER PRIMARY KEY,
@@ -111,6 +114,7 @@ CREATE TABLE failures (
 	message_key       INTEGER NOT NULL,
 	seq               INTEGER NOT NULL,
 	event_id          TEXT NOT NULL,
+	outcome           TEXT NOT NULL, -- as in daily_counts: temporary, permanent, suppressed; '' for rejected
 	severity          TEXT,
 	reason            TEXT,
 	code              INTEGER,
@@ -210,6 +214,19 @@ CREATE TABLE list_syncs (
 	PRIMARY KEY (sending_domain_id, list)
 ) WITHOUT ROWID;
 
+-- The time ranges of each sending domain's events that a sync has read
+-- completely from one source (events: the Events API, logs: the Logs API),
+-- committed with the events they cover. A range never reaches closer to
+-- the time of the sync than its late-event threshold.
+CREATE TABLE sync_ranges (
+	sending_domain TEXT NOT NULL,
+	source         TEXT NOT NULL,
+	from_us        INTEGER NOT NULL,
+	to_us          INTEGER NOT NULL,
+	synced_at      INTEGER NOT NULL,
+	PRIMARY KEY (sending_domain, source, from_us)
+) WITHOUT ROWID;
+
 CREATE TABLE rejects (
 	id        INTEGER PRIMARY KEY,
 	import_id INTEGER REFERENCES imports(id),
@@ -245,7 +262,7 @@ CREATE VIEW events_full AS
 CREATE VIEW failures_full AS
 	SELECT strftime('%Y-%m-%dT%H:%M:%S', f.ts / 1000000, 'unixepoch') || printf('.%06dZ', f.ts % 1000000) AS time,
 		f.ts, t.name AS type, f.event_id, sd.name AS sending_domain, r.address AS recipient, rd.name AS recipient_domain,
-		f.severity, f.reason, f.code, f.enhanced, f.class, f.rule, f.gateway, f.provider, f.mx_host, f.reply,
+		f.outcome, f.severity, f.reason, f.code, f.enhanced, f.class, f.rule, f.gateway, f.provider, f.mx_host, f.reply,
 		f.description, f.attempt, f.retry_seconds, f.bounce_type, f.delayed_bounce, f.sending_ip, f.subject,
 		f.from_addr, f.message_key, f.day, f.recipient_id, f.id_hash, f.seq
 	FROM failures f

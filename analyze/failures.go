@@ -1,0 +1,385 @@
+package analyze
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/index"
+)
+
+// Dimensions failures can be grouped by.
+const (
+	ByClass         = "class"
+	ByCode          = "code"
+	ByEnhanced      = "enhanced"
+	ByDomain        = "domain" // recipient domain
+	ByProvider      = "provider"
+	ByGateway       = "gateway"
+	ByDay           = "day"
+	ByHour          = "hour"
+	BySendingDomain = "sending-domain"
+	BySeverity      = "severity"
+)
+
+// Dimensions lists the dimensions in the order help texts show them.
+var Dimensions = []string{ByClass, ByCode, ByEnhanced, ByDomain, ByProvider, ByGateway, ByDay, ByHour, BySendingDomain, BySeverity}
+
+// FailureQuery selects and groups failures.
+type FailureQuery struct {
+	Codes          []int
+	Enhanced       []string // exact, or a prefix ending in '.'
+	Classes        []string
+	To             *Pattern // recipient pattern
+	From           string   // From header contains
+	Subject        string   // subject contains
+	SendingDomains []string
+	Providers      []string // gateway or Mailgun's recipient-provider
+	Severities     []string
+	Since, Until   time.Time // [Since, Until); zero: open
+	By             []string  // default: class
+	Top            int       // groups shown; 0: 20
+}
+
+// Sample is one failure shown for its group.
+type Sample struct {
+	Time      time.Time `json:"time"`
+	Recipient string    `json:"recipient"`
+	Code      int       `json:"code,omitempty"`
+	Enhanced  string    `json:"enhanced_code,omitempty"`
+	Reply     string    `json:"reply,omitempty"`
+	MXHost    string    `json:"mx_host,omitempty"`
+	Class     string    `json:"class,omitempty"`
+	Rule      string    `json:"rule,omitempty"`
+}
+
+// FailureGroup is one group of failures.
+type FailureGroup struct {
+	Key        []string `json:"key"` // one value per dimension of By
+	Failures   int      `json:"failures"`
+	Share      float64  `json:"share"` // of all selected failures
+	Recipients int      `json:"recipients"`
+	// Deliveries are the delivered events in the group's scope: the same
+	// recipient domains, gateways, days and sending domains; dimensions
+	// deliveries do not have (class, code, ...) do not narrow it. -1 when
+	// the index cannot say.
+	Deliveries  int64   `json:"deliveries"`
+	FailureRate float64 `json:"failure_rate"` // failures / (failures + deliveries); -1 when unknown
+	TopClass    string  `json:"top_class,omitempty"`
+	Hard        bool    `json:"hard"`
+	Sample      Sample  `json:"sample"`
+}
+
+// FailuresResult is the answer to a FailureQuery.
+type FailuresResult struct {
+	By          []string       `json:"by"`
+	Since       time.Time      `json:"since,omitzero"`
+	Until       time.Time      `json:"until,omitzero"`
+	Failures    int            `json:"failures"`
+	Deliveries  int64          `json:"deliveries"`
+	FailureRate float64        `json:"failure_rate"`
+	Groups      []FailureGroup `json:"groups"`
+	OtherGroups int            `json:"other_groups"` // groups beyond Top
+	Other       int            `json:"other_failures"`
+}
+
+// deliveryDims are the dimensions delivered events can be split by.
+var deliveryDims = map[string]bool{ByDomain: true, ByProvider: true, ByGateway: true, ByDay: true, BySendingDomain: true}
+
+type group struct {
+	g       FailureGroup
+	rcpts   map[int64]struct{}
+	class   map[string]int
+	samples map[string]sampled // the first failure of each class
+}
+
+type sampled struct {
+	s    Sample
+	rcpt int64
+}
+
+// Failures groups the failures a query selects.
+func Failures(ctx context.Context, db *index.DB, q FailureQuery) (*FailuresResult, error) {
+	if len(q.By) == 0 {
+		q.By = []string{ByClass}
+	}
+	for _, b := range q.By {
+		if !slices.Contains(Dimensions, b) {
+			return nil, fmt.Errorf("cannot group by %q: use %s", b, strings.Join(Dimensions, ", "))
+		}
+	}
+	if q.Top <= 0 {
+		q.Top = 20
+	}
+	names, err := db.Domains(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f := index.FailureFilter{Codes: q.Codes, Enhanced: q.Enhanced, Classes: q.Classes, Severities: q.Severities,
+		Gateways: q.Providers, FromContains: q.From, SubjectContains: q.Subject}
+	if !q.Since.IsZero() {
+		f.FromUS = q.Since.UnixMicro()
+	}
+	if !q.Until.IsZero() {
+		f.ToUS = q.Until.UnixMicro()
+	}
+	if f.SendingDomains, err = sendingDomainIDs(names, q.SendingDomains); err != nil {
+		return nil, err
+	}
+	res := &FailuresResult{By: q.By, Since: q.Since, Until: q.Until, Groups: []FailureGroup{}}
+	var rdoms []int64
+	var only map[int64]string // recipients matching a pattern with a local part
+	if q.To != nil {
+		doms, err := db.MatchDomains(ctx, q.To.Domain)
+		if err != nil {
+			return nil, err
+		}
+		if len(doms) == 0 {
+			return res, nil
+		}
+		for _, d := range doms {
+			rdoms = append(rdoms, d.ID)
+		}
+		f.RecipientDomains = rdoms
+		if !q.To.AllOfDomain() {
+			only = map[int64]string{}
+			for _, d := range doms {
+				rs, err := db.RecipientsOf(ctx, d.ID, q.To.String())
+				if err != nil {
+					return nil, err
+				}
+				for _, r := range rs {
+					only[r.ID] = r.Address
+				}
+			}
+			if len(only) <= maxListedRecipients {
+				f.Recipients = append(mapKeys(only), -1)
+			}
+		}
+	}
+	groups := map[string]*group{}
+	err = db.Failures(ctx, f, func(r *index.FailureRow) error {
+		if only != nil {
+			if _, ok := only[r.RecipientID]; !ok {
+				return nil
+			}
+		}
+		key := make([]string, len(q.By))
+		for i, b := range q.By {
+			key[i] = dimValue(b, r, names)
+		}
+		k := strings.Join(key, "\x00")
+		g := groups[k]
+		if g == nil {
+			g = &group{g: FailureGroup{Key: key}, rcpts: map[int64]struct{}{}, class: map[string]int{}, samples: map[string]sampled{}}
+			groups[k] = g
+		}
+		g.g.Failures++
+		g.rcpts[r.RecipientID] = struct{}{}
+		c := classOrOther(r.Class)
+		g.class[c]++
+		if _, ok := g.samples[c]; !ok {
+			g.samples[c] = sampled{Sample{Time: usTime(r.TS), Code: r.Code, Enhanced: r.Enhanced, Reply: r.Reply, MXHost: r.MXHost,
+				Class: r.Class, Rule: r.Rule}, r.RecipientID}
+		}
+		res.Failures++
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	all := make([]*group, 0, len(groups))
+	for _, g := range groups {
+		g.g.Recipients = len(g.rcpts)
+		g.g.Share = ratio(int64(g.g.Failures), int64(res.Failures))
+		top := sortedShares(g.class)[0].Name
+		g.g.TopClass = top
+		info, _ := maildiag.ClassOf(top)
+		g.g.Hard = info.Hard
+		g.g.Sample = g.samples[top].s
+		all = append(all, g)
+	}
+	timeOnly := true
+	for _, b := range q.By {
+		timeOnly = timeOnly && (b == ByDay || b == ByHour)
+	}
+	sort.Slice(all, func(i, j int) bool {
+		a, b := all[i].g, all[j].g
+		if !timeOnly && a.Failures != b.Failures {
+			return a.Failures > b.Failures
+		}
+		return slices.Compare(a.Key, b.Key) < 0
+	})
+	if !timeOnly && len(all) > q.Top {
+		for _, g := range all[q.Top:] {
+			res.Other += g.g.Failures
+		}
+		res.OtherGroups = len(all) - q.Top
+		all = all[:q.Top]
+	}
+	sampleIDs := make([]int64, len(all))
+	for i, g := range all {
+		sampleIDs[i] = g.samples[g.g.TopClass].rcpt
+	}
+	addrs, err := db.Addresses(ctx, sampleIDs)
+	if err != nil {
+		return nil, err
+	}
+	for i, g := range all {
+		g.g.Sample.Recipient = addrs[sampleIDs[i]]
+	}
+	dl, err := deliveriesFor(ctx, db, q, f, rdoms, only, names)
+	if err != nil {
+		return nil, err
+	}
+	res.Deliveries = dl.total
+	res.FailureRate = rate(int64(res.Failures), dl.total)
+	for _, g := range all {
+		g.g.Deliveries = dl.of(q.By, g.g.Key)
+		g.g.FailureRate = rate(int64(g.g.Failures), g.g.Deliveries)
+		res.Groups = append(res.Groups, g.g)
+	}
+	return res, nil
+}
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+func rate(failures, deliveries int64) float64 {
+	if deliveries < 0 {
+		return -1
+	}
+	return ratio(failures, failures+deliveries)
+}
+
+// dimValue is the value of a failure on one dimension.
+func dimValue(by string, r *index.FailureRow, names map[int64]index.Domain) string {
+	switch by {
+	case ByClass:
+		return classOrOther(r.Class)
+	case ByCode:
+		if r.Code == 0 {
+			return "-"
+		}
+		return strconv.Itoa(r.Code)
+	case ByEnhanced:
+		return orDash(r.Enhanced)
+	case ByDomain:
+		return orDash(names[index.DomainOfRecipient(r.RecipientID)].Name)
+	case ByProvider:
+		return orDash(r.Provider)
+	case ByGateway:
+		return orDash(r.Gateway)
+	case ByDay:
+		return usTime(r.TS).Format("2006-01-02")
+	case ByHour:
+		return usTime(r.TS).Format("2006-01-02T15")
+	case BySendingDomain:
+		return orDash(names[r.SendingDomainID].Name)
+	case BySeverity:
+		return orDash(r.Severity)
+	}
+	return ""
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// deliveries counts delivered events by the dimensions they have.
+type deliveries struct {
+	total int64
+	known bool
+	byKey map[string]int64 // values of the dimensions of By that deliveries have, joined
+}
+
+func (d *deliveries) of(by []string, key []string) int64 {
+	if !d.known {
+		return -1
+	}
+	var parts []string
+	for i, b := range by {
+		if deliveryDims[b] {
+			parts = append(parts, key[i])
+		} else if b == ByHour {
+			return -1
+		}
+	}
+	if len(parts) == 0 {
+		return d.total
+	}
+	return d.byKey[strings.Join(parts, "\x00")]
+}
+
+// deliveriesFor counts the delivered events in the query's scope, by whole
+// UTC days.
+func deliveriesFor(ctx context.Context, db *index.DB, q FailureQuery, f index.FailureFilter, rdoms []int64,
+	only map[int64]string, names map[int64]index.Domain) (*deliveries, error) {
+	d := &deliveries{byKey: map[string]int64{}}
+	if only != nil {
+		// Deliveries to single addresses are not counted at ingest.
+		return d, nil
+	}
+	from, to := int64(0), int64(1<<40)
+	if f.FromUS != 0 {
+		from = f.FromUS / usPerDay
+	}
+	if f.ToUS != 0 {
+		to = (f.ToUS - 1) / usPerDay
+	}
+	counts, err := db.DailyCounts(ctx, from, to, f.SendingDomains, rdoms)
+	if err != nil {
+		return nil, err
+	}
+	var provs map[string]bool
+	if len(q.Providers) > 0 {
+		provs = map[string]bool{}
+		for _, p := range q.Providers {
+			provs[strings.ToLower(p)] = true
+		}
+	}
+	d.known = true
+	for _, c := range counts {
+		if c.Type != maildiag.Delivered {
+			continue
+		}
+		rd := names[c.RecipientDomainID]
+		if provs != nil && !provs[strings.ToLower(rd.Gateway)] && !provs[strings.ToLower(rd.Provider)] {
+			continue
+		}
+		d.total += c.N
+		var parts []string
+		for _, b := range q.By {
+			switch b {
+			case ByDomain:
+				parts = append(parts, orDash(rd.Name))
+			case ByProvider:
+				parts = append(parts, orDash(rd.Provider))
+			case ByGateway:
+				parts = append(parts, orDash(rd.Gateway))
+			case ByDay:
+				parts = append(parts, time.Unix(c.Day*86400, 0).UTC().Format("2006-01-02"))
+			case BySendingDomain:
+				parts = append(parts, orDash(names[c.SendingDomainID].Name))
+			}
+		}
+		if len(parts) > 0 {
+			d.byKey[strings.Join(parts, "\x00")] += c.N
+		}
+	}
+	return d, nil
+}
+
+const usPerDay = 86400 * 1_000_000

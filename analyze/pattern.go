@@ -1,0 +1,85 @@
+package analyze
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Pattern matches whole addresses with * (any run of characters) and ?
+// (any one character), case-insensitively: *@acme.com, *@*.acme.com,
+// j*@acme.com. A bare domain (acme.com) means every address at it.
+type Pattern struct {
+	Local  string // glob of the local part, lower case
+	Domain string // glob of the domain, lower case
+}
+
+// ParsePattern reads a pattern as users type it.
+func ParsePattern(s string) (Pattern, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	if t == "" {
+		return Pattern{}, fmt.Errorf("empty pattern: give an address, a domain or a pattern such as '*@acme.com'")
+	}
+	if strings.ContainsAny(t, " \t\r\n,;<>") {
+		return Pattern{}, fmt.Errorf("pattern %q: one address pattern at a time, without spaces or commas", s)
+	}
+	local, domain, ok := strings.Cut(t, "@")
+	if !ok {
+		local, domain = "*", t
+	}
+	if strings.Contains(domain, "@") {
+		return Pattern{}, fmt.Errorf("pattern %q has more than one @", s)
+	}
+	if local == "" || domain == "" {
+		return Pattern{}, fmt.Errorf("pattern %q: need something on both sides of @ (use * for anything)", s)
+	}
+	return Pattern{Local: local, Domain: domain}, nil
+}
+
+// String is the pattern in its full form.
+func (p Pattern) String() string { return p.Local + "@" + p.Domain }
+
+// Exact tells whether the pattern is one address.
+func (p Pattern) Exact() bool { return !strings.ContainsAny(p.String(), "*?") }
+
+// AllOfDomain tells whether the pattern takes every address of the
+// domains it matches.
+func (p Pattern) AllOfDomain() bool { return strings.Trim(p.Local, "*") == "" }
+
+// Match tells whether an address matches.
+func (p Pattern) Match(addr string) bool {
+	local, domain, ok := strings.Cut(strings.ToLower(addr), "@")
+	if !ok {
+		return false
+	}
+	return matchGlob(p.Local, local) && matchGlob(p.Domain, domain)
+}
+
+// MatchDomain tells whether a domain matches the domain part.
+func (p Pattern) MatchDomain(domain string) bool { return matchGlob(p.Domain, strings.ToLower(domain)) }
+
+// matchGlob reports whether s matches pat, where * matches any run of
+// characters and ? any one byte; nothing else is special.
+func matchGlob(pat, s string) bool {
+	star, mark := -1, 0
+	i, j := 0, 0
+	for j < len(s) {
+		switch {
+		case i < len(pat) && pat[i] == '*':
+			star, mark = i, j
+			i++
+		case i < len(pat) && (pat[i] == '?' || pat[i] == s[j]):
+			i++
+			j++
+		case star >= 0:
+			i = star + 1
+			mark++
+			j = mark
+		default:
+			return false
+		}
+	}
+	for i < len(pat) && pat[i] == '*' {
+		i++
+	}
+	return i == len(pat)
+}

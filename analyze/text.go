@@ -1,0 +1,58 @@
+package analyze
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// usTime converts microseconds since the epoch to a UTC time.
+func usTime(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+// fmtTime is how times appear in sentences.
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "an unknown time"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// humanDuration says a duration in the largest unit that fits.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d seconds", int(d.Seconds()))
+	case d < 2*time.Hour:
+		return plural(int(d.Minutes()+0.5), "minute")
+	case d < 48*time.Hour:
+		return plural(int(d.Hours()+0.5), "hour")
+	}
+	return plural(int(d.Hours()/24+0.5), "day")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// firstLine is the first line of a multi-line reply.
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(s)
+}
+
+// oneLine joins a multi-line reply into one line, capped in length.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 300 {
+		s = s[:297] + "..."
+	}
+	return s
+}

@@ -1,0 +1,131 @@
+package analyze
+
+import (
+	"strings"
+)
+
+// commonDomains are mailbox providers' domains that typos are most often
+// made of.
+var commonDomains = []string{
+	"gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "ymail.com", "hotmail.com",
+	"hotmail.co.uk", "hotmail.fr", "outlook.com", "live.com", "msn.com", "icloud.com", "me.com", "mac.com",
+	"aol.com", "gmx.com", "gmx.de", "gmx.net", "web.de", "mail.com", "mail.ru", "yandex.ru", "protonmail.com",
+	"proton.me", "comcast.net", "verizon.net", "att.net", "sbcglobal.net", "btinternet.com", "orange.fr",
+	"free.fr", "t-online.de", "libero.it", "qq.com", "163.com", "zoho.com", "fastmail.com",
+}
+
+// TypoOf suggests the domain a domain is most likely a typo of: a common
+// mailbox domain, or one of known (domains that receive our mail), at most
+// two edits away. "" when none is close, or the domain is one of them.
+func TypoOf(domain string, known []string) string {
+	domain = strings.ToLower(domain)
+	best, bestD := "", 3
+	for _, list := range [][]string{commonDomains, known} {
+		for _, c := range list {
+			if c == domain {
+				return ""
+			}
+			if abs(len(c)-len(domain)) >= bestD {
+				continue
+			}
+			if d := editDistance(domain, c, bestD); d < bestD {
+				best, bestD = c, d
+			}
+		}
+	}
+	return best
+}
+
+// Lookalike is an address close to another one.
+type Lookalike struct {
+	Address  string `json:"address"`
+	Distance int    `json:"edits"`
+}
+
+// lookalike tells whether two local parts are near-identical: at most one
+// edit apart, or the same once dots, underscores, hyphens and +tags are
+// dropped.
+func lookalike(a, b string) (int, bool) {
+	if a == b {
+		return 0, false
+	}
+	if abs(len(a)-len(b)) <= 1 {
+		if d := editDistance(a, b, 2); d <= 1 {
+			return d, true
+		}
+	}
+	if na, nb := squash(a), squash(b); na == nb && na != "" {
+		return editDistance(a, b, 10), true
+	}
+	return 0, false
+}
+
+// closeLookalike is lookalike without the pairs that are usually two
+// people: one edit in a short name, or in its first letter (smoore,
+// jmoore).
+func closeLookalike(a, b string) (int, bool) {
+	d, ok := lookalike(a, b)
+	if !ok {
+		return 0, false
+	}
+	if squash(a) == squash(b) {
+		return d, true
+	}
+	return d, min(len(a), len(b)) >= 6 && len(a) > 0 && len(b) > 0 && a[0] == b[0]
+}
+
+// squash drops the characters people vary in one address.
+func squash(local string) string {
+	if i := strings.IndexByte(local, '+'); i > 0 {
+		local = local[:i]
+	}
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '.', '_', '-':
+			return -1
+		}
+		return r
+	}, local)
+}
+
+// editDistance is the Damerau-Levenshtein (optimal string alignment)
+// distance of a and b, or limit when it is limit or more.
+func editDistance(a, b string, limit int) int {
+	if abs(len(a)-len(b)) >= limit {
+		return limit
+	}
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+			rowMin = min(rowMin, v)
+		}
+		if rowMin >= limit {
+			return limit
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return min(prev[len(b)], limit)
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}

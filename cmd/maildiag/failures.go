@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/maildiag/maildiag/analyze"
+	"github.com/maildiag/maildiag/index"
+)
+
+type failuresOptions struct {
+	codes          []string
+	enhanced       []string
+	classes        []string
+	to             string
+	from           string
+	subject        string
+	sendingDomains []string
+	providers      []string
+	severities     []string
+	since, until   string
+	by             []string
+	top            int
+}
+
+func newFailuresCmd(s *streams, g *globals) *cobra.Command {
+	o := &failuresOptions{}
+	cmd := &cobra.Command{
+		Use:   "failures",
+		Short: "Break failures down by class, code, domain, provider, gateway or time",
+		Long: `Failures groups failed and rejected events by what they mean: the failure class
+(user-unknown, mailbox-full, policy-block, blocklisted, rate-limited,
+authentication, spam-content, domain-not-found, suppressed-*, expired, ...), the
+SMTP and enhanced codes, the recipient domain, provider and gateway, the day or
+hour. Each group shows its count, its share of the failures, the failure rate
+against deliveries in the same scope, and one sample reply.
+
+Dimensions for --by (combine with commas): ` + strings.Join(analyze.Dimensions, ", ") + `.
+Classes: see README (maildiag query "SELECT DISTINCT class FROM failures").
+
+Exit status: 0 with failures, 1 with none, 2 on usage errors, 3 on failure.`,
+		Example: `  maildiag failures --code 550 --to '*@gmail.com'
+  maildiag failures --since 7d --by class
+  maildiag failures --to '*@acme.com' --by day,class
+  maildiag failures --class policy-block,blocklisted --by domain,gateway --top 10
+  maildiag failures --enhanced 5.7. --provider 'Microsoft 365' --since 2026-11-01 --output csv`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
+			path, err := g.dbPath()
+			if err != nil {
+				return failure(err)
+			}
+			q, err := o.query(g.now())
+			if err != nil {
+				return err
+			}
+			return failuresRun(cmd.Context(), s, path, format, q)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&o.codes, "code", nil, "SMTP or Mailgun codes, e.g. 550,554,605")
+	f.StringSliceVar(&o.enhanced, "enhanced", nil, "enhanced codes, exact (5.7.1) or a prefix ending in a dot (5.7.)")
+	f.StringSliceVar(&o.classes, "class", nil, "failure classes, e.g. policy-block")
+	f.StringVar(&o.to, "to", "", "recipient pattern: '*@gmail.com', 'j*@acme.com', acme.com")
+	f.StringVar(&o.from, "from", "", "From header contains")
+	f.StringVar(&o.subject, "subject", "", "subject contains")
+	f.StringSliceVar(&o.sendingDomains, "sending-domain", nil, "sending domains")
+	f.StringSliceVar(&o.providers, "provider", nil, "recipient provider or gateway: Gmail, 'Microsoft 365', Mimecast, ...")
+	f.StringSliceVar(&o.severities, "severity", nil, "temporary or permanent")
+	f.StringVar(&o.since, "since", "", "from this time: 7d, 36h, 2026-11-01 or RFC 3339 (default: everything)")
+	f.StringVar(&o.until, "until", "", "up to this time (same forms)")
+	f.StringSliceVar(&o.by, "by", []string{"class"}, "group by these dimensions")
+	f.IntVar(&o.top, "top", 20, "groups to show")
+	return cmd
+}
+
+func (o *failuresOptions) query(now time.Time) (analyze.FailureQuery, error) {
+	q := analyze.FailureQuery{Enhanced: o.enhanced, Classes: o.classes, From: o.from, Subject: o.subject,
+		SendingDomains: o.sendingDomains, Providers: o.providers, Severities: o.severities, By: o.by, Top: o.top}
+	for _, c := range o.codes {
+		n, err := strconv.Atoi(strings.TrimSpace(c))
+		if err != nil {
+			return q, usageErrorf("--code %q: not a number", c)
+		}
+		q.Codes = append(q.Codes, n)
+	}
+	for _, c := range o.classes {
+		if c != "other" && !knownClass(c) {
+			return q, usageErrorf("--class %q: not a failure class (see maildiag failures --help)", c)
+		}
+	}
+	for _, sv := range o.severities {
+		if sv != "temporary" && sv != "permanent" {
+			return q, usageErrorf("--severity %q: use temporary or permanent", sv)
+		}
+	}
+	for _, b := range o.by {
+		ok := false
+		for _, d := range analyze.Dimensions {
+			ok = ok || d == b
+		}
+		if !ok {
+			return q, usageErrorf("--by %q: use %s", b, strings.Join(analyze.Dimensions, ", "))
+		}
+	}
+	if o.top < 1 {
+		return q, usageErrorf("--top must be at least 1")
+	}
+	if o.to != "" {
+		p, err := analyze.ParsePattern(o.to)
+		if err != nil {
+			return q, usageErrorf("--to: %v", err)
+		}
+		q.To = &p
+	}
+	var err error
+	if q.Since, err = parseWhen(o.since, now); err != nil {
+		return q, usageErrorf("--since: %v", err)
+	}
+	if q.Until, err = parseWhen(o.until, now); err != nil {
+		return q, usageErrorf("--until: %v", err)
+	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
+		return q, usageErrorf("--since must be before --until")
+	}
+	return q, nil
+}
+
+func failuresRun(ctx context.Context, s *streams, path, format string, q analyze.FailureQuery) error {
+	db, err := index.OpenReadOnly(ctx, path)
+	if err != nil {
+		return failure(err)
+	}
+	defer db.Close()
+	res, err := analyze.Failures(ctx, db, q)
+	if err != nil {
+		return failure(err)
+	}
+	cols := append(append([]string{}, res.By...), "failures", "share", "recipients", "deliveries", "failure_rate", "top_class", "sample_code", "sample_reply")
+	t := &table{title: fmt.Sprintf("%d failures, %s of attempts", res.Failures, pct(res.FailureRate)), columns: cols}
+	for _, g := range res.Groups {
+		row := make([]any, 0, len(cols))
+		for _, k := range g.Key {
+			row = append(row, k)
+		}
+		dl := any(g.Deliveries)
+		if g.Deliveries < 0 {
+			dl = ""
+		}
+		row = append(row, g.Failures, pct(g.Share), g.Recipients, dl, pct(g.FailureRate), g.TopClass,
+			strings.TrimSpace(fmt.Sprint(zeroBlank(g.Sample.Code), " ", g.Sample.Enhanced)), g.Sample.Reply)
+		t.add(row...)
+	}
+	if err := render(s.out, format, res, t); err != nil {
+		return failure(err)
+	}
+	if format == "table" && res.OtherGroups > 0 {
+		fmt.Fprintf(s.out, "... and %d more groups with %d failures (--top to see more)\n", res.OtherGroups, res.Other)
+	}
+	if res.Failures == 0 {
+		return errNo
+	}
+	return nil
+}
+
+func pct(f float64) string {
+	if f < 0 {
+		return ""
+	}
+	return strconv.FormatFloat(f*100, 'f', 1, 64) + "%"
+}

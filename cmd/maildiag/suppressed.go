@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/maildiag/maildiag/analyze"
+	"github.com/maildiag/maildiag/index"
+)
+
+type suppressedOptions struct {
+	pattern        string
+	sendingDomains []string
+	lists          []string
+	withRemoved    bool
+}
+
+func newSuppressedCmd(s *streams, g *globals) *cobra.Command {
+	o := &suppressedOptions{}
+	cmd := &cobra.Command{
+		Use:   "suppressed PATTERN",
+		Short: "List suppressed addresses of a customer domain, with why and a domain verdict",
+		Long: `Suppressed lists every suppressed address matching PATTERN across every sending
+domain and every list (bounces, complaints, unsubscribes; the allowlist is shown
+as such): since when, the failure that put it there (code, enhanced code, the
+remote server's reply, MX host, class), how many later messages Mailgun dropped
+because of it, and whether it is still listed as of the last sync.
+
+Then a verdict per domain: a domain-wide block at the recipient (many addresses
+failing alike through one gateway within hours) told apart from scattered bad
+addresses, with what to do.
+
+PATTERN matches whole addresses, case-insensitively, with * and ?:
+'*@acme.com', '*@*.acme.com', 'j*@acme.com'; a bare domain means every address
+at it. When suppression lists were never synced or imported, suppressions are
+found from the event log (drops with 605/606/607, hard bounces).
+
+Exit status: 0 with results, 1 with none, 2 on usage errors, 3 on failure.`,
+		Example: `  maildiag suppressed acme.com
+  maildiag suppressed '*@*.acme.com' --list bounces
+  maildiag suppressed 'j*@acme.com' --sending-domain mg.example.com --output json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
+			o.pattern = args[0]
+			path, err := g.dbPath()
+			if err != nil {
+				return failure(err)
+			}
+			return suppressedRun(cmd.Context(), s, path, format, o)
+		},
+	}
+	cmd.Flags().StringSliceVar(&o.sendingDomains, "sending-domain", nil, "only these sending domains (repeat or comma-separate)")
+	cmd.Flags().StringSliceVar(&o.lists, "list", nil, "only these lists: bounces, complaints, unsubscribes, allowlist")
+	cmd.Flags().BoolVar(&o.withRemoved, "with-removed", false, "also show entries removed from the lists since")
+	return cmd
+}
+
+func suppressedRun(ctx context.Context, s *streams, path, format string, o *suppressedOptions) error {
+	p, err := analyze.ParsePattern(o.pattern)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	for _, l := range o.lists {
+		switch l {
+		case "bounces", "complaints", "unsubscribes", "allowlist":
+		default:
+			return usageErrorf("--list %q: use bounces, complaints, unsubscribes or allowlist", l)
+		}
+	}
+	db, err := index.OpenReadOnly(ctx, path)
+	if err != nil {
+		return failure(err)
+	}
+	defer db.Close()
+	res, err := analyze.Suppressed(ctx, db, p, analyze.SuppressedOptions{SendingDomains: o.sendingDomains, Lists: o.lists, WithRemoved: o.withRemoved})
+	if err != nil {
+		return failure(err)
+	}
+	addrs := &table{title: fmt.Sprintf("Suppressed addresses matching %s", res.Pattern),
+		columns: []string{"address", "list", "sending_domain", "since", "code", "enhanced", "class", "mx_host", "reply", "dropped_since", "state"}}
+	for _, a := range res.Addresses {
+		code, enh, class, mx, reply := a.ListCode, "", "", "", a.ListError
+		if c := a.Cause; c != nil {
+			code, enh, class, mx, reply = fmt.Sprint(c.Code), c.Enhanced, c.Class, c.MXHost, c.Reply
+		}
+		addrs.add(a.Address, a.List, a.SendingDomain, a.Since, code, enh, class, mx, reply, a.Drops, a.State)
+	}
+	verdicts := &table{title: "Domain verdicts", columns: []string{"domain", "verdict", "addresses", "summary", "action"}}
+	for _, v := range res.Verdicts {
+		verdicts.add(v.Domain, v.Kind, v.Addresses, v.Summary, v.Action)
+	}
+	if format == "table" {
+		writeVerdicts(s.out, res)
+		err = render(s.out, format, res, addrs)
+	} else {
+		err = render(s.out, format, res, addrs, verdicts)
+	}
+	if err != nil {
+		return failure(err)
+	}
+	if len(res.Addresses) == 0 {
+		if format == "table" {
+			fmt.Fprintf(s.err, "maildiag: no suppressed addresses match %s\n", res.Pattern)
+		}
+		return errNo
+	}
+	return nil
+}
+
+// writeVerdicts prints the domain verdicts as paragraphs, first: they are
+// the answer; the table below is the evidence.
+func writeVerdicts(w io.Writer, res *analyze.SuppressedResult) {
+	for _, v := range res.Verdicts {
+		fmt.Fprintf(w, "%s: %s\n", v.Domain, strings.ToUpper(strings.ReplaceAll(v.Kind, "-", " ")))
+		fmt.Fprintf(w, "  %s\n  Next: %s\n", v.Summary, v.Action)
+		for _, e := range v.Evidence {
+			fmt.Fprintf(w, "  - %s\n", e)
+		}
+		fmt.Fprintln(w)
+	}
+	if !res.ListsSynced && len(res.Addresses) > 0 {
+		fmt.Fprintln(w, "Note: suppression lists were never synced; states come from imported lists and the event log.")
+		fmt.Fprintln(w)
+	}
+}
