@@ -165,7 +165,7 @@ func TestStoryDomainWideBlock(t *testing.T) {
 	var res struct {
 		Addresses []struct {
 			Address, List string
-			Cause     *struct{ Class, Gateway string }
+			Cause         *struct{ Class, Gateway string }
 		} `json:"addresses"`
 		Verdicts []struct {
 			Domain, Kind, Gateway, Class string
