@@ -96,6 +96,9 @@ func importRun(ctx context.Context, s *streams, path, format string, o *importOp
 		return failure(err)
 	}
 	defer w.Close()
+	if err := ensureRules(ctx, s, db, w); err != nil {
+		return failure(err)
+	}
 
 	var results []*index.Import
 	bad := 0

@@ -146,6 +146,7 @@ customer domain are suppressed, what failed and why.`,
 		newTraceCmd(s, g),
 		newFailuresCmd(s, g),
 		newReportCmd(s, g),
+		newReclassifyCmd(s, g),
 	)
 	return root
 }

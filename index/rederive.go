@@ -1,0 +1,83 @@
+package index
+
+import (
+	"context"
+	"fmt"
+)
+
+// FailureKey identifies a stored failure.
+type FailureKey struct {
+	Day, RecipientID, IDHash int64
+}
+
+// ForEachFailureJSON calls fn with every stored failure and its original
+// JSON, in the order they were stored, reading each raw block once.
+func (db *DB) ForEachFailureJSON(ctx context.Context, fn func(k FailureKey, raw []byte) error) error {
+	rows, err := db.sql.QueryContext(ctx, `SELECT day, recipient_id, id_hash, seq FROM failures ORDER BY seq`)
+	if err != nil {
+		return fmt.Errorf("read failures: %w", err)
+	}
+	type item struct {
+		k   FailureKey
+		seq int64
+	}
+	var items []item
+	for rows.Next() {
+		var it item
+		if err := rows.Scan(&it.k.Day, &it.k.RecipientID, &it.k.IDHash, &it.seq); err != nil {
+			rows.Close()
+			return fmt.Errorf("read failures: %w", err)
+		}
+		items = append(items, it)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read failures: %w", err)
+	}
+	const chunk = 4096
+	for i := 0; i < len(items); i += chunk {
+		part := items[i:min(i+chunk, len(items))]
+		seqs := make([]int64, len(part))
+		for j, it := range part {
+			seqs[j] = it.seq
+		}
+		raws, err := db.RawEvents(ctx, seqs)
+		if err != nil {
+			return err
+		}
+		for _, it := range part {
+			if err := fn(it.k, raws[it.seq]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// SetFailureClass replaces the derived fields of a stored failure, in the
+// writer's open transaction.
+func (w *Writer) SetFailureClass(ctx context.Context, k FailureKey, class, rule, gateway string) error {
+	if err := w.begin(ctx); err != nil {
+		return err
+	}
+	if _, err := w.exec(`UPDATE failures SET class = ?, rule = ?, gateway = ? WHERE day = ? AND recipient_id = ? AND id_hash = ?`,
+		nullStr(class), nullStr(rule), nullStr(gateway), k.Day, k.RecipientID, k.IDHash); err != nil {
+		return fmt.Errorf("store failure class: %w", err)
+	}
+	return nil
+}
+
+// SetMeta sets a value of the meta table in the writer's open transaction.
+func (w *Writer) SetMeta(ctx context.Context, key, value string) error {
+	if err := w.begin(ctx); err != nil {
+		return err
+	}
+	if _, err := w.exec(`INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT DO UPDATE SET value = excluded.value`, key, value); err != nil {
+		return fmt.Errorf("store meta: %w", err)
+	}
+	return nil
+}
+
+// MetaRulesVersion is the meta key of the rules version the stored classes
+// were derived with.
+const MetaRulesVersion = "rules_version"
