@@ -448,7 +448,7 @@ func (db *DB) DomainHourCounts(ctx context.Context, recipientDomains []int64, fr
 	}
 	dl, dargs := dayList(days)
 	type key struct {
-		hour, sd      int64
+		hour, sd     int64
 		typ, outcome string
 	}
 	acc := map[key]int64{}

@@ -129,4 +129,3 @@ func ensureRules(ctx context.Context, s *streams, db *index.DB, w *index.Writer)
 	}
 	return w.Commit(ctx)
 }
-
