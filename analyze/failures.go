@@ -339,7 +339,21 @@ func deliveriesFor(ctx context.Context, db *index.DB, q FailureQuery, f index.Fa
 	if f.ToUS != 0 {
 		to = (f.ToUS - 1) / usPerDay
 	}
-	counts, err := db.DailyCounts(ctx, from, to, f.SendingDomains, rdoms)
+	cq := index.CountQuery{FromDay: from, ToDay: to, SendingDomains: f.SendingDomains, RecipientDomains: rdoms, Types: []string{maildiag.Delivered}}
+	for _, b := range q.By {
+		switch b {
+		case ByDomain, ByProvider, ByGateway:
+			cq.By |= index.CountByRecipientDomain
+		case ByDay:
+			cq.By |= index.CountByDay
+		case BySendingDomain:
+			cq.By |= index.CountBySendingDomain
+		}
+	}
+	if len(q.Providers) > 0 {
+		cq.By |= index.CountByRecipientDomain
+	}
+	counts, err := db.DailyCounts(ctx, cq)
 	if err != nil {
 		return nil, err
 	}

@@ -368,8 +368,29 @@ func healthCounts(ctx context.Context, db *index.DB, q HealthQuery, res *HealthR
 			}
 		}
 	}
-	// Per recipient domain and gateway: daily counts.
-	cs, err := db.DailyCounts(ctx, res.PrevSince.UnixMicro()/usPerDay, (toUS-1)/usPerDay, sds, rdoms)
+	// With a recipient filter and days as buckets: the daily counts.
+	if rdoms != nil && !res.Hourly {
+		cs, err := db.DailyCounts(ctx, index.CountQuery{FromDay: prevUS / usPerDay, ToDay: (toUS - 1) / usPerDay,
+			SendingDomains: sds, RecipientDomains: rdoms, By: index.CountByDay})
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			dayUS := c.Day * usPerDay
+			if dayUS+usPerDay <= fromUS {
+				res.Previous.add(c.Type, c.Outcome, c.N)
+				continue
+			}
+			res.Totals.add(c.Type, c.Outcome, c.N)
+			if i := b.of(max(dayUS, fromUS)); i >= 0 && i < len(res.Volume) {
+				res.Volume[i].add(c.Type, c.Outcome, c.N)
+			}
+		}
+	}
+	// Per recipient domain and gateway, over the period's days.
+	cs, err := db.DailyCounts(ctx, index.CountQuery{FromDay: fromUS / usPerDay, ToDay: (toUS - 1) / usPerDay,
+		SendingDomains: sds, RecipientDomains: rdoms, By: index.CountByRecipientDomain,
+		Types: []string{maildiag.Accepted, maildiag.Delivered, maildiag.Failed}})
 	if err != nil {
 		return err
 	}
@@ -377,20 +398,6 @@ func healthCounts(ctx context.Context, db *index.DB, q HealthQuery, res *HealthR
 	gws := map[string]*GatewayRow{}
 	gwDomains := map[string]map[int64]bool{}
 	for _, c := range cs {
-		dayUS := c.Day * usPerDay
-		inPeriod := dayUS+usPerDay > fromUS
-		if !inPeriod {
-			if rdoms != nil && !res.Hourly {
-				res.Previous.add(c.Type, c.Outcome, c.N)
-			}
-			continue
-		}
-		if rdoms != nil && !res.Hourly {
-			res.Totals.add(c.Type, c.Outcome, c.N)
-			if i := b.of(max(dayUS, fromUS)); i >= 0 && i < len(res.Volume) {
-				res.Volume[i].add(c.Type, c.Outcome, c.N)
-			}
-		}
 		if c.RecipientDomainID == 0 {
 			continue
 		}
@@ -704,7 +711,7 @@ func (sc *failureScan) finish(ctx context.Context, db *index.DB, q HealthQuery, 
 		}
 	}
 	sort.Slice(res.Typos, func(i, j int) bool { return res.Typos[i].Failures > res.Typos[j].Failures })
-	return sc.lookalikes(ctx, db, res)
+	return sc.lookalikes(ctx, db, res, names)
 }
 
 // verdictOfCauses judges a domain from the first hard failure of each of its
@@ -720,19 +727,19 @@ const maxLookalikeDomain = 5000
 
 // lookalikes pairs addresses that bounced as unknown with near-identical
 // ones at the same domain that received mail.
-func (sc *failureScan) lookalikes(ctx context.Context, db *index.DB, res *HealthResult) error {
+func (sc *failureScan) lookalikes(ctx context.Context, db *index.DB, res *HealthResult, names map[int64]index.Domain) error {
 	byDomain := map[int64][]int64{}
 	for id := range sc.unknown {
 		d := index.DomainOfRecipient(id)
 		byDomain[d] = append(byDomain[d], id)
 	}
 	for d, bounced := range byDomain {
+		if names[d].Recipients > maxLookalikeDomain {
+			continue
+		}
 		rs, err := db.RecipientsOf(ctx, d, "")
 		if err != nil {
 			return err
-		}
-		if len(rs) > maxLookalikeDomain {
-			continue
 		}
 		addr := map[int64]string{}
 		for _, r := range rs {
@@ -744,16 +751,11 @@ func (sc *failureScan) lookalikes(ctx context.Context, db *index.DB, res *Health
 		}
 		var pairs []pair
 		cand := map[int64]bool{}
+		look := newLookalikes(rs)
 		for _, b := range bounced {
-			bl := localOf(addr[b])
-			for _, r := range rs {
-				if r.ID == b {
-					continue
-				}
-				if e, ok := closeLookalike(bl, localOf(r.Address)); ok {
-					pairs = append(pairs, pair{b, r.ID, e})
-					cand[r.ID] = true
-				}
+			for _, h := range look.of(localOf(addr[b]), true) {
+				pairs = append(pairs, pair{b, h.r.ID, h.edits})
+				cand[h.r.ID] = true
 			}
 		}
 		if len(pairs) == 0 {

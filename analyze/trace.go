@@ -547,12 +547,17 @@ func suppressedVerdict(res *TraceResult, s *SuppressedAddress) error {
 	return nil
 }
 
+// maxTraceLookalikeDomain is the most addresses a domain may have for a
+// trace to look for near-identical ones: at consumer domains they are
+// usually other people.
+const maxTraceLookalikeDomain = 50_000
+
 // deliveredLookalikes finds addresses at the same domain, near-identical to
 // addr, that received mail.
 func deliveredLookalikes(ctx context.Context, db *index.DB, addr string) ([]DeliveredLookalike, error) {
 	local, domain, _ := strings.Cut(addr, "@")
 	doms, err := db.MatchDomains(ctx, domain)
-	if err != nil || len(doms) == 0 {
+	if err != nil || len(doms) == 0 || doms[0].Recipients > maxTraceLookalikeDomain {
 		return nil, err
 	}
 	rs, err := db.RecipientsOf(ctx, doms[0].ID, "")
@@ -560,11 +565,8 @@ func deliveredLookalikes(ctx context.Context, db *index.DB, addr string) ([]Deli
 		return nil, err
 	}
 	cand := map[int64]Lookalike{}
-	for _, r := range rs {
-		l, _, _ := strings.Cut(r.Address, "@")
-		if d, ok := lookalike(local, l); ok {
-			cand[r.ID] = Lookalike{Address: r.Address, Distance: d}
-		}
+	for _, h := range newLookalikes(rs).of(local, false) {
+		cand[h.r.ID] = Lookalike{Address: h.r.Address, Distance: h.edits}
 	}
 	if len(cand) == 0 {
 		return nil, nil
@@ -599,16 +601,29 @@ func deliveredLookalikes(ctx context.Context, db *index.DB, addr string) ([]Deli
 	return out, nil
 }
 
-// topDomains are the recipient domains a typo is checked against: those
-// with a known gateway (they received mail).
+// typoCandidates is how many of the largest domains in the index a typo
+// domain is compared with, beside the common mailbox domains.
+const typoCandidates = 300
+
+// topDomains are the recipient domains a typo is checked against: the
+// largest in the index that receive mail.
 func topDomains(names map[int64]index.Domain) []string {
-	var out []string
+	var ds []index.Domain
 	for _, d := range names {
-		if d.Gateway != "" || d.MXHost != "" {
-			out = append(out, d.Name)
+		if d.Recipients > 0 && (d.Gateway != "" || d.MXHost != "") {
+			ds = append(ds, d)
 		}
 	}
-	sort.Strings(out)
+	sort.Slice(ds, func(i, j int) bool {
+		if ds[i].Recipients != ds[j].Recipients {
+			return ds[i].Recipients > ds[j].Recipients
+		}
+		return ds[i].Name < ds[j].Name
+	})
+	out := make([]string, 0, min(len(ds), typoCandidates))
+	for _, d := range ds[:min(len(ds), typoCandidates)] {
+		out = append(out, d.Name)
+	}
 	return out
 }
 

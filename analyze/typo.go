@@ -2,6 +2,8 @@ package analyze
 
 import (
 	"strings"
+
+	"github.com/maildiag/maildiag/index"
 )
 
 // commonDomains are mailbox providers' domains that typos are most often
@@ -15,8 +17,8 @@ var commonDomains = []string{
 }
 
 // TypoOf suggests the domain a domain is most likely a typo of: a common
-// mailbox domain, or one of known (domains that receive our mail), at most
-// two edits away. "" when none is close, or the domain is one of them.
+// mailbox domain, or one of known (the largest domains in the index), at
+// most two edits away. "" when none is close, or the domain is one of them.
 func TypoOf(domain string, known []string) string {
 	domain = strings.ToLower(domain)
 	best, bestD := "", 3
@@ -128,4 +130,55 @@ func abs(n int) int {
 		return -n
 	}
 	return n
+}
+
+// lookalikes finds, among a domain's addresses, the near-identical ones
+// of a local part, without comparing every pair: squashed forms are looked
+// up, and only addresses of about the same length are compared edit by
+// edit.
+type lookalikes struct {
+	rs       []index.Recipient
+	locals   []string
+	bySquash map[string][]int
+}
+
+func newLookalikes(rs []index.Recipient) *lookalikes {
+	l := &lookalikes{rs: rs, locals: make([]string, len(rs)), bySquash: map[string][]int{}}
+	for i, r := range rs {
+		l.locals[i] = localOf(r.Address)
+		sq := squash(l.locals[i])
+		l.bySquash[sq] = append(l.bySquash[sq], i)
+	}
+	return l
+}
+
+type lookalikeHit struct {
+	r     index.Recipient
+	edits int
+}
+
+// of returns the addresses near-identical to local; close leaves out the
+// pairs that are usually two people (closeLookalike).
+func (l *lookalikes) of(local string, close bool) []lookalikeHit {
+	var out []lookalikeHit
+	seen := map[int]bool{}
+	for _, i := range l.bySquash[squash(local)] {
+		if l.locals[i] != local {
+			seen[i] = true
+			out = append(out, lookalikeHit{l.rs[i], editDistance(local, l.locals[i], 10)})
+		}
+	}
+	for i, o := range l.locals {
+		if seen[i] || o == local || abs(len(o)-len(local)) > 1 || close && (len(o) == 0 || len(local) == 0 || o[0] != local[0]) {
+			continue
+		}
+		match := lookalike
+		if close {
+			match = closeLookalike
+		}
+		if d, ok := match(local, o); ok {
+			out = append(out, lookalikeHit{l.rs[i], d})
+		}
+	}
+	return out
 }

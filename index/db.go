@@ -98,6 +98,10 @@ type DB struct {
 	Path string
 	dsn  string
 	sql  *sql.DB
+
+	readOnly bool
+	daysMu   sync.Mutex
+	days     []int64 // Days, once read on a read-only DB
 }
 
 // ErrNoIndex is returned when opening read-only an index that does not exist.
@@ -184,7 +188,7 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open index: %w", err)
 	}
-	db := &DB{Path: path, dsn: dsn, sql: s}
+	db := &DB{Path: path, dsn: dsn, sql: s, readOnly: true}
 	if err := db.checkVersion(ctx); err != nil {
 		s.Close()
 		return nil, err

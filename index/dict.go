@@ -250,6 +250,17 @@ func (d *dictionary) flushRecipients(w *Writer) error {
 	if err := kb.flush(w); err != nil {
 		return err
 	}
+	// Each domain's count of addresses: its last id's number.
+	last := map[int64]int64{}
+	for _, r := range d.newRecips {
+		did := r.id >> domainShift
+		last[did] = max(last[did], r.id&(1<<domainShift-1))
+	}
+	for did, n := range last {
+		if _, err := w.exec(`UPDATE domains SET recipients = MAX(recipients, ?) WHERE id = ?`, n, did); err != nil {
+			return fmt.Errorf("store recipient count: %w", err)
+		}
+	}
 	d.newRecips = d.newRecips[:0]
 	return nil
 }

@@ -13,16 +13,17 @@ import (
 
 // Domain is a sending or recipient domain.
 type Domain struct {
-	ID       int64  `json:"-"`
-	Name     string `json:"name"`
-	Provider string `json:"provider,omitempty"`
-	Gateway  string `json:"gateway,omitempty"`
-	MXHost   string `json:"mx_host,omitempty"`
+	ID         int64  `json:"-"`
+	Name       string `json:"name"`
+	Provider   string `json:"provider,omitempty"`
+	Gateway    string `json:"gateway,omitempty"`
+	MXHost     string `json:"mx_host,omitempty"`
+	Recipients int64  `json:"recipients"` // addresses at the domain in the index
 }
 
 // Domains returns every domain by id.
 func (db *DB) Domains(ctx context.Context) (map[int64]Domain, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, name, COALESCE(provider, ''), COALESCE(gateway, ''), COALESCE(mx_host, '') FROM domains`)
+	rows, err := db.sql.QueryContext(ctx, `SELECT id, name, COALESCE(provider, ''), COALESCE(gateway, ''), COALESCE(mx_host, ''), recipients FROM domains`)
 	if err != nil {
 		return nil, fmt.Errorf("read domains: %w", err)
 	}
@@ -30,7 +31,7 @@ func (db *DB) Domains(ctx context.Context) (map[int64]Domain, error) {
 	out := map[int64]Domain{}
 	for rows.Next() {
 		var d Domain
-		if err := rows.Scan(&d.ID, &d.Name, &d.Provider, &d.Gateway, &d.MXHost); err != nil {
+		if err := rows.Scan(&d.ID, &d.Name, &d.Provider, &d.Gateway, &d.MXHost, &d.Recipients); err != nil {
 			return nil, fmt.Errorf("read domains: %w", err)
 		}
 		out[d.ID] = d
@@ -51,7 +52,7 @@ func globEscape(pattern string) string {
 func (db *DB) MatchDomains(ctx context.Context, glob string) ([]Domain, error) {
 	var rows *sql.Rows
 	var err error
-	const cols = `SELECT id, name, COALESCE(provider, ''), COALESCE(gateway, ''), COALESCE(mx_host, '') FROM domains`
+	const cols = `SELECT id, name, COALESCE(provider, ''), COALESCE(gateway, ''), COALESCE(mx_host, ''), recipients FROM domains`
 	switch i := strings.LastIndexAny(glob, "*?"); {
 	case i < 0:
 		rows, err = db.sql.QueryContext(ctx, cols+` WHERE name = ?`, glob)
@@ -69,7 +70,7 @@ func (db *DB) MatchDomains(ctx context.Context, glob string) ([]Domain, error) {
 	var out []Domain
 	for rows.Next() {
 		var d Domain
-		if err := rows.Scan(&d.ID, &d.Name, &d.Provider, &d.Gateway, &d.MXHost); err != nil {
+		if err := rows.Scan(&d.ID, &d.Name, &d.Provider, &d.Gateway, &d.MXHost, &d.Recipients); err != nil {
 			return nil, fmt.Errorf("match domains: %w", err)
 		}
 		out = append(out, d)
@@ -164,14 +165,24 @@ func (db *DB) Addresses(ctx context.Context, ids []int64) (map[int64]string, err
 	return out, nil
 }
 
-// Days returns the UTC days that have events, in order.
+// Days returns the UTC days that have events, in order. It seeks from day
+// to day in the counts (one lookup per day, not a scan); a read-only DB
+// reads them once.
 func (db *DB) Days(ctx context.Context) ([]int64, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT DISTINCT day FROM daily_counts ORDER BY day`)
+	db.daysMu.Lock()
+	defer db.daysMu.Unlock()
+	if db.days != nil {
+		return db.days, nil
+	}
+	rows, err := db.sql.QueryContext(ctx, `WITH RECURSIVE d(day) AS (
+			SELECT MIN(day) FROM daily_counts
+			UNION ALL SELECT (SELECT MIN(day) FROM daily_counts WHERE day > d.day) FROM d WHERE d.day IS NOT NULL)
+		SELECT day FROM d WHERE day IS NOT NULL`)
 	if err != nil {
 		return nil, fmt.Errorf("read days: %w", err)
 	}
 	defer rows.Close()
-	var out []int64
+	out := []int64{}
 	for rows.Next() {
 		var d int64
 		if err := rows.Scan(&d); err != nil {
@@ -179,7 +190,13 @@ func (db *DB) Days(ctx context.Context) ([]int64, error) {
 		}
 		out = append(out, d)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read days: %w", err)
+	}
+	if db.readOnly {
+		db.days = out
+	}
+	return out, nil
 }
 
 // dayList renders days as a bound IN list: each day is one index seek.

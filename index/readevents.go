@@ -286,22 +286,51 @@ type Count struct {
 	N                                       int64
 }
 
-// DailyCounts returns the counts kept at ingest for the days [fromDay,
-// toDay], optionally for some sending and recipient domains only.
-func (db *DB) DailyCounts(ctx context.Context, fromDay, toDay int64, sendingDomains, recipientDomains []int64) ([]Count, error) {
-	q := `SELECT c.day, c.sending_domain_id, c.recipient_domain_id, t.name, c.outcome, c.n
+// Count dimensions a CountQuery groups by; type and outcome always.
+const (
+	CountByDay = 1 << iota
+	CountBySendingDomain
+	CountByRecipientDomain
+)
+
+// CountQuery selects and groups the daily counts kept at ingest.
+type CountQuery struct {
+	FromDay, ToDay   int64 // inclusive
+	SendingDomains   []int64
+	RecipientDomains []int64
+	Types            []string // empty: all
+	By               int      // CountBy* flags; the others are summed over and left 0
+}
+
+// DailyCounts returns the counts kept at ingest, summed by the query's
+// dimensions in SQL.
+func (db *DB) DailyCounts(ctx context.Context, cq CountQuery) ([]Count, error) {
+	col := func(flag int, name string) string {
+		if cq.By&flag != 0 {
+			return name
+		}
+		return "0"
+	}
+	dims := []string{col(CountByDay, "c.day"), col(CountBySendingDomain, "c.sending_domain_id"), col(CountByRecipientDomain, "c.recipient_domain_id")}
+	q := `SELECT ` + strings.Join(dims, ", ") + `, t.name, c.outcome, SUM(c.n)
 		FROM daily_counts c JOIN event_types t ON t.id = c.type_id WHERE c.day BETWEEN ? AND ?`
-	args := []any{fromDay, toDay}
-	if len(sendingDomains) > 0 {
-		l, a := inList(sendingDomains)
+	args := []any{cq.FromDay, cq.ToDay}
+	if len(cq.SendingDomains) > 0 {
+		l, a := inList(cq.SendingDomains)
 		q += " AND c.sending_domain_id IN " + l
 		args = append(args, a...)
 	}
-	if len(recipientDomains) > 0 {
-		l, a := inList(recipientDomains)
+	if len(cq.RecipientDomains) > 0 {
+		l, a := inList(cq.RecipientDomains)
 		q += " AND c.recipient_domain_id IN " + l
 		args = append(args, a...)
 	}
+	if len(cq.Types) > 0 {
+		l, a := inList(cq.Types)
+		q += " AND t.name IN " + l
+		args = append(args, a...)
+	}
+	q += " GROUP BY 1, 2, 3, c.type_id, c.outcome"
 	rows, err := db.sql.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read counts: %w", err)

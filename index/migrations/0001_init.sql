@@ -32,7 +32,8 @@ CREATE TABLE domains (
 	provider TEXT,          -- Mailgun's recipient-provider
 	gateway  TEXT,          -- who receives its mail: Gmail, Microsoft 365, Mimecast, ...
 	mx_host  TEXT,
-	seen_at  INTEGER        -- time of the event provider, gateway and mx_host come from
+	seen_at  INTEGER,       -- time of the event provider, gateway and mx_host come from
+	recipients INTEGER NOT NULL DEFAULT 0 -- addresses at the domain in the index
 );
 CREATE INDEX domains_rname ON domains(rname);
 
