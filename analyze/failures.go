@@ -101,6 +101,7 @@ type group struct {
 type sampled struct {
 	s    Sample
 	rcpt int64
+	key  index.FailureKey
 }
 
 // Failures groups the failures a query selects.
@@ -121,7 +122,7 @@ func Failures(ctx context.Context, db *index.DB, q FailureQuery) (*FailuresResul
 		return nil, err
 	}
 	f := index.FailureFilter{Codes: q.Codes, Enhanced: q.Enhanced, Classes: q.Classes, Severities: q.Severities,
-		Gateways: q.Providers, FromContains: q.From, SubjectContains: q.Subject}
+		Gateways: q.Providers, FromContains: q.From, SubjectContains: q.Subject, Light: true}
 	if !q.Since.IsZero() {
 		f.FromUS = q.Since.UnixMicro()
 	}
@@ -184,8 +185,8 @@ func Failures(ctx context.Context, db *index.DB, q FailureQuery) (*FailuresResul
 		c := classOrOther(r.Class)
 		g.class[c]++
 		if _, ok := g.samples[c]; !ok {
-			g.samples[c] = sampled{Sample{Time: usTime(r.TS), Code: r.Code, Enhanced: r.Enhanced, Reply: r.Reply, MXHost: r.MXHost,
-				Class: r.Class, Rule: r.Rule}, r.RecipientID}
+			g.samples[c] = sampled{Sample{Time: usTime(r.TS), Code: r.Code, Enhanced: r.Enhanced, MXHost: r.MXHost,
+				Class: r.Class, Rule: r.Rule}, r.RecipientID, r.Key()}
 		}
 		res.Failures++
 		return nil
@@ -223,15 +224,24 @@ func Failures(ctx context.Context, db *index.DB, q FailureQuery) (*FailuresResul
 		all = all[:q.Top]
 	}
 	sampleIDs := make([]int64, len(all))
+	keys := make([]index.FailureKey, len(all))
 	for i, g := range all {
 		sampleIDs[i] = g.samples[g.g.TopClass].rcpt
+		keys[i] = g.samples[g.g.TopClass].key
 	}
 	addrs, err := db.Addresses(ctx, sampleIDs)
 	if err != nil {
 		return nil, err
 	}
+	details, err := db.FailureDetails(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
 	for i, g := range all {
 		g.g.Sample.Recipient = addrs[sampleIDs[i]]
+		if d := details[keys[i]]; d != nil {
+			g.g.Sample.Reply = d.Reply
+		}
 	}
 	dl, err := deliveriesFor(ctx, db, q, f, rdoms, only, names)
 	if err != nil {

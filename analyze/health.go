@@ -121,6 +121,8 @@ type CodeRow struct {
 	Share    float64 `json:"share"`
 	Class    string  `json:"class"`
 	Sample   string  `json:"sample_reply"`
+
+	sample index.FailureKey // the failure whose reply is the sample
 }
 
 // SuppressionDay counts new suppressions on one day.
@@ -139,6 +141,8 @@ type NewSuppression struct {
 	Since         time.Time `json:"since"`
 	Code          string    `json:"code,omitempty"`
 	Reason        string    `json:"reason,omitempty"`
+
+	cause *index.FailureKey // the hard bounce it is derived from, when no list shows it
 }
 
 // DelayRow is the accepted-to-delivered delay through one gateway. The
@@ -506,7 +510,7 @@ func scanFailures(ctx context.Context, db *index.DB, q HealthQuery, res *HealthR
 		gwClass: map[string]map[string]int64{}, firstHard: map[int64]map[int64]*index.FailureRow{},
 		unknown: map[int64]*lookBounce{}, noMX: map[int64]*TypoRow{}, noMXRcpts: map[int64]map[int64]struct{}{},
 		deferred: map[[2]int64]struct{}{}}
-	f := index.FailureFilter{FromUS: q.Since.UnixMicro(), ToUS: q.Until.UnixMicro(), SendingDomains: sds}
+	f := index.FailureFilter{FromUS: q.Since.UnixMicro(), ToUS: q.Until.UnixMicro(), SendingDomains: sds, Light: true}
 	if rdoms != nil {
 		f.RecipientDomains = rdoms
 	}
@@ -533,9 +537,9 @@ func scanFailures(ctx context.Context, db *index.DB, q HealthQuery, res *HealthR
 		if i := b.of(r.TS); i >= 0 && i < len(s) {
 			s[i]++
 		}
-		codeRow(sc.codes, orDash(codeText(r.Code)), class, r.Reply)
+		codeRow(sc.codes, orDash(codeText(r.Code)), class, r)
 		if r.Enhanced != "" {
-			codeRow(sc.enhanced, r.Enhanced, class, r.Reply)
+			codeRow(sc.enhanced, r.Enhanced, class, r)
 		}
 		rd := index.DomainOfRecipient(r.RecipientID)
 		if r.RecipientID != 0 {
@@ -597,16 +601,13 @@ func codeText(code int) string {
 	return strconv.Itoa(code)
 }
 
-func codeRow(m map[string]*CodeRow, code, class, reply string) {
+func codeRow(m map[string]*CodeRow, code, class string, r *index.FailureRow) {
 	c := m[code]
 	if c == nil {
-		c = &CodeRow{Code: code, Class: class, Sample: reply}
+		c = &CodeRow{Code: code, Class: class, sample: r.Key()}
 		m[code] = c
 	}
 	c.Failures++
-	if c.Sample == "" {
-		c.Sample = reply
-	}
 }
 
 // finish turns the scan into the report's failure sections.
@@ -639,6 +640,30 @@ func (sc *failureScan) finish(ctx context.Context, db *index.DB, q HealthQuery, 
 	}
 	res.Codes = topCodes(sc.codes, sc.total)
 	res.Enhanced = topCodes(sc.enhanced, sc.total)
+	var keys []index.FailureKey
+	for _, rows := range [][]CodeRow{res.Codes, res.Enhanced} {
+		for _, c := range rows {
+			keys = append(keys, c.sample)
+		}
+	}
+	details, err := db.FailureDetails(ctx, keys)
+	if err != nil {
+		return err
+	}
+	for _, rows := range [][]CodeRow{res.Codes, res.Enhanced} {
+		for i := range rows {
+			if d := details[rows[i].sample]; d != nil {
+				rows[i].Sample = d.Reply
+			}
+		}
+	}
+	fill := func(c *Cause) error {
+		ds, err := db.FailureDetails(ctx, []index.FailureKey{c.key})
+		if d := ds[c.key]; err == nil && d != nil {
+			c.Reply = d.Reply
+		}
+		return err
+	}
 	ids := map[string]int64{}
 	for id, d := range names {
 		ids[d.Name] = id
@@ -656,7 +681,7 @@ func (sc *failureScan) finish(ctx context.Context, db *index.DB, q HealthQuery, 
 		}
 	}
 	// Domain-wide blocks: many addresses of one domain failing alike.
-	verdictOf := map[string]*DomainVerdict{}
+	byDomain := map[string]*DomainVerdict{}
 	rcptIDs := map[int64]bool{}
 	for _, fh := range sc.firstHard {
 		if len(fh) >= minBlockAddresses {
@@ -673,10 +698,13 @@ func (sc *failureScan) finish(ctx context.Context, db *index.DB, q HealthQuery, 
 		for _, r := range fh {
 			causes = append(causes, causeOf(r, names))
 		}
-		v := verdictOfCauses(names[rd].Name, causes)
+		v, err := verdictOf(names[rd].Name, len(causes), causes, nil, fill)
+		if err != nil {
+			return err
+		}
 		if v.Kind == VerdictDomainBlock || v.Kind == VerdictDeadDomain {
 			res.Alerts = append(res.Alerts, v)
-			verdictOf[v.Domain] = &res.Alerts[len(res.Alerts)-1]
+			byDomain[v.Domain] = &res.Alerts[len(res.Alerts)-1]
 		}
 	}
 	sort.Slice(res.Alerts, func(i, j int) bool {
@@ -686,11 +714,11 @@ func (sc *failureScan) finish(ctx context.Context, db *index.DB, q HealthQuery, 
 		return res.Alerts[i].Domain < res.Alerts[j].Domain
 	})
 	for i := range res.Alerts {
-		verdictOf[res.Alerts[i].Domain] = &res.Alerts[i]
+		byDomain[res.Alerts[i].Domain] = &res.Alerts[i]
 	}
 	for i := range res.Domains {
 		d := &res.Domains[i]
-		if v := verdictOf[d.Domain]; v != nil {
+		if v := byDomain[d.Domain]; v != nil {
 			c := *v
 			d.Verdict = &c
 		} else if fh := sc.firstHard[ids[d.Domain]]; len(fh) > 0 {
@@ -698,7 +726,10 @@ func (sc *failureScan) finish(ctx context.Context, db *index.DB, q HealthQuery, 
 			for _, r := range fh {
 				causes = append(causes, causeOf(r, names))
 			}
-			v := verdictOfCauses(d.Domain, causes)
+			v, err := verdictOf(d.Domain, len(causes), causes, nil, fill)
+			if err != nil {
+				return err
+			}
 			d.Verdict = &v
 		}
 	}
@@ -712,12 +743,6 @@ func (sc *failureScan) finish(ctx context.Context, db *index.DB, q HealthQuery, 
 	}
 	sort.Slice(res.Typos, func(i, j int) bool { return res.Typos[i].Failures > res.Typos[j].Failures })
 	return sc.lookalikes(ctx, db, res, names)
-}
-
-// verdictOfCauses judges a domain from the first hard failure of each of its
-// addresses.
-func verdictOfCauses(domain string, causes []*Cause) DomainVerdict {
-	return verdictOf(domain, len(causes), causes, nil)
 }
 
 // maxLookalikeDomain is the most addresses a domain may have for its
@@ -871,8 +896,9 @@ func healthSuppressions(ctx context.Context, db *index.DB, q HealthQuery, res *H
 					continue
 				}
 				day(r.TS).Bounces++
+				k := r.Key()
 				list = append(list, NewSuppression{Address: addrs[id], List: maildiag.ListBounces, SendingDomain: names[r.SendingDomainID].Name,
-					Since: usTime(r.TS), Code: strings.TrimSpace(codeText(r.Code) + " " + r.Enhanced), Reason: oneLine(r.Reply)})
+					Since: usTime(r.TS), Code: strings.TrimSpace(codeText(r.Code) + " " + r.Enhanced), cause: &k})
 			}
 		}
 		for i := range res.Volume {
@@ -897,6 +923,21 @@ func healthSuppressions(ctx context.Context, db *index.DB, q HealthQuery, res *H
 	if len(list) > q.MaxRows {
 		res.NewSuppressedMore = len(list) - q.MaxRows
 		list = list[:q.MaxRows]
+	}
+	var keys []index.FailureKey
+	for _, n := range list {
+		if n.cause != nil {
+			keys = append(keys, *n.cause)
+		}
+	}
+	details, err := db.FailureDetails(ctx, keys)
+	if err != nil {
+		return err
+	}
+	for i := range list {
+		if c := list[i].cause; c != nil && details[*c] != nil {
+			list[i].Reason = oneLine(details[*c].Reply)
+		}
 	}
 	res.NewSuppressions = append(res.NewSuppressions, list...)
 	return nil

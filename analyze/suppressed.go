@@ -27,6 +27,8 @@ type Cause struct {
 	Reason        string    `json:"reason,omitempty"`
 	Severity      string    `json:"severity,omitempty"`
 	EventID       string    `json:"event_id,omitempty"`
+
+	key index.FailureKey // to read the reply of a light scan's row
 }
 
 // Where a suppression comes from.
@@ -385,7 +387,7 @@ func causeFor(hard []*index.FailureRow, sd string, createdUS int64, names map[in
 func causeOf(r *index.FailureRow, names map[int64]index.Domain) *Cause {
 	return &Cause{Time: usTime(r.TS), SendingDomain: names[r.SendingDomainID].Name, Code: r.Code, Enhanced: r.Enhanced,
 		Reply: r.Reply, MXHost: r.MXHost, Class: r.Class, Rule: r.Rule, Gateway: r.Gateway, Reason: r.Reason,
-		Severity: r.Severity, EventID: r.EventID}
+		Severity: r.Severity, EventID: r.EventID, key: r.Key()}
 }
 
 // dropsAfter counts the messages dropped for a list entry after it was made.
@@ -437,19 +439,21 @@ func domainVerdict(domain string, all []SuppressedAddress) DomainVerdict {
 			choices[a.List]++
 		}
 	}
-	return verdictOf(domain, len(addrs), causes, choices)
+	v, _ := verdictOf(domain, len(addrs), causes, choices, nil)
+	return v
 }
 
 // verdictOf judges a domain from the failures that took its addresses out:
 // the first hard failure of each address (causes), and the lists its other
-// addresses are on by their own choice.
-func verdictOf(domain string, addresses int, causes []*Cause, choices map[string]int) DomainVerdict {
+// addresses are on by their own choice. fill, when set, completes the one
+// cause quoted as the sample (causes from a light scan have no reply).
+func verdictOf(domain string, addresses int, causes []*Cause, choices map[string]int, fill func(*Cause) error) (DomainVerdict, error) {
 	v := DomainVerdict{Domain: domain, Evidence: []string{}, Addresses: addresses}
 	if len(causes) == 0 {
 		v.Kind = VerdictChoices
 		v.Summary = fmt.Sprintf("%s: %s; no bounces. These are the recipients' own choices.", domain, countWords(choices))
 		v.Action = "Leave them: complaints and unsubscribes are removed only with the person's consent."
-		return v
+		return v, nil
 	}
 	sort.Slice(causes, func(i, j int) bool { return causes[i].Time.Before(causes[j].Time) })
 	classes := map[string]int{}
@@ -491,6 +495,11 @@ func verdictOf(domain string, addresses int, causes []*Cause, choices map[string
 	}
 	gw := sortedShares(gateways)[0]
 	code := sortedShares(replies)[0]
+	if fill != nil {
+		if err := fill(sample); err != nil {
+			return v, err
+		}
+	}
 	info, _ := maildiag.ClassOf(top.Name)
 	v.InWindow, v.From, v.To = len(win), win[0].Time, win[len(win)-1].Time
 	v.Class, v.Gateway, v.MXHost, v.Code, v.Enhanced, v.Sample = top.Name, gw.Name, sample.MXHost, sample.Code, sample.Enhanced, sample.Reply
@@ -530,7 +539,7 @@ func verdictOf(domain string, addresses int, causes []*Cause, choices map[string
 	if n := len(causes) - len(win); n > 0 {
 		v.Evidence = append(v.Evidence, fmt.Sprintf("%d other bounces outside that window", n))
 	}
-	return v
+	return v, nil
 }
 
 func classOrOther(c string) string {

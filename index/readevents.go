@@ -107,6 +107,9 @@ type FailureFilter struct {
 	Gateways         []string // gateway or Mailgun's recipient-provider
 	FromContains     string
 	SubjectContains  string
+	// Light leaves out the long texts (reply, description, subject, From):
+	// scans that need them for a few rows read those with FailureDetails.
+	Light bool
 }
 
 // likeEscape makes a string a literal inside a LIKE pattern with ESCAPE '\'.
@@ -193,6 +196,14 @@ const failureSelect = `SELECT f.day, f.recipient_id, f.id_hash, f.ts, t.name, f.
 	COALESCE(f.bounce_type, ''), f.delayed_bounce, COALESCE(f.sending_ip, ''), COALESCE(f.subject, ''), COALESCE(f.from_addr, '')
 	FROM failures f JOIN event_types t ON t.id = f.type_id`
 
+// failureSelectLight is failureSelect without the long texts.
+const failureSelectLight = `SELECT f.day, f.recipient_id, f.id_hash, f.ts, t.name, f.sending_domain_id, f.message_key, f.seq,
+	f.event_id, f.outcome, COALESCE(f.severity, ''), COALESCE(f.reason, ''), COALESCE(f.code, 0), COALESCE(f.enhanced, ''),
+	COALESCE(f.class, ''), COALESCE(f.rule, ''), COALESCE(f.gateway, ''), COALESCE(f.provider, ''), COALESCE(f.mx_host, ''),
+	'', '', COALESCE(f.attempt, 0), COALESCE(f.retry_seconds, 0),
+	COALESCE(f.bounce_type, ''), f.delayed_bounce, COALESCE(f.sending_ip, ''), '', ''
+	FROM failures f JOIN event_types t ON t.id = f.type_id`
+
 // Failures calls fn with every failure the filter selects. Rows come day
 // by day; within a day, by recipient.
 func (db *DB) Failures(ctx context.Context, f FailureFilter, fn func(*FailureRow) error) error {
@@ -207,6 +218,10 @@ func (db *DB) Failures(ctx context.Context, f FailureFilter, fn func(*FailureRow
 		return nil
 	}
 	cond, cargs := f.where()
+	sel := failureSelect
+	if f.Light {
+		sel = failureSelectLight
+	}
 	run := func(q string, args ...any) error {
 		rows, err := db.sql.QueryContext(ctx, q, args...)
 		if err != nil {
@@ -232,19 +247,55 @@ func (db *DB) Failures(ctx context.Context, f FailureFilter, fn func(*FailureRow
 	switch {
 	case len(f.Recipients) > 0:
 		rl, rargs := inList(f.Recipients)
-		return run(failureSelect+` WHERE f.day IN `+dl+` AND f.recipient_id IN `+rl+cond, append(append(dargs, rargs...), cargs...)...)
+		return run(sel+` WHERE f.day IN `+dl+` AND f.recipient_id IN `+rl+cond, append(append(dargs, rargs...), cargs...)...)
 	case len(f.RecipientDomains) > 0:
 		// One range of recipient ids per domain, sought on each day.
 		for _, d := range f.RecipientDomains {
 			lo, hi := RecipientRange(d)
-			if err := run(failureSelect+` WHERE f.day IN `+dl+` AND f.recipient_id BETWEEN ? AND ?`+cond,
+			if err := run(sel+` WHERE f.day IN `+dl+` AND f.recipient_id BETWEEN ? AND ?`+cond,
 				append(append(append([]any{}, dargs...), lo, hi), cargs...)...); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	return run(failureSelect+` WHERE f.day IN `+dl+cond, append(dargs, cargs...)...)
+	return run(sel+` WHERE f.day IN `+dl+cond, append(dargs, cargs...)...)
+}
+
+// Key is the failure's identity.
+func (r *FailureRow) Key() FailureKey { return FailureKey{r.Day, r.RecipientID, r.IDHash} }
+
+// FailureDetails reads some failures whole, by key.
+func (db *DB) FailureDetails(ctx context.Context, keys []FailureKey) (map[FailureKey]*FailureRow, error) {
+	out := make(map[FailureKey]*FailureRow, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	st, err := db.sql.PrepareContext(ctx, failureSelect+` WHERE f.day = ? AND f.recipient_id = ? AND f.id_hash = ?`)
+	if err != nil {
+		return nil, fmt.Errorf("read failures: %w", err)
+	}
+	defer st.Close()
+	for _, k := range keys {
+		if _, ok := out[k]; ok {
+			continue
+		}
+		var r FailureRow
+		var delayed sql.NullInt64
+		err := st.QueryRowContext(ctx, k.Day, k.RecipientID, k.IDHash).Scan(&r.Day, &r.RecipientID, &r.IDHash, &r.TS, &r.Type,
+			&r.SendingDomainID, &r.MessageKey, &r.Seq, &r.EventID, &r.Outcome, &r.Severity, &r.Reason, &r.Code, &r.Enhanced,
+			&r.Class, &r.Rule, &r.Gateway, &r.Provider, &r.MXHost, &r.Reply, &r.Description, &r.Attempt, &r.RetrySeconds,
+			&r.BounceType, &delayed, &r.SendingIP, &r.Subject, &r.From)
+		if err == sql.ErrNoRows {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read failures: %w", err)
+		}
+		r.DelayedBounce = delayed.Int64 != 0
+		out[k] = &r
+	}
+	return out, nil
 }
 
 // RawEvents returns the original JSON of events by seq.
