@@ -204,8 +204,10 @@ func cmpKey(a, b evKey) int {
 var eventColumns = []string{"day", "recipient_id", "id_hash", "ts", "type_id", "sending_domain_id", "message_key", "seq"}
 
 var failureColumns = []string{"day", "recipient_id", "id_hash", "ts", "type_id", "sending_domain_id", "message_key", "seq",
-	"event_id", "outcome", "severity", "reason", "code", "enhanced", "class", "rule", "gateway", "provider", "mx_host", "reply",
-	"description", "attempt", "retry_seconds", "bounce_type", "delayed_bounce", "sending_ip", "subject", "from_addr"}
+	"event_id", "outcome", "severity", "reason", "code", "enhanced", "class", "rule", "gateway", "provider", "mx_host",
+	"attempt", "retry_seconds", "bounce_type", "delayed_bounce", "sending_ip"}
+
+var failureTextColumns = []string{"day", "recipient_id", "id_hash", "reply", "description", "subject", "from_addr"}
 
 // flush inserts the transaction's rows, each table in key order.
 func (t *txRows) flush(w *Writer) error {
@@ -229,6 +231,7 @@ func (t *txRows) flush(w *Writer) error {
 	}
 	slices.SortFunc(t.failures, func(a, b failRow) int { return cmpKey(a.key, b.key) })
 	fb := newRowBatch("INSERT", "failures", failureColumns, "")
+	xb := newRowBatch("INSERT", "failure_texts", failureTextColumns, "")
 	for i := range t.failures {
 		f := &t.failures[i]
 		f.bindKey(&fb)
@@ -243,20 +246,29 @@ func (t *txRows) flush(w *Writer) error {
 		fb.str(f.gateway)
 		fb.str(f.provider)
 		fb.str(f.mx)
-		fb.str(f.reply)
-		fb.str(f.description)
 		fb.int(f.attempt)
 		fb.int(f.retry)
 		fb.str(f.bounceType)
 		fb.always(boolInt(f.delayed))
 		fb.str(f.sendingIP)
-		fb.str(f.subject)
-		fb.str(f.from)
 		if err := fb.end(w); err != nil {
+			return err
+		}
+		xb.always(f.key.day)
+		xb.always(f.key.rcpt)
+		xb.always(f.key.idHash)
+		xb.str(f.reply)
+		xb.str(f.description)
+		xb.str(f.subject)
+		xb.str(f.from)
+		if err := xb.end(w); err != nil {
 			return err
 		}
 	}
 	if err := fb.flush(w); err != nil {
+		return err
+	}
+	if err := xb.flush(w); err != nil {
 		return err
 	}
 	if err := t.flushCounts(w); err != nil {

@@ -178,10 +178,10 @@ func (f *FailureFilter) where() (string, []any) {
 		add("(lower(f.gateway) IN "+l+" OR lower(f.provider) IN "+l2+")", append(a, a2...)...)
 	}
 	if f.FromContains != "" {
-		add(`f.from_addr LIKE ? ESCAPE '\'`, "%"+likeEscape(f.FromContains)+"%")
+		add(`x.from_addr LIKE ? ESCAPE '\'`, "%"+likeEscape(f.FromContains)+"%")
 	}
 	if f.SubjectContains != "" {
-		add(`f.subject LIKE ? ESCAPE '\'`, "%"+likeEscape(f.SubjectContains)+"%")
+		add(`x.subject LIKE ? ESCAPE '\'`, "%"+likeEscape(f.SubjectContains)+"%")
 	}
 	if len(conds) == 0 {
 		return "", nil
@@ -192,9 +192,13 @@ func (f *FailureFilter) where() (string, []any) {
 const failureSelect = `SELECT f.day, f.recipient_id, f.id_hash, f.ts, t.name, f.sending_domain_id, f.message_key, f.seq,
 	f.event_id, f.outcome, COALESCE(f.severity, ''), COALESCE(f.reason, ''), COALESCE(f.code, 0), COALESCE(f.enhanced, ''),
 	COALESCE(f.class, ''), COALESCE(f.rule, ''), COALESCE(f.gateway, ''), COALESCE(f.provider, ''), COALESCE(f.mx_host, ''),
-	COALESCE(f.reply, ''), COALESCE(f.description, ''), COALESCE(f.attempt, 0), COALESCE(f.retry_seconds, 0),
-	COALESCE(f.bounce_type, ''), f.delayed_bounce, COALESCE(f.sending_ip, ''), COALESCE(f.subject, ''), COALESCE(f.from_addr, '')
-	FROM failures f JOIN event_types t ON t.id = f.type_id`
+	COALESCE(x.reply, ''), COALESCE(x.description, ''), COALESCE(f.attempt, 0), COALESCE(f.retry_seconds, 0),
+	COALESCE(f.bounce_type, ''), f.delayed_bounce, COALESCE(f.sending_ip, ''), COALESCE(x.subject, ''), COALESCE(x.from_addr, '')
+	FROM failures f JOIN event_types t ON t.id = f.type_id` + joinTexts
+
+// joinTexts adds a failure's long texts.
+const joinTexts = `
+	LEFT JOIN failure_texts x ON x.day = f.day AND x.recipient_id = f.recipient_id AND x.id_hash = f.id_hash`
 
 // failureSelectLight is failureSelect without the long texts.
 const failureSelectLight = `SELECT f.day, f.recipient_id, f.id_hash, f.ts, t.name, f.sending_domain_id, f.message_key, f.seq,
@@ -221,6 +225,9 @@ func (db *DB) Failures(ctx context.Context, f FailureFilter, fn func(*FailureRow
 	sel := failureSelect
 	if f.Light {
 		sel = failureSelectLight
+		if f.FromContains != "" || f.SubjectContains != "" {
+			sel += joinTexts
+		}
 	}
 	run := func(q string, args ...any) error {
 		rows, err := db.sql.QueryContext(ctx, q, args...)

@@ -104,7 +104,8 @@ CREATE TABLE messages (
 ) WITHOUT ROWID;
 
 -- The delivery details of failed and rejected events, with the class the
--- analyses gave them (rule: the classification rule that decided it).
+-- analyses gave them (rule: the classification rule that decided it). The
+-- long texts are in failure_texts, so that scans of failures stay short.
 CREATE TABLE failures (
 	day               INTEGER NOT NULL,
 	recipient_id      INTEGER NOT NULL,
@@ -125,15 +126,24 @@ CREATE TABLE failures (
 	gateway           TEXT,
 	provider          TEXT,
 	mx_host           TEXT,
-	reply             TEXT,
-	description       TEXT,
 	attempt           INTEGER,
 	retry_seconds     INTEGER,
 	bounce_type       TEXT,
 	delayed_bounce    INTEGER,
 	sending_ip        TEXT,
-	subject           TEXT,
-	from_addr         TEXT,
+	PRIMARY KEY (day, recipient_id, id_hash)
+) WITHOUT ROWID;
+
+-- The remote server's reply, Mailgun's description, the subject and From
+-- of each failure, same key as failures.
+CREATE TABLE failure_texts (
+	day          INTEGER NOT NULL,
+	recipient_id INTEGER NOT NULL,
+	id_hash      INTEGER NOT NULL,
+	reply        TEXT,
+	description  TEXT,
+	subject      TEXT,
+	from_addr    TEXT,
 	PRIMARY KEY (day, recipient_id, id_hash)
 ) WITHOUT ROWID;
 
@@ -263,11 +273,12 @@ CREATE VIEW events_full AS
 CREATE VIEW failures_full AS
 	SELECT strftime('%Y-%m-%dT%H:%M:%S', f.ts / 1000000, 'unixepoch') || printf('.%06dZ', f.ts % 1000000) AS time,
 		f.ts, t.name AS type, f.event_id, sd.name AS sending_domain, r.address AS recipient, rd.name AS recipient_domain,
-		f.outcome, f.severity, f.reason, f.code, f.enhanced, f.class, f.rule, f.gateway, f.provider, f.mx_host, f.reply,
-		f.description, f.attempt, f.retry_seconds, f.bounce_type, f.delayed_bounce, f.sending_ip, f.subject,
-		f.from_addr, f.message_key, f.day, f.recipient_id, f.id_hash, f.seq
+		f.outcome, f.severity, f.reason, f.code, f.enhanced, f.class, f.rule, f.gateway, f.provider, f.mx_host, x.reply,
+		x.description, f.attempt, f.retry_seconds, f.bounce_type, f.delayed_bounce, f.sending_ip, x.subject,
+		x.from_addr, f.message_key, f.day, f.recipient_id, f.id_hash, f.seq
 	FROM failures f
 	JOIN event_types t ON t.id = f.type_id
+	LEFT JOIN failure_texts x ON x.day = f.day AND x.recipient_id = f.recipient_id AND x.id_hash = f.id_hash
 	LEFT JOIN domains sd ON sd.id = f.sending_domain_id
 	LEFT JOIN recipients r ON r.id = f.recipient_id
 	LEFT JOIN domains rd ON rd.id = f.recipient_id >> 32 AND f.recipient_id != 0;
