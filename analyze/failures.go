@@ -133,42 +133,20 @@ func Failures(ctx context.Context, db *index.DB, q FailureQuery) (*FailuresResul
 		return nil, err
 	}
 	res := &FailuresResult{By: q.By, Since: q.Since, Until: q.Until, Groups: []FailureGroup{}}
-	var rdoms []int64
-	var only map[int64]string // recipients matching a pattern with a local part
+	var to *resolved
 	if q.To != nil {
-		doms, err := db.MatchDomains(ctx, q.To.Domain)
-		if err != nil {
+		if to, err = resolve(ctx, db, *q.To); err != nil {
 			return nil, err
 		}
-		if len(doms) == 0 {
+		if len(to.domains) == 0 {
 			return res, nil
 		}
-		for _, d := range doms {
-			rdoms = append(rdoms, d.ID)
-		}
-		f.RecipientDomains = rdoms
-		if !q.To.AllOfDomain() {
-			only = map[int64]string{}
-			for _, d := range doms {
-				rs, err := db.RecipientsOf(ctx, d.ID, q.To.String())
-				if err != nil {
-					return nil, err
-				}
-				for _, r := range rs {
-					only[r.ID] = r.Address
-				}
-			}
-			if len(only) <= maxListedRecipients {
-				f.Recipients = append(mapKeys(only), -1)
-			}
-		}
+		to.filter(&f)
 	}
 	groups := map[string]*group{}
 	err = db.Failures(ctx, f, func(r *index.FailureRow) error {
-		if only != nil {
-			if _, ok := only[r.RecipientID]; !ok {
-				return nil
-			}
+		if !to.has(r.RecipientID) {
+			return nil
 		}
 		key := make([]string, len(q.By))
 		for i, b := range q.By {
@@ -243,7 +221,7 @@ func Failures(ctx context.Context, db *index.DB, q FailureQuery) (*FailuresResul
 			g.g.Sample.Reply = d.Reply
 		}
 	}
-	dl, err := deliveriesFor(ctx, db, q, f, rdoms, only, names)
+	dl, err := deliveriesFor(ctx, db, q, f, to, names)
 	if err != nil {
 		return nil, err
 	}
@@ -335,21 +313,25 @@ func (d *deliveries) of(by []string, key []string) int64 {
 
 // deliveriesFor counts the delivered events in the query's scope, by whole
 // UTC days.
-func deliveriesFor(ctx context.Context, db *index.DB, q FailureQuery, f index.FailureFilter, rdoms []int64,
-	only map[int64]string, names map[int64]index.Domain) (*deliveries, error) {
+func deliveriesFor(ctx context.Context, db *index.DB, q FailureQuery, f index.FailureFilter, to *resolved,
+	names map[int64]index.Domain) (*deliveries, error) {
 	d := &deliveries{byKey: map[string]int64{}}
-	if only != nil {
-		// Deliveries to single addresses are not counted at ingest.
-		return d, nil
+	var rdoms []int64
+	if to != nil {
+		if to.recipients != nil {
+			// Deliveries to single addresses are not counted at ingest.
+			return d, nil
+		}
+		rdoms = to.domains
 	}
-	from, to := int64(0), int64(1<<40)
+	fromDay, toDay := int64(0), int64(1<<40)
 	if f.FromUS != 0 {
-		from = f.FromUS / usPerDay
+		fromDay = f.FromUS / usPerDay
 	}
 	if f.ToUS != 0 {
-		to = (f.ToUS - 1) / usPerDay
+		toDay = (f.ToUS - 1) / usPerDay
 	}
-	cq := index.CountQuery{FromDay: from, ToDay: to, SendingDomains: f.SendingDomains, RecipientDomains: rdoms, Types: []string{maildiag.Delivered}}
+	cq := index.CountQuery{FromDay: fromDay, ToDay: toDay, SendingDomains: f.SendingDomains, RecipientDomains: rdoms, Types: []string{maildiag.Delivered}}
 	for _, b := range q.By {
 		switch b {
 		case ByDomain, ByProvider, ByGateway:

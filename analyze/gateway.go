@@ -37,33 +37,6 @@ type hostPattern struct {
 	glob bool
 }
 
-// globMatch reports whether s matches pat, where * matches any run of
-// characters.
-func globMatch(pat, s string) bool {
-	star, mark := -1, 0
-	i, j := 0, 0
-	for j < len(s) {
-		switch {
-		case i < len(pat) && pat[i] == '*':
-			star, mark = i, j
-			i++
-		case i < len(pat) && pat[i] == s[j]:
-			i++
-			j++
-		case star >= 0:
-			i = star + 1
-			mark++
-			j = mark
-		default:
-			return false
-		}
-	}
-	for i < len(pat) && pat[i] == '*' {
-		i++
-	}
-	return i == len(pat)
-}
-
 // replyHits scans a reply for text patterns once, when first needed.
 type replyHits struct {
 	reply string
@@ -111,7 +84,7 @@ func (t *tables) gatewayEntry(mxHost, provider, domain string, rh *replyHits) in
 		}
 		for _, i := range t.mxGlob {
 			for _, p := range t.gateways[i].mx {
-				if p.glob && globMatch(p.pat, host) {
+				if p.glob && matchGlob(p.pat, host) {
 					mxOK.set(i)
 				}
 			}
@@ -208,22 +181,7 @@ func parseGateway(fs []string, pt *patterns) (gatewayEntry, error) {
 	if len(fs) == 2 {
 		return g, errors.New("no conditions")
 	}
-	used := make(map[string]bool)
-	for _, f := range fs[2:] {
-		key, value, ok := strings.Cut(f, "=")
-		if !ok || key == "" {
-			return g, fmt.Errorf("condition %q is not key=value", f)
-		}
-		if used[key] && key != "text" {
-			return g, fmt.Errorf("%s given twice", key)
-		}
-		used[key] = true
-		alts := strings.Split(value, "|")
-		for _, a := range alts {
-			if a == "" {
-				return g, fmt.Errorf("%s: empty alternative in %q", key, value)
-			}
-		}
+	used, err := eachCondition(fs[2:], func(key, value string, alts []string) error {
 		switch key {
 		case "mx":
 			for _, a := range alts {
@@ -241,12 +199,16 @@ func parseGateway(fs []string, pt *patterns) (gatewayEntry, error) {
 		case "text":
 			ids, err := pt.intern(alts)
 			if err != nil {
-				return g, fmt.Errorf("text: %w", err)
+				return fmt.Errorf("text: %w", err)
 			}
 			g.texts = append(g.texts, ids)
 		default:
-			return g, fmt.Errorf("unknown condition %q", key)
+			return fmt.Errorf("unknown condition %q", key)
 		}
+		return nil
+	})
+	if err != nil {
+		return g, err
 	}
 	if g.name == providerName && (len(g.providers) != 1 || g.providers[0] != "*" || len(used) != 1) {
 		return g, fmt.Errorf("%s is only for an entry whose one condition is provider=*", providerName)

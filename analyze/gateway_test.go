@@ -143,10 +143,12 @@ func TestGlobMatch(t *testing.T) {
 		{"a*b*c", "acb", false},
 		{"", "", true},
 		{"", "x", false},
+		{"j?hn@*.com", "john@acme.com", true},
+		{"j?hn@*.com", "jhn@acme.com", false},
 	}
 	for _, c := range cases {
-		if got := globMatch(c.pat, c.s); got != c.want {
-			t.Errorf("globMatch(%q, %q) = %v, want %v", c.pat, c.s, got, c.want)
+		if got := matchGlob(c.pat, c.s); got != c.want {
+			t.Errorf("matchGlob(%q, %q) = %v, want %v", c.pat, c.s, got, c.want)
 		}
 	}
 }

@@ -247,30 +247,12 @@ func Health(ctx context.Context, db *index.DB, q HealthQuery, progress Progress)
 		return nil, err
 	}
 	var rdoms []int64
-	var only map[int64]string
+	var to *resolved
 	if q.To != nil {
-		doms, err := db.MatchDomains(ctx, q.To.Domain)
-		if err != nil {
+		if to, err = resolve(ctx, db, *q.To); err != nil {
 			return nil, err
 		}
-		for _, d := range doms {
-			rdoms = append(rdoms, d.ID)
-		}
-		if len(rdoms) == 0 {
-			rdoms = []int64{-1}
-		}
-		if !q.To.AllOfDomain() {
-			only = map[int64]string{}
-			for _, d := range doms {
-				rs, err := db.RecipientsOf(ctx, d.ID, q.To.String())
-				if err != nil {
-					return nil, err
-				}
-				for _, r := range rs {
-					only[r.ID] = r.Address
-				}
-			}
-		}
+		rdoms = append(to.domains, -1) // -1: never a domain, so none matched selects nothing
 	}
 	b := &bucketer{from: q.Since, hourly: res.Hourly}
 	n := b.count(q.Until)
@@ -282,7 +264,7 @@ func Health(ctx context.Context, db *index.DB, q HealthQuery, progress Progress)
 		return nil, err
 	}
 	progress(0.2)
-	sc, err := scanFailures(ctx, db, q, res, b, sds, rdoms, only, names)
+	sc, err := scanFailures(ctx, db, q, res, b, sds, rdoms, to, names)
 	if err != nil {
 		return nil, err
 	}
@@ -504,7 +486,7 @@ type lookBounce struct {
 }
 
 func scanFailures(ctx context.Context, db *index.DB, q HealthQuery, res *HealthResult, b *bucketer,
-	sds, rdoms []int64, only map[int64]string, names map[int64]index.Domain) (*failureScan, error) {
+	sds, rdoms []int64, to *resolved, names map[int64]index.Domain) (*failureScan, error) {
 	sc := &failureScan{classes: map[string]int64{}, classRcpts: map[string]map[int64]struct{}{}, series: map[string][]int64{},
 		codes: map[string]*CodeRow{}, enhanced: map[string]*CodeRow{}, domClass: map[int64]map[string]int64{},
 		gwClass: map[string]map[string]int64{}, firstHard: map[int64]map[int64]*index.FailureRow{},
@@ -515,10 +497,8 @@ func scanFailures(ctx context.Context, db *index.DB, q HealthQuery, res *HealthR
 		f.RecipientDomains = rdoms
 	}
 	err := db.Failures(ctx, f, func(r *index.FailureRow) error {
-		if only != nil {
-			if _, ok := only[r.RecipientID]; !ok {
-				return nil
-			}
+		if !to.has(r.RecipientID) {
+			return nil
 		}
 		sc.total++
 		class := classOrOther(r.Class)

@@ -1,8 +1,11 @@
 package analyze
 
 import (
+	"context"
 	"fmt"
 	"strings"
+
+	"github.com/maildiag/maildiag/index"
 )
 
 // Pattern matches whole addresses with * (any run of characters) and ?
@@ -82,4 +85,56 @@ func matchGlob(pat, s string) bool {
 		i++
 	}
 	return i == len(pat)
+}
+
+// resolved is a pattern resolved against the index: the ids of the
+// domains it matches and, when it names only some addresses of them, the
+// ids of those (nil when it takes every address).
+type resolved struct {
+	domains    []int64
+	recipients map[int64]string
+}
+
+// resolve looks a pattern's domains and addresses up in the index.
+func resolve(ctx context.Context, db *index.DB, p Pattern) (*resolved, error) {
+	doms, err := db.MatchDomains(ctx, p.Domain)
+	if err != nil {
+		return nil, err
+	}
+	r := &resolved{domains: make([]int64, 0, len(doms))}
+	for _, d := range doms {
+		r.domains = append(r.domains, d.ID)
+	}
+	if p.AllOfDomain() {
+		return r, nil
+	}
+	r.recipients = map[int64]string{}
+	for _, d := range doms {
+		rs, err := db.RecipientsOf(ctx, d.ID, p.String())
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range rs {
+			r.recipients[x.ID] = x.Address
+		}
+	}
+	return r, nil
+}
+
+// filter narrows a failure filter to the pattern: its domains' id ranges,
+// and its addresses one by one when there are few enough.
+func (r *resolved) filter(f *index.FailureFilter) {
+	f.RecipientDomains = r.domains
+	if r.recipients != nil && len(r.recipients) <= maxListedRecipients {
+		f.Recipients = append(mapKeys(r.recipients), -1)
+	}
+}
+
+// has tells whether a recipient matches.
+func (r *resolved) has(id int64) bool {
+	if r == nil || r.recipients == nil {
+		return true
+	}
+	_, ok := r.recipients[id]
+	return ok
 }

@@ -209,22 +209,7 @@ func parseRule(fs []string, pt *patterns, gateways map[string]string) (rule, err
 		return r, fmt.Errorf("unknown class %q", fs[1])
 	}
 	r.Class, r.Hard = info.Name, info.Hard
-	used := make(map[string]bool)
-	for _, f := range fs[2:] {
-		key, value, ok := strings.Cut(f, "=")
-		if !ok || key == "" {
-			return r, fmt.Errorf("condition %q is not key=value", f)
-		}
-		if used[key] && key != "text" {
-			return r, fmt.Errorf("%s given twice", key)
-		}
-		used[key] = true
-		alts := strings.Split(value, "|")
-		for _, a := range alts {
-			if a == "" {
-				return r, fmt.Errorf("%s: empty alternative in %q", key, value)
-			}
-		}
+	_, err := eachCondition(fs[2:], func(key, value string, alts []string) error {
 		var err error
 		switch key {
 		case "type":
@@ -252,7 +237,7 @@ func parseRule(fs []string, pt *patterns, gateways map[string]string) (rule, err
 			for _, a := range alts {
 				name, ok := gateways[strings.ToLower(a)]
 				if !ok {
-					return r, fmt.Errorf("gateway %q is not named in gateways.txt", a)
+					return fmt.Errorf("gateway %q is not named in gateways.txt", a)
 				}
 				r.gateways = append(r.gateways, name)
 			}
@@ -261,13 +246,41 @@ func parseRule(fs []string, pt *patterns, gateways map[string]string) (rule, err
 			ids, err = pt.intern(alts)
 			r.texts = append(r.texts, ids)
 		default:
-			return r, fmt.Errorf("unknown condition %q", key)
+			return fmt.Errorf("unknown condition %q", key)
 		}
 		if err != nil {
-			return r, fmt.Errorf("%s: %w", key, err)
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		return nil
+	})
+	return r, err
+}
+
+// eachCondition reads the key=value|value conditions of a data line,
+// checking what rules.txt and gateways.txt share: the form, no empty
+// alternative, no key twice but text. It returns the keys used.
+func eachCondition(fields []string, fn func(key, value string, alts []string) error) (map[string]bool, error) {
+	used := make(map[string]bool)
+	for _, f := range fields {
+		key, value, ok := strings.Cut(f, "=")
+		if !ok || key == "" {
+			return used, fmt.Errorf("condition %q is not key=value", f)
+		}
+		if used[key] && key != "text" {
+			return used, fmt.Errorf("%s given twice", key)
+		}
+		used[key] = true
+		alts := strings.Split(value, "|")
+		for _, a := range alts {
+			if a == "" {
+				return used, fmt.Errorf("%s: empty alternative in %q", key, value)
+			}
+		}
+		if err := fn(key, value, alts); err != nil {
+			return used, err
 		}
 	}
-	return r, nil
+	return used, nil
 }
 
 func validID(id string) bool {

@@ -145,21 +145,18 @@ type perRecipient struct {
 // later messages were dropped, and gives each domain a verdict.
 func Suppressed(ctx context.Context, db *index.DB, p Pattern, o SuppressedOptions) (*SuppressedResult, error) {
 	res := &SuppressedResult{Pattern: p.String(), Domains: []string{}, Addresses: []SuppressedAddress{}, Verdicts: []DomainVerdict{}}
-	doms, err := db.MatchDomains(ctx, p.Domain)
+	to, err := resolve(ctx, db, p)
 	if err != nil {
 		return nil, err
 	}
-	if len(doms) == 0 {
+	if len(to.domains) == 0 {
 		return res, nil
 	}
 	names, err := db.Domains(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]int64, len(doms))
-	for i, d := range doms {
-		ids[i] = d.ID
-	}
+	ids := to.domains
 	sdFilter, err := sendingDomainIDs(names, o.SendingDomains)
 	if err != nil {
 		return nil, err
@@ -183,32 +180,13 @@ func Suppressed(ctx context.Context, db *index.DB, p Pattern, o SuppressedOption
 	res.ListsSynced = len(syncs) > 0
 
 	// The failures at the matched domains, per recipient.
-	var recips map[int64]string
-	if glob != "" {
-		recips = map[int64]string{}
-		for _, d := range doms {
-			rs, err := db.RecipientsOf(ctx, d.ID, glob)
-			if err != nil {
-				return nil, err
-			}
-			for _, r := range rs {
-				recips[r.ID] = r.Address
-			}
-		}
-	}
+	recips := to.recipients
 	byRcpt := map[int64]*perRecipient{}
-	filter := index.FailureFilter{RecipientDomains: ids, SendingDomains: sdFilter}
-	if recips != nil && len(recips) <= maxListedRecipients {
-		filter.Recipients = append(mapKeys(recips), -1)
-	}
+	filter := index.FailureFilter{SendingDomains: sdFilter}
+	to.filter(&filter)
 	err = db.Failures(ctx, filter, func(r *index.FailureRow) error {
-		if r.Type != maildiag.Failed {
+		if r.Type != maildiag.Failed || !to.has(r.RecipientID) {
 			return nil
-		}
-		if recips != nil {
-			if _, ok := recips[r.RecipientID]; !ok {
-				return nil
-			}
 		}
 		var list *[]*index.FailureRow
 		pr := byRcpt[r.RecipientID]

@@ -158,10 +158,17 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 			f.outcome = outcome
 			t.failures = append(t.failures, f)
 		}
-		switch typ {
-		case typeAccepted, typeRejected, typeDelivered, typeFailed:
-			if ev.MessageKey != 0 {
+		// A message's recipients come from its accepted (or rejected)
+		// events; delivered and failed ones count when their accepted
+		// event is not known to this writer.
+		if ev.MessageKey != 0 {
+			switch typ {
+			case typeAccepted, typeRejected:
 				t.messages = append(t.messages, msgKey{k.day, ev.MessageKey, rcpt})
+			case typeDelivered, typeFailed:
+				if !w.flight.accepted(ev.MessageKey, rcpt) {
+					t.messages = append(t.messages, msgKey{k.day, ev.MessageKey, rcpt})
+				}
 			}
 		}
 		if rd != 0 && ev.MXHost != "" && (typ == typeDelivered || typ == typeFailed) {

@@ -107,6 +107,13 @@ func final(ev *maildiag.Event, typ int64) bool {
 	return false
 }
 
+// accepted tells whether the accepted event of a delivery is known to be
+// stored and its delivery still open.
+func (f *inFlight) accepted(mk, rcpt int64) bool {
+	_, ok := f.open[flightKey{mk, rcpt}]
+	return ok
+}
+
 // note follows a stored event.
 func (f *inFlight) note(ev *maildiag.Event, typ, rcpt, sd int64) {
 	if rcpt == 0 || ev.MessageKey == 0 {
