@@ -640,7 +640,7 @@ func (sc *failureScan) finish(ctx context.Context, db *index.DB, q HealthQuery, 
 	fill := func(c *Cause) error {
 		ds, err := db.FailureDetails(ctx, []index.FailureKey{c.key})
 		if d := ds[c.key]; err == nil && d != nil {
-			c.Reply = d.Reply
+			c.Reply, c.MXHost, c.Rule, c.EventID = d.Reply, d.MXHost, d.Rule, d.EventID
 		}
 		return err
 	}

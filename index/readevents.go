@@ -107,8 +107,10 @@ type FailureFilter struct {
 	Gateways         []string // gateway or Mailgun's recipient-provider
 	FromContains     string
 	SubjectContains  string
-	// Light leaves out the long texts (reply, description, subject, From):
-	// scans that need them for a few rows read those with FailureDetails.
+	// Light reads only what breakdowns group and filter by: the type,
+	// domains, time, outcome, severity, reason, codes, class, gateway,
+	// provider and the delayed flag. Scans that need more of a few rows read
+	// them with FailureDetails.
 	Light bool
 }
 
@@ -200,13 +202,12 @@ const failureSelect = `SELECT f.day, f.recipient_id, f.id_hash, f.ts, t.name, f.
 const joinTexts = `
 	LEFT JOIN failure_texts x ON x.day = f.day AND x.recipient_id = f.recipient_id AND x.id_hash = f.id_hash`
 
-// failureSelectLight is failureSelect without the long texts.
-const failureSelectLight = `SELECT f.day, f.recipient_id, f.id_hash, f.ts, t.name, f.sending_domain_id, f.message_key, f.seq,
-	f.event_id, f.outcome, COALESCE(f.severity, ''), COALESCE(f.reason, ''), COALESCE(f.code, 0), COALESCE(f.enhanced, ''),
-	COALESCE(f.class, ''), COALESCE(f.rule, ''), COALESCE(f.gateway, ''), COALESCE(f.provider, ''), COALESCE(f.mx_host, ''),
-	'', '', COALESCE(f.attempt, 0), COALESCE(f.retry_seconds, 0),
-	COALESCE(f.bounce_type, ''), f.delayed_bounce, COALESCE(f.sending_ip, ''), '', ''
-	FROM failures f JOIN event_types t ON t.id = f.type_id`
+// failureSelectLight reads what breakdowns group and filter by: no long
+// texts, no per-attempt details; FailureDetails reads the rest of a row.
+const failureSelectLight = `SELECT f.day, f.recipient_id, f.id_hash, f.ts, f.type_id, f.sending_domain_id, f.message_key,
+	f.outcome, COALESCE(f.severity, ''), COALESCE(f.reason, ''), COALESCE(f.code, 0), COALESCE(f.enhanced, ''),
+	COALESCE(f.class, ''), COALESCE(f.gateway, ''), COALESCE(f.provider, ''), f.delayed_bounce
+	FROM failures f`
 
 // Failures calls fn with every failure the filter selects. Rows come day
 // by day; within a day, by recipient.
@@ -237,10 +238,22 @@ func (db *DB) Failures(ctx context.Context, f FailureFilter, fn func(*FailureRow
 		defer rows.Close()
 		var r FailureRow
 		var delayed sql.NullInt64
+		var typ int64
 		for rows.Next() {
-			if err := rows.Scan(&r.Day, &r.RecipientID, &r.IDHash, &r.TS, &r.Type, &r.SendingDomainID, &r.MessageKey, &r.Seq,
-				&r.EventID, &r.Outcome, &r.Severity, &r.Reason, &r.Code, &r.Enhanced, &r.Class, &r.Rule, &r.Gateway, &r.Provider, &r.MXHost,
-				&r.Reply, &r.Description, &r.Attempt, &r.RetrySeconds, &r.BounceType, &delayed, &r.SendingIP, &r.Subject, &r.From); err != nil {
+			var err error
+			if f.Light {
+				err = rows.Scan(&r.Day, &r.RecipientID, &r.IDHash, &r.TS, &typ, &r.SendingDomainID, &r.MessageKey,
+					&r.Outcome, &r.Severity, &r.Reason, &r.Code, &r.Enhanced, &r.Class, &r.Gateway, &r.Provider, &delayed)
+				r.Type = "failed"
+				if typ == typeRejected {
+					r.Type = "rejected"
+				}
+			} else {
+				err = rows.Scan(&r.Day, &r.RecipientID, &r.IDHash, &r.TS, &r.Type, &r.SendingDomainID, &r.MessageKey, &r.Seq,
+					&r.EventID, &r.Outcome, &r.Severity, &r.Reason, &r.Code, &r.Enhanced, &r.Class, &r.Rule, &r.Gateway, &r.Provider, &r.MXHost,
+					&r.Reply, &r.Description, &r.Attempt, &r.RetrySeconds, &r.BounceType, &delayed, &r.SendingIP, &r.Subject, &r.From)
+			}
+			if err != nil {
 				return fmt.Errorf("read failures: %w", err)
 			}
 			r.DelayedBounce = delayed.Int64 != 0
