@@ -260,11 +260,23 @@ func Health(ctx context.Context, db *index.DB, q HealthQuery, progress Progress)
 	for i := range res.Volume {
 		res.Volume[i].Start = b.start(i)
 	}
-	if err := healthCounts(ctx, db, q, res, b, sds, rdoms, names); err != nil {
-		return nil, err
-	}
-	progress(0.2)
+	// The counts, delays and pending deliveries are read on a second
+	// connection while this one scans the failures.
+	side := make(chan error, 1)
+	go func() {
+		err := healthCounts(ctx, db, q, res, b, sds, rdoms, names)
+		if err == nil {
+			err = healthDelays(ctx, db, q, res, sds)
+		}
+		if err == nil {
+			err = healthStuck(ctx, db, q, res, rdoms, names)
+		}
+		side <- err
+	}()
 	sc, err := scanFailures(ctx, db, q, res, b, sds, rdoms, to, names)
+	if serr := <-side; err == nil {
+		err = serr
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -273,13 +285,7 @@ func Health(ctx context.Context, db *index.DB, q HealthQuery, progress Progress)
 		return nil, err
 	}
 	progress(0.8)
-	if err := healthSuppressions(ctx, db, q, res, sds, rdoms, sc); err != nil {
-		return nil, err
-	}
-	if err := healthDelays(ctx, db, q, res, sds); err != nil {
-		return nil, err
-	}
-	if err := healthStuck(ctx, db, q, res, rdoms); err != nil {
+	if err := healthSuppressions(ctx, db, q, res, sds, rdoms, sc, names); err != nil {
 		return nil, err
 	}
 	progress(1)
@@ -738,15 +744,40 @@ func (sc *failureScan) lookalikes(ctx context.Context, db *index.DB, res *Health
 		d := index.DomainOfRecipient(id)
 		byDomain[d] = append(byDomain[d], id)
 	}
+	var small []int64
+	for d, bounced := range byDomain {
+		if names[d].Recipients <= maxLookalikeDomain {
+			small = append(small, bounced...)
+		}
+	}
+	all, err := db.Addresses(ctx, small)
+	if err != nil {
+		return err
+	}
 	for d, bounced := range byDomain {
 		if names[d].Recipients > maxLookalikeDomain {
 			continue
 		}
-		rs, err := db.RecipientsOf(ctx, d, "")
+		// Close lookalikes start with the same character as the bounced
+		// address (closeLookalike), or differ only in separators.
+		baddrs := make(map[int64]string, len(bounced))
+		for _, id := range bounced {
+			baddrs[id] = all[id]
+		}
+		firsts := map[string]bool{}
+		for _, a := range baddrs {
+			if a != "" {
+				firsts[a[:1]] = true
+				if sq := squash(localOf(a)); sq != "" {
+					firsts[sq[:1]] = true
+				}
+			}
+		}
+		rs, err := db.RecipientsStartingWith(ctx, d, setKeys(firsts))
 		if err != nil {
 			return err
 		}
-		addr := map[int64]string{}
+		addr := baddrs
 		for _, r := range rs {
 			addr[r.ID] = r.Address
 		}
@@ -821,7 +852,8 @@ func topCodes(m map[string]*CodeRow, total int64) []CodeRow {
 // addresses suppressed in the period: from the lists when they are in the
 // index, else from the events (first hard bounce, complaints and
 // unsubscribes).
-func healthSuppressions(ctx context.Context, db *index.DB, q HealthQuery, res *HealthResult, sds, rdoms []int64, sc *failureScan) error {
+func healthSuppressions(ctx context.Context, db *index.DB, q HealthQuery, res *HealthResult, sds, rdoms []int64, sc *failureScan,
+	names map[int64]index.Domain) error {
 	rows, err := db.Suppressions(ctx, index.SuppressionFilter{Domains: rdoms, SendingDomains: sds,
 		CreatedFrom: q.Since.UnixMicro(), CreatedTo: q.Until.UnixMicro(),
 		Lists: []string{maildiag.ListBounces, maildiag.ListComplaints, maildiag.ListUnsubscribes}})
@@ -854,10 +886,6 @@ func healthSuppressions(ctx context.Context, db *index.DB, q HealthQuery, res *H
 	}
 	if len(rows) == 0 {
 		// No lists: the first hard bounce of an address in the period.
-		names, err := db.Domains(ctx)
-		if err != nil {
-			return err
-		}
 		var ids []int64
 		for _, fh := range sc.firstHard {
 			for id, r := range fh {
@@ -969,7 +997,7 @@ func percentile(h map[int64]int64, total int64, p float64) time.Duration {
 
 // healthStuck lists deliveries accepted in the period, more than 8 hours
 // before its end, with no final event.
-func healthStuck(ctx context.Context, db *index.DB, q HealthQuery, res *HealthResult, rdoms []int64) error {
+func healthStuck(ctx context.Context, db *index.DB, q HealthQuery, res *HealthResult, rdoms []int64, names map[int64]index.Domain) error {
 	until := q.Until
 	if q.Now.Before(until) {
 		until = q.Now
@@ -1003,13 +1031,18 @@ func healthStuck(ctx context.Context, db *index.DB, q HealthQuery, res *HealthRe
 	if err != nil {
 		return err
 	}
-	names, err := db.Domains(ctx)
-	if err != nil {
-		return err
-	}
 	for _, p := range ps {
 		res.Stuck = append(res.Stuck, StuckDelivery{Recipient: addrs[p.RecipientID], SendingDomain: names[p.SendingDomainID].Name, Accepted: usTime(p.AcceptedUS)})
 	}
 	res.StuckTotal = total
 	return nil
+}
+
+func setKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

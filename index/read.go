@@ -210,3 +210,29 @@ func dayList(days []int64) (string, []any) {
 	}
 	return "(?" + strings.Repeat(", ?", len(days)-1) + ")", args
 }
+
+// RecipientsStartingWith returns the addresses of a domain whose first
+// character is one of firsts, in id order: the candidates for lookalikes
+// of addresses starting so.
+func (db *DB) RecipientsStartingWith(ctx context.Context, domainID int64, firsts []string) ([]Recipient, error) {
+	if len(firsts) == 0 {
+		return nil, nil
+	}
+	lo, hi := RecipientRange(domainID)
+	l, a := inList(firsts)
+	rows, err := db.sql.QueryContext(ctx, `SELECT id, address FROM recipients WHERE id BETWEEN ? AND ? AND substr(address, 1, 1) IN `+l,
+		append([]any{lo, hi}, a...)...)
+	if err != nil {
+		return nil, fmt.Errorf("read recipients: %w", err)
+	}
+	defer rows.Close()
+	var out []Recipient
+	for rows.Next() {
+		var r Recipient
+		if err := rows.Scan(&r.ID, &r.Address); err != nil {
+			return nil, fmt.Errorf("read recipients: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
