@@ -720,7 +720,10 @@ func (sc *failureScan) finish(ctx context.Context, db *index.DB, q HealthQuery, 
 		}
 	}
 	// Typo domains.
-	known := topDomains(names)
+	known, err := typoTargets(ctx, db)
+	if err != nil {
+		return err
+	}
 	for rd, t := range sc.noMX {
 		if t.Intended = TypoOf(t.Domain, known); t.Intended != "" {
 			t.Recipients = len(sc.noMXRcpts[rd])

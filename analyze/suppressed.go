@@ -152,7 +152,7 @@ func Suppressed(ctx context.Context, db *index.DB, p Pattern, o SuppressedOption
 	if len(to.domains) == 0 {
 		return res, nil
 	}
-	names, err := db.Domains(ctx)
+	names, err := db.SendingDomains(ctx)
 	if err != nil {
 		return nil, err
 	}

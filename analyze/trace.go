@@ -135,7 +135,7 @@ func Trace(ctx context.Context, db *index.DB, query string, o TraceOptions) (*Tr
 		return nil, err
 	}
 	res.IndexFrom, res.IndexTo = usTime(st.FirstUS), usTime(st.LastUS)
-	names, err := db.Domains(ctx)
+	names, err := db.SendingDomains(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -489,7 +489,11 @@ func addressAdvice(ctx context.Context, db *index.DB, res *TraceResult, last *Tr
 			v.NextStep = fmt.Sprintf("Ask which address they signed up with: probably %s, not %s.", l.Address, last.Recipient)
 		}
 	case maildiag.ClassDomainNotFound:
-		t := TypoOf(domain, topDomains(names))
+		known, err := typoTargets(ctx, db)
+		if err != nil {
+			return false, err
+		}
+		t := TypoOf(domain, known)
 		if t == "" {
 			return false, nil
 		}
@@ -605,26 +609,20 @@ func deliveredLookalikes(ctx context.Context, db *index.DB, addr string) ([]Deli
 // domain is compared with, beside the common mailbox domains.
 const typoCandidates = 300
 
-// topDomains are the recipient domains a typo is checked against: the
-// largest in the index that receive mail.
-func topDomains(names map[int64]index.Domain) []string {
-	var ds []index.Domain
-	for _, d := range names {
-		if d.Recipients > 0 && (d.Gateway != "" || d.MXHost != "") {
-			ds = append(ds, d)
+// typoTargets are the recipient domains a typo is checked against besides
+// the common mailbox domains: the largest in the index that receive mail.
+func typoTargets(ctx context.Context, db *index.DB) ([]string, error) {
+	largest, err := db.LargestDomains(ctx, typoCandidates)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(largest))
+	for _, d := range largest {
+		if d.Gateway != "" || d.MXHost != "" {
+			out = append(out, d.Name)
 		}
 	}
-	sort.Slice(ds, func(i, j int) bool {
-		if ds[i].Recipients != ds[j].Recipients {
-			return ds[i].Recipients > ds[j].Recipients
-		}
-		return ds[i].Name < ds[j].Name
-	})
-	out := make([]string, 0, min(len(ds), typoCandidates))
-	for _, d := range ds[:min(len(ds), typoCandidates)] {
-		out = append(out, d.Name)
-	}
-	return out
+	return out, nil
 }
 
 func coverage(res *TraceResult) string {

@@ -45,7 +45,8 @@ type dictionary struct {
 	nextRecip      map[int64]int64 // domain id -> id of its next new recipient
 	newRecips      []newRecipient
 
-	attrs map[int64]*domainAttrs
+	attrs   map[int64]*domainAttrs
+	sending map[int64]bool // domains known to be marked as sending domains
 }
 
 type newRecipient struct {
@@ -67,6 +68,7 @@ func (d *dictionary) init() {
 	d.recips = map[string]int64{}
 	d.nextRecip = map[int64]int64{}
 	d.attrs = map[int64]*domainAttrs{}
+	d.sending = map[int64]bool{}
 }
 
 // forget drops what may no longer match the index: after a rollback, or a
@@ -80,6 +82,7 @@ func (d *dictionary) forget() {
 	clear(d.nextRecip)
 	d.newRecips = d.newRecips[:0]
 	clear(d.attrs)
+	clear(d.sending)
 }
 
 // load reads event types and domains, and every recipient when there are
@@ -134,6 +137,20 @@ func (w *Writer) typeID(name string) (int64, error) {
 		return 0, fmt.Errorf("store event type: %w", err)
 	}
 	d.types[strings.Clone(name)] = id
+	return id, nil
+}
+
+// sendingDomainID is domainID for a sending domain: it marks the domain
+// as one.
+func (w *Writer) sendingDomainID(name string) (int64, error) {
+	id, err := w.domainID(name)
+	if err != nil || id == 0 || w.dict.sending[id] {
+		return id, err
+	}
+	if _, err := w.exec(`UPDATE domains SET sending = 1 WHERE id = ? AND sending = 0`, id); err != nil {
+		return 0, fmt.Errorf("store domain: %w", err)
+	}
+	w.dict.sending[id] = true
 	return id, nil
 }
 

@@ -40,7 +40,8 @@ type hourlyKey struct {
 
 // txRows holds the rows collected for the open transaction.
 type txRows struct {
-	events   []evRow
+	minTS, maxTS int64 // of the events, 0 when none
+	events       []evRow
 	failures []failRow
 	messages []msgKey // with repeats
 	daily    map[dailyKey]int64
@@ -53,6 +54,7 @@ func (t *txRows) init() {
 }
 
 func (t *txRows) reset() {
+	t.minTS, t.maxTS = 0, 0
 	t.events = t.events[:0]
 	clear(t.failures)
 	t.failures = t.failures[:0]
@@ -132,7 +134,7 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 		if err != nil {
 			return added, err
 		}
-		sd, err := w.domainID(ev.SendingDomain)
+		sd, err := w.sendingDomainID(ev.SendingDomain)
 		if err != nil {
 			return added, err
 		}
@@ -147,6 +149,10 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 			return added, err
 		}
 		row := evRow{key: k, ts: ev.TimeUS, typ: typ, sd: sd, mk: ev.MessageKey, seq: seq}
+		if len(t.events) == 0 {
+			t.minTS, t.maxTS = ev.TimeUS, ev.TimeUS
+		}
+		t.minTS, t.maxTS = min(t.minTS, ev.TimeUS), max(t.maxTS, ev.TimeUS)
 		t.events = append(t.events, row)
 		w.dedup.remember(k)
 		outcome := outcomeOf(ev)
@@ -280,6 +286,13 @@ func (t *txRows) flush(w *Writer) error {
 	}
 	if err := t.flushCounts(w); err != nil {
 		return err
+	}
+	if len(t.events) > 0 {
+		if _, err := w.exec(`INSERT INTO meta(key, value) VALUES ('first_ts', ?1), ('last_ts', ?2)
+			ON CONFLICT DO UPDATE SET value = CASE key WHEN 'first_ts' THEN MIN(CAST(value AS INTEGER), ?1) ELSE MAX(CAST(value AS INTEGER), ?2) END`,
+			t.minTS, t.maxTS); err != nil {
+			return fmt.Errorf("store index span: %w", err)
+		}
 	}
 	t.reset()
 	return nil

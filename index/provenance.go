@@ -102,7 +102,7 @@ func (w *Writer) AddSuppressions(ctx context.Context, ss []maildiag.Suppression,
 	added := 0
 	for i := range ss {
 		s := &ss[i]
-		sd, err := w.domainID(s.SendingDomain)
+		sd, err := w.sendingDomainID(s.SendingDomain)
 		if err != nil {
 			return added, err
 		}

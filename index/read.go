@@ -23,7 +23,11 @@ type Domain struct {
 
 // Domains returns every domain by id.
 func (db *DB) Domains(ctx context.Context) (map[int64]Domain, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, name, COALESCE(provider, ''), COALESCE(gateway, ''), COALESCE(mx_host, ''), recipients FROM domains`)
+	return db.domainsWhere(ctx, "1")
+}
+
+func (db *DB) domainsWhere(ctx context.Context, cond string) (map[int64]Domain, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT id, name, COALESCE(provider, ''), COALESCE(gateway, ''), COALESCE(mx_host, ''), recipients FROM domains WHERE `+cond)
 	if err != nil {
 		return nil, fmt.Errorf("read domains: %w", err)
 	}
@@ -35,6 +39,30 @@ func (db *DB) Domains(ctx context.Context) (map[int64]Domain, error) {
 			return nil, fmt.Errorf("read domains: %w", err)
 		}
 		out[d.ID] = d
+	}
+	return out, rows.Err()
+}
+
+// SendingDomains returns the account's sending domains by id.
+func (db *DB) SendingDomains(ctx context.Context) (map[int64]Domain, error) {
+	return db.domainsWhere(ctx, `sending = 1`)
+}
+
+// LargestDomains returns the n recipient domains with the most addresses.
+func (db *DB) LargestDomains(ctx context.Context, n int) ([]Domain, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT id, name, COALESCE(provider, ''), COALESCE(gateway, ''), COALESCE(mx_host, ''), recipients
+		FROM domains WHERE recipients > 0 ORDER BY recipients DESC, name LIMIT ?`, n)
+	if err != nil {
+		return nil, fmt.Errorf("read domains: %w", err)
+	}
+	defer rows.Close()
+	var out []Domain
+	for rows.Next() {
+		var d Domain
+		if err := rows.Scan(&d.ID, &d.Name, &d.Provider, &d.Gateway, &d.MXHost, &d.Recipients); err != nil {
+			return nil, fmt.Errorf("read domains: %w", err)
+		}
+		out = append(out, d)
 	}
 	return out, rows.Err()
 }

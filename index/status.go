@@ -184,13 +184,11 @@ type Span struct {
 	FirstUS, LastUS int64 // 0 when the index is empty
 }
 
-// Span returns the times of the first and last events: it reads the events
-// of the first and last days only.
+// Span returns the times of the first and last events, kept at ingest.
 func (db *DB) Span(ctx context.Context) (Span, error) {
 	var first, last sql.NullInt64
-	if err := db.sql.QueryRowContext(ctx, `
-		SELECT (SELECT MIN(ts) FROM events WHERE day = (SELECT MIN(day) FROM daily_counts)),
-		       (SELECT MAX(ts) FROM events WHERE day = (SELECT MAX(day) FROM daily_counts))`).Scan(&first, &last); err != nil {
+	if err := db.sql.QueryRowContext(ctx, `SELECT (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'first_ts'),
+		(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_ts')`).Scan(&first, &last); err != nil {
 		return Span{}, fmt.Errorf("read index span: %w", err)
 	}
 	return Span{first.Int64, last.Int64}, nil

@@ -89,7 +89,7 @@ func (w *Writer) FinishListSync(ctx context.Context, sendingDomain, list string,
 	if err := w.begin(ctx); err != nil {
 		return 0, err
 	}
-	sd, err := w.domainID(sendingDomain)
+	sd, err := w.sendingDomainID(sendingDomain)
 	if err != nil {
 		return 0, err
 	}

@@ -98,6 +98,10 @@ func TestEventsStoredOnce(t *testing.T) {
 	if n := count(t, db, "SELECT COUNT(*) FROM failures"); n != 1 {
 		t.Errorf("failures: %d, want 1", n)
 	}
+	sp, err := db.Span(context.Background())
+	if err != nil || sp.FirstUS != at(0) || sp.LastUS != at(24*time.Hour) {
+		t.Errorf("span %+v %v, want %d to %d", sp, err, at(0), at(24*time.Hour))
+	}
 }
 
 func TestMidnightMillisecond(t *testing.T) {

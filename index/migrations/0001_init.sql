@@ -33,9 +33,11 @@ CREATE TABLE domains (
 	gateway  TEXT,          -- who receives its mail: Gmail, Microsoft 365, Mimecast, ...
 	mx_host  TEXT,
 	seen_at  INTEGER,       -- time of the event provider, gateway and mx_host come from
-	recipients INTEGER NOT NULL DEFAULT 0 -- addresses at the domain in the index
+	recipients INTEGER NOT NULL DEFAULT 0, -- addresses at the domain in the index
+	sending    INTEGER NOT NULL DEFAULT 0  -- 1: a sending domain of the account
 );
 CREATE INDEX domains_rname ON domains(rname);
+CREATE INDEX domains_sending ON domains(sending) WHERE sending = 1;
 
 -- Recipient addresses. id is domain_id * 2^32 + n, so the addresses of a
 -- domain are the ids from domain_id << 32 to (domain_id + 1) << 32 - 1.
