@@ -42,10 +42,10 @@ type hourlyKey struct {
 type txRows struct {
 	minTS, maxTS int64 // of the events, 0 when none
 	events       []evRow
-	failures []failRow
-	messages []msgKey // with repeats
-	daily    map[dailyKey]int64
-	hourly   map[hourlyKey]int64
+	failures     []failRow
+	messages     []msgKey // with repeats
+	daily        map[dailyKey]int64
+	hourly       map[hourlyKey]int64
 }
 
 func (t *txRows) init() {
