@@ -25,8 +25,8 @@ func Classify(ev *maildiag.Event) Classification {
 		return Classification{}
 	}
 	rh := replyHits{reply: ev.Reply}
-	gw := tab.gateway(ev.MXHost, ev.Provider, recipientDomain(ev), &rh)
-	return tab.classify(ev, k, gw, &rh)
+	gw := loaded().gateway(ev.MXHost, ev.Provider, recipientDomain(ev), &rh)
+	return loaded().classify(ev, k, gw, &rh)
 }
 
 // recipientDomain is the event's recipient domain, from the address when

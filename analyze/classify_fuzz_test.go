@@ -18,7 +18,7 @@ func FuzzClassify(f *testing.F) {
 	f.Add("failed", 0, "5.", "", "", false, ".", "*", "", "5.1.1000.1 \x00\xff", "smtp;")
 	f.Add("rejected", -1, "9.9.9", "\n", "permanent", true, "*.*", "$provider", "..", "   ", "\t")
 	names := make(map[string]bool)
-	for _, g := range tab.gateways {
+	for _, g := range loaded().gateways {
 		names[g.name] = true
 	}
 	f.Fuzz(func(t *testing.T, typ string, code int, enh, reason, severity string, delayed bool, mx, provider, domain, reply, desc string) {

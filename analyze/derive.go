@@ -10,12 +10,12 @@ import "github.com/maildiag/maildiag"
 // index calls it again on stored events when RulesVersion changes.
 func Derive(ev *maildiag.Event) {
 	rh := replyHits{reply: ev.Reply}
-	ev.Gateway = tab.gateway(ev.MXHost, ev.Provider, recipientDomain(ev), &rh)
+	ev.Gateway = loaded().gateway(ev.MXHost, ev.Provider, recipientDomain(ev), &rh)
 	k := kindOf(ev.Type)
 	if k == 0 {
 		ev.Class, ev.Rule = "", ""
 		return
 	}
-	c := tab.classify(ev, k, ev.Gateway, &rh)
+	c := loaded().classify(ev, k, ev.Gateway, &rh)
 	ev.Class, ev.Rule = c.Class, c.Rule
 }

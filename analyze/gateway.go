@@ -13,7 +13,7 @@ import (
 // tells.
 func DetectGateway(mxHost, provider, reply, recipientDomain string) string {
 	rh := replyHits{reply: reply}
-	return tab.gateway(mxHost, provider, recipientDomain, &rh)
+	return loaded().gateway(mxHost, provider, recipientDomain, &rh)
 }
 
 // providerName is the gateway name that stands for the provider field.

@@ -105,9 +105,9 @@ func TestEveryGatewayEntryDecidesSomething(t *testing.T) {
 	used := make(map[int]bool)
 	for _, c := range gatewayCases {
 		rh := replyHits{reply: c.reply}
-		used[tab.gatewayEntry(c.mx, c.provider, c.domain, &rh)] = true
+		used[loaded().gatewayEntry(c.mx, c.provider, c.domain, &rh)] = true
 	}
-	for i, g := range tab.gateways {
+	for i, g := range loaded().gateways {
 		if !used[i] {
 			t.Errorf("gateway entry %s (gateways.txt:%d, %q): decides no test case", g.id, g.line, g.name)
 		}
@@ -116,10 +116,10 @@ func TestEveryGatewayEntryDecidesSomething(t *testing.T) {
 
 func TestGatewayNamesInRules(t *testing.T) {
 	names := make(map[string]bool)
-	for _, g := range tab.gateways {
+	for _, g := range loaded().gateways {
 		names[g.name] = true
 	}
-	for _, r := range tab.rules {
+	for _, r := range loaded().rules {
 		for _, gw := range r.gateways {
 			if !names[gw] {
 				t.Errorf("rule %s: gateway %q not in gateways.txt", r.ID, gw)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/maildiag/maildiag"
 )
@@ -45,20 +46,20 @@ type Rule struct {
 
 // Rules returns the classification rules in the order they are tried.
 func Rules() []Rule {
-	out := make([]Rule, len(tab.rules))
-	for i := range tab.rules {
-		out[i] = tab.rules[i].Rule
+	out := make([]Rule, len(loaded().rules))
+	for i := range loaded().rules {
+		out[i] = loaded().rules[i].Rule
 	}
 	return out
 }
 
 // RuleOf returns the rule with the given id.
 func RuleOf(id string) (Rule, bool) {
-	i, ok := tab.ruleIndex[id]
+	i, ok := loaded().ruleIndex[id]
 	if !ok {
 		return Rule{}, false
 	}
-	return tab.rules[i].Rule, true
+	return loaded().rules[i].Rule, true
 }
 
 // tables is the compiled form of both embedded files. It is built once
@@ -73,7 +74,9 @@ type tables struct {
 	match         *matcher
 }
 
-var tab = mustLoad(rulesData, gatewaysData)
+// loaded compiles the tables when first needed: commands that never
+// classify (status, query, report) do not pay for it at start-up.
+var loaded = sync.OnceValue(func() *tables { return mustLoad(rulesData, gatewaysData) })
 
 func mustLoad(rules, gateways string) *tables {
 	t, err := load(rules, gateways)

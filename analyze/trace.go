@@ -208,6 +208,32 @@ func traceMessages(ctx context.Context, db *index.DB, res *TraceResult, evs []in
 	if err != nil {
 		return err
 	}
+	// Classes as stored (derived at ingest with the same rules), and the
+	// gateway of each recipient domain.
+	var keys []index.FailureKey
+	for _, e := range evs {
+		if e.Type == maildiag.Failed || e.Type == maildiag.Rejected {
+			keys = append(keys, index.FailureKey{Day: e.Day, RecipientID: e.RecipientID, IDHash: e.IDHash})
+		}
+	}
+	stored, err := db.FailureDetails(ctx, keys)
+	if err != nil {
+		return err
+	}
+	gateways := map[int64]string{}
+	for id := range rcptIDs {
+		d := index.DomainOfRecipient(id)
+		if _, ok := gateways[d]; !ok {
+			ds, err := db.MatchDomains(ctx, maildiag.DomainOf(addrs[id]))
+			if err != nil {
+				return err
+			}
+			gateways[d] = ""
+			if len(ds) == 1 {
+				gateways[d] = ds[0].Gateway
+			}
+		}
+	}
 	type mkey struct{ mk, rcpt int64 }
 	byMsg := map[mkey]*TracedMessage{}
 	var order []mkey
@@ -224,7 +250,11 @@ func traceMessages(ctx context.Context, db *index.DB, res *TraceResult, evs []in
 		}
 		te := TracedEvent{Time: usTime(e.TS), Type: e.Type}
 		if raw, ok := raws[e.Seq]; ok && o.Parse != nil {
-			if ev, err := o.Parse(raw, Derive); err == nil {
+			if ev, err := o.Parse(raw, nil); err == nil {
+				ev.Gateway = gateways[index.DomainOfRecipient(e.RecipientID)]
+				if f := stored[index.FailureKey{Day: e.Day, RecipientID: e.RecipientID, IDHash: e.IDHash}]; f != nil {
+					ev.Class, ev.Rule, ev.Gateway = f.Class, f.Rule, f.Gateway
+				}
 				te = tracedEvent(&ev)
 				if m.MessageID == "" {
 					m.MessageID = ev.MessageID
