@@ -145,6 +145,7 @@ customer domain are suppressed, what failed and why.`,
 		newSuppressedCmd(s, g),
 		newTraceCmd(s, g),
 		newFailuresCmd(s, g),
+		newSyncCmd(s, g),
 		newReportCmd(s, g),
 		newReclassifyCmd(s, g),
 	)

@@ -1,0 +1,289 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/maildiag/maildiag/index"
+	"github.com/maildiag/maildiag/ingest"
+)
+
+// syncOptions are the flags of maildiag sync.
+type syncOptions struct {
+	domains        []string
+	region         string
+	apiBase        string
+	apiKey         string
+	source         string
+	since          string
+	retention      string
+	lateThreshold  time.Duration
+	workers        int
+	retries        int
+	timeout        time.Duration
+	retryDelay     time.Duration
+	rate           float64
+	window         time.Duration
+	noSuppressions bool
+	watch          bool
+	interval       time.Duration
+
+	// Resolved by validate.
+	base         string
+	sinceSpan    time.Duration
+	retentionDur time.Duration
+}
+
+func newSyncCmd(s *streams, g *globals) *cobra.Command {
+	o := &syncOptions{}
+	cmd := &cobra.Command{
+		Use:   "sync",
+		Short: "Pull events and suppression lists from Mailgun into the index",
+		Long: `Sync keeps the index current with a Mailgun account, so that evidence outlives
+Mailgun's log retention (1 to 30 days, by plan).
+
+It reads the events of every sending domain of the account (or those named with
+--domain) through the Events API, or the Logs API with --source logs, and takes
+a snapshot of each domain's suppression lists (bounces, unsubscribes,
+complaints, allowlist): entries gone from Mailgun are marked removed, their
+history kept.
+
+Sync is incremental and resumable: the time ranges read completely are
+recorded in the same transaction as their events, so an interrupted sync (Ctrl-C,
+kill -9, a network failure) loses nothing and the next run fetches only what is
+missing. A range never reaches closer than --late-threshold to the time of the
+sync, because Mailgun adds late events to pages it has already served: the last
+30 minutes are read again next time, and events read twice are stored once.
+
+Each domain's missing time is split into windows paged in parallel by --workers,
+under one rate limiter for the whole process: a 429 holds every request until
+Mailgun's X-Request-Reset; 5xx answers, timeouts, dropped connections and cut
+bodies are retried with exponential backoff, at most --retries times a page.
+
+The API key comes from --api-key, $MG_API_KEY or $MAILGUN_API_KEY (prefer the
+environment: other users can see a flag in ps). It is never printed, logged or
+stored.
+
+Output (--output json) is one document per pass:
+  {"source", "api_base", "started", "finished", "seconds", "workers",
+   "domains": [{"domain", "events_read", "events_new", "events_seen_again",
+     "rejects", "pages", "windows", "requests", "retries", "rate_limited",
+     "server_errors", "fetched_from", "fetched_to",
+     "synced_ranges": [{"from", "to"}],
+     "suppressions": [{"list", "read", "new", "removed", "pages", "complete"}],
+     "error"}]}
+Times are RFC 3339 in UTC. With --watch a document is written after every pass.
+
+Exit status: 0 when every domain synced, 3 when any failed after its retries or
+the key was refused (what was committed stays), 2 for bad flags.`,
+		Example: `  MG_API_KEY=key-... maildiag sync
+  maildiag sync --region eu --domain mg.example.com --since 7d
+  maildiag sync --source logs --no-suppressions
+  maildiag sync --watch --interval 5m
+  maildiag sync --api-base http://127.0.0.1:8025 --api-key test-key`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
+			if err := o.validate(); err != nil {
+				return err
+			}
+			path, err := g.dbPath()
+			if err != nil {
+				return failure(err)
+			}
+			err = syncRun(cmd.Context(), s, g, path, format, o)
+			return redactKey(err, o.apiKey)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&o.domains, "domain", nil, "sending domain to sync (repeatable; default: every domain of the account)")
+	f.StringVar(&o.region, "region", "us", "Mailgun region: us (api.mailgun.net) or eu (api.eu.mailgun.net)")
+	f.StringVar(&o.apiBase, "api-base", "", "API base URL instead of the region's, e.g. a local test server")
+	f.StringVar(&o.apiKey, "api-key", "", "private API key (default $MG_API_KEY, else $MAILGUN_API_KEY)")
+	f.StringVar(&o.source, "source", ingest.SourceEvents, "where events come from: events (Events API) or logs (Logs API)")
+	f.StringVar(&o.since, "since", "30d", "how far back to read: 30d, 36h, 90m, 2w, a date or an RFC 3339 time")
+	f.StringVar(&o.retention, "retention", "30d", "Mailgun's log retention for this account (warns when --since reaches past it)")
+	f.DurationVar(&o.lateThreshold, "late-threshold", 30*time.Minute, "events newer than this are read again next time (Mailgun adds late events)")
+	f.IntVar(&o.workers, "workers", 8, "windows paged in parallel")
+	f.IntVar(&o.retries, "retries", 8, "retries of a page after 5xx answers, timeouts, dropped connections or cut bodies")
+	f.DurationVar(&o.timeout, "timeout", 60*time.Second, "time limit of one request")
+	f.DurationVar(&o.retryDelay, "retry-delay", 250*time.Millisecond, "first backoff after a failed request, doubled for each retry (at most 30s)")
+	f.MarkHidden("retry-delay") // for tests and benchmarks
+	f.Float64Var(&o.rate, "rate", 0, "at most this many requests a second (0: as fast as Mailgun's 429s allow)")
+	f.DurationVar(&o.window, "window", 0, "longest time window one worker pages through (default: four windows per worker)")
+	f.BoolVar(&o.noSuppressions, "no-suppressions", false, "do not read the suppression lists")
+	f.BoolVar(&o.watch, "watch", false, "keep syncing every --interval until interrupted")
+	f.DurationVar(&o.interval, "interval", 5*time.Minute, "time between passes with --watch")
+	return cmd
+}
+
+// validate checks the flags and resolves the API base, key and spans.
+func (o *syncOptions) validate() error {
+	switch o.region {
+	case "us":
+		o.base = ingest.BaseUS
+	case "eu":
+		o.base = ingest.BaseEU
+	default:
+		return usageErrorf("--region must be us or eu, not %q", o.region)
+	}
+	if o.apiBase != "" {
+		o.base = o.apiBase
+	}
+	if o.apiKey == "" {
+		o.apiKey = os.Getenv("MG_API_KEY")
+	}
+	if o.apiKey == "" {
+		o.apiKey = os.Getenv("MAILGUN_API_KEY")
+	}
+	if o.apiKey == "" {
+		return usageErrorf("no API key: pass --api-key or set MG_API_KEY")
+	}
+	if o.source != ingest.SourceEvents && o.source != ingest.SourceLogs {
+		return usageErrorf("--source must be events or logs, not %q", o.source)
+	}
+	var err error
+	if o.retentionDur, err = parseSpan(o.retention); err != nil || o.retentionDur <= 0 {
+		return usageErrorf("--retention: %q is not a duration such as 30d, 72h or 3d", o.retention)
+	}
+	ref := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	t, err := parseWhen(o.since, ref)
+	if err != nil || o.since == "" {
+		return usageErrorf("--since: %v", orNoValue(err))
+	}
+	o.sinceSpan = ref.Sub(t) // for a date, resolved again against the sync clock
+	switch {
+	case o.workers < 1 || o.workers > 64:
+		return usageErrorf("--workers must be from 1 to 64, not %d", o.workers)
+	case o.retries < 0 || o.retries > 100:
+		return usageErrorf("--retries must be from 0 to 100, not %d", o.retries)
+	case o.lateThreshold < 0:
+		return usageErrorf("--late-threshold must not be negative")
+	case o.timeout <= 0 || o.retryDelay <= 0:
+		return usageErrorf("--timeout and --retry-delay must be positive")
+	case o.rate < 0:
+		return usageErrorf("--rate must not be negative")
+	case o.window < 0:
+		return usageErrorf("--window must not be negative")
+	case o.watch && o.interval < time.Second:
+		return usageErrorf("--interval must be at least 1s")
+	}
+	for i, d := range o.domains {
+		o.domains[i] = strings.ToLower(strings.TrimSpace(d))
+		if o.domains[i] == "" {
+			return usageErrorf("--domain must not be empty")
+		}
+	}
+	return nil
+}
+
+func orNoValue(err error) error {
+	if err == nil {
+		return fmt.Errorf("no value")
+	}
+	return err
+}
+
+// sinceTime is where a pass starting at now begins reading.
+func (o *syncOptions) sinceTime(now time.Time) time.Time {
+	if t, err := parseWhen(o.since, now); err == nil {
+		return t
+	}
+	return now.Add(-o.sinceSpan)
+}
+
+// parseSpan reads a length of time: 30d, 2w, 36h, 90m, or a Go duration.
+func parseSpan(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if n := len(s); n > 1 {
+		unit := map[byte]time.Duration{'d': 24 * time.Hour, 'w': 7 * 24 * time.Hour}[s[n-1]]
+		if v, err := strconv.Atoi(s[:n-1]); err == nil && unit != 0 && v >= 0 {
+			return time.Duration(v) * unit, nil
+		}
+	}
+	return time.ParseDuration(s)
+}
+
+// syncRun syncs once, or keeps syncing with --watch until ctx ends.
+func syncRun(ctx context.Context, s *streams, g *globals, path, format string, o *syncOptions) error {
+	// Pages allocate a lot and keep little once stored: collect less often.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	db, err := index.Open(ctx, path)
+	if err != nil {
+		return failure(err)
+	}
+	defer db.Close()
+	client, err := ingest.NewClient(ingest.ClientOptions{
+		BaseURL: o.base, APIKey: o.apiKey, Limiter: ingest.NewLimiter(o.rate),
+		Retry: ingest.RetryPolicy{Retries: retriesFlag(o.retries), AttemptTimeout: o.timeout, BaseDelay: o.retryDelay},
+	})
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	for pass := 1; ; pass++ {
+		sum, err := syncPass(ctx, s, g, db, client, o)
+		if sum != nil {
+			if rerr := render(s.out, format, sum, sum.tables()...); rerr != nil {
+				return failure(rerr)
+			}
+		}
+		if !o.watch {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil // interrupted while watching: what was committed stays
+		}
+		if err != nil {
+			if !retryLater(err) {
+				return err
+			}
+			fmt.Fprintf(s.err, "maildiag: pass %d: %v (trying again in %s)\n", pass, redactKey(err, o.apiKey), o.interval)
+		}
+		if sleep(ctx, o.interval) != nil {
+			return nil
+		}
+	}
+}
+
+// retriesFlag maps --retries 0 (no retries) onto the policy's "none".
+func retriesFlag(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// redactKey takes the API key out of an error's text, should any layer
+// ever have put it there.
+func redactKey(err error, key string) error {
+	if err == nil || key == "" || !strings.Contains(err.Error(), key) {
+		return err
+	}
+	code := exitFailure
+	if ee, ok := err.(*exitError); ok {
+		code = ee.code
+	}
+	return &exitError{code: code, err: fmt.Errorf("%s", strings.ReplaceAll(err.Error(), key, "[redacted]"))}
+}

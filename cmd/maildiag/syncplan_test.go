@@ -1,0 +1,86 @@
+package main
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/maildiag/maildiag/index"
+)
+
+func rg(from, to int64) index.Range { return index.Range{FromUS: from, ToUS: to} }
+
+func TestMissingRanges(t *testing.T) {
+	tests := []struct {
+		name     string
+		from, to int64
+		covered  []index.Range
+		want     []index.Range
+	}{
+		{"nothing covered", 0, 100, nil, []index.Range{rg(0, 100)}},
+		{"all covered", 10, 90, []index.Range{rg(0, 100)}, nil},
+		{"tail missing (the late threshold)", 0, 100, []index.Range{rg(0, 70)}, []index.Range{rg(70, 100)}},
+		{"head missing (a longer --since)", 0, 100, []index.Range{rg(40, 100)}, []index.Range{rg(0, 40)}},
+		{"gaps between", 0, 100, []index.Range{rg(10, 20), rg(30, 40), rg(95, 200)}, []index.Range{rg(0, 10), rg(20, 30), rg(40, 95)}},
+		{"ranges outside", 50, 60, []index.Range{rg(0, 10), rg(70, 80)}, []index.Range{rg(50, 60)}},
+		{"touching", 0, 30, []index.Range{rg(0, 10), rg(10, 30)}, nil},
+		{"empty request", 50, 50, nil, nil},
+	}
+	for _, tt := range tests {
+		if got := missingRanges(tt.from, tt.to, tt.covered); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestSplitRanges(t *testing.T) {
+	const s = usPerSec
+	got := splitRanges([]index.Range{rg(500_000, 10*s+250_000), rg(20*s, 21*s)}, 4*s)
+	want := []index.Range{rg(500_000, 4*s), rg(4*s, 8*s), rg(8*s, 10*s+250_000), rg(20*s, 21*s)}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	// Windows cover the ranges exactly, and cuts fall on whole seconds.
+	rs := []index.Range{rg(123_456, 987*s+654_321)}
+	ws := splitRanges(rs, 13*s+1)
+	if ws[0].FromUS != rs[0].FromUS || ws[len(ws)-1].ToUS != rs[0].ToUS {
+		t.Fatalf("windows %v do not span %v", ws, rs)
+	}
+	for i := 1; i < len(ws); i++ {
+		if ws[i].FromUS != ws[i-1].ToUS || ws[i].FromUS%s != 0 || ws[i].ToUS-ws[i].FromUS > 13*s+1 {
+			t.Fatalf("window %d %v after %v", i, ws[i], ws[i-1])
+		}
+	}
+	// A size under a second still advances.
+	if n := len(splitRanges([]index.Range{rg(0, 5*s)}, 1)); n != 5 {
+		t.Errorf("%d windows of at least a second in 5 s, want 5", n)
+	}
+}
+
+func TestWindowSize(t *testing.T) {
+	day := int64(86400 * usPerSec)
+	if got := windowSize(32*day, 8, 1); got != day {
+		t.Errorf("32 days for 8 workers: %d, want a day", got)
+	}
+	if got := windowSize(60*usPerSec, 8, 900*usPerSec); got != 900*usPerSec {
+		t.Errorf("a minute: %d, want the minimum", got)
+	}
+}
+
+func TestInterleave(t *testing.T) {
+	got := interleave([][]int{{1, 2, 3}, {10}, {20, 21}})
+	if want := []int{1, 10, 20, 2, 21, 3}; !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestParseSpan(t *testing.T) {
+	for in, want := range map[string]int64{"30d": 30 * 86400, "2w": 14 * 86400, "36h": 36 * 3600, "90m": 5400, "1h30m": 5400} {
+		got, err := parseSpan(in)
+		if err != nil || int64(got.Seconds()) != want {
+			t.Errorf("parseSpan(%q) = %v, %v; want %d s", in, got, err, want)
+		}
+	}
+	if _, err := parseSpan("soon"); err == nil {
+		t.Error("parseSpan(soon): no error")
+	}
+}
