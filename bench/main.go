@@ -1,0 +1,467 @@
+// Command bench runs maildiag's benchmarks (make bench) and prints each as a
+// table beside the comparison it is judged by, all measured in one run:
+// import rate and index size against gzip, the same questions asked of jq,
+// the sqlite3 shell and maildiag, the analyses on 1M and 10M events, the
+// report on 10M events, and sync against a sequential mailgun-go pager.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// end is the generated accounts' end, and "now" for the analyses.
+const end = "2026-11-20T00:00:00Z"
+
+type bench struct {
+	bin, dir string
+	events   int
+	big      int
+	only     map[string]bool
+	out      io.Writer
+	file     string // the 1M-event JSON lines file
+	smallDB  string
+	bigDB    string
+	failures int
+	skipped  []string
+}
+
+func main() {
+	b := &bench{out: os.Stdout}
+	flag.StringVar(&b.bin, "bin", "bin", "directory with the maildiag and mgsim binaries")
+	flag.StringVar(&b.dir, "dir", ".bench", "work directory (generated files and indexes)")
+	flag.IntVar(&b.events, "events", 1_000_000, "events in the small account")
+	flag.IntVar(&b.big, "big", 10_000_000, "events in the large account")
+	only := flag.String("only", "", "comma-separated sections: import,questions,analyses,big,report,sync (default all)")
+	flag.Parse()
+	if *only != "" {
+		b.only = map[string]bool{}
+		for _, s := range strings.Split(*only, ",") {
+			b.only[strings.TrimSpace(s)] = true
+		}
+	}
+	if err := os.MkdirAll(b.dir, 0o755); err != nil {
+		fatal(err)
+	}
+	b.file = filepath.Join(b.dir, fmt.Sprintf("events-%d.jsonl", b.events))
+	b.smallDB = filepath.Join(b.dir, fmt.Sprintf("index-%d.db", b.events))
+	b.bigDB = filepath.Join(b.dir, fmt.Sprintf("index-%d.db", b.big))
+	fmt.Fprintf(b.out, "maildiag benchmarks, %s, %d CPUs\n\n", time.Now().UTC().Format(time.RFC3339), numCPU())
+	steps := []struct {
+		name string
+		fn   func() error
+	}{
+		{"import", b.importSmall},
+		{"questions", b.questions},
+		{"analyses", b.analyses},
+		{"big", b.importBig},
+		{"report", b.report},
+		{"sync", b.sync},
+	}
+	for _, s := range steps {
+		if b.only != nil && !b.only[s.name] {
+			continue
+		}
+		if err := s.fn(); err != nil {
+			fmt.Fprintf(b.out, "%s: FAILED: %v\n\n", s.name, err)
+			b.failures++
+		}
+	}
+	for _, s := range b.skipped {
+		fmt.Fprintf(b.out, "skipped: %s\n", s)
+	}
+	if b.failures > 0 {
+		os.Exit(1)
+	}
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
+
+func numCPU() int {
+	out, err := exec.Command("nproc").Output()
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+	return n
+}
+
+func (b *bench) tool(name string) string { return filepath.Join(b.bin, name) }
+
+// table prints rows under a title, aligned.
+func (b *bench) table(title string, header []string, rows [][]string) {
+	fmt.Fprintln(b.out, title)
+	tw := tabwriter.NewWriter(b.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	tw.Flush()
+	fmt.Fprintln(b.out)
+}
+
+// timed runs a shell pipeline and returns its wall time and output.
+func timed(script string) (time.Duration, []byte, error) {
+	cmd := exec.Command("bash", "-o", "pipefail", "-c", script)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	if err != nil {
+		return d, out.Bytes(), fmt.Errorf("%s: %v: %s", firstWords(script), err, lastLines(errb.String(), 5))
+	}
+	return d, out.Bytes(), nil
+}
+
+func firstWords(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "..."
+	}
+	return s
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}
+
+// median runs a command n times and returns the median wall time.
+func median(n int, script string) (time.Duration, []byte, error) {
+	var ds []time.Duration
+	var out []byte
+	for range n {
+		d, o, err := timed(script)
+		if err != nil {
+			return 0, nil, err
+		}
+		ds = append(ds, d)
+		out = o
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2], out, nil
+}
+
+func q(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1fx", a/b)
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "ok"
+	}
+	return "MISSED"
+}
+
+func fileSize(paths ...string) int64 {
+	var n int64
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
+// generate writes the small account's file once.
+func (b *bench) generate() error {
+	if fi, err := os.Stat(b.file); err == nil && fi.Size() > 0 {
+		return nil
+	}
+	_, _, err := timed(fmt.Sprintf("%s generate --seed 1 --events %d --end %s -o %s", q(b.tool("mgsim")), b.events, end, q(b.file)))
+	return err
+}
+
+// importSmall imports the small file into a fresh index: events/s and
+// MB/s, and the index size against the file gzip -6'd.
+func (b *bench) importSmall() error {
+	if err := b.generate(); err != nil {
+		return err
+	}
+	for _, p := range []string{b.smallDB, b.smallDB + "-wal", b.smallDB + "-shm"} {
+		os.Remove(p)
+	}
+	d, out, err := timed(fmt.Sprintf("%s --db %s --output json import %s", q(b.tool("maildiag")), q(b.smallDB), q(b.file)))
+	if err != nil {
+		return err
+	}
+	var imps []struct {
+		EventsNew int   `json:"events_new"`
+		Bytes     int64 `json:"bytes"`
+	}
+	if err := json.Unmarshal(out, &imps); err != nil || len(imps) != 1 {
+		return fmt.Errorf("import output: %v: %s", err, out)
+	}
+	_, gz, err := timed(fmt.Sprintf("gzip -6 -c %s | wc -c", q(b.file)))
+	if err != nil {
+		return err
+	}
+	gzBytes, _ := strconv.ParseInt(strings.TrimSpace(string(gz)), 10, 64)
+	idx := fileSize(b.smallDB, b.smallDB+"-wal")
+	rate := float64(imps[0].EventsNew) / d.Seconds()
+	b.table(fmt.Sprintf("Import of %d generated events (JSON lines) into a fresh, query-ready index", b.events),
+		[]string{"measure", "value", "target", "result"},
+		[][]string{
+			{"file", mb(imps[0].Bytes), "", ""},
+			{"wall time", secs(d), "", ""},
+			{"events/s", fmt.Sprintf("%.0f", rate), ">= 100000", verdict(rate >= 100_000)},
+			{"MB/s", fmt.Sprintf("%.1f", float64(imps[0].Bytes)/1e6/d.Seconds()), "", ""},
+			{"index on disk", mb(idx), "", ""},
+			{"file gzip -6", mb(gzBytes), "", ""},
+			{"index / gzip", fmt.Sprintf("%.2fx", float64(idx)/float64(gzBytes)), "<= 2.0x", verdict(float64(idx) <= 2*float64(gzBytes))},
+		})
+	return nil
+}
+
+// questions asks two questions of jq, of the sqlite3 shell over the raw
+// JSON loaded as text, and of maildiag over its index.
+func (b *bench) questions() error {
+	if err := b.generate(); err != nil {
+		return err
+	}
+	if fileSize(b.smallDB) == 0 {
+		if err := b.importSmall(); err != nil {
+			return err
+		}
+	}
+	for _, t := range []string{"jq", "sqlite3"} {
+		if _, err := exec.LookPath(t); err != nil {
+			b.skipped = append(b.skipped, "questions: "+t+" not installed (make bench installs it)")
+			return nil
+		}
+	}
+	raw := filepath.Join(b.dir, "raw-text.db")
+	os.Remove(raw)
+	load, _, err := timed(fmt.Sprintf(`sqlite3 %s "CREATE TABLE raw(j TEXT)" ".separator \"\x1f\" \"\n\"" ".import %s raw"`, q(raw), q(b.file)))
+	if err != nil {
+		return err
+	}
+	type question struct {
+		name              string
+		jq, sql, maildiag string
+	}
+	md := fmt.Sprintf("%s --db %s --now %s --output json ", q(b.tool("maildiag")), q(b.smallDB), end)
+	qs := []question{
+		{"failed events by code",
+			fmt.Sprintf(`jq -n 'reduce (inputs | select(.event == "failed") | ."delivery-status".code | tostring) as $c ({}; .[$c] += 1)' %s`, q(b.file)),
+			`SELECT json_extract(j, '$."delivery-status".code') AS code, COUNT(*) FROM raw WHERE json_extract(j, '$.event') = 'failed' GROUP BY code`,
+			md + "failures --by code --top 1000"},
+		{"failed events to acme.com",
+			fmt.Sprintf(`jq -c 'select(.event == "failed" and ."recipient-domain" == "acme.com") | [.recipient, ."delivery-status".code]' %s | wc -l`, q(b.file)),
+			`SELECT COUNT(*) FROM raw WHERE json_extract(j, '$.event') = 'failed' AND json_extract(j, '$."recipient-domain"') = 'acme.com'`,
+			md + "failures --to '*@acme.com' --by class"},
+	}
+	var rows [][]string
+	for _, x := range qs {
+		jd, _, err := timed(x.jq)
+		if err != nil {
+			return err
+		}
+		sd, _, err := timed(fmt.Sprintf("sqlite3 %s %s", q(raw), q(x.sql)))
+		if err != nil {
+			return err
+		}
+		mdd, _, err := median(3, x.maildiag)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, []string{x.name, secs(jd), secs(sd), ms(mdd), ratio(jd.Seconds(), mdd.Seconds()), ratio(sd.Seconds(), mdd.Seconds())})
+	}
+	b.table(fmt.Sprintf("The same questions over %d events (sqlite3 first loads the file as text in %s)", b.events, secs(load)),
+		[]string{"question", "jq", "sqlite3 (query)", "maildiag", "jq / maildiag", "sqlite3 / maildiag"}, rows)
+	os.Remove(raw)
+	return nil
+}
+
+// analyses times suppressed and trace on the small index, beside jq
+// answering the same question from the file.
+func (b *bench) analyses() error {
+	if fileSize(b.smallDB) == 0 {
+		if err := b.importSmall(); err != nil {
+			return err
+		}
+	}
+	md := fmt.Sprintf("%s --db %s --now %s --output json ", q(b.tool("maildiag")), q(b.smallDB), end)
+	type question struct {
+		name, maildiag, jq string
+		target             time.Duration
+	}
+	qs := []question{
+		{"suppressed '*@acme.com'", md + "suppressed '*@acme.com'",
+			fmt.Sprintf(`jq -c 'select(."recipient-domain" == "acme.com" and .event == "failed" and .severity == "permanent")' %s | wc -l`, q(b.file)), 50 * time.Millisecond},
+		{"trace jane.doe@initech.com", md + "trace jane.doe@initech.com",
+			fmt.Sprintf(`jq -c 'select(.recipient == "jane.doe@initech.com")' %s | wc -l`, q(b.file)), 50 * time.Millisecond},
+		{"trace john_smith@initech.com", md + "trace john_smith@initech.com",
+			fmt.Sprintf(`jq -c 'select(.recipient == "john_smith@initech.com")' %s | wc -l`, q(b.file)), 50 * time.Millisecond},
+	}
+	var rows [][]string
+	for _, x := range qs {
+		d, _, err := median(5, x.maildiag)
+		if err != nil {
+			return err
+		}
+		jd, _, err := timed(x.jq)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, []string{x.name, ms(d), "< " + ms(x.target), verdict(d < x.target), secs(jd), ratio(jd.Seconds(), d.Seconds())})
+	}
+	b.table(fmt.Sprintf("Support questions on the %d-event index (median of 5 runs of the binary)", b.events),
+		[]string{"command", "maildiag", "target", "result", "jq", "jq / maildiag"}, rows)
+	return nil
+}
+
+// importBig streams the large account from the generator into import -,
+// and compares the rate of the last million events with the first's.
+func (b *bench) importBig() error {
+	if fileSize(b.bigDB) > 0 && b.only == nil {
+		return b.bigQueries()
+	}
+	for _, p := range []string{b.bigDB, b.bigDB + "-wal", b.bigDB + "-shm"} {
+		os.Remove(p)
+	}
+	cmd := exec.Command("bash", "-o", "pipefail", "-c", fmt.Sprintf("%s generate --seed 1 --events %d --end %s | %s --db %s import --stats -",
+		q(b.tool("mgsim")), b.big, end, q(b.tool("maildiag")), q(b.bigDB)))
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	type point struct {
+		events int
+		at     float64
+	}
+	var pts []point
+	var tail []string
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), "\t")
+		if len(f) == 3 && f[0] == "stats" {
+			n, _ := strconv.Atoi(f[1])
+			t, _ := strconv.ParseFloat(f[2], 64)
+			pts = append(pts, point{n, t})
+		} else {
+			tail = append(tail, sc.Text())
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("streamed import: %v: %s", err, strings.Join(tail, " | "))
+	}
+	total := time.Since(start)
+	pts = append(pts, point{b.big, total.Seconds()})
+	at := func(n int) point { // the first point at or after n events
+		for _, p := range pts {
+			if p.events >= n {
+				return p
+			}
+		}
+		return pts[len(pts)-1]
+	}
+	first := at(1_000_000)
+	lastFrom := at(b.big - 1_000_000)
+	last := pts[len(pts)-1]
+	firstRate := float64(first.events) / first.at
+	lastRate := float64(last.events-lastFrom.events) / (last.at - lastFrom.at)
+	idx := fileSize(b.bigDB, b.bigDB+"-wal")
+	b.table(fmt.Sprintf("Import of %d events streamed from the generator into import - (no file)", b.big),
+		[]string{"measure", "value", "target", "result"},
+		[][]string{
+			{"wall time", secs(total), "", ""},
+			{"events/s overall", fmt.Sprintf("%.0f", float64(b.big)/total.Seconds()), "", ""},
+			{"events/s, first million", fmt.Sprintf("%.0f", firstRate), "", ""},
+			{"events/s, last million", fmt.Sprintf("%.0f", lastRate), ">= 80% of the first", verdict(lastRate >= 0.8*firstRate)},
+			{"last / first", fmt.Sprintf("%.0f%%", 100*lastRate/firstRate), "", ""},
+			{"index on disk", mb(idx), "", ""},
+		})
+	return b.bigQueries()
+}
+
+// bigQueries times the failures breakdowns on the large index beside jq
+// over the same events, streamed from the generator.
+func (b *bench) bigQueries() error {
+	md := fmt.Sprintf("%s --db %s --now %s --output json ", q(b.tool("maildiag")), q(b.bigDB), end)
+	gen := fmt.Sprintf("%s generate --seed 1 --events %d --end %s", q(b.tool("mgsim")), b.big, end)
+	since := time.Date(2026, 11, 13, 0, 0, 0, 0, time.UTC).Unix()
+	qs := []struct {
+		name, maildiag, jq string
+	}{
+		{"failures --since 7d --by class", md + "failures --since 7d --by class",
+			gen + fmt.Sprintf(` | jq -n 'reduce (inputs | select(.event == "failed" and .timestamp >= %d) | .reason) as $r ({}; .[$r] += 1)'`, since)},
+		{"failures --code 550 --to '*@gmail.com' --by day", md + "failures --code 550 --to '*@gmail.com' --by day",
+			gen + ` | jq -n 'reduce (inputs | select(.event == "failed" and ."recipient-domain" == "gmail.com" and ."delivery-status".code == 550) | (.timestamp | floor / 86400 | floor)) as $d ({}; .[$d | tostring] += 1)'`},
+	}
+	var rows [][]string
+	for _, x := range qs {
+		d, _, err := median(3, x.maildiag)
+		if err != nil {
+			return err
+		}
+		jd := time.Duration(0)
+		if _, err := exec.LookPath("jq"); err == nil {
+			if jd, _, err = timed(x.jq); err != nil {
+				return err
+			}
+		}
+		rows = append(rows, []string{x.name, ms(d), "< 1 s", verdict(d < time.Second), secs(jd), ratio(jd.Seconds(), d.Seconds())})
+	}
+	b.table(fmt.Sprintf("Breakdowns on the %d-event index (median of 3; jq reads the same events from the generator)", b.big),
+		[]string{"command", "maildiag", "target", "result", "jq", "jq / maildiag"}, rows)
+	return nil
+}
+
+// report writes the full report over the large index.
+func (b *bench) report() error {
+	if fileSize(b.bigDB) == 0 {
+		return errors.New("no large index: run the big section first")
+	}
+	if _, _, err := timed(q(b.tool("maildiag")) + " report --help"); err != nil {
+		b.skipped = append(b.skipped, "report: this build has no report command")
+		return nil
+	}
+	out := filepath.Join(b.dir, "report.html")
+	d, _, err := median(3, fmt.Sprintf("%s --db %s --now %s report --since 7d -o %s", q(b.tool("maildiag")), q(b.bigDB), end, q(out)))
+	if err != nil {
+		return err
+	}
+	b.table(fmt.Sprintf("The full HTML report over the %d-event index (median of 3)", b.big),
+		[]string{"measure", "value", "target", "result"},
+		[][]string{
+			{"report --since 7d", secs(d), "< 3 s", verdict(d < 3*time.Second)},
+			{"index on disk", mb(fileSize(b.bigDB, b.bigDB+"-wal")), "", ""},
+			{"report file", mb(fileSize(out)), "", ""},
+		})
+	return nil
+}

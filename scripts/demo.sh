@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# make demo: serve a generated account on loopback with the project's own
+# Mailgun-compatible server, sync it into a fresh index over HTTP, run the
+# analyses and write the report. No key, no internet.
+set -euo pipefail
+
+bin=${1:-bin}
+dir=${2:-.demo}
+events=${DEMO_EVENTS:-200000}
+key="demo-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+
+rm -rf "$dir"
+mkdir -p "$dir"
+db="$dir/index.db"
+md() { "$bin/maildiag" --db "$db" "$@"; }
+
+echo "== Generating a Mailgun account of $events events and serving it on 127.0.0.1"
+MG_API_KEY="$key" "$bin/mgsim" serve --addr 127.0.0.1:0 --seed 1 --events "$events" \
+	--ready-file "$dir/server.url" --manifest "$dir/stories.json" >"$dir/server.log" 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 1 600); do
+	[ -s "$dir/server.url" ] && break
+	kill -0 "$server" 2>/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+	sleep 0.1
+done
+[ -s "$dir/server.url" ] || { echo "demo: the server did not start" >&2; exit 1; }
+base=$(cat "$dir/server.url")
+echo "   $base (stories: $dir/stories.json)"
+
+echo
+echo "== maildiag sync --api-base $base"
+MG_API_KEY="$key" md sync --api-base "$base" --since 30d
+
+echo
+echo "== maildiag status"
+md status
+
+# "Now" is the end of the generated account, so the stories are where the manifest says.
+now=$(sed -n 's/^  "end": "\([^"]*\)".*/\1/p' "$dir/stories.json" | head -1)
+[ -n "$now" ] || now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+at() { md --now "$now" "$@"; }
+# first N CMD...: the first N lines of a command's output (all of it is in
+# $dir/last.txt); exit status 1 (nothing found) is an answer, not a failure.
+first() {
+	local n=$1
+	shift
+	local rc=0
+	"$@" >"$dir/last.txt" || rc=$?
+	[ "$rc" -le 1 ] || { cat "$dir/last.txt"; exit "$rc"; }
+	head -n "$n" "$dir/last.txt" | cut -c1-200
+}
+
+echo
+echo "== Nobody at acme.com gets our mail: maildiag suppressed acme.com"
+first 20 at suppressed acme.com
+
+echo
+echo "== I never got my confirmation email: maildiag trace jane.doe@initech.com"
+first 12 at trace jane.doe@initech.com
+
+echo
+echo "== maildiag trace john_smith@initech.com"
+first 8 at trace john_smith@initech.com
+
+echo
+echo "== maildiag failures --since 7d --by class"
+first 20 at failures --since 7d --by class
+
+echo
+echo "== maildiag failures --code 550 --to '*@gmail.com' --by day"
+first 12 at failures --code 550 --to '*@gmail.com' --by day
+
+echo
+echo "== maildiag report --since 7d -o $dir/report.html"
+at report --since 7d -o "$dir/report.html"
+echo
+echo "The report: $dir/report.html (open it in a browser; it makes no network request)"
