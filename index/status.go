@@ -21,6 +21,19 @@ type Status struct {
 	Suppressions []SuppressionCount `json:"suppressions"`
 	Rejects      int64              `json:"rejects"`
 	Imports      []Import           `json:"imports"`
+	Syncs        []SyncStatus       `json:"syncs"`
+	ListSyncs    []ListSync         `json:"list_syncs"`
+}
+
+// SyncStatus is what syncs have read of one sending domain from one
+// source: up to when, and when they last ran.
+type SyncStatus struct {
+	SendingDomain string `json:"sending_domain"`
+	Source        string `json:"source"`
+	FromUS        int64  `json:"from_us"`
+	ToUS          int64  `json:"to_us"` // events before this time are complete
+	LastSyncUS    int64  `json:"last_sync_us"`
+	Ranges        int    `json:"ranges"` // more than 1: holes a later sync fills
 }
 
 // EventCount is the number of events of one type from one sending domain.
@@ -118,6 +131,12 @@ func (db *DB) Status(ctx context.Context) (*Status, error) {
 	if err := db.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM rejects`).Scan(&st.Rejects); err != nil {
 		return nil, fmt.Errorf("status: %w", err)
 	}
+	if st.Syncs, err = db.syncStatus(ctx); err != nil {
+		return nil, err
+	}
+	if st.ListSyncs, err = db.ListSyncs(ctx); err != nil {
+		return nil, err
+	}
 	st.Imports, err = db.Imports(ctx, maxImportsShown)
 	return st, err
 }
@@ -205,4 +224,22 @@ func (db *DB) Meta(ctx context.Context, key string) (string, error) {
 		return "", fmt.Errorf("read index meta: %w", err)
 	}
 	return v, nil
+}
+
+func (db *DB) syncStatus(ctx context.Context) ([]SyncStatus, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT sending_domain, source, MIN(from_us), MAX(to_us), MAX(synced_at), COUNT(*)
+		FROM sync_ranges GROUP BY 1, 2 ORDER BY 1, 2`)
+	if err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
+	defer rows.Close()
+	out := []SyncStatus{}
+	for rows.Next() {
+		var s SyncStatus
+		if err := rows.Scan(&s.SendingDomain, &s.Source, &s.FromUS, &s.ToUS, &s.LastSyncUS, &s.Ranges); err != nil {
+			return nil, fmt.Errorf("status: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,12 +30,16 @@ lists, rejected records and recent imports.`,
 			if err != nil {
 				return failure(err)
 			}
-			return statusRun(cmd.Context(), s, path, format)
+			return statusRun(cmd.Context(), s, path, format, g.now())
 		},
 	}
 }
 
-func statusRun(ctx context.Context, s *streams, path, format string) error {
+// staleSync is how old a last sync may be before status warns: Mailgun's
+// retention can be as short as a few days.
+const staleSync = 3 * 24 * time.Hour
+
+func statusRun(ctx context.Context, s *streams, path, format string, now time.Time) error {
 	db, err := index.OpenReadOnly(ctx, path)
 	if err != nil {
 		return failure(err)
@@ -72,11 +77,22 @@ func statusRun(ctx context.Context, s *streams, path, format string) error {
 	for _, c := range st.Suppressions {
 		supp.add(c.SendingDomain, c.List, c.Active, c.Removed)
 	}
+	syncs := &table{title: "Syncs", columns: []string{"sending_domain", "source", "complete_from", "complete_to", "last_sync", "note"}}
+	for _, sy := range st.Syncs {
+		note := ""
+		if sy.Ranges > 1 {
+			note = fmt.Sprintf("%d ranges: the next sync fills the holes", sy.Ranges)
+		}
+		if age := now.Sub(time.UnixMicro(sy.LastSyncUS)); age > staleSync {
+			note = strings.TrimSpace(note + fmt.Sprintf(" last sync %d days ago: Mailgun keeps events 1 to 30 days, older ones are lost if not synced", int(age.Hours()/24)))
+		}
+		syncs.add(sy.SendingDomain, sy.Source, usTime(sy.FromUS), usTime(sy.ToUS), usTime(sy.LastSyncUS), note)
+	}
 	imps := &table{title: "Recent imports", columns: []string{"id", "source", "status", "events_read", "events_new", "suppressions", "rejects", "started"}}
 	for _, im := range st.Imports {
 		imps.add(im.ID, im.Source, im.Status, im.EventsRead, im.EventsNew, im.SuppressionsRead, im.Rejects, usTime(im.StartedUS))
 	}
-	return render(s.out, format, st, summary, counts, cov, supp, imps)
+	return render(s.out, format, st, summary, counts, cov, supp, syncs, imps)
 }
 
 func orUnknown(s string) string {
