@@ -730,7 +730,12 @@ func (sc *failureScan) finish(ctx context.Context, db *index.DB, q HealthQuery, 
 			res.Typos = append(res.Typos, *t)
 		}
 	}
-	sort.Slice(res.Typos, func(i, j int) bool { return res.Typos[i].Failures > res.Typos[j].Failures })
+	sort.Slice(res.Typos, func(i, j int) bool {
+		if res.Typos[i].Failures != res.Typos[j].Failures {
+			return res.Typos[i].Failures > res.Typos[j].Failures
+		}
+		return res.Typos[i].Domain < res.Typos[j].Domain
+	})
 	return sc.lookalikes(ctx, db, res, names)
 }
 
@@ -819,7 +824,12 @@ func (sc *failureScan) lookalikes(ctx context.Context, db *index.DB, res *Health
 				Bounces: lb.n, Deliveries: delivered[p.other], LastBounce: usTime(lb.last)})
 		}
 	}
-	sort.Slice(res.Lookalikes, func(i, j int) bool { return res.Lookalikes[i].Bounced < res.Lookalikes[j].Bounced })
+	sort.Slice(res.Lookalikes, func(i, j int) bool {
+		if res.Lookalikes[i].Bounced != res.Lookalikes[j].Bounced {
+			return res.Lookalikes[i].Bounced < res.Lookalikes[j].Bounced
+		}
+		return res.Lookalikes[i].Delivered < res.Lookalikes[j].Delivered
+	})
 	return nil
 }
 

@@ -110,7 +110,11 @@ func writeTrace(w io.Writer, res *analyze.TraceResult) {
 				line += fmt.Sprintf(" %d %s", e.Code, e.Enhanced)
 			}
 			if e.Class != "" {
-				line += " [" + e.Class + "]"
+				line += " [" + e.Class
+				if e.Rule != "" {
+					line += " by rule " + e.Rule
+				}
+				line += "]"
 			}
 			if e.MXHost != "" {
 				line += " via " + e.MXHost
