@@ -210,6 +210,8 @@ func (p *pipeline) run(j *job) *Batch {
 	if j.lines != nil {
 		data, line, off := j.lines, j.line, j.offset
 		b.Bytes = int64(len(data))
+		// One event a line, mostly: room for them all at once, not by doubling.
+		b.Events = make([]maildiag.Event, 0, bytes.Count(data, nl)+1)
 		for len(data) > 0 {
 			i := bytes.IndexByte(data, '\n')
 			if i < 0 {
