@@ -229,9 +229,18 @@ func Suppressed(ctx context.Context, db *index.DB, p Pattern, o SuppressedOption
 	}
 
 	// Entries of the lists.
-	listed := map[[3]string]bool{} // address, sending domain, list
+	// listed: the list entries by address, sending domain and list, with
+	// when they were removed (0: still listed).
+	listed := map[[3]string]int64{}
 	for i := range rows {
 		r := &rows[i]
+		// A list entry, removed or not, speaks for the events of its
+		// address until it was removed: only later ones make it
+		// "probably listed" again.
+		k := [3]string{r.Address, r.SendingDomain, r.List}
+		if rem, ok := listed[k]; !ok || rem != 0 && (r.RemovedUS == 0 || r.RemovedUS > rem) {
+			listed[k] = r.RemovedUS
+		}
 		if r.RemovedUS != 0 && !o.WithRemoved {
 			continue
 		}
@@ -249,7 +258,6 @@ func Suppressed(ctx context.Context, db *index.DB, p Pattern, o SuppressedOption
 			sa.Drops, sa.LastDrop = dropsAfter(pr.drops, r.SendingDomain, r.List, r.CreatedUS, names)
 		}
 		sa.State, sa.StateNote = listState(r, synced)
-		listed[[3]string{r.Address, r.SendingDomain, r.List}] = true
 		res.Addresses = append(res.Addresses, sa)
 	}
 
@@ -261,24 +269,26 @@ func Suppressed(ctx context.Context, db *index.DB, p Pattern, o SuppressedOption
 			continue
 		}
 		type key struct{ sd, list string }
-		first := map[key]int64{}
-		for _, d := range pr.drops {
-			k := key{names[d.SendingDomainID].Name, listOfReason[d.Reason]}
-			if _, ok := first[k]; !ok {
-				first[k] = d.TS
+		first, last := map[key]int64{}, map[key]int64{}
+		note := func(k key, ts int64) {
+			if t, ok := first[k]; !ok || ts < t {
+				first[k] = ts
 			}
+			last[k] = max(last[k], ts)
+		}
+		for _, d := range pr.drops {
+			note(key{names[d.SendingDomainID].Name, listOfReason[d.Reason]}, d.TS)
 		}
 		for _, h := range pr.hard {
-			if h.Reason != "bounce" {
-				continue
-			}
-			k := key{names[h.SendingDomainID].Name, maildiag.ListBounces}
-			if t, ok := first[k]; !ok || h.TS < t {
-				first[k] = h.TS
+			if h.Reason == "bounce" {
+				note(key{names[h.SendingDomainID].Name, maildiag.ListBounces}, h.TS)
 			}
 		}
 		for k, ts := range first {
-			if listed[[3]string{addr, k.sd, k.list}] || !wanted(o.Lists, k.list) {
+			if !wanted(o.Lists, k.list) {
+				continue
+			}
+			if rem, ok := listed[[3]string{addr, k.sd, k.list}]; ok && (rem == 0 || last[k] <= rem) {
 				continue
 			}
 			sa := SuppressedAddress{Address: addr, SendingDomain: k.sd, List: k.list, Source: FromEvents}

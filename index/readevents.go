@@ -583,3 +583,25 @@ func (db *DB) DomainHourCounts(ctx context.Context, recipientDomains []int64, fr
 	}
 	return out, nil
 }
+
+// EventsByID returns the events with a Mailgun event id, newest first. The
+// index keys events by a hash of type and id, so each type's hash is
+// looked for: it scans the events, for commands as rare as resend.
+func (db *DB) EventsByID(ctx context.Context, id string) ([]EventRow, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT e.day, e.recipient_id, e.id_hash, e.ts, t.name, e.sending_domain_id, e.message_key, e.seq
+		FROM events e JOIN event_types t ON t.id = e.type_id
+		WHERE e.id_hash IN (SELECT event_hash(name, ?) FROM event_types) ORDER BY e.ts DESC`, id)
+	if err != nil {
+		return nil, fmt.Errorf("find event %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []EventRow
+	for rows.Next() {
+		var e EventRow
+		if err := rows.Scan(&e.Day, &e.RecipientID, &e.IDHash, &e.TS, &e.Type, &e.SendingDomainID, &e.MessageKey, &e.Seq); err != nil {
+			return nil, fmt.Errorf("find event %s: %w", id, err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

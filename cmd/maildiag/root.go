@@ -148,6 +148,9 @@ customer domain are suppressed, what failed and why.`,
 		newSyncCmd(s, g),
 		newReportCmd(s, g),
 		newReclassifyCmd(s, g),
+		newSuppressionsCmd(s, g),
+		newResendCmd(s, g),
+		newAuditCmd(s, g),
 	)
 	return root
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -17,18 +16,13 @@ import (
 
 // syncOptions are the flags of maildiag sync.
 type syncOptions struct {
+	apiOptions
 	domains        []string
-	region         string
-	apiBase        string
-	apiKey         string
 	source         string
 	since          string
 	retention      string
 	lateThreshold  time.Duration
 	workers        int
-	retries        int
-	timeout        time.Duration
-	retryDelay     time.Duration
 	rate           float64
 	window         time.Duration
 	noSuppressions bool
@@ -36,7 +30,6 @@ type syncOptions struct {
 	interval       time.Duration
 
 	// Resolved by validate.
-	base         string
 	sinceSpan    time.Duration
 	retentionDur time.Duration
 }
@@ -107,18 +100,12 @@ the key was refused (what was committed stays), 2 for bad flags.`,
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&o.domains, "domain", nil, "sending domain to sync (repeatable; default: every domain of the account)")
-	f.StringVar(&o.region, "region", "us", "Mailgun region: us (api.mailgun.net) or eu (api.eu.mailgun.net)")
-	f.StringVar(&o.apiBase, "api-base", "", "API base URL instead of the region's, e.g. a local test server")
-	f.StringVar(&o.apiKey, "api-key", "", "private API key (default $MG_API_KEY, else $MAILGUN_API_KEY)")
+	o.apiOptions.addFlags(f, "retries of a page after 5xx answers, timeouts, dropped connections or cut bodies")
 	f.StringVar(&o.source, "source", ingest.SourceEvents, "where events come from: events (Events API) or logs (Logs API)")
 	f.StringVar(&o.since, "since", "30d", "how far back to read: 30d, 36h, 90m, 2w, a date or an RFC 3339 time")
 	f.StringVar(&o.retention, "retention", "30d", "Mailgun's log retention for this account (warns when --since reaches past it)")
 	f.DurationVar(&o.lateThreshold, "late-threshold", 30*time.Minute, "events newer than this are read again next time (Mailgun adds late events)")
 	f.IntVar(&o.workers, "workers", 8, "windows paged in parallel")
-	f.IntVar(&o.retries, "retries", 8, "retries of a page after 5xx answers, timeouts, dropped connections or cut bodies")
-	f.DurationVar(&o.timeout, "timeout", 60*time.Second, "time limit of one request")
-	f.DurationVar(&o.retryDelay, "retry-delay", 250*time.Millisecond, "first backoff after a failed request, doubled for each retry (at most 30s)")
-	f.MarkHidden("retry-delay") // for tests and benchmarks
 	f.Float64Var(&o.rate, "rate", 0, "at most this many requests a second (0: as fast as Mailgun's 429s allow)")
 	f.DurationVar(&o.window, "window", 0, "longest time window one worker pages through (default: four windows per worker)")
 	f.BoolVar(&o.noSuppressions, "no-suppressions", false, "do not read the suppression lists")
@@ -129,25 +116,8 @@ the key was refused (what was committed stays), 2 for bad flags.`,
 
 // validate checks the flags and resolves the API base, key and spans.
 func (o *syncOptions) validate() error {
-	switch o.region {
-	case "us":
-		o.base = ingest.BaseUS
-	case "eu":
-		o.base = ingest.BaseEU
-	default:
-		return usageErrorf("--region must be us or eu, not %q", o.region)
-	}
-	if o.apiBase != "" {
-		o.base = o.apiBase
-	}
-	if o.apiKey == "" {
-		o.apiKey = os.Getenv("MG_API_KEY")
-	}
-	if o.apiKey == "" {
-		o.apiKey = os.Getenv("MAILGUN_API_KEY")
-	}
-	if o.apiKey == "" {
-		return usageErrorf("no API key: pass --api-key or set MG_API_KEY")
+	if err := o.apiOptions.resolve(); err != nil {
+		return err
 	}
 	if o.source != ingest.SourceEvents && o.source != ingest.SourceLogs {
 		return usageErrorf("--source must be events or logs, not %q", o.source)
@@ -165,12 +135,8 @@ func (o *syncOptions) validate() error {
 	switch {
 	case o.workers < 1 || o.workers > 64:
 		return usageErrorf("--workers must be from 1 to 64, not %d", o.workers)
-	case o.retries < 0 || o.retries > 100:
-		return usageErrorf("--retries must be from 0 to 100, not %d", o.retries)
 	case o.lateThreshold < 0:
 		return usageErrorf("--late-threshold must not be negative")
-	case o.timeout <= 0 || o.retryDelay <= 0:
-		return usageErrorf("--timeout and --retry-delay must be positive")
 	case o.rate < 0:
 		return usageErrorf("--rate must not be negative")
 	case o.window < 0:
@@ -223,12 +189,9 @@ func syncRun(ctx context.Context, s *streams, g *globals, path, format string, o
 		return failure(err)
 	}
 	defer db.Close()
-	client, err := ingest.NewClient(ingest.ClientOptions{
-		BaseURL: o.base, APIKey: o.apiKey, Limiter: ingest.NewLimiter(o.rate),
-		Retry: ingest.RetryPolicy{Retries: retriesFlag(o.retries), AttemptTimeout: o.timeout, BaseDelay: o.retryDelay},
-	})
+	client, err := o.apiOptions.client(o.rate)
 	if err != nil {
-		return usageErrorf("%v", err)
+		return err
 	}
 	for pass := 1; ; pass++ {
 		sum, err := syncPass(ctx, s, g, db, client, o)

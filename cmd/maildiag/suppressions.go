@@ -1,0 +1,336 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/analyze"
+	"github.com/maildiag/maildiag/index"
+)
+
+// newSuppressionsCmd groups the commands that change suppression lists.
+func newSuppressionsCmd(s *streams, g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "suppressions",
+		Short: "Remove suppressions a diagnosis found, and restore them from a backup",
+		Long: `Mailgun's API deletes one suppressed address or a whole list, nothing in
+between. These commands remove exactly the entries a diagnosis found
+(maildiag suppressed), one at a time, after writing a CSV backup that
+maildiag suppressions restore (and maildiag import) can read back. Every
+action is recorded in the audit log (maildiag audit).`,
+		Args: cobra.NoArgs,
+	}
+	cmd.AddCommand(newSuppressionsRemoveCmd(s, g), newSuppressionsRestoreCmd(s, g))
+	return cmd
+}
+
+// removeOptions are the flags of maildiag suppressions remove.
+type removeOptions struct {
+	pattern        string
+	lists          []string
+	sendingDomains []string
+	classes        []string
+	before, after  string
+	yes            bool
+	backupDir      string
+	api            apiOptions
+
+	filter removeFilter // resolved in RunE
+}
+
+func newSuppressionsRemoveCmd(s *streams, g *globals) *cobra.Command {
+	o := &removeOptions{}
+	cmd := &cobra.Command{
+		Use:   "remove PATTERN",
+		Short: "Remove the suppressions matching a pattern (dry run unless --yes)",
+		Long: `Remove takes the suppressions maildiag suppressed finds for PATTERN (still listed,
+or probably listed when the lists were never synced), narrowed by the flags,
+and deletes them from Mailgun one address at a time.
+
+Without --yes it is a dry run: it prints what would be removed and changes
+nothing at Mailgun. With --yes it first writes a CSV backup of each list of
+each sending domain in Mailgun's import format (bounces address,code,error,created_at;
+unsubscribes address,tags,created_at; complaints address,created_at) into
+--backup-dir, then deletes. An address Mailgun no longer lists (404) counts as
+already removed. Requests share sync's rate limiter and retry rules.
+
+Only bounces are removed unless --list says otherwise. Unsubscribes and
+complaints are removed only when named (--list unsubscribes, --list
+complaints): both are the person's own choice, and removing them needs their
+consent. The allowlist is never touched.
+
+Each entry removed is marked removed in the index at once, and every action
+(dry runs too) is recorded in the audit log with the OS user. When some
+deletions fail, the command says which, exits 3, and running it again
+finishes the job (with a new backup of what is left; earlier backups are
+never overwritten).
+
+PATTERN is as for maildiag suppressed: '*@acme.com', acme.com, 'j*@acme.com'
+or one address. --before and --after compare with when the entry was made:
+7d, 36h, 2026-11-20 or an RFC 3339 time.
+
+The API key comes from --api-key, $MG_API_KEY or $MAILGUN_API_KEY, as for
+sync; it is never printed, logged or stored.
+
+Output (--output json): {"pattern", "dry_run", "filters", "matched",
+"skipped_already_removed", "backup_dir", "backups": [{"file", "sending_domain",
+"list", "entries"}], "removed", "not_found", "failed", "not_attempted", "entries": [{"address",
+"list", "sending_domain", "since", "list_code", "list_error", "tags", "class",
+"cause", "state", "source", "backup", "result", "error"}]}; result is dry-run,
+removed, not-found, failed, or empty when not attempted.
+
+Exit status: 0 when everything matched was removed (or shown, in a dry run),
+1 when nothing matched, 2 on usage errors, 3 when any removal failed.`,
+		Example: `  maildiag suppressions remove '*@acme.com' --class policy-block
+  maildiag suppressions remove '*@acme.com' --class policy-block --yes
+  maildiag suppressions remove jane@initech.example --list bounces --sending-domain mg.example.com --yes
+  maildiag suppressions remove acme.com --list complaints --after 2026-11-01 --yes`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
+			o.pattern = args[0]
+			if err := o.validate(g.now()); err != nil {
+				return err
+			}
+			if o.yes {
+				if err := o.api.resolve(); err != nil {
+					return err
+				}
+			}
+			path, err := g.dbPath()
+			if err != nil {
+				return failure(err)
+			}
+			au := newAuditor(cmd, args, g.now)
+			au.secret = o.api.apiKey
+			return redactKey(removeRun(cmd.Context(), s, path, format, o, au), o.api.apiKey)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&o.lists, "list", nil, "these lists: bounces, unsubscribes, complaints (default bounces)")
+	f.StringSliceVar(&o.sendingDomains, "sending-domain", nil, "only these sending domains (repeat or comma-separate)")
+	f.StringSliceVar(&o.classes, "class", nil, "only entries put there by a failure of these classes, e.g. policy-block")
+	f.StringVar(&o.after, "after", "", "only entries made at or after this time (7d, 2026-11-20, RFC 3339)")
+	f.StringVar(&o.before, "before", "", "only entries made before this time")
+	f.BoolVar(&o.yes, "yes", false, "remove for real (default: a dry run)")
+	f.StringVar(&o.backupDir, "backup-dir", "", "where the CSV backups go (default: backups next to the index file)")
+	o.api.addFlags(f, "retries of a request after 5xx answers, timeouts or dropped connections")
+	return cmd
+}
+
+// validate checks the flags and resolves the filter.
+func (o *removeOptions) validate(now time.Time) error {
+	f := removeFilter{Lists: defaultLists, SendingDomains: o.sendingDomains, Classes: o.classes}
+	if len(o.lists) > 0 {
+		f.Lists = nil
+		for _, l := range o.lists {
+			l = strings.ToLower(strings.TrimSpace(l))
+			if !slices.Contains(removableLists, l) {
+				return usageErrorf("--list %q: use bounces, unsubscribes or complaints (the allowlist is not a suppression)", l)
+			}
+			if !slices.Contains(f.Lists, l) {
+				f.Lists = append(f.Lists, l)
+			}
+		}
+	}
+	for _, c := range o.classes {
+		if !knownClass(c) {
+			return usageErrorf("--class %q: not a failure class (see maildiag failures --help)", c)
+		}
+	}
+	var err error
+	if f.After, err = parseWhen(o.after, now); err != nil {
+		return usageErrorf("--after: %v", err)
+	}
+	if f.Before, err = parseWhen(o.before, now); err != nil {
+		return usageErrorf("--before: %v", err)
+	}
+	if !f.After.IsZero() && !f.Before.IsZero() && !f.After.Before(f.Before) {
+		return usageErrorf("--after must be earlier than --before")
+	}
+	o.filter = f
+	return nil
+}
+
+// removeResult is what remove prints: the --output json contract.
+type removeResult struct {
+	Pattern   string       `json:"pattern"`
+	DryRun    bool         `json:"dry_run"`
+	Filters   removeFilter `json:"filters"`
+	Matched   int          `json:"matched"`
+	Skipped   int          `json:"skipped_already_removed"`
+	BackupDir string       `json:"backup_dir"`
+	Backups   []backupFile `json:"backups"`
+	Removed   int          `json:"removed"`
+	NotFound  int          `json:"not_found"`
+	Failed    int          `json:"failed"`
+	NotTried  int          `json:"not_attempted"`
+	Entries   []removal    `json:"entries"`
+}
+
+func removeRun(ctx context.Context, s *streams, path, format string, o *removeOptions, au *auditor) error {
+	p, err := analyze.ParsePattern(o.pattern)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	if slices.Contains(o.filter.Lists, maildiag.ListComplaints) {
+		fmt.Fprintln(s.err, "maildiag: warning: --list complaints: these people reported your mail as spam. Remove a complaint only with the person's consent; Mailgun will deliver to them again.")
+	}
+	if slices.Contains(o.filter.Lists, maildiag.ListUnsubscribes) {
+		fmt.Fprintln(s.err, "maildiag: warning: --list unsubscribes: these people unsubscribed. Remove an unsubscribe only with the person's consent; Mailgun will deliver to them again.")
+	}
+	// index.Open would create a missing index, and find nothing in it.
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return failure(fmt.Errorf("%w at %s: import or sync something first", index.ErrNoIndex, path))
+		}
+		return failure(fmt.Errorf("open index: %w", err))
+	}
+	db, err := index.Open(ctx, path)
+	if err != nil {
+		return failure(err)
+	}
+	defer db.Close()
+	diag, err := analyze.Suppressed(ctx, db, p, analyze.SuppressedOptions{SendingDomains: o.filter.SendingDomains, Lists: o.filter.Lists})
+	if err != nil {
+		return failure(err)
+	}
+	done, err := db.Audit(ctx, index.AuditFilter{Actions: []string{index.AuditRemove}, Results: []string{index.AuditRemoved, index.AuditNotFound}})
+	if err != nil {
+		return failure(err)
+	}
+	res := &removeResult{Pattern: p.String(), DryRun: !o.yes, Filters: o.filter, Backups: []backupFile{}, Entries: []removal{}}
+	entries, skipped := selectRemovals(diag, o.filter, removedByUs(done))
+	res.Matched, res.Skipped = len(entries), skipped
+	if entries != nil {
+		res.Entries = entries
+	}
+	res.BackupDir = o.backupDir
+	if res.BackupDir == "" {
+		res.BackupDir = filepath.Join(filepath.Dir(path), "backups")
+	}
+	if abs, err := filepath.Abs(res.BackupDir); err == nil {
+		res.BackupDir = abs
+	}
+	if len(entries) == 0 {
+		if err := renderRemoval(s, format, res); err != nil {
+			return failure(err)
+		}
+		fmt.Fprintf(s.err, "maildiag: no listed suppressions match %s with these filters\n", res.Pattern)
+		if skipped > 0 {
+			fmt.Fprintf(s.err, "maildiag: %d known only from the event log were removed by maildiag already (run maildiag sync to refresh the lists)\n", skipped)
+		}
+		return errNo
+	}
+
+	w, err := db.NewWriter(ctx)
+	if err != nil {
+		return failure(err)
+	}
+	defer w.Close()
+	filters, _ := json.Marshal(o.filter)
+	base := au.entry(index.AuditRemove, index.AuditDryRun)
+	base.Pattern, base.Filters = res.Pattern, string(filters)
+
+	if !o.yes {
+		if err := recordDryRun(ctx, w, au, base, res.Entries); err != nil {
+			return failure(err)
+		}
+		if err := renderRemoval(s, format, res); err != nil {
+			return failure(err)
+		}
+		fmt.Fprintf(s.err, "Dry run: nothing was changed. %d suppression(s) would be removed, one address at a time.\n", len(entries))
+		fmt.Fprintf(s.err, "To remove them (a CSV backup of each list is written to %s first):\n  %s --yes\n", res.BackupDir, au.command)
+		return nil
+	}
+
+	res.Backups, err = writeBackups(res.BackupDir, res.Entries, au.now())
+	if err != nil {
+		return failure(fmt.Errorf("no suppression was removed: %w", err))
+	}
+	for _, b := range res.Backups {
+		fmt.Fprintf(s.err, "Backup of %d %s entries of %s: %s\n", b.Entries, b.List, b.SendingDomain, b.File)
+	}
+	client, err := o.api.client(0)
+	if err != nil {
+		return err
+	}
+	runErr := removeAll(ctx, w, client, au, base, res.Entries)
+	notRemoved := res.tally()
+	if err := renderRemoval(s, format, res); err != nil {
+		return failure(err)
+	}
+	fmt.Fprintf(s.err, "Removed %d, already gone %d, not removed %d of %d.\n", res.Removed, res.NotFound, len(notRemoved), len(res.Entries))
+	if len(notRemoved) > 0 {
+		fmt.Fprintf(s.err, "Not removed:\n  %s\n", strings.Join(notRemoved, "\n  "))
+	}
+	switch {
+	case runErr != nil && ctx.Err() != nil:
+		return failure(fmt.Errorf("interrupted: %d suppression(s) not removed; run the same command again to finish", len(notRemoved)))
+	case runErr != nil:
+		return failure(runErr)
+	case res.Failed > 0:
+		return failure(fmt.Errorf("%d of %d suppression(s) were not removed; run the same command again to finish (what was removed is recorded)", res.Failed, len(res.Entries)))
+	}
+	return nil
+}
+
+// recordDryRun marks the entries as shown, not done, in the result and the
+// audit.
+func recordDryRun(ctx context.Context, w *index.Writer, au *auditor, base *index.AuditEntry, entries []removal) error {
+	for i := range entries {
+		r := &entries[i]
+		r.Result = index.AuditDryRun
+		e := *base
+		e.Address, e.List, e.SendingDomain = r.Address, r.List, r.SendingDomain
+		if err := au.record(ctx, w, &e); err != nil {
+			return err
+		}
+	}
+	return w.Commit(ctx)
+}
+
+// tally counts the results and returns the entries not removed, each with
+// why.
+func (res *removeResult) tally() []string {
+	var notRemoved []string
+	for _, r := range res.Entries {
+		what := r.Address + " (" + r.List + ", " + r.SendingDomain + ")"
+		switch r.Result {
+		case index.AuditRemoved:
+			res.Removed++
+		case index.AuditNotFound:
+			res.NotFound++
+		case index.AuditFailed:
+			res.Failed++
+			notRemoved = append(notRemoved, what+": "+r.Error)
+		default:
+			res.NotTried++
+			notRemoved = append(notRemoved, what+": not attempted")
+		}
+	}
+	return notRemoved
+}
+
+// renderRemoval prints the entries and what became of them.
+func renderRemoval(s *streams, format string, res *removeResult) error {
+	t := &table{title: fmt.Sprintf("Suppressions matching %s", res.Pattern),
+		columns: []string{"address", "list", "sending_domain", "since", "class", "cause", "state", "result", "error"}}
+	for _, r := range res.Entries {
+		t.add(r.Address, r.List, r.SendingDomain, r.Since, r.Class, r.Cause, r.State, r.Result, r.Error)
+	}
+	return render(s.out, format, res, t)
+}

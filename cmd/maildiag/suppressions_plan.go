@@ -1,0 +1,130 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/analyze"
+	"github.com/maildiag/maildiag/index"
+)
+
+// removal is one list entry a removal acts on, with what the index knows
+// of it (what the backup keeps) and what became of it.
+type removal struct {
+	Address       string    `json:"address"`
+	List          string    `json:"list"`
+	SendingDomain string    `json:"sending_domain"`
+	Since         time.Time `json:"since,omitzero"`
+	ListCode      string    `json:"list_code,omitempty"`
+	ListError     string    `json:"list_error,omitempty"`
+	Tags          []string  `json:"tags,omitempty"`
+	Class         string    `json:"class,omitempty"`
+	Cause         string    `json:"cause,omitempty"` // the failure that put it there, in one line
+	State         string    `json:"state"`
+	Source        string    `json:"source"`
+	Backup        string    `json:"backup,omitempty"`
+	Result        string    `json:"result"`
+	Error         string    `json:"error,omitempty"`
+}
+
+// removeFilter narrows what analyze.Suppressed found.
+type removeFilter struct {
+	Lists          []string  `json:"lists"`
+	SendingDomains []string  `json:"sending_domains,omitempty"`
+	Classes        []string  `json:"classes,omitempty"`
+	After          time.Time `json:"after,omitzero"`  // entries created at or after
+	Before         time.Time `json:"before,omitzero"` // entries created before
+}
+
+// removableLists are the lists a removal may touch; the allowlist is not a
+// suppression.
+var removableLists = []string{maildiag.ListBounces, maildiag.ListUnsubscribes, maildiag.ListComplaints}
+
+// defaultLists are the lists removed from unless --list says otherwise:
+// unsubscribes and complaints only when named, as both are the person's
+// own choice.
+var defaultLists = []string{maildiag.ListBounces}
+
+// entryKey names one list entry.
+type entryKey struct{ address, sendingDomain, list string }
+
+// selectRemovals picks, from a diagnosis, the entries still listed (or
+// probably listed) that the filter takes. gone holds, for entries known
+// only from the event log, when maildiag last removed them: the event log
+// keeps showing them after that, and they are skipped.
+func selectRemovals(res *analyze.SuppressedResult, f removeFilter, gone map[entryKey]int64) (out []removal, skipped int) {
+	at := map[entryKey]int{} // an entry imported and synced under two creation times is deleted once
+	for _, a := range res.Addresses {
+		if !slices.Contains(f.Lists, a.List) || strings.HasPrefix(a.Address, "*@") {
+			continue
+		}
+		if a.State != analyze.StateListed && a.State != analyze.StateProbablyListed {
+			continue
+		}
+		class := ""
+		if a.Cause != nil {
+			class = a.Cause.Class
+		}
+		if len(f.Classes) > 0 && !slices.Contains(f.Classes, class) {
+			continue
+		}
+		if !f.After.IsZero() && a.Since.Before(f.After) || !f.Before.IsZero() && !a.Since.Before(f.Before) {
+			continue
+		}
+		if at, ok := gone[entryKey{a.Address, a.SendingDomain, a.List}]; ok && a.Source == analyze.FromEvents && at >= a.Since.UnixMicro() {
+			skipped++
+			continue
+		}
+		r := removal{Address: a.Address, List: a.List, SendingDomain: a.SendingDomain, Since: a.Since, ListCode: a.ListCode,
+			ListError: a.ListError, Tags: a.Tags, Class: class, State: a.State, Source: a.Source}
+		if c := a.Cause; c != nil {
+			r.Cause = causeLine(c)
+			// What a bounce entry made from the event log says.
+			if r.List == maildiag.ListBounces && r.ListCode == "" && c.Code != 0 {
+				r.ListCode = fmt.Sprint(c.Code)
+			}
+			if r.List == maildiag.ListBounces && r.ListError == "" {
+				r.ListError = c.Reply
+			}
+		}
+		k := entryKey{r.Address, r.SendingDomain, r.List}
+		if i, ok := at[k]; ok {
+			if r.Since.After(out[i].Since) {
+				out[i] = r
+			}
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, r)
+	}
+	return out, skipped
+}
+
+// removedByUs reads from the audit when maildiag removed each entry last.
+func removedByUs(entries []index.AuditEntry) map[entryKey]int64 {
+	m := map[entryKey]int64{}
+	for _, e := range entries {
+		k := entryKey{e.Address, e.SendingDomain, e.List}
+		m[k] = max(m[k], e.AtUS)
+	}
+	return m
+}
+
+// causeLine is a failure in one line: code, enhanced code, the reply.
+func causeLine(c *analyze.Cause) string {
+	var parts []string
+	if c.Code != 0 {
+		parts = append(parts, fmt.Sprint(c.Code))
+	}
+	reply, _, _ := strings.Cut(strings.TrimSpace(c.Reply), "\n")
+	if c.Enhanced != "" && !strings.HasPrefix(reply, c.Enhanced) {
+		parts = append(parts, c.Enhanced)
+	}
+	if reply != "" {
+		parts = append(parts, truncate(reply, 160))
+	}
+	return strings.Join(parts, " ")
+}

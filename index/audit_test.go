@@ -1,0 +1,163 @@
+package index
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/maildiag/maildiag"
+)
+
+func auditEntry(action, result, addr string, atUS int64) *AuditEntry {
+	return &AuditEntry{AtUS: atUS, Run: "run-1", User: "alice", Action: action, Command: "maildiag suppressions remove acme.com --yes",
+		Pattern: "*@acme.com", Address: addr, List: maildiag.ListBounces, SendingDomain: "mg.example.com", Result: result}
+}
+
+func TestAuditCommitsWithRemoval(t *testing.T) {
+	ctx := context.Background()
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	s := maildiag.Suppression{SendingDomain: "mg.example.com", List: maildiag.ListBounces, Address: "a@acme.com", Code: "550", CreatedUS: at(-time.Hour)}
+	if _, err := w.AddSuppressions(ctx, []maildiag.Suppression{s}, 0, at(0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Rolled back: neither the audit row nor the removal stays.
+	if err := w.MarkSuppressionRemoved(ctx, s.SendingDomain, s.List, s.Address, at(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AddAudit(ctx, auditEntry(AuditRemove, AuditRemoved, s.Address, at(time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	w.Rollback()
+	got, err := db.Audit(ctx, AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Suppressions(ctx, SuppressionFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 || rows[0].RemovedUS != 0 {
+		t.Fatalf("after rollback: %d audit rows, removed_at %d; want none", len(got), rows[0].RemovedUS)
+	}
+
+	// Committed: both.
+	e := auditEntry(AuditRemove, AuditRemoved, s.Address, at(2*time.Minute))
+	e.BackupFile, e.Filters = "/b/mg.example.com_bounces_20261120T120200Z.csv", `{"lists":["bounces"]}`
+	if err := w.MarkSuppressionRemoved(ctx, s.SendingDomain, s.List, s.Address, at(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AddAudit(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err = db.Audit(ctx, AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("got %d audit rows, want 1", len(got))
+	}
+	g := got[0]
+	if g.ID != e.ID || g.User != "alice" || g.Address != "a@acme.com" || g.BackupFile != e.BackupFile || g.Filters != e.Filters ||
+		g.Result != AuditRemoved || g.AtUS != at(2*time.Minute) || g.Pattern != "*@acme.com" {
+		t.Errorf("audit row %+v does not match what was written %+v", g, e)
+	}
+	rows, _ = db.Suppressions(ctx, SuppressionFilter{})
+	if rows[0].RemovedUS != at(2*time.Minute) {
+		t.Errorf("removed_at %d, want %d", rows[0].RemovedUS, at(2*time.Minute))
+	}
+}
+
+func TestAuditFilter(t *testing.T) {
+	ctx := context.Background()
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	for i, e := range []*AuditEntry{
+		auditEntry(AuditRemove, AuditDryRun, "a@acme.com", at(0)),
+		auditEntry(AuditRemove, AuditRemoved, "a@acme.com", at(time.Hour)),
+		auditEntry(AuditRemove, AuditFailed, "b@acme.com", at(time.Hour)),
+		auditEntry(AuditRestore, AuditRestored, "a@acme.com", at(2*time.Hour)),
+		{AtUS: at(3 * time.Hour), Run: "run-2", User: "bob", Action: AuditResend, Command: "maildiag resend x",
+			MessageID: "m@x", Address: "new@acme.com", OriginalTo: "old@acme.com", ApprovedBy: "Carol", Result: AuditSent, Detail: "n@x"},
+	} {
+		if err := w.AddAudit(ctx, e); err != nil {
+			t.Fatalf("entry %d: %v", i, err)
+		}
+	}
+	if err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		f    AuditFilter
+		want string
+	}{
+		{AuditFilter{}, "a@acme.com:dry-run a@acme.com:removed b@acme.com:failed a@acme.com:restored new@acme.com:sent"},
+		{AuditFilter{SinceUS: at(time.Hour)}, "a@acme.com:removed b@acme.com:failed a@acme.com:restored new@acme.com:sent"},
+		{AuditFilter{Actions: []string{AuditRemove}}, "a@acme.com:dry-run a@acme.com:removed b@acme.com:failed"},
+		{AuditFilter{Actions: []string{AuditRemove}, Results: []string{AuditRemoved, AuditNotFound}}, "a@acme.com:removed"},
+		{AuditFilter{Actions: []string{AuditResend, AuditRestore}}, "a@acme.com:restored new@acme.com:sent"},
+		{AuditFilter{SinceUS: at(4 * time.Hour)}, ""},
+	} {
+		got, err := db.Audit(ctx, c.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var parts []string
+		for _, e := range got {
+			parts = append(parts, e.Address+":"+e.Result)
+		}
+		if s := strings.Join(parts, " "); s != c.want {
+			t.Errorf("filter %+v: got %q, want %q", c.f, s, c.want)
+		}
+	}
+	got, _ := db.Audit(ctx, AuditFilter{Actions: []string{AuditResend}})
+	if r := got[0]; r.ApprovedBy != "Carol" || r.OriginalTo != "old@acme.com" || r.Detail != "n@x" || r.User != "bob" {
+		t.Errorf("resend row %+v lost fields", r)
+	}
+}
+
+func TestAuditRequiresWho(t *testing.T) {
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	e := auditEntry(AuditRemove, AuditRemoved, "a@acme.com", at(0))
+	e.User = ""
+	if err := w.AddAudit(context.Background(), e); err == nil {
+		t.Error("an audit entry without a user was accepted")
+	}
+}
+
+// An index made before the audit table gets it from the first writing
+// open; until then read-only opens ask for the upgrade.
+func TestAuditMigrationUpgradesOldIndex(t *testing.T) {
+	ctx := context.Background()
+	db, path := mustOpen(t)
+	for _, q := range []string{`DROP TABLE audit`, `DELETE FROM schema_migrations WHERE version >= 2`} {
+		if _, err := db.sql.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	if _, err := OpenReadOnly(ctx, path); err == nil || !strings.Contains(err.Error(), "run any writing command") {
+		t.Fatalf("read-only open of a version 1 index: %v, want the upgrade hint", err)
+	}
+	db2, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	if _, err := db2.Audit(ctx, AuditFilter{}); err != nil {
+		t.Errorf("audit table after the upgrade: %v", err)
+	}
+	var v int
+	if err := db2.sql.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil || v != SchemaVersion() || v < 2 {
+		t.Errorf("schema version %d (%v), want %d", v, err, SchemaVersion())
+	}
+}
