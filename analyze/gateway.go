@@ -141,26 +141,17 @@ next:
 
 func parseGateways(data string, pt *patterns) ([]gatewayEntry, error) {
 	var out []gatewayEntry
-	seen := make(map[string]int)
-	for no, line := range strings.Split(data, "\n") {
-		no++
-		fs, err := splitFields(line)
-		if err != nil {
-			return nil, fmt.Errorf("%d: %w", no, err)
-		}
-		if len(fs) == 0 {
-			continue
-		}
+	err := eachDataLine(data, "entry", func(no int, _ string, fs []string) (string, error) {
 		g, err := parseGateway(fs, pt)
 		if err != nil {
-			return nil, fmt.Errorf("%d: entry %s: %w", no, fs[0], err)
+			return "", err
 		}
-		if prev, ok := seen[g.id]; ok {
-			return nil, fmt.Errorf("%d: entry %s: id already used on line %d", no, g.id, prev)
-		}
-		seen[g.id] = no
 		g.line = no
 		out = append(out, g)
+		return g.id, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(out) > maxGateways {
 		return nil, fmt.Errorf("%d: more than %d entries", out[maxGateways].line, maxGateways)

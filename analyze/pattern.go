@@ -109,6 +109,16 @@ func resolve(ctx context.Context, db *index.DB, p Pattern) (*resolved, error) {
 		return r, nil
 	}
 	r.recipients = map[int64]string{}
+	if p.Exact() {
+		id, err := db.FindRecipient(ctx, p.String())
+		if err != nil {
+			return nil, err
+		}
+		if id != 0 {
+			r.recipients[id] = p.String()
+		}
+		return r, nil
+	}
 	for _, d := range doms {
 		rs, err := db.RecipientsOf(ctx, d.ID, p.String())
 		if err != nil {

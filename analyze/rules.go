@@ -149,27 +149,18 @@ const (
 
 func parseRules(data string, pt *patterns, gateways map[string]string) ([]rule, error) {
 	var rules []rule
-	seen := make(map[string]int)
-	for no, line := range strings.Split(data, "\n") {
-		no++
-		fs, err := splitFields(line)
-		if err != nil {
-			return nil, fmt.Errorf("%d: %w", no, err)
-		}
-		if len(fs) == 0 {
-			continue
-		}
+	err := eachDataLine(data, "rule", func(no int, line string, fs []string) (string, error) {
 		r, err := parseRule(fs, pt, gateways)
 		if err != nil {
-			return nil, fmt.Errorf("%d: rule %s: %w", no, fs[0], err)
+			return "", err
 		}
-		if prev, ok := seen[r.ID]; ok {
-			return nil, fmt.Errorf("%d: rule %s: id already used on line %d", no, r.ID, prev)
-		}
-		seen[r.ID] = no
 		r.Line = no
 		r.Conditions = conditionText(line)
 		rules = append(rules, r)
+		return r.ID, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(rules) == 0 {
 		return nil, errors.New("1: no rules")
@@ -257,6 +248,32 @@ func parseRule(fs []string, pt *patterns, gateways map[string]string) (rule, err
 		return nil
 	})
 	return r, err
+}
+
+// eachDataLine calls fn with the fields of each line of a data file that
+// has any, and checks that the ids fn returns are unique. Errors name the
+// line; what names the kind of entry (rule, entry).
+func eachDataLine(data, what string, fn func(no int, line string, fs []string) (id string, err error)) error {
+	seen := make(map[string]int)
+	for no, line := range strings.Split(data, "\n") {
+		no++
+		fs, err := splitFields(line)
+		if err != nil {
+			return fmt.Errorf("%d: %w", no, err)
+		}
+		if len(fs) == 0 {
+			continue
+		}
+		id, err := fn(no, line, fs)
+		if err != nil {
+			return fmt.Errorf("%d: %s %s: %w", no, what, fs[0], err)
+		}
+		if prev, ok := seen[id]; ok {
+			return fmt.Errorf("%d: %s %s: id already used on line %d", no, what, id, prev)
+		}
+		seen[id] = no
+	}
+	return nil
 }
 
 // eachCondition reads the key=value|value conditions of a data line,

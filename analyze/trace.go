@@ -194,11 +194,30 @@ func traceMessages(ctx context.Context, db *index.DB, res *TraceResult, evs []in
 	if len(evs) == 0 {
 		return nil
 	}
-	seqs := make([]int64, len(evs))
+	// The original JSON is read (a block decompressed each) only where the
+	// index lacks what a trace shows: accepted and delivered events, and
+	// failures of messages known by nothing else (for their message-id).
+	// Failures come from their table, engagement events need no more.
 	rcptIDs := map[int64]bool{}
-	for i, e := range evs {
-		seqs[i] = e.Seq
+	known := map[[2]int64]bool{}
+	for _, e := range evs {
 		rcptIDs[e.RecipientID] = true
+		if e.Type == maildiag.Accepted || e.Type == maildiag.Delivered {
+			known[[2]int64{e.MessageKey, e.RecipientID}] = true
+		}
+	}
+	var seqs []int64
+	for _, e := range evs {
+		switch e.Type {
+		case maildiag.Accepted, maildiag.Delivered:
+		case maildiag.Failed, maildiag.Rejected:
+			if known[[2]int64{e.MessageKey, e.RecipientID}] && e.MessageKey != 0 {
+				continue
+			}
+		case maildiag.Opened, maildiag.Clicked, maildiag.Unsubscribed, maildiag.Complained:
+			continue
+		}
+		seqs = append(seqs, e.Seq)
 	}
 	raws, err := db.RawEvents(ctx, seqs)
 	if err != nil {
@@ -249,6 +268,12 @@ func traceMessages(ctx context.Context, db *index.DB, res *TraceResult, evs []in
 			order = append(order, k)
 		}
 		te := TracedEvent{Time: usTime(e.TS), Type: e.Type}
+		if f := stored[index.FailureKey{Day: e.Day, RecipientID: e.RecipientID, IDHash: e.IDHash}]; f != nil {
+			te = tracedFailure(f)
+			if m.Subject == "" {
+				m.Subject, m.From = f.Subject, f.From
+			}
+		}
 		if raw, ok := raws[e.Seq]; ok && o.Parse != nil {
 			if ev, err := o.Parse(raw, nil); err == nil {
 				ev.Gateway = gateways[index.DomainOfRecipient(e.RecipientID)]
@@ -286,6 +311,12 @@ func msgTime(m *TracedMessage) time.Time {
 		return m.Accepted
 	}
 	return m.Events[0].Time
+}
+
+func tracedFailure(f *index.FailureRow) TracedEvent {
+	return TracedEvent{Time: usTime(f.TS), Type: f.Type, ID: f.EventID, Severity: f.Severity, Reason: f.Reason, Code: f.Code,
+		Enhanced: f.Enhanced, Reply: f.Reply, Description: f.Description, MXHost: f.MXHost, Attempt: f.Attempt,
+		RetryAfter: f.RetrySeconds, Class: f.Class, Rule: f.Rule, Gateway: f.Gateway}
 }
 
 func tracedEvent(ev *maildiag.Event) TracedEvent {

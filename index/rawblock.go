@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	ddzstd "github.com/DataDog/zstd"
-	"github.com/klauspost/compress/zstd"
 )
 
 // Raw JSON is kept in blocks of consecutive events compressed together:
@@ -56,46 +55,35 @@ func (b *rawBlock) encode() ([]byte, error) {
 
 var errBadBlock = errors.New("corrupt raw block")
 
-// decodeBlock decompresses a block and returns its records.
-func decodeBlock(dec *zstd.Decoder, data []byte) ([][]byte, error) {
-	plain, err := dec.DecodeAll(data, nil)
+// decodeBlock decompresses a block into buf (reused when large enough) and
+// returns its records, which point into the returned buffer.
+func decodeBlock(data, buf []byte) ([][]byte, []byte, error) {
+	plain, err := ddzstd.Decompress(buf[:cap(buf)], data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errBadBlock, err)
+		return nil, buf, fmt.Errorf("%w: %v", errBadBlock, err)
 	}
 	n, k := binary.Uvarint(plain)
 	if k <= 0 || n > uint64(len(plain)) {
-		return nil, errBadBlock
+		return nil, plain, errBadBlock
 	}
 	p := k
 	lens := make([]uint64, n)
 	for i := range lens {
 		l, k := binary.Uvarint(plain[p:])
 		if k <= 0 {
-			return nil, errBadBlock
+			return nil, plain, errBadBlock
 		}
 		lens[i], p = l, p+k
 	}
 	out := make([][]byte, n)
 	for i, l := range lens {
 		if uint64(len(plain)-p) < l {
-			return nil, errBadBlock
+			return nil, plain, errBadBlock
 		}
 		out[i] = plain[p : p+int(l)]
 		p += int(l)
 	}
-	return out, nil
-}
-
-var (
-	decoderOnce sync.Once
-	decoder     *zstd.Decoder
-)
-
-func sharedDecoder() *zstd.Decoder {
-	decoderOnce.Do(func() {
-		decoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
-	})
-	return decoder
+	return out, plain, nil
 }
 
 // newRawEventFunc returns the raw_event(block_data, slot) SQL function. It
@@ -111,7 +99,7 @@ func newRawEventFunc() func(data []byte, slot int64) (string, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if records == nil || !bytes.Equal(last, data) {
-			recs, err := decodeBlock(sharedDecoder(), data)
+			recs, _, err := decodeBlock(data, nil)
 			if err != nil {
 				return "", err
 			}

@@ -138,14 +138,17 @@ func (db *DB) FindRecipient(ctx context.Context, addr string) (int64, error) {
 // RecipientsOf returns the addresses of a domain that match a glob of *
 // and ? (empty: all), in id order.
 func (db *DB) RecipientsOf(ctx context.Context, domainID int64, addrGlob string) ([]Recipient, error) {
-	lo, hi := RecipientRange(domainID)
-	q := `SELECT id, address FROM recipients WHERE id BETWEEN ? AND ?`
-	args := []any{lo, hi}
-	if addrGlob != "" {
-		q += ` AND address GLOB ?`
-		args = append(args, globEscape(addrGlob))
+	if addrGlob == "" {
+		return db.recipientsWhere(ctx, domainID, "")
 	}
-	rows, err := db.sql.QueryContext(ctx, q, args...)
+	return db.recipientsWhere(ctx, domainID, ` AND address GLOB ?`, globEscape(addrGlob))
+}
+
+// recipientsWhere reads the addresses of a domain that meet a condition.
+func (db *DB) recipientsWhere(ctx context.Context, domainID int64, cond string, args ...any) ([]Recipient, error) {
+	lo, hi := RecipientRange(domainID)
+	rows, err := db.sql.QueryContext(ctx, `SELECT id, address FROM recipients WHERE id BETWEEN ? AND ?`+cond,
+		append([]any{lo, hi}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("read recipients: %w", err)
 	}
@@ -193,15 +196,43 @@ func (db *DB) Addresses(ctx context.Context, ids []int64) (map[int64]string, err
 	return out, nil
 }
 
-// Days returns the UTC days that have events, in order. It seeks from day
-// to day in the counts (one lookup per day, not a scan); a read-only DB
-// reads them once.
+// Days returns the UTC days that may have events, in order: every day of
+// the index's span when it is short (a day without events costs one empty
+// seek), else the days the counts hold. A read-only DB reads them once.
 func (db *DB) Days(ctx context.Context) ([]int64, error) {
 	db.daysMu.Lock()
 	defer db.daysMu.Unlock()
 	if db.days != nil {
 		return db.days, nil
 	}
+	sp, err := db.Span(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []int64{}
+	first, last := sp.FirstUS/usPerDay, sp.LastUS/usPerDay
+	if sp.FirstUS != 0 && last-first < maxSpanDays {
+		for d := first; d <= last; d++ {
+			out = append(out, d)
+		}
+	} else if sp.FirstUS != 0 {
+		if out, err = db.countedDays(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if db.readOnly {
+		db.days = out
+	}
+	return out, nil
+}
+
+// maxSpanDays is the longest span whose days are listed without reading
+// which of them have events.
+const maxSpanDays = 800
+
+// countedDays seeks from day to day in the counts: one lookup per day with
+// events, not a scan.
+func (db *DB) countedDays(ctx context.Context) ([]int64, error) {
 	rows, err := db.sql.QueryContext(ctx, `WITH RECURSIVE d(day) AS (
 			SELECT MIN(day) FROM daily_counts
 			UNION ALL SELECT (SELECT MIN(day) FROM daily_counts WHERE day > d.day) FROM d WHERE d.day IS NOT NULL)
@@ -218,13 +249,7 @@ func (db *DB) Days(ctx context.Context) ([]int64, error) {
 		}
 		out = append(out, d)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read days: %w", err)
-	}
-	if db.readOnly {
-		db.days = out
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // dayList renders days as a bound IN list: each day is one index seek.
@@ -232,11 +257,7 @@ func dayList(days []int64) (string, []any) {
 	if len(days) == 0 {
 		return "(NULL)", nil
 	}
-	args := make([]any, len(days))
-	for i, d := range days {
-		args[i] = d
-	}
-	return "(?" + strings.Repeat(", ?", len(days)-1) + ")", args
+	return inList(days)
 }
 
 // RecipientsStartingWith returns the addresses of a domain whose first
@@ -246,21 +267,6 @@ func (db *DB) RecipientsStartingWith(ctx context.Context, domainID int64, firsts
 	if len(firsts) == 0 {
 		return nil, nil
 	}
-	lo, hi := RecipientRange(domainID)
 	l, a := inList(firsts)
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, address FROM recipients WHERE id BETWEEN ? AND ? AND substr(address, 1, 1) IN `+l,
-		append([]any{lo, hi}, a...)...)
-	if err != nil {
-		return nil, fmt.Errorf("read recipients: %w", err)
-	}
-	defer rows.Close()
-	var out []Recipient
-	for rows.Next() {
-		var r Recipient
-		if err := rows.Scan(&r.ID, &r.Address); err != nil {
-			return nil, fmt.Errorf("read recipients: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return db.recipientsWhere(ctx, domainID, ` AND substr(address, 1, 1) IN `+l, a...)
 }

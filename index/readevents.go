@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -326,6 +327,7 @@ func (db *DB) RawEvents(ctx context.Context, seqs []int64) (map[int64][]byte, er
 	out := make(map[int64][]byte, len(seqs))
 	var first, count int64 = -1, 0
 	var records [][]byte
+	var plain []byte // reused for every block: records are copied out
 	for _, s := range seqs {
 		if first < 0 || s < first || s >= first+count {
 			var data []byte
@@ -338,12 +340,12 @@ func (db *DB) RawEvents(ctx context.Context, seqs []int64) (map[int64][]byte, er
 			if err != nil {
 				return nil, fmt.Errorf("read raw JSON: %w", err)
 			}
-			if records, err = decodeBlock(sharedDecoder(), data); err != nil {
+			if records, plain, err = decodeBlock(data, plain); err != nil {
 				return nil, fmt.Errorf("read raw JSON: %w", err)
 			}
 		}
 		if i := s - first; i >= 0 && i < int64(len(records)) {
-			out[s] = records[i]
+			out[s] = bytes.Clone(records[i])
 		}
 	}
 	return out, nil

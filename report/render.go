@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"sync"
 	"time"
 )
 
@@ -35,7 +36,9 @@ var (
 	chartsJS string
 )
 
-var pageTemplate = template.Must(template.New("page").Parse(pageTmpl))
+// pageTemplate is parsed when first needed, not at every start of the
+// binary.
+var pageTemplate = sync.OnceValue(func() *template.Template { return template.Must(template.New("page").Parse(pageTmpl)) })
 
 // pageData is the view plus the page's own trusted parts: the stylesheet and
 // scripts embedded in the binary, and the chart options, which are JSON
@@ -98,7 +101,7 @@ func render(w io.Writer, d *Data, opts Options, echartsJS []byte) error {
 	}
 	p.CSP = contentPolicy(p.HasCharts, echartsJS, []byte(chartsJS))
 	bw := bufio.NewWriterSize(w, 64<<10)
-	if err := pageTemplate.Execute(bw, p); err != nil {
+	if err := pageTemplate().Execute(bw, p); err != nil {
 		return fmt.Errorf("render report: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
