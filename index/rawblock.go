@@ -120,6 +120,10 @@ type encoded struct {
 	err                error
 }
 
+// maxPendingBlocks is how many blocks may be compressing at once before
+// the writer waits for the oldest: about as many megabytes in flight.
+const maxPendingBlocks = 8
+
 // blockWriter numbers stored events (seq) and writes their raw JSON in
 // blocks, compressing each on its own goroutine while the writer goes on.
 type blockWriter struct {
@@ -181,7 +185,9 @@ func (bw *blockWriter) seal(w *Writer, wait bool) error {
 		bw.pending = append(bw.pending, ch)
 		bw.cur = rawBlock{firstSeq: bw.nextSeq, importID: b.importID}
 	}
-	keep := 2
+	// Blocks compress on other cores while the writer goes on; it stops
+	// for them only when many are behind, and at the commit.
+	keep := maxPendingBlocks
 	if wait {
 		keep = 0
 	}
