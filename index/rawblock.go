@@ -1,10 +1,12 @@
 package index
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 
 	ddzstd "github.com/DataDog/zstd"
@@ -54,6 +56,49 @@ func (b *rawBlock) encode() ([]byte, error) {
 }
 
 var errBadBlock = errors.New("corrupt raw block")
+
+// blockRecords decompresses a block only as far as its last wanted record
+// (want in ascending order) and returns copies of the wanted records: a
+// trace needs a few events of each megabyte block.
+func blockRecords(data []byte, want []int) ([][]byte, error) {
+	zr := ddzstd.NewReader(bytes.NewReader(data))
+	defer zr.Close()
+	br := bufio.NewReaderSize(zr, 64<<10)
+	n, err := binary.ReadUvarint(br)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errBadBlock, err)
+	}
+	if len(want) > 0 && uint64(want[len(want)-1]) >= n {
+		return nil, fmt.Errorf("%w: record %d of %d", errBadBlock, want[len(want)-1], n)
+	}
+	last := n
+	if len(want) > 0 {
+		last = uint64(want[len(want)-1]) + 1
+	}
+	lens := make([]uint64, n)
+	for i := range lens {
+		if lens[i], err = binary.ReadUvarint(br); err != nil {
+			return nil, fmt.Errorf("%w: %v", errBadBlock, err)
+		}
+	}
+	out := make([][]byte, 0, len(want))
+	w := 0
+	for i := uint64(0); i < last && w < len(want); i++ {
+		if int(i) != want[w] {
+			if _, err := br.Discard(int(lens[i])); err != nil {
+				return nil, fmt.Errorf("%w: %v", errBadBlock, err)
+			}
+			continue
+		}
+		rec := make([]byte, lens[i])
+		if _, err := io.ReadFull(br, rec); err != nil {
+			return nil, fmt.Errorf("%w: %v", errBadBlock, err)
+		}
+		out = append(out, rec)
+		w++
+	}
+	return out, nil
+}
 
 // decodeBlock decompresses a block into buf (reused when large enough) and
 // returns its records, which point into the returned buffer.

@@ -1,7 +1,6 @@
 package index
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -325,30 +324,55 @@ func (db *DB) RawEvents(ctx context.Context, seqs []int64) (map[int64][]byte, er
 	slices.Sort(seqs)
 	seqs = slices.Compact(seqs)
 	out := make(map[int64][]byte, len(seqs))
-	var first, count int64 = -1, 0
-	var records [][]byte
-	var plain []byte // reused for every block: records are copied out
-	for _, s := range seqs {
-		if first < 0 || s < first || s >= first+count {
-			var data []byte
-			err := db.sql.QueryRowContext(ctx, `SELECT first_seq, count, data FROM raw_blocks WHERE first_seq <= ? ORDER BY first_seq DESC LIMIT 1`, s).
-				Scan(&first, &count, &data)
-			if err == sql.ErrNoRows {
-				first = -1
-				continue
+	for len(seqs) > 0 {
+		first, count, err := db.rawBlockOf(ctx, seqs[0], func(first, count int64, data []byte) error {
+			// The seqs in this block, as record numbers.
+			var want []int
+			for _, s := range seqs {
+				if s >= first+count {
+					break
+				}
+				if s >= first {
+					want = append(want, int(s-first))
+				}
 			}
+			recs, err := blockRecords(data, want)
 			if err != nil {
-				return nil, fmt.Errorf("read raw JSON: %w", err)
+				return fmt.Errorf("read raw JSON: %w", err)
 			}
-			if records, plain, err = decodeBlock(data, plain); err != nil {
-				return nil, fmt.Errorf("read raw JSON: %w", err)
+			for i, r := range recs {
+				out[first+int64(want[i])] = r
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		if i := s - first; i >= 0 && i < int64(len(records)) {
-			out[s] = bytes.Clone(records[i])
+		// Past this block (or past a seq no block holds).
+		next := max(first+count, seqs[0]+1)
+		for len(seqs) > 0 && seqs[0] < next {
+			seqs = seqs[1:]
 		}
 	}
 	return out, nil
+}
+
+// rawBlockOf calls fn with the block holding seq, its compressed data read
+// straight from SQLite's memory; first is -1 when no block holds it.
+func (db *DB) rawBlockOf(ctx context.Context, seq int64, fn func(first, count int64, data []byte) error) (first, count int64, err error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT first_seq, count, data FROM raw_blocks WHERE first_seq <= ? ORDER BY first_seq DESC LIMIT 1`, seq)
+	if err != nil {
+		return -1, 0, fmt.Errorf("read raw JSON: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return -1, 0, rows.Err()
+	}
+	var data sql.RawBytes
+	if err := rows.Scan(&first, &count, &data); err != nil {
+		return -1, 0, fmt.Errorf("read raw JSON: %w", err)
+	}
+	return first, count, fn(first, count, data)
 }
 
 // Count is a number of events of one type and outcome on one day from one
