@@ -48,8 +48,14 @@ type txRows struct {
 	hourly       map[hourlyKey]int64
 }
 
+// txRowsHint is how many events a transaction is expected to hold, for
+// room made once rather than by doubling.
+const txRowsHint = 1 << 18
+
 func (t *txRows) init() {
-	t.daily = map[dailyKey]int64{}
+	t.events = make([]evRow, 0, txRowsHint)
+	t.messages = make([]msgKey, 0, txRowsHint)
+	t.daily = make(map[dailyKey]int64, txRowsHint/4)
 	t.hourly = map[hourlyKey]int64{}
 }
 
