@@ -141,7 +141,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_busy_timeout", "10000")
 	q.Set("_txlock", "immediate")
-	q.Set("_cache_size", "-262144") // 256 MiB: keeps the random-key indexes in memory while importing
+	q.Set("_cache_size", "-65536") // 64 MiB
 	q.Set("_foreign_keys", "0")
 	dsn := "file:" + pathURI(path) + "?" + q.Encode()
 	s, err := sql.Open(driverName, dsn)
