@@ -39,6 +39,9 @@ type rawBlock struct {
 // block costs page faults and garbage collection.
 var plainBufs = sync.Pool{New: func() any { return new([]byte) }}
 
+// packedBufs recycles compressed blocks once SQLite has copied them.
+var packedBufs = sync.Pool{New: func() any { return new([]byte) }}
+
 // encode lays the block out and compresses it.
 func (b *rawBlock) encode() ([]byte, error) {
 	buf := plainBufs.Get().(*[]byte)
@@ -52,7 +55,20 @@ func (b *rawBlock) encode() ([]byte, error) {
 		plain = append(plain, r...)
 	}
 	*buf = plain
-	return ddzstd.CompressLevel(nil, plain, 1)
+	dst := packedBufs.Get().(*[]byte)
+	packed, err := ddzstd.CompressLevel(*dst, plain, 1)
+	if err != nil {
+		packedBufs.Put(dst)
+		return nil, err
+	}
+	return packed, nil
+}
+
+// release returns a compressed block's buffer for the next block.
+func release(packed []byte) {
+	if packed != nil {
+		packedBufs.Put(&packed)
+	}
 }
 
 var errBadBlock = errors.New("corrupt raw block")
@@ -242,8 +258,10 @@ func (bw *blockWriter) seal(w *Writer, wait bool) error {
 		if e.err != nil {
 			return fmt.Errorf("compress raw block: %w", e.err)
 		}
-		if _, err := w.exec(`INSERT INTO raw_blocks(first_seq, count, codec, import_id, data) VALUES (?, ?, ?, ?, ?)`,
-			e.firstSeq, int64(e.count), codecZstd, nullID(e.importID), e.data); err != nil {
+		_, err := w.exec(`INSERT INTO raw_blocks(first_seq, count, codec, import_id, data) VALUES (?, ?, ?, ?, ?)`,
+			e.firstSeq, int64(e.count), codecZstd, nullID(e.importID), e.data)
+		release(e.data) // SQLite binds blobs as transient copies
+		if err != nil {
 			return fmt.Errorf("store raw block: %w", err)
 		}
 	}
@@ -256,7 +274,7 @@ func (bw *blockWriter) finish(w *Writer) error { return bw.seal(w, true) }
 // abandon drops the blocks of a rolled-back transaction.
 func (bw *blockWriter) abandon() {
 	for _, p := range bw.pending {
-		<-p
+		release((<-p).data)
 	}
 	bw.pending = nil
 	bw.cur = rawBlock{importID: bw.cur.importID}

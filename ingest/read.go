@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"runtime"
 	"sync"
@@ -66,7 +65,8 @@ func Read(ctx context.Context, src io.Reader, opts Options, emit func(*Batch) er
 	if opts.ChunkSize <= 0 {
 		opts.ChunkSize = defaultChunk
 	}
-	cr := &countingReader{r: src, h: sha256.New(), progress: opts.Progress}
+	cr := newCountingReader(src, opts.Progress)
+	defer cr.close()
 	sum := &Summary{Shapes: map[string]int{}}
 	br := bufio.NewReaderSize(cr, 256<<10)
 	var in io.Reader = br
@@ -138,28 +138,63 @@ func Read(ctx context.Context, src io.Reader, opts Options, emit func(*Batch) er
 		return sum, err
 	}
 	sum.Bytes = cr.n
-	sum.SHA256 = hex.EncodeToString(cr.h.Sum(nil))
+	sum.SHA256 = hex.EncodeToString(cr.sum())
 	return sum, nil
 }
 
-// countingReader counts and hashes the source bytes as they are read.
+// countingReader counts the source bytes as they are read and hashes them
+// on another goroutine: SHA-256 of a large export is a tenth of an import's
+// work, and the reading goroutine is on the critical path.
 type countingReader struct {
 	r        io.Reader
-	h        hash.Hash
 	n        int64
 	progress func(int64)
+	toHash   chan *[]byte
+	summed   chan []byte
+	bufs     sync.Pool
+	closed   bool
+}
+
+func newCountingReader(r io.Reader, progress func(int64)) *countingReader {
+	c := &countingReader{r: r, progress: progress, toHash: make(chan *[]byte, 8), summed: make(chan []byte, 1)}
+	c.bufs.New = func() any { return new([]byte) }
+	go func() {
+		h := sha256.New()
+		for b := range c.toHash {
+			h.Write(*b)
+			c.bufs.Put(b)
+		}
+		c.summed <- h.Sum(nil)
+	}()
+	return c
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	if n > 0 {
-		c.h.Write(p[:n])
+		b := c.bufs.Get().(*[]byte)
+		*b = append((*b)[:0], p[:n]...)
+		c.toHash <- b
 		c.n += int64(n)
 		if c.progress != nil {
 			c.progress(c.n)
 		}
 	}
 	return n, err
+}
+
+// sum waits for the hash of everything read.
+func (c *countingReader) sum() []byte {
+	c.close()
+	return <-c.summed
+}
+
+// close stops the hashing goroutine; reading after it is a bug.
+func (c *countingReader) close() {
+	if !c.closed {
+		c.closed = true
+		close(c.toHash)
+	}
 }
 
 // job is one chunk of input for a worker.
