@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -84,8 +83,6 @@ func importRun(ctx context.Context, s *streams, path, format string, o *importOp
 			stdinUsed = true
 		}
 	}
-	// Imports allocate a lot and keep little: collect garbage less often.
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	db, err := index.Open(ctx, path)
 	if err != nil {
 		return failure(err)
