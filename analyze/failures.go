@@ -218,7 +218,7 @@ func Failures(ctx context.Context, db *index.DB, q FailureQuery) (*FailuresResul
 	for i, g := range all {
 		g.g.Sample.Recipient = addrs[sampleIDs[i]]
 		if d := details[keys[i]]; d != nil {
-			g.g.Sample.Reply, g.g.Sample.MXHost, g.g.Sample.Rule = d.Reply, d.MXHost, d.Rule
+			g.g.Sample.Reply, g.g.Sample.MXHost, g.g.Sample.Rule = d.Text(), d.MXHost, d.Rule
 		}
 	}
 	dl, err := deliveriesFor(ctx, db, q, f, to, names)

@@ -639,14 +639,14 @@ func (sc *failureScan) finish(ctx context.Context, db *index.DB, q HealthQuery, 
 	for _, rows := range [][]CodeRow{res.Codes, res.Enhanced} {
 		for i := range rows {
 			if d := details[rows[i].sample]; d != nil {
-				rows[i].Sample = d.Reply
+				rows[i].Sample = d.Text()
 			}
 		}
 	}
 	fill := func(c *Cause) error {
 		ds, err := db.FailureDetails(ctx, []index.FailureKey{c.key})
 		if d := ds[c.key]; err == nil && d != nil {
-			c.Reply, c.MXHost, c.Rule, c.EventID = d.Reply, d.MXHost, d.Rule, d.EventID
+			c.Reply, c.MXHost, c.Rule, c.EventID = d.Text(), d.MXHost, d.Rule, d.EventID
 		}
 		return err
 	}
@@ -957,7 +957,7 @@ func healthSuppressions(ctx context.Context, db *index.DB, q HealthQuery, res *H
 	}
 	for i := range list {
 		if c := list[i].cause; c != nil && details[*c] != nil {
-			list[i].Reason = oneLine(details[*c].Reply)
+			list[i].Reason = oneLine(details[*c].Text())
 		}
 	}
 	res.NewSuppressions = append(res.NewSuppressions, list...)

@@ -93,6 +93,21 @@ type FailureRow struct {
 	SendingIP, Subject, From     string
 }
 
+// Text is what the receiving server or Mailgun said about the failure: the
+// SMTP reply, else Mailgun's description, else its reason when that is a
+// sentence (a rejected message has only that) rather than a short code.
+func (r *FailureRow) Text() string {
+	switch {
+	case r.Reply != "":
+		return r.Reply
+	case r.Description != "":
+		return r.Description
+	case strings.Contains(r.Reason, " "):
+		return r.Reason
+	}
+	return ""
+}
+
 // FailureFilter selects failures. Empty fields select everything; text
 // filters compare case-insensitively.
 type FailureFilter struct {

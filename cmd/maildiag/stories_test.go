@@ -363,3 +363,28 @@ func TestFailuresMailgunExample(t *testing.T) {
 	}
 	runJSON(t, a.end, a.db, &none, 1, "failures", "--code", "299")
 }
+
+// Every group shows what was said about its sample failure, a message
+// Mailgun rejected (no SMTP reply, only Mailgun's reason) included.
+func TestFailuresSampleText(t *testing.T) {
+	a := storyIndex(t)
+	var res struct {
+		Groups []struct {
+			Key    []string `json:"key"`
+			Sample struct {
+				Reply string `json:"reply"`
+			} `json:"sample"`
+		} `json:"groups"`
+	}
+	runJSON(t, a.end, a.db, &res, 0, "failures", "--by", "class", "--top", "100")
+	rejected := false
+	for _, g := range res.Groups {
+		rejected = rejected || g.Key[0] == "rejected-by-mailgun"
+		if g.Sample.Reply == "" {
+			t.Errorf("group %v: sample says nothing", g.Key)
+		}
+	}
+	if !rejected {
+		t.Error("no rejected-by-mailgun group in the story account")
+	}
+}
