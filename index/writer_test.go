@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -243,6 +244,24 @@ func TestRawJSONComesBack(t *testing.T) {
 	}
 	if bad > 0 || len(got) != len(evs) {
 		t.Errorf("%d of %d raw events differ (got %d)", bad, len(evs), len(got))
+	}
+}
+
+// An event larger than the read buffer comes back too (its block is
+// streamed), beside ordinary ones.
+func TestRawJSONOfAHugeEvent(t *testing.T) {
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	small := ev(maildiag.Accepted, "small", "a@acme.com", at(0))
+	huge := ev(maildiag.Accepted, "huge", "b@acme.com", at(time.Second))
+	huge.Raw = append(huge.Raw[:len(huge.Raw)-1], []byte(`,"pad":"`+strings.Repeat("x", blockBufSize+1)+`"}`)...)
+	add(t, w, small, huge)
+	got, err := db.RawEvents(context.Background(), []int64{1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got[1]) != string(small.Raw) || string(got[2]) != string(huge.Raw) {
+		t.Errorf("raw events differ from the input (%d and %d bytes back)", len(got[1]), len(got[2]))
 	}
 }
 
