@@ -42,6 +42,9 @@ var plainBufs = sync.Pool{New: func() any { return new([]byte) }}
 // packedBufs recycles compressed blocks once SQLite has copied them.
 var packedBufs = sync.Pool{New: func() any { return new([]byte) }}
 
+// compressors keeps zstd contexts from block to block, as zstd advises.
+var compressors = sync.Pool{New: func() any { return ddzstd.NewCtx() }}
+
 // encode lays the block out and compresses it.
 func (b *rawBlock) encode() ([]byte, error) {
 	buf := plainBufs.Get().(*[]byte)
@@ -56,7 +59,9 @@ func (b *rawBlock) encode() ([]byte, error) {
 	}
 	*buf = plain
 	dst := packedBufs.Get().(*[]byte)
-	packed, err := ddzstd.CompressLevel(*dst, plain, 1)
+	zc := compressors.Get().(ddzstd.Ctx)
+	packed, err := zc.CompressLevel(*dst, plain, 1)
+	compressors.Put(zc)
 	if err != nil {
 		packedBufs.Put(dst)
 		return nil, err
