@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -210,13 +211,26 @@ func (b *bench) importSmall() error {
 	if err := b.generate(); err != nil {
 		return err
 	}
-	for _, p := range []string{b.smallDB, b.smallDB + "-wal", b.smallDB + "-shm"} {
-		os.Remove(p)
+	// Three imports, each into a fresh index, and their median: one run
+	// is at the mercy of a busy neighbour on a shared machine.
+	var runs []time.Duration
+	var out []byte
+	for range 3 {
+		for _, p := range []string{b.smallDB, b.smallDB + "-wal", b.smallDB + "-shm"} {
+			os.Remove(p)
+		}
+		d, o, err := timed(fmt.Sprintf("%s --db %s --output json import %s", q(b.tool("maildiag")), q(b.smallDB), q(b.file)))
+		if err != nil {
+			return err
+		}
+		runs, out = append(runs, d), o
 	}
-	d, out, err := timed(fmt.Sprintf("%s --db %s --output json import %s", q(b.tool("maildiag")), q(b.smallDB), q(b.file)))
-	if err != nil {
-		return err
+	each := make([]string, len(runs))
+	for i, r := range runs {
+		each[i] = fmt.Sprintf("%.2f", r.Seconds())
 	}
+	slices.Sort(runs)
+	d := runs[len(runs)/2]
 	var imps []struct {
 		EventsNew int   `json:"events_new"`
 		Bytes     int64 `json:"bytes"`
@@ -235,7 +249,8 @@ func (b *bench) importSmall() error {
 		[]string{"measure", "value", "target", "result"},
 		[][]string{
 			{"file", mb(imps[0].Bytes), "", ""},
-			{"wall time", secs(d), "", ""},
+			{"wall time (median of 3)", secs(d), "", ""},
+			{"each run", strings.Join(each, " s, ") + " s", "", ""},
 			{"events/s", fmt.Sprintf("%.0f", rate), ">= 100000", verdict(rate >= 100_000)},
 			{"MB/s", fmt.Sprintf("%.1f", float64(imps[0].Bytes)/1e6/d.Seconds()), "", ""},
 			{"index on disk", mb(idx), "", ""},
