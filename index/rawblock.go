@@ -1,12 +1,10 @@
 package index
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 
 	ddzstd "github.com/DataDog/zstd"
@@ -99,14 +97,16 @@ func blockRecords(data []byte, want []int) ([][]byte, error) {
 	if blockBuf.buf == nil {
 		blockBuf.zc, blockBuf.buf = ddzstd.NewCtx(), hugeBuffer(blockBufSize)
 	}
+	var recs [][]byte
 	n, err := blockBuf.zc.DecompressInto(blockBuf.buf, data)
-	if ddzstd.IsDstSizeTooSmallError(err) {
-		return streamRecords(data, want) // a block with a very large event
+	switch {
+	case ddzstd.IsDstSizeTooSmallError(err):
+		recs, _, err = decodeBlock(data, nil) // a block with a very large event
+	case err != nil:
+		err = fmt.Errorf("%w: %v", errBadBlock, err)
+	default:
+		recs, err = splitBlock(blockBuf.buf[:n])
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errBadBlock, err)
-	}
-	recs, err := splitBlock(blockBuf.buf[:n])
 	if err != nil {
 		return nil, err
 	}
@@ -116,47 +116,6 @@ func blockRecords(data []byte, want []int) ([][]byte, error) {
 			return nil, fmt.Errorf("%w: record %d of %d", errBadBlock, i, len(recs))
 		}
 		out = append(out, bytes.Clone(recs[i]))
-	}
-	return out, nil
-}
-
-// streamRecords decompresses a block only as far as its last wanted record.
-func streamRecords(data []byte, want []int) ([][]byte, error) {
-	zr := ddzstd.NewReader(bytes.NewReader(data))
-	defer zr.Close()
-	br := bufio.NewReaderSize(zr, 64<<10)
-	n, err := binary.ReadUvarint(br)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errBadBlock, err)
-	}
-	if len(want) > 0 && uint64(want[len(want)-1]) >= n {
-		return nil, fmt.Errorf("%w: record %d of %d", errBadBlock, want[len(want)-1], n)
-	}
-	last := n
-	if len(want) > 0 {
-		last = uint64(want[len(want)-1]) + 1
-	}
-	lens := make([]uint64, n)
-	for i := range lens {
-		if lens[i], err = binary.ReadUvarint(br); err != nil {
-			return nil, fmt.Errorf("%w: %v", errBadBlock, err)
-		}
-	}
-	out := make([][]byte, 0, len(want))
-	w := 0
-	for i := uint64(0); i < last && w < len(want); i++ {
-		if int(i) != want[w] {
-			if _, err := br.Discard(int(lens[i])); err != nil {
-				return nil, fmt.Errorf("%w: %v", errBadBlock, err)
-			}
-			continue
-		}
-		rec := make([]byte, lens[i])
-		if _, err := io.ReadFull(br, rec); err != nil {
-			return nil, fmt.Errorf("%w: %v", errBadBlock, err)
-		}
-		out = append(out, rec)
-		w++
 	}
 	return out, nil
 }
@@ -205,14 +164,17 @@ func newRawEventFunc() func(data []byte, slot int64) (string, error) {
 	var (
 		mu      sync.Mutex
 		last    []byte
-		records [][]byte
+		records [][]byte // point into buf
+		buf     []byte
 	)
 	return func(data []byte, slot int64) (string, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if records == nil || !bytes.Equal(last, data) {
-			recs, _, err := decodeBlock(data, nil)
+			recs, plain, err := decodeBlock(data, buf)
+			buf = plain
 			if err != nil {
+				records = nil
 				return "", err
 			}
 			last, records = append(last[:0], data...), recs
