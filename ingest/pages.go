@@ -23,15 +23,18 @@ type PageInfo struct {
 // ErrNotPage is returned for a body that is not an API page.
 var ErrNotPage = errors.New("not an API page")
 
+// pagingLinks are the Events API's links to the pages around one.
+type pagingLinks struct {
+	First    string `json:"first"`
+	Next     string `json:"next"`
+	Last     string `json:"last"`
+	Previous string `json:"previous"`
+}
+
 // pageEnvelope is an API page around its items.
 type pageEnvelope struct {
-	Items  stdjson.RawMessage `json:"items"`
-	Paging struct {
-		First    string `json:"first"`
-		Next     string `json:"next"`
-		Last     string `json:"last"`
-		Previous string `json:"previous"`
-	} `json:"paging"`
+	Items      stdjson.RawMessage `json:"items"`
+	Paging     pagingLinks        `json:"paging"`
 	Pagination struct {
 		Next string `json:"next"`
 	} `json:"pagination"`
@@ -56,7 +59,7 @@ func ParsePage(body []byte, opts Options) (*Batch, PageInfo, error) {
 // and domain of a suppression page).
 func (env *pageEnvelope) container() container {
 	w := &wire{}
-	w.Paging.First, w.Paging.Next, w.Paging.Last, w.Paging.Previous = env.Paging.First, env.Paging.Next, env.Paging.Last, env.Paging.Previous
+	w.Paging = env.Paging
 	return pageInfo(w)
 }
 

@@ -150,7 +150,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				}
 				return nil, &giveUpError{method: req.Method, url: redactURL(req.URL), attempts: attempt, err: why}
 			}
-			if err := sleep(ctx, t.policy.backoff(failures)); err != nil {
+			if err := Sleep(ctx, t.policy.backoff(failures)); err != nil {
 				return nil, err
 			}
 		}
@@ -303,8 +303,8 @@ type bufferedBody struct {
 
 func (*bufferedBody) Close() error { return nil }
 
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d or until ctx ends, and then returns ctx's error.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

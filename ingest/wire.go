@@ -61,12 +61,7 @@ type wire struct {
 	// Webhooks and containers.
 	EventData stdjson.RawMessage `json:"event-data"`
 	Items     stdjson.RawMessage `json:"items"`
-	Paging    struct {
-		First    string `json:"first"`
-		Next     string `json:"next"`
-		Last     string `json:"last"`
-		Previous string `json:"previous"`
-	} `json:"paging"`
+	Paging    pagingLinks        `json:"paging"`
 
 	// Legacy flat webhooks.
 	Code           stdjson.RawMessage `json:"code"` // also bounce-list code

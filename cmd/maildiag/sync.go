@@ -212,7 +212,7 @@ func syncRun(ctx context.Context, s *streams, g *globals, path, format string, o
 			}
 			fmt.Fprintf(s.err, "maildiag: pass %d: %v (trying again in %s)\n", pass, redactKey(err, o.apiKey), o.interval)
 		}
-		if sleep(ctx, o.interval) != nil {
+		if ingest.Sleep(ctx, o.interval) != nil {
 			return nil
 		}
 	}
@@ -224,18 +224,6 @@ func retriesFlag(n int) int {
 		return -1
 	}
 	return n
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // redactKey takes the API key out of an error's text, should any layer
