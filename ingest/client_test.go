@@ -212,7 +212,7 @@ func TestPostsRetriedOnlyAfter429(t *testing.T) {
 	c := e.client(t, RetryPolicy{})
 	// A resend-like POST: the 429 (request 1) is waited out, the 503
 	// (request 2) is not retried, since the server may have acted.
-	_, err := c.post(context.Background(), e.hs.URL+"/v3/domains/mg.brightcart.io/messages/nosuchkey", []byte("to=a@b.c"), "application/x-www-form-urlencoded")
+	_, err := c.Post(context.Background(), e.hs.URL+"/v3/domains/mg.brightcart.io/messages/nosuchkey", []byte("to=a@b.c"), "application/x-www-form-urlencoded")
 	if ae, ok := AsAPIError(err); !ok || ae.Status < 500 {
 		t.Fatalf("got %v, want the 5xx", err)
 	}

@@ -76,7 +76,7 @@ func (c *Client) LogPages(ctx context.Context, q EventQuery, opts Options, fn fu
 		if err != nil {
 			return nil, err
 		}
-		return c.post(readOnly(ctx), u, body, "application/json")
+		return c.Post(readOnly(ctx), u, body, "application/json")
 	}
 	step := func(env *pageEnvelope, token string) (bool, string, error) {
 		next := env.Pagination.Next

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -140,7 +138,7 @@ func restoreRun(ctx context.Context, s *streams, path, format string, o *restore
 			}
 			batch := f.supps[start:min(start+restoreBatch, len(f.supps))]
 			result, reason := index.AuditRestored, ""
-			if err := addToList(ctx, client, o.api.apiKey, f.SendingDomain, f.List, batch); err != nil {
+			if err := addToList(ctx, client, f.SendingDomain, f.List, batch); err != nil {
 				result, reason = index.AuditFailed, redactText(apiErrorText(err), o.api.apiKey)
 				f.Failed += len(batch)
 				f.Error = reason
@@ -240,7 +238,7 @@ func readBackup(ctx context.Context, name, sendingDomain string) (*restoreFile, 
 // addToList adds entries to a list in one request. Complaints go by a
 // plain POST: mailgun-go's CreateComplaints sends no created_at, and a
 // restore must keep it.
-func addToList(ctx context.Context, client *ingest.Client, key, sd, list string, ss []maildiag.Suppression) error {
+func addToList(ctx context.Context, client *ingest.Client, sd, list string, ss []maildiag.Suppression) error {
 	mg := client.Mailgun(sd)
 	switch list {
 	case maildiag.ListBounces:
@@ -260,14 +258,14 @@ func addToList(ctx context.Context, client *ingest.Client, key, sd, list string,
 		}
 		return mg.CreateUnsubscribes(ctx, us)
 	case maildiag.ListComplaints:
-		return postComplaints(ctx, client, key, sd, ss)
+		return postComplaints(ctx, client, sd, ss)
 	}
 	return fmt.Errorf("restore: %s is not a list maildiag restores", list)
 }
 
 // postComplaints adds complaints with their creation times, as Mailgun's
 // import of a complaints list takes them.
-func postComplaints(ctx context.Context, client *ingest.Client, key, sd string, ss []maildiag.Suppression) error {
+func postComplaints(ctx context.Context, client *ingest.Client, sd string, ss []maildiag.Suppression) error {
 	type item struct {
 		Address   string `json:"address"`
 		CreatedAt string `json:"created_at"`
@@ -281,26 +279,8 @@ func postComplaints(ctx context.Context, client *ingest.Client, key, sd string, 
 		return fmt.Errorf("add complaints: %w", err)
 	}
 	u := client.BaseURL() + "/v3/" + url.PathEscape(sd) + "/complaints"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("add complaints: %w", err)
-	}
-	req.SetBasicAuth("api", key)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	resp, err := client.HTTPClient().Do(req)
-	if err != nil {
-		return fmt.Errorf("add complaints: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		var m struct {
-			Message string `json:"message"`
-		}
-		json.NewDecoder(resp.Body).Decode(&m)
-		return fmt.Errorf("POST %s: %d %s", u, resp.StatusCode, m.Message)
-	}
-	return nil
+	_, err = client.Post(ctx, u, body, "application/json")
+	return err
 }
 
 // apiErrorText is the short form of an API error: Mailgun's answer when
