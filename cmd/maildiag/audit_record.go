@@ -42,10 +42,8 @@ func (a *auditor) entry(action, result string) *index.AuditEntry {
 // record writes e in w's open transaction, with the API key taken out of
 // any text that might carry it (an error message quoting a request).
 func (a *auditor) record(ctx context.Context, w *index.Writer, e *index.AuditEntry) error {
-	if a.secret != "" {
-		for _, s := range []*string{&e.Command, &e.Pattern, &e.Filters, &e.Address, &e.BackupFile, &e.Error, &e.Detail, &e.ApprovedBy} {
-			*s = strings.ReplaceAll(*s, a.secret, "[redacted]")
-		}
+	for _, s := range []*string{&e.Command, &e.Pattern, &e.Filters, &e.Address, &e.BackupFile, &e.Error, &e.Detail, &e.ApprovedBy} {
+		*s = redactText(*s, a.secret)
 	}
 	return w.AddAudit(ctx, e)
 }

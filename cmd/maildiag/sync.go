@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"strconv"
@@ -236,5 +237,5 @@ func redactKey(err error, key string) error {
 	if ee, ok := err.(*exitError); ok {
 		code = ee.code
 	}
-	return &exitError{code: code, err: fmt.Errorf("%s", strings.ReplaceAll(err.Error(), key, "[redacted]"))}
+	return &exitError{code: code, err: errors.New(redactText(err.Error(), key))}
 }
