@@ -276,8 +276,9 @@ type CodeRow struct {
 	Count int64 `json:"count"`
 	// Meaning is a short gloss, e.g. "mailbox does not exist"; may be empty.
 	Meaning string `json:"meaning,omitempty"`
-	// SampleReply is one remote reply with this code, verbatim (may be long
-	// and span lines).
+	// SampleReply is what was said of one failure with this code, verbatim
+	// (may be long and span lines): the remote reply, else Mailgun's
+	// description or reason.
 	SampleReply string `json:"sample_reply,omitempty"`
 }
 
