@@ -91,7 +91,7 @@ func (b *rowBatch) flush(w *Writer) error {
 	if b.rows == 0 {
 		return nil
 	}
-	_, err := w.execArgs(b.insert(b.rows), b.vals)
+	err := w.insertArgs(b.insert(b.rows), b.vals)
 	b.reset()
 	if err != nil {
 		return fmt.Errorf("store %s: %w", b.table, err)

@@ -217,6 +217,27 @@ func (w *Writer) execArgs(query string, args []driver.NamedValue) (driver.Result
 	return s.(driver.StmtExecContext).ExecContext(context.Background(), args)
 }
 
+// insertArgs runs a prepared statement whose result is not needed. It goes
+// through the driver's query path, which binds every value and steps in one
+// call into SQLite; its exec path makes one call per value, and a bulk
+// import binds millions.
+func (w *Writer) insertArgs(query string, args []driver.NamedValue) error {
+	s, err := w.stmt(query)
+	if err != nil {
+		return err
+	}
+	rows, err := s.(driver.StmtQueryContext).QueryContext(context.Background(), args)
+	if err != nil {
+		return err
+	}
+	// The driver steps at once; Next would step a driver that does not.
+	if err := rows.Next(nil); err != nil && !errors.Is(err, io.EOF) {
+		rows.Close()
+		return err
+	}
+	return rows.Close()
+}
+
 // exec runs a prepared statement with positional values.
 func (w *Writer) exec(query string, args ...any) (driver.Result, error) {
 	return w.execArgs(query, w.numbered(args))
