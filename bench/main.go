@@ -48,7 +48,12 @@ func main() {
 	flag.IntVar(&b.events, "events", 1_000_000, "events in the small account")
 	flag.IntVar(&b.big, "big", 10_000_000, "events in the large account")
 	only := flag.String("only", "", "comma-separated sections: import,questions,analyses,big,report,sync (default all)")
+	spinOnly := flag.Bool("spin", false, "run the machine-speed loop once and print its time")
 	flag.Parse()
+	if *spinOnly {
+		fmt.Println(spin().Microseconds())
+		return
+	}
 	if *only != "" {
 		b.only = map[string]bool{}
 		for _, s := range strings.Split(*only, ",") {
@@ -62,6 +67,7 @@ func main() {
 	b.smallDB = filepath.Join(b.dir, fmt.Sprintf("index-%d.db", b.events))
 	b.bigDB = filepath.Join(b.dir, fmt.Sprintf("index-%d.db", b.big))
 	fmt.Fprintf(b.out, "maildiag benchmarks, %s, %d CPUs\n\n", time.Now().UTC().Format(time.RFC3339), numCPU())
+	speedAtStart := b.machineSpeed()
 	steps := []struct {
 		name string
 		fn   func() error
@@ -82,12 +88,57 @@ func main() {
 			b.failures++
 		}
 	}
+	b.table("Machine speed: one fixed single-threaded loop on each CPU (lower is faster), at the start and the end of this run",
+		append([]string{"when"}, speedHeader()...), [][]string{append([]string{"start"}, speedAtStart...), append([]string{"end"}, b.machineSpeed()...)})
 	for _, s := range b.skipped {
 		fmt.Fprintf(b.out, "skipped: %s\n", s)
 	}
 	if b.failures > 0 {
 		os.Exit(1)
 	}
+}
+
+// spin is a fixed amount of single-threaded integer work: its time says how
+// fast a CPU is running right now. On a shared virtual machine that changes
+// from minute to minute, and from one CPU to the other, which is what the
+// absolute times above depend on.
+func spin() time.Duration {
+	start := time.Now()
+	x := uint64(88172645463325252)
+	for i := 0; i < 100_000_000; i++ {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+	}
+	d := time.Since(start)
+	if x == 0 {
+		fmt.Println() // keeps the loop from being optimised away
+	}
+	return d
+}
+
+// machineSpeed times spin on each CPU, pinned there by taskset.
+func (b *bench) machineSpeed() []string {
+	self, err := os.Executable()
+	var out []string
+	for c := 0; c < numCPU(); c++ {
+		o, e := exec.Command("taskset", "-c", strconv.Itoa(c), self, "-spin").Output()
+		us, perr := strconv.Atoi(strings.TrimSpace(string(o)))
+		if err != nil || e != nil || perr != nil {
+			out = append(out, "?")
+			continue
+		}
+		out = append(out, ms(time.Duration(us)*time.Microsecond))
+	}
+	return out
+}
+
+func speedHeader() []string {
+	var h []string
+	for c := 0; c < numCPU(); c++ {
+		h = append(h, fmt.Sprintf("cpu%d", c))
+	}
+	return h
 }
 
 func fatal(err error) {
