@@ -10,6 +10,7 @@ import (
 )
 
 func main() {
+	prefaultCode()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	stopProfile := startProfile()
 	code := Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
