@@ -171,14 +171,25 @@ func (b *bench) table(title string, header []string, rows [][]string) {
 
 // timed runs a shell pipeline and returns its wall time and output.
 func timed(script string) (time.Duration, []byte, error) {
-	cmd := exec.Command("bash", "-o", "pipefail", "-c", script)
+	return execTimed(script, "bash", "-o", "pipefail", "-c", script)
+}
+
+// run starts a command directly, not through a shell, and returns its wall
+// time and output: a shell's own start (6 ms here) is no part of a
+// command's time.
+func run(argv []string) (time.Duration, []byte, error) {
+	return execTimed(strings.Join(argv, " "), argv...)
+}
+
+func execTimed(label string, argv ...string) (time.Duration, []byte, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
 	err := cmd.Run()
 	d := time.Since(start)
 	if err != nil {
-		return d, out.Bytes(), fmt.Errorf("%s: %v: %s", firstWords(script), err, lastLines(errb.String(), 5))
+		return d, out.Bytes(), fmt.Errorf("%s: %v: %s", firstWords(label), err, lastLines(errb.String(), 5))
 	}
 	return d, out.Bytes(), nil
 }
@@ -200,14 +211,14 @@ func lastLines(s string, n int) string {
 
 // median runs a command once to warm up, then n times, and returns the
 // median wall time.
-func median(n int, script string) (time.Duration, []byte, error) {
-	if _, _, err := timed(script); err != nil {
+func median(n int, argv []string) (time.Duration, []byte, error) {
+	if _, _, err := run(argv); err != nil {
 		return 0, nil, err
 	}
 	var ds []time.Duration
 	var out []byte
 	for range n {
-		d, o, err := timed(script)
+		d, o, err := run(argv)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -216,6 +227,11 @@ func median(n int, script string) (time.Duration, []byte, error) {
 	}
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 	return ds[len(ds)/2], out, nil
+}
+
+// md is a maildiag command line on an index, at the accounts' end.
+func (b *bench) md(db string, args ...string) []string {
+	return append([]string{b.tool("maildiag"), "--db", db, "--now", end, "--output", "json"}, args...)
 }
 
 // warm reads files into the page cache: this machine pages out what has
@@ -356,19 +372,19 @@ func (b *bench) questions() error {
 		return err
 	}
 	type question struct {
-		name              string
-		jq, sql, maildiag string
+		name     string
+		jq, sql  string
+		maildiag []string
 	}
-	md := fmt.Sprintf("%s --db %s --now %s --output json ", q(b.tool("maildiag")), q(b.smallDB), end)
 	qs := []question{
 		{"failed events by code",
 			fmt.Sprintf(`jq -n 'reduce (inputs | select(.event == "failed") | ."delivery-status".code | tostring) as $c ({}; .[$c] += 1)' %s`, q(b.file)),
 			`SELECT json_extract(j, '$."delivery-status".code') AS code, COUNT(*) FROM raw WHERE json_extract(j, '$.event') = 'failed' GROUP BY code`,
-			md + "failures --by code --top 1000"},
+			b.md(b.smallDB, "failures", "--by", "code", "--top", "1000")},
 		{"failed events to acme.com",
 			fmt.Sprintf(`jq -c 'select(.event == "failed" and ."recipient-domain" == "acme.com") | [.recipient, ."delivery-status".code]' %s | wc -l`, q(b.file)),
 			`SELECT COUNT(*) FROM raw WHERE json_extract(j, '$.event') = 'failed' AND json_extract(j, '$."recipient-domain"') = 'acme.com'`,
-			md + "failures --to '*@acme.com' --by class"},
+			b.md(b.smallDB, "failures", "--to", "*@acme.com", "--by", "class")},
 	}
 	var rows [][]string
 	for _, x := range qs {
@@ -402,17 +418,18 @@ func (b *bench) analyses() error {
 			return err
 		}
 	}
-	md := fmt.Sprintf("%s --db %s --now %s --output json ", q(b.tool("maildiag")), q(b.smallDB), end)
 	type question struct {
-		name, maildiag, jq string
-		target             time.Duration
+		name     string
+		maildiag []string
+		jq       string
+		target   time.Duration
 	}
 	qs := []question{
-		{"suppressed '*@acme.com'", md + "suppressed '*@acme.com'",
+		{"suppressed '*@acme.com'", b.md(b.smallDB, "suppressed", "*@acme.com"),
 			fmt.Sprintf(`jq -c 'select(."recipient-domain" == "acme.com" and .event == "failed" and .severity == "permanent")' %s | wc -l`, q(b.file)), 50 * time.Millisecond},
-		{"trace jane.doe@initech.com", md + "trace jane.doe@initech.com",
+		{"trace jane.doe@initech.com", b.md(b.smallDB, "trace", "jane.doe@initech.com"),
 			fmt.Sprintf(`jq -c 'select(.recipient == "jane.doe@initech.com")' %s | wc -l`, q(b.file)), 50 * time.Millisecond},
-		{"trace john_smith@initech.com", md + "trace john_smith@initech.com",
+		{"trace john_smith@initech.com", b.md(b.smallDB, "trace", "john_smith@initech.com"),
 			fmt.Sprintf(`jq -c 'select(.recipient == "john_smith@initech.com")' %s | wc -l`, q(b.file)), 50 * time.Millisecond},
 	}
 	var rows [][]string
@@ -505,15 +522,16 @@ func (b *bench) importBig() error {
 // bigQueries times the failures breakdowns on the large index beside jq
 // over the same events, streamed from the generator.
 func (b *bench) bigQueries() error {
-	md := fmt.Sprintf("%s --db %s --now %s --output json ", q(b.tool("maildiag")), q(b.bigDB), end)
 	gen := fmt.Sprintf("%s generate --seed 1 --events %d --end %s", q(b.tool("mgsim")), b.big, end)
 	since := time.Date(2026, 11, 13, 0, 0, 0, 0, time.UTC).Unix()
 	qs := []struct {
-		name, maildiag, jq string
+		name     string
+		maildiag []string
+		jq       string
 	}{
-		{"failures --since 7d --by class", md + "failures --since 7d --by class",
+		{"failures --since 7d --by class", b.md(b.bigDB, "failures", "--since", "7d", "--by", "class"),
 			gen + fmt.Sprintf(` | jq -n 'reduce (inputs | select(.event == "failed" and .timestamp >= %d) | .reason) as $r ({}; .[$r] += 1)'`, since)},
-		{"failures --code 550 --to '*@gmail.com' --by day", md + "failures --code 550 --to '*@gmail.com' --by day",
+		{"failures --code 550 --to '*@gmail.com' --by day", b.md(b.bigDB, "failures", "--code", "550", "--to", "*@gmail.com", "--by", "day"),
 			gen + ` | jq -n 'reduce (inputs | select(.event == "failed" and ."recipient-domain" == "gmail.com" and ."delivery-status".code == 550) | (.timestamp | floor / 86400 | floor)) as $d ({}; .[$d | tostring] += 1)'`},
 	}
 	var rows [][]string
@@ -545,7 +563,7 @@ func (b *bench) report() error {
 		return nil
 	}
 	out := filepath.Join(b.dir, "report.html")
-	d, _, err := median(3, fmt.Sprintf("%s --db %s --now %s report --since 7d -o %s", q(b.tool("maildiag")), q(b.bigDB), end, q(out)))
+	d, _, err := median(3, []string{b.tool("maildiag"), "--db", b.bigDB, "--now", end, "report", "--since", "7d", "-o", out})
 	if err != nil {
 		return err
 	}
