@@ -36,7 +36,8 @@ type Writer struct {
 	dataVersion int64
 	others      bool // another connection has written since this writer started
 
-	args []driver.NamedValue
+	args     []driver.NamedValue
+	cacheKiB int64
 }
 
 // NewWriter opens the index's writing connection.
@@ -45,13 +46,6 @@ func (db *DB) NewWriter(ctx context.Context) (*Writer, error) {
 	// connection on every call is not needed.
 	c, err := openConn(db.dsn + "&_mutex=no")
 	if err != nil {
-		return nil, fmt.Errorf("open index for writing: %w", err)
-	}
-	// A modest page cache: the tables grow at their ends, so little needs
-	// to stay cached, and on this kind of machine every page of memory
-	// first touched costs a fault (a 1 GiB cache made imports 10% slower).
-	if _, err := c.Exec("PRAGMA cache_size = -65536", nil); err != nil {
-		c.Close()
 		return nil, fmt.Errorf("open index for writing: %w", err)
 	}
 	w := &Writer{db: db, conn: c, stmts: map[string]driver.Stmt{}}
@@ -118,6 +112,9 @@ func (w *Writer) start() error {
 		w.flight.forget()
 	}
 	w.dataVersion = v
+	if err := w.sizeCache(); err != nil {
+		return err
+	}
 	if err := w.dict.load(w); err != nil {
 		return err
 	}
@@ -128,6 +125,33 @@ func (w *Writer) start() error {
 		return err
 	}
 	return w.flight.load(w)
+}
+
+// The writer's page cache grows with the index, a sixteenth of it, from
+// 16 to 64 MiB. The tables grow at their ends, so little needs to stay
+// cached, and on this kind of machine every page of memory first touched
+// costs a fault: a 1M-event import took 7-17k fewer faults and 0.2-0.9 s
+// less with 16 MiB than with 64, while larger indexes keep more of their
+// interior pages cached (a 1 GiB cache made imports 10% slower).
+const (
+	minCache = 16 << 20
+	maxCache = 64 << 20
+)
+
+func (w *Writer) sizeCache() error {
+	size, err := w.queryInt("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")
+	if err != nil {
+		return err
+	}
+	want := min(max(size/16, minCache), maxCache) >> 10
+	if want == w.cacheKiB {
+		return nil
+	}
+	if _, err := w.conn.Exec(fmt.Sprintf("PRAGMA cache_size = -%d", want), nil); err != nil {
+		return fmt.Errorf("size page cache: %w", err)
+	}
+	w.cacheKiB = want
+	return nil
 }
 
 // Commit makes everything written since the last Commit durable.
