@@ -162,6 +162,28 @@ func Trace(ctx context.Context, db *index.DB, query string, o TraceOptions) (*Tr
 			res.Address = addr
 		}
 	}
+	// The address's suppressions are read on a connection of their own
+	// while the messages are: a trace waits for the slower of the two.
+	type suppressions struct {
+		addrs []SuppressedAddress
+		err   error
+	}
+	var supp chan suppressions
+	if res.Address != "" {
+		p := Pattern{Local: "", Domain: maildiag.DomainOf(res.Address)}
+		p.Local, _, _ = strings.Cut(res.Address, "@")
+		if p.Domain != "" {
+			supp = make(chan suppressions, 1)
+			go func() {
+				sr, err := Suppressed(ctx, db, p, SuppressedOptions{WithRemoved: true})
+				if err != nil {
+					supp <- suppressions{err: err}
+					return
+				}
+				supp <- suppressions{addrs: sr.Addresses}
+			}()
+		}
+	}
 	evs, err := db.EventsOf(ctx, rcpts, nil)
 	if err != nil {
 		return nil, err
@@ -172,16 +194,12 @@ func Trace(ctx context.Context, db *index.DB, query string, o TraceOptions) (*Tr
 	if err := traceMessages(ctx, db, res, evs, names, o); err != nil {
 		return nil, err
 	}
-	if res.Address != "" {
-		p := Pattern{Local: "", Domain: maildiag.DomainOf(res.Address)}
-		p.Local, _, _ = strings.Cut(res.Address, "@")
-		if p.Domain != "" {
-			sr, err := Suppressed(ctx, db, p, SuppressedOptions{WithRemoved: true})
-			if err != nil {
-				return nil, err
-			}
-			res.Suppressions = sr.Addresses
+	if supp != nil {
+		s := <-supp
+		if s.err != nil {
+			return nil, s.err
 		}
+		res.Suppressions = s.addrs
 	}
 	if err := traceVerdict(ctx, db, res, names, o.Now); err != nil {
 		return nil, err
