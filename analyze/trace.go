@@ -163,7 +163,10 @@ func Trace(ctx context.Context, db *index.DB, query string, o TraceOptions) (*Tr
 		}
 	}
 	// The address's suppressions are read on a connection of their own
-	// while the messages are: a trace waits for the slower of the two.
+	// while the messages are: a trace waits for the slower of the two. An
+	// early return stops that read.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	type suppressions struct {
 		addrs []SuppressedAddress
 		err   error

@@ -305,7 +305,7 @@ func (b *bench) importSmall() error {
 		}
 		syscall.Sync() // the last run's pages written back before this one is timed
 		warm(b.file, b.tool("maildiag"))
-		d, o, err := timed(fmt.Sprintf("%s --db %s --output json import %s", q(b.tool("maildiag")), q(b.smallDB), q(b.file)))
+		d, o, err := run([]string{b.tool("maildiag"), "--db", b.smallDB, "--output", "json", "import", b.file})
 		if err != nil {
 			return err
 		}

@@ -248,7 +248,7 @@ func TestRawJSONComesBack(t *testing.T) {
 }
 
 // An event larger than the read buffer comes back too (its block is
-// streamed), beside ordinary ones.
+// decompressed into a buffer of its own), beside ordinary ones.
 func TestRawJSONOfAHugeEvent(t *testing.T) {
 	db, _ := mustOpen(t)
 	w := mustWriter(t, db)
