@@ -80,7 +80,7 @@ var Classes = []ClassInfo{
 	{ClassRejectedByMailgun, "Rejected by Mailgun", false,
 		"Mailgun refused the API request before sending anything: an invalid address, a sandbox or unverified domain, or an account limit. Fix the request or the account setting the reason names, then send again."},
 	{ClassOther, "Other", false,
-		"No rule recognised this failure. Read the server's reply; if it recurs, add a rule for it to analyze/rules.txt."},
+		"No rule recognised this failure. Read the server's reply; if it recurs, add a rule for it to analyze/classify/rules.txt."},
 }
 
 var classIndex = func() map[string]int {

@@ -1,10 +1,8 @@
-// Package analyze turns indexed Mailgun events into answers: failure
-// classification (an ordered rules table, see rules.txt), the gateway that
-// receives mail for a recipient, suppression search, recipient traces and
-// verdicts, and breakdowns. It returns plain result structs for the
-// commands and the report to present.
+// Package analyze turns indexed Mailgun events into answers: suppression
+// search, recipient traces and verdicts, failure breakdowns and the
+// delivery-health result the report renders. It returns plain result
+// structs for the commands, the server and the report to present.
 //
-// It does not render HTML, print tables or speak HTTP, and the
-// classification and gateway detection do no I/O at all: their tables are
-// embedded in the binary.
+// It does not render HTML, print tables or speak HTTP. Failure
+// classification lives in analyze/classify.
 package analyze

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/index"
 )
 
@@ -54,37 +55,12 @@ func (p Pattern) Match(addr string) bool {
 	if !ok {
 		return false
 	}
-	return matchGlob(p.Local, local) && matchGlob(p.Domain, domain)
+	return maildiag.MatchGlob(p.Local, local) && maildiag.MatchGlob(p.Domain, domain)
 }
 
 // MatchDomain tells whether a domain matches the domain part.
-func (p Pattern) MatchDomain(domain string) bool { return matchGlob(p.Domain, strings.ToLower(domain)) }
-
-// matchGlob reports whether s matches pat, where * matches any run of
-// characters and ? any one byte; nothing else is special.
-func matchGlob(pat, s string) bool {
-	star, mark := -1, 0
-	i, j := 0, 0
-	for j < len(s) {
-		switch {
-		case i < len(pat) && pat[i] == '*':
-			star, mark = i, j
-			i++
-		case i < len(pat) && (pat[i] == '?' || pat[i] == s[j]):
-			i++
-			j++
-		case star >= 0:
-			i = star + 1
-			mark++
-			j = mark
-		default:
-			return false
-		}
-	}
-	for i < len(pat) && pat[i] == '*' {
-		i++
-	}
-	return i == len(pat)
+func (p Pattern) MatchDomain(domain string) bool {
+	return maildiag.MatchGlob(p.Domain, strings.ToLower(domain))
 }
 
 // resolved is a pattern resolved against the index: the ids of the

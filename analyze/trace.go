@@ -112,7 +112,7 @@ type TraceOptions struct {
 	Now time.Time
 	// Parse normalises an event's original JSON (ingest.ParseEvent); the
 	// details of events that are not failures come from it.
-	Parse func(raw []byte, derive func(*maildiag.Event)) (maildiag.Event, error)
+	Parse func(raw []byte) (maildiag.Event, error)
 }
 
 // retryWindow is how long Mailgun retries temporary failures.
@@ -296,7 +296,7 @@ func traceMessages(ctx context.Context, db *index.DB, res *TraceResult, evs []in
 			}
 		}
 		if raw, ok := raws[e.Seq]; ok && o.Parse != nil {
-			if ev, err := o.Parse(raw, nil); err == nil {
+			if ev, err := o.Parse(raw); err == nil {
 				ev.Gateway = gateways[index.DomainOfRecipient(e.RecipientID)]
 				if f := stored[index.FailureKey{Day: e.Day, RecipientID: e.RecipientID, IDHash: e.IDHash}]; f != nil {
 					ev.Class, ev.Rule, ev.Gateway = f.Class, f.Rule, f.Gateway

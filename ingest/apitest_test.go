@@ -146,7 +146,7 @@ func (e *apiEnv) serverKeys(t testing.TB, domain string, from, to int64) map[eve
 		if se.Time < from || se.Time >= to {
 			continue
 		}
-		ev, err := ParseEvent(se.EventsJSON, nil)
+		ev, err := ParseEvent(se.EventsJSON)
 		if err != nil {
 			t.Fatalf("server event %s: %v", se.ID, err)
 		}

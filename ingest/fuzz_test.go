@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -472,93 +471,6 @@ func FuzzParseAnyTime(f *testing.F) {
 			got, err := parseAnyTime(text)
 			if err != nil || got != sec*1_000_000 {
 				t.Fatalf("parseAnyTime(%q) = %d, %v; want %d", text, got, err, sec*1_000_000)
-			}
-		}
-	})
-}
-
-var enhancedStrict = regexp.MustCompile(`^[245]\.[0-9]{1,3}\.[0-9]{1,3}$`)
-
-// FuzzEnhancedFromText: the result is an RFC 3463 code standing on its own
-// in the text; a code in a text with no other digits is always found.
-func FuzzEnhancedFromText(f *testing.F) {
-	for _, s := range []string{
-		"smtp; 550-5.1.1 The email account that you tried to reach does not exist.",
-		"4.7.652 The mail server [xxx.xxx.xxx.xxx] has exceeded the maximum number of connections.",
-		"Client host [2.5.1.1] blocked", "10.4.4.1 5.7.1", "5.1.1.", "x5.1.1", "5.1.1x", "5.1.1.2 4.2.2",
-	} {
-		f.Add(s, uint8(0), uint16(1), uint16(1))
-	}
-	f.Fuzz(func(t *testing.T, s string, class uint8, sub, det uint16) {
-		got := enhancedFromText(s)
-		if got != "" {
-			if !enhancedStrict.MatchString(got) {
-				t.Fatalf("enhancedFromText(%q) = %q, not an enhanced code", s, got)
-			}
-			if !standsAlone(s, got) {
-				t.Fatalf("enhancedFromText(%q) = %q, which is part of a longer token", s, got)
-			}
-		}
-		code := fmt.Sprintf("%c.%d.%d", "245"[class%3], sub%1000, det%1000)
-		noDigits := strings.Map(func(r rune) rune {
-			if r >= '0' && r <= '9' {
-				return -1
-			}
-			return r
-		}, s)
-		text := noDigits + " " + code + " " + noDigits
-		if got := enhancedFromText(text); got != code {
-			t.Fatalf("enhancedFromText(%q) = %q, want %q", text, got, code)
-		}
-	})
-}
-
-// standsAlone tells whether code occurs in s not glued to a word or a
-// longer dotted number.
-func standsAlone(s, code string) bool {
-	isWord := func(c byte) bool {
-		return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-	}
-	for i := 0; ; {
-		k := strings.Index(s[i:], code)
-		if k < 0 {
-			return false
-		}
-		a, b := i+k, i+k+len(code)
-		okBefore := a == 0 || !isWord(s[a-1]) && s[a-1] != '.'
-		okAfter := b == len(s) || !isWord(s[b]) && !(s[b] == '.' && b+1 < len(s) && s[b+1] >= '0' && s[b+1] <= '9')
-		if okBefore && okAfter {
-			return true
-		}
-		i = a + 1
-	}
-}
-
-// FuzzSMTPCodeFromText: the result is the leading 3-digit code of the text.
-func FuzzSMTPCodeFromText(f *testing.F) {
-	for _, s := range []string{"smtp;550 5.1.1 RESOLVER", "smtp; 550-5.1.1 The email", "SMTP; 421 try later", "5.1.1 text", "2500 x", "550", " 451 x", "OK", "smtp;", "699"} {
-		f.Add(s, uint16(550))
-	}
-	f.Fuzz(func(t *testing.T, s string, n uint16) {
-		got := smtpCodeFromText(s)
-		if got != 0 {
-			if got < 200 || got > 599 {
-				t.Fatalf("smtpCodeFromText(%q) = %d", s, got)
-			}
-			rest := strings.TrimSpace(s)
-			if len(rest) >= 5 && strings.EqualFold(rest[:5], "smtp;") {
-				rest = strings.TrimSpace(rest[5:])
-			}
-			p := strconv.Itoa(got)
-			if !strings.HasPrefix(rest, p) || len(rest) > 3 && rest[3] >= '0' && rest[3] <= '9' {
-				t.Fatalf("smtpCodeFromText(%q) = %d, not the leading code", s, got)
-			}
-		}
-		code := 200 + int(n)%400
-		suffix := strings.TrimLeft(s, "0123456789")
-		for _, text := range []string{strconv.Itoa(code) + " " + suffix, "smtp; " + strconv.Itoa(code) + "-" + suffix, " SMTP;" + strconv.Itoa(code)} {
-			if got := smtpCodeFromText(text); got != code {
-				t.Fatalf("smtpCodeFromText(%q) = %d, want %d", text, got, code)
 			}
 		}
 	})

@@ -7,12 +7,12 @@ import (
 	stdjson "encoding/json"
 	"errors"
 	"net/mail"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/analyze/classify"
 )
 
 // Shape names one of the record shapes ingest recognises.
@@ -40,7 +40,6 @@ var errNoTime = errors.New("no timestamp: an event without a time cannot be inde
 // normalizer turns decoded records into events and suppression entries.
 type normalizer struct {
 	sendingDomain string // fallback when a record does not name its sending domain
-	derive        func(*maildiag.Event)
 }
 
 // eventFromWire normalises an Events API or Logs API item (webhook
@@ -112,27 +111,25 @@ func (n *normalizer) eventFromWire(w *wire, raw []byte, ev *maildiag.Event) erro
 }
 
 // finish fills the fields every shape derives the same way, then the
-// caller's derived fields.
+// class and gateway.
 func (n *normalizer) finish(ev *maildiag.Event) {
 	if ev.RecipientDomain == "" {
 		ev.RecipientDomain = maildiag.DomainOf(ev.Recipient)
 	}
 	if ev.EnhancedCode == "" {
-		ev.EnhancedCode = enhancedFromText(ev.Reply)
+		ev.EnhancedCode = classify.EnhancedIn(ev.Reply)
 		if ev.EnhancedCode == "" && ev.Code >= 400 {
-			ev.EnhancedCode = enhancedFromText(ev.Description)
+			ev.EnhancedCode = classify.EnhancedIn(ev.Description)
 		}
 	}
 	if ev.Code == 0 {
-		ev.Code = smtpCodeFromText(ev.Reply)
+		ev.Code = classify.CodeIn(ev.Reply)
 	}
 	if ev.ID == "" {
 		ev.ID = syntheticID(ev.Raw)
 	}
 	ev.DeriveKeys()
-	if n.derive != nil {
-		n.derive(ev)
-	}
+	classify.Derive(ev)
 }
 
 // sendingDomainOf finds the sending domain: named in the record, else the
@@ -436,41 +433,6 @@ func singleAddress(s string) string {
 		return ""
 	}
 	return strings.ToLower(a.Address)
-}
-
-var enhancedRE = regexp.MustCompile(`\b[245]\.\d{1,3}\.\d{1,3}\b`)
-
-// enhancedFromText finds an RFC 3463 code in a reply, skipping dotted
-// numbers that are part of a longer dotted run such as an IP address.
-func enhancedFromText(s string) string {
-	if len(s) < 5 {
-		return ""
-	}
-	for _, m := range enhancedRE.FindAllStringIndex(s, 8) {
-		if m[0] > 0 && s[m[0]-1] == '.' {
-			continue
-		}
-		if m[1] < len(s)-1 && s[m[1]] == '.' && s[m[1]+1] >= '0' && s[m[1]+1] <= '9' {
-			continue
-		}
-		return s[m[0]:m[1]]
-	}
-	return ""
-}
-
-// smtpCodeFromText reads a leading basic SMTP code, as in "smtp;550 5.1.1 ...".
-func smtpCodeFromText(s string) int {
-	s = strings.TrimSpace(s)
-	if len(s) >= 5 && strings.EqualFold(s[:5], "smtp;") {
-		s = strings.TrimSpace(s[5:])
-	}
-	if len(s) < 3 || s[0] < '2' || s[0] > '5' || s[1] < '0' || s[1] > '9' || s[2] < '0' || s[2] > '9' {
-		return 0
-	}
-	if len(s) > 3 && s[3] >= '0' && s[3] <= '9' {
-		return 0
-	}
-	return int(s[0]-'0')*100 + int(s[1]-'0')*10 + int(s[2]-'0')
 }
 
 // syntheticID derives a stable id for a record that has none (legacy

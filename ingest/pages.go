@@ -92,7 +92,7 @@ func parseItems(env *pageEnvelope, opts Options, page container) (*Batch, PageIn
 	b := &Batch{}
 	items := bytes.TrimSpace(env.Items)
 	if items[0] == '[' {
-		n := &normalizer{sendingDomain: opts.SendingDomain, derive: opts.Derive}
+		n := &normalizer{sendingDomain: opts.SendingDomain}
 		n.jsonArray(items, 0, loc{line: 1}, b, 1, page)
 		b.Bytes = int64(len(items))
 	}

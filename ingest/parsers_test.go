@@ -51,49 +51,6 @@ func TestParseEpoch(t *testing.T) {
 	})
 }
 
-func TestEnhancedFromText(t *testing.T) {
-	for in, want := range map[string]string{
-		"smtp; 550-5.1.1 The email account that you tried to reach does not exist.": "5.1.1",
-		"4.7.652 The mail server [xxx.xxx.xxx.xxx] has exceeded":                    "4.7.652",
-		"550 5.7.26 Unauthenticated email from example.com is not accepted":         "5.7.26",
-		"451 4.7.650 The mail server [1.2.3.4] has been temporarily rate limited":   "4.7.650",
-		"Client host [2.5.1.1] blocked":                                             "",
-		"connect to 10.4.4.1 failed, 5.4.1 then":                                    "5.4.1",
-		"version 1.5.1.1":                                                           "",
-		"rejected: 5.1.1.":                                                          "5.1.1",
-		"5.1.1":                                                                     "5.1.1",
-		"x5.1.1 y":                                                                  "",
-		"3.1.1 not a class":                                                         "",
-		"5.1234.1":                                                                  "",
-		"":                                                                          "",
-		"No MX for [example.com]":                                                   "",
-	} {
-		if got := enhancedFromText(in); got != want {
-			t.Errorf("enhancedFromText(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestSMTPCodeFromText(t *testing.T) {
-	for in, want := range map[string]int{
-		"smtp;550 5.1.1 RESOLVER.ADR.RecipNotFound": 550,
-		"smtp; 550-5.1.1 The email":                 550,
-		"SMTP; 421 try later":                       421,
-		"  451 4.7.1 greylisted":                    451,
-		"250":                                       250,
-		"5.1.1 The email account":                   0,
-		"2500 too long":                             0,
-		"650 not smtp":                              0,
-		"No Such User Here":                         0,
-		"":                                          0,
-		"smtp;":                                     0,
-	} {
-		if got := smtpCodeFromText(in); got != want {
-			t.Errorf("smtpCodeFromText(%q) = %d, want %d", in, got, want)
-		}
-	}
-}
-
 func TestCSVSplitterRows(t *testing.T) {
 	in := "h1,h2\r\na,\"b\r\nc\"\r\n\r\nd,\"e\"\"\"\nlast"
 	c := &csvSplitter{br: bufio.NewReader(strings.NewReader(in))}

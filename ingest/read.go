@@ -28,9 +28,6 @@ type Options struct {
 	ChunkSize int
 	// Progress, when set, is called with the number of source bytes read so far.
 	Progress func(read int64)
-	// Derive, when set, fills the derived fields of each event (class,
-	// gateway) on the worker goroutines; it must be safe for concurrent use.
-	Derive func(*maildiag.Event)
 }
 
 // Summary describes one input after it has been read.
@@ -83,7 +80,7 @@ func Read(ctx context.Context, src io.Reader, opts Options, emit func(*Batch) er
 	defer cancel()
 	p := &pipeline{
 		ctx:   ctx,
-		n:     &normalizer{sendingDomain: opts.SendingDomain, derive: opts.Derive},
+		n:     &normalizer{sendingDomain: opts.SendingDomain},
 		chunk: opts.ChunkSize,
 		work:  make(chan *job, opts.Workers),
 		order: make(chan *job, 2*opts.Workers+2),

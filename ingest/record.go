@@ -199,10 +199,10 @@ func listName(seg string) string {
 }
 
 // ParseEvent normalises the original JSON of one stored event (any of the
-// shapes Read accepts for a single event), filling derived fields with
-// derive when it is set.
-func ParseEvent(raw []byte, derive func(*maildiag.Event)) (maildiag.Event, error) {
-	n := &normalizer{derive: derive}
+// shapes Read accepts for a single event), with its class and gateway
+// derived by this build's rules.
+func ParseEvent(raw []byte) (maildiag.Event, error) {
+	n := &normalizer{}
 	var b Batch
 	n.jsonRecord(raw, loc{line: 1}, &b, 0, container{})
 	switch {

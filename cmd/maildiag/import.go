@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/maildiag/maildiag/analyze"
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/ingest"
 )
@@ -183,7 +182,7 @@ func importOne(ctx context.Context, s *streams, w *index.Writer, name string, o 
 	shown := 0
 	sinceCommit := 0
 	var sum *ingest.Summary
-	sum, err = ingest.Read(ctx, r, ingest.Options{SendingDomain: o.sendingDomain, Progress: bar.set, Derive: analyze.Derive}, func(b *ingest.Batch) error {
+	sum, err = ingest.Read(ctx, r, ingest.Options{SendingDomain: o.sendingDomain, Progress: bar.set}, func(b *ingest.Batch) error {
 		n, err := w.AddEvents(ctx, b.Events, imp.ID)
 		if err != nil {
 			return failure(err)

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/maildiag/maildiag/analyze"
+	"github.com/maildiag/maildiag/analyze/classify"
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/ingest"
 )
@@ -41,7 +41,7 @@ command forces it.`,
 			if err != nil {
 				return failure(err)
 			}
-			fmt.Fprintf(s.out, "re-derived %d failures with rules %s: %d changed class\n", n, analyze.RulesVersion, changed)
+			fmt.Fprintf(s.out, "re-derived %d failures with rules %s: %d changed class\n", n, classify.RulesVersion, changed)
 			return nil
 		},
 	}
@@ -59,7 +59,7 @@ func reclassify(ctx context.Context, s *streams, db *index.DB, w *index.Writer) 
 	n := 0
 	err := db.ForEachFailureJSON(ctx, func(k index.FailureKey, raw []byte) error {
 		n++
-		ev, err := ingest.ParseEvent(raw, analyze.Derive)
+		ev, err := ingest.ParseEvent(raw)
 		if err != nil {
 			return nil // not an event shape the normaliser reads (e.g. a CSV row): keep its class
 		}
@@ -92,7 +92,7 @@ func reclassify(ctx context.Context, s *streams, db *index.DB, w *index.Writer) 
 			bar.set(int64(100 * (i + 1) / len(ups)))
 		}
 	}
-	if err := w.SetMeta(ctx, index.MetaRulesVersion, analyze.RulesVersion); err != nil {
+	if err := w.SetMeta(ctx, index.MetaRulesVersion, classify.RulesVersion); err != nil {
 		return 0, 0, err
 	}
 	return n, changed, w.Commit(ctx)
@@ -102,11 +102,11 @@ func reclassify(ctx context.Context, s *streams, db *index.DB, w *index.Writer) 
 // rules than this build's, before anything new is stored beside them.
 func ensureRules(ctx context.Context, s *streams, db *index.DB, w *index.Writer) error {
 	v, err := db.Meta(ctx, index.MetaRulesVersion)
-	if err != nil || v == analyze.RulesVersion {
+	if err != nil || v == classify.RulesVersion {
 		return err
 	}
 	if v != "" {
-		fmt.Fprintf(s.err, "maildiag: the failure rules changed since the classes were stored (%s, now %s): re-deriving them\n", v, analyze.RulesVersion)
+		fmt.Fprintf(s.err, "maildiag: the failure rules changed since the classes were stored (%s, now %s): re-deriving them\n", v, classify.RulesVersion)
 		if _, _, err := reclassify(ctx, s, db, w); err != nil {
 			return fmt.Errorf("re-derive failure classes: %w", err)
 		}
@@ -124,7 +124,7 @@ func ensureRules(ctx context.Context, s *streams, db *index.DB, w *index.Writer)
 		}
 		return nil
 	}
-	if err := w.SetMeta(ctx, index.MetaRulesVersion, analyze.RulesVersion); err != nil {
+	if err := w.SetMeta(ctx, index.MetaRulesVersion, classify.RulesVersion); err != nil {
 		return err
 	}
 	return w.Commit(ctx)

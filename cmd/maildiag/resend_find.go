@@ -79,7 +79,7 @@ func findByEventID(ctx context.Context, db *index.DB, id string) (*storedRef, er
 		if err != nil {
 			return nil, err
 		}
-		ev, err := ingest.ParseEvent(raws[h.seq], nil)
+		ev, err := ingest.ParseEvent(raws[h.seq])
 		if err != nil || ev.ID != id {
 			continue // a hash shared by chance
 		}
@@ -149,7 +149,7 @@ func messageEvents(ctx context.Context, db *index.DB, rcpts []int64, mk int64) (
 	}
 	var out []maildiag.Event
 	for _, s := range seqs {
-		ev, err := ingest.ParseEvent(raws[s], nil)
+		ev, err := ingest.ParseEvent(raws[s])
 		if err != nil {
 			continue // kept raw in the index; it tells nothing a resend needs
 		}

@@ -167,7 +167,7 @@ func (e *syncEnv) serverKeys(t testing.TB, keep func(*mgserver.Event) bool) map[
 			if keep != nil && !keep(&se) {
 				continue
 			}
-			ev, err := ingest.ParseEvent(se.EventsJSON, nil)
+			ev, err := ingest.ParseEvent(se.EventsJSON)
 			if err != nil {
 				t.Fatalf("server event %s: %v", se.ID, err)
 			}

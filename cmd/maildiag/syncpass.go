@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/maildiag/maildiag/analyze"
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/ingest"
 )
@@ -257,7 +256,7 @@ func (p *pass) do(ctx context.Context, t task, out chan<- result) {
 	}
 	w := t.w
 	q := ingest.EventQuery{Domain: d.name, FromUS: w.from, ToUS: w.to}
-	opts := ingest.Options{SendingDomain: d.name, Derive: analyze.Derive}
+	opts := ingest.Options{SendingDomain: d.name}
 	page := d.client.EventPages
 	if p.o.source == ingest.SourceLogs {
 		page = d.client.LogPages

@@ -1,4 +1,4 @@
-package analyze
+package classify
 
 import (
 	"bufio"
@@ -299,8 +299,8 @@ func TestCodeFromText(t *testing.T) {
 		"1 Requested mail action abortd": 0,
 	}
 	for s, want := range cases {
-		if got := codeFromText(s); got != want {
-			t.Errorf("codeFromText(%q) = %d, want %d", s, got, want)
+		if got := CodeIn(s); got != want {
+			t.Errorf("CodeIn(%q) = %d, want %d", s, got, want)
 		}
 	}
 }

@@ -1,9 +1,11 @@
-package analyze
+package classify
 
 import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/maildiag/maildiag"
 )
 
 // DetectGateway names who receives mail for a recipient (Gmail, Microsoft
@@ -84,7 +86,7 @@ func (t *tables) gatewayEntry(mxHost, provider, domain string, rh *replyHits) in
 		}
 		for _, i := range t.mxGlob {
 			for _, p := range t.gateways[i].mx {
-				if p.glob && matchGlob(p.pat, host) {
+				if p.glob && maildiag.MatchGlob(p.pat, host) {
 					mxOK.set(i)
 				}
 			}
