@@ -137,4 +137,3 @@ func TestCodeIn(t *testing.T) {
 		}
 	}
 }
-
