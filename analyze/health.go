@@ -36,7 +36,7 @@ type Totals struct {
 	DeliveryRate float64 `json:"delivery_rate"` // delivered / accepted
 }
 
-func (t *Totals) add(typ, outcome string, n int64) {
+func (t *Totals) add(typ string, outcome maildiag.Outcome, n int64) {
 	switch typ {
 	case maildiag.Accepted:
 		t.Accepted += n
@@ -44,9 +44,9 @@ func (t *Totals) add(typ, outcome string, n int64) {
 		t.Delivered += n
 	case maildiag.Failed:
 		switch outcome {
-		case index.OutcomeTemporary:
+		case maildiag.OutcomeTemporary:
 			t.Temporary += n
-		case index.OutcomeSuppressed:
+		case maildiag.OutcomeSuppressed:
 			t.Suppressed += n
 		default:
 			t.Permanent += n
@@ -414,7 +414,7 @@ func healthCounts(ctx context.Context, db *index.DB, q HealthQuery, res *HealthR
 		case c.Type == maildiag.Delivered:
 			d.Delivered += c.N
 			g.Delivered += c.N
-		case c.Type == maildiag.Failed && c.Outcome == index.OutcomeTemporary:
+		case c.Type == maildiag.Failed && c.Outcome == maildiag.OutcomeTemporary:
 			d.Deferrals += c.N
 			g.Deferrals += c.N
 		case c.Type == maildiag.Failed:
@@ -542,7 +542,7 @@ func scanFailures(ctx context.Context, db *index.DB, q HealthQuery, res *HealthR
 			sc.gwClass[orDash(names[rd].Gateway)] = gc
 		}
 		gc[class]++
-		if r.Outcome == index.OutcomePermanent && r.RecipientID != 0 && !r.DelayedBounce {
+		if r.Outcome == maildiag.OutcomePermanent && r.RecipientID != 0 && !r.DelayedBounce {
 			fh := sc.firstHard[rd]
 			if fh == nil {
 				fh = map[int64]*index.FailureRow{}
@@ -553,7 +553,7 @@ func scanFailures(ctx context.Context, db *index.DB, q HealthQuery, res *HealthR
 				fh[r.RecipientID] = &c
 			}
 		}
-		if r.Outcome == index.OutcomeTemporary {
+		if r.Outcome == maildiag.OutcomeTemporary {
 			sc.deferred[[2]int64{r.MessageKey, r.RecipientID}] = struct{}{}
 		}
 		if class == maildiag.ClassUserUnknown {
@@ -902,7 +902,7 @@ func healthSuppressions(ctx context.Context, db *index.DB, q HealthQuery, res *H
 		var ids []int64
 		for _, fh := range sc.firstHard {
 			for id, r := range fh {
-				if r.Reason == "bounce" {
+				if r.Reason == maildiag.ReasonBounce {
 					ids = append(ids, id)
 				}
 			}
@@ -913,7 +913,7 @@ func healthSuppressions(ctx context.Context, db *index.DB, q HealthQuery, res *H
 		}
 		for _, fh := range sc.firstHard {
 			for id, r := range fh {
-				if r.Reason != "bounce" {
+				if r.Reason != maildiag.ReasonBounce {
 					continue
 				}
 				day(r.TS).Bounces++

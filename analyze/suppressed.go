@@ -125,11 +125,11 @@ const minBlockAddresses = 5
 // are found by scanning their domains.
 const maxListedRecipients = 2000
 
-// listOfReason maps a suppression drop's reason to its list.
-var listOfReason = map[string]string{
-	"suppress-bounce":      maildiag.ListBounces,
-	"suppress-complaint":   maildiag.ListComplaints,
-	"suppress-unsubscribe": maildiag.ListUnsubscribes,
+// listOfReason is the list a suppression drop's reason names, "" for
+// other reasons.
+func listOfReason(reason string) string {
+	d, _ := maildiag.DropOf(reason)
+	return d.List
 }
 
 // perRecipient gathers the failures of one recipient.
@@ -191,13 +191,13 @@ func Suppressed(ctx context.Context, db *index.DB, p Pattern, o SuppressedOption
 		var list *[]*index.FailureRow
 		pr := byRcpt[r.RecipientID]
 		switch {
-		case listOfReason[r.Reason] != "":
+		case listOfReason(r.Reason) != "":
 			if pr == nil {
 				pr = &perRecipient{}
 				byRcpt[r.RecipientID] = pr
 			}
 			list = &pr.drops
-		case r.Severity == "permanent" && !r.DelayedBounce || r.Reason == "bounce":
+		case r.Severity == maildiag.SeverityPermanent && !r.DelayedBounce || r.Reason == maildiag.ReasonBounce:
 			if pr == nil {
 				pr = &perRecipient{}
 				byRcpt[r.RecipientID] = pr
@@ -277,10 +277,10 @@ func Suppressed(ctx context.Context, db *index.DB, p Pattern, o SuppressedOption
 			last[k] = max(last[k], ts)
 		}
 		for _, d := range pr.drops {
-			note(key{names[d.SendingDomainID].Name, listOfReason[d.Reason]}, d.TS)
+			note(key{names[d.SendingDomainID].Name, listOfReason(d.Reason)}, d.TS)
 		}
 		for _, h := range pr.hard {
-			if h.Reason == "bounce" {
+			if h.Reason == maildiag.ReasonBounce {
 				note(key{names[h.SendingDomainID].Name, maildiag.ListBounces}, h.TS)
 			}
 		}
@@ -383,7 +383,7 @@ func dropsAfter(drops []*index.FailureRow, sd, list string, sinceUS int64, names
 	n := 0
 	var last int64
 	for _, d := range drops {
-		if d.TS >= sinceUS && listOfReason[d.Reason] == list && names[d.SendingDomainID].Name == sd {
+		if d.TS >= sinceUS && listOfReason(d.Reason) == list && names[d.SendingDomainID].Name == sd {
 			n++
 			last = d.TS
 		}

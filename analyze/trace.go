@@ -116,7 +116,7 @@ type TraceOptions struct {
 }
 
 // retryWindow is how long Mailgun retries temporary failures.
-const retryWindow = 8 * time.Hour
+const retryWindow = maildiag.RetryWindow
 
 // linkLifetime is how long a confirmation or password-reset link lasts.
 const linkLifetime = 24 * time.Hour
@@ -367,12 +367,13 @@ func decide(m *TracedMessage, now time.Time) {
 				m.Opened = e.Time
 			}
 		case maildiag.Failed:
+			o := maildiag.OutcomeOf(e.Type, e.Severity, e.Reason, e.Code)
 			switch {
-			case strings.HasPrefix(e.Reason, "suppress-"):
+			case o == maildiag.OutcomeSuppressed:
 				m.State, m.Final = MsgDropped, e
-			case e.Reason == "old" || e.Class == maildiag.ClassExpired:
+			case e.Reason == maildiag.ReasonOld || e.Class == maildiag.ClassExpired:
 				m.State, m.Final = MsgExpired, e
-			case e.Severity == "permanent":
+			case o == maildiag.OutcomePermanent:
 				m.State, m.Final = MsgFailed, e
 			default:
 				if m.State == "" || m.State == MsgRetrying {
@@ -731,7 +732,7 @@ func msgLine(m *TracedMessage) string {
 func lastReply(m *TracedMessage) string {
 	for i := len(m.Events) - 1; i >= 0; i-- {
 		e := m.Events[i]
-		if e.Type == maildiag.Failed && e.Reason != "old" && e.Reply != "" {
+		if e.Type == maildiag.Failed && e.Reason != maildiag.ReasonOld && e.Reply != "" {
 			return fmt.Sprintf("the last: %d %s", e.Code, oneLine(e.Reply))
 		}
 	}
@@ -743,7 +744,7 @@ func lastReply(m *TracedMessage) string {
 func lastDeferral(m *TracedMessage) *TracedEvent {
 	for i := len(m.Events) - 1; i >= 0; i-- {
 		e := &m.Events[i]
-		if e.Type == maildiag.Failed && e.Severity == "temporary" && e.Class != "" && e.Class != maildiag.ClassExpired {
+		if e.Type == maildiag.Failed && e.Severity == maildiag.SeverityTemporary && e.Class != "" && e.Class != maildiag.ClassExpired {
 			return e
 		}
 	}

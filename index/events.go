@@ -69,13 +69,6 @@ func (t *txRows) reset() {
 	clear(t.hourly)
 }
 
-// Outcomes of failed events in the counts tables.
-const (
-	OutcomeTemporary  = "temporary"
-	OutcomePermanent  = "permanent"
-	OutcomeSuppressed = "suppressed"
-)
-
 // outcome is an outcome as a small number, in the order of outcomeNames.
 type outcome uint8
 
@@ -86,21 +79,19 @@ const (
 	suppressed
 )
 
-var outcomeNames = [...]string{"", OutcomeTemporary, OutcomePermanent, OutcomeSuppressed}
+// outcomeNames are the outcomes as the counts and failures tables hold
+// them: only failed events have one there.
+var outcomeNames = [...]maildiag.Outcome{"", maildiag.OutcomeTemporary, maildiag.OutcomePermanent, maildiag.OutcomeSuppressed}
 
-// outcomeOf sorts a failed event: dropped for a suppression, or failed
-// temporarily or permanently.
+// outcomeOf is the stored outcome of an event (maildiag.OutcomeOf).
 func outcomeOf(ev *maildiag.Event) outcome {
 	if ev.Type != maildiag.Failed {
 		return noOutcome
 	}
-	if strings.HasPrefix(ev.Reason, "suppress-") {
+	switch ev.Outcome() {
+	case maildiag.OutcomeSuppressed:
 		return suppressed
-	}
-	switch {
-	case ev.Severity == OutcomeTemporary:
-		return temporary
-	case ev.Severity == OutcomePermanent, ev.Reason == "old", ev.Code >= 500:
+	case maildiag.OutcomePermanent:
 		return permanent
 	}
 	return temporary
@@ -255,7 +246,7 @@ func (t *txRows) flush(w *Writer) error {
 		f := &t.failures[i]
 		f.bindKey(&fb)
 		fb.text(f.eventID)
-		fb.text(outcomeNames[f.outcome])
+		fb.text(string(outcomeNames[f.outcome]))
 		fb.str(f.severity)
 		fb.str(f.reason)
 		fb.int(f.code)
@@ -359,7 +350,7 @@ func (t *txRows) flushCounts(w *Writer) error {
 		b.always(k.sd)
 		b.always(k.rd)
 		b.always(k.typ)
-		b.text(outcomeNames[k.outcome])
+		b.text(string(outcomeNames[k.outcome]))
 		b.always(t.daily[k])
 		if err := b.end(w); err != nil {
 			return fmt.Errorf("store counts: %w", err)
@@ -386,7 +377,7 @@ func (t *txRows) flushCounts(w *Writer) error {
 		hb.always(k.hour)
 		hb.always(k.sd)
 		hb.always(k.typ)
-		hb.text(outcomeNames[k.outcome])
+		hb.text(string(outcomeNames[k.outcome]))
 		hb.always(t.hourly[k])
 		if err := hb.end(w); err != nil {
 			return fmt.Errorf("store counts: %w", err)

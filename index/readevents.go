@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/maildiag/maildiag"
 )
 
 // EventRow is one stored event.
@@ -80,7 +82,7 @@ type FailureRow struct {
 	SendingDomainID              int64
 	MessageKey, Seq              int64
 	EventID                      string
-	Outcome                      string // temporary, permanent or suppressed; '' for rejected
+	Outcome                      maildiag.Outcome // temporary, permanent or suppressed; '' for rejected
 	Severity, Reason             string
 	Code                         int
 	Enhanced                     string
@@ -394,7 +396,8 @@ func (db *DB) rawBlockOf(ctx context.Context, seq int64, fn func(first, count in
 // sending domain to one recipient domain.
 type Count struct {
 	Day, SendingDomainID, RecipientDomainID int64
-	Type, Outcome                           string
+	Type                                    string
+	Outcome                                 maildiag.Outcome
 	N                                       int64
 }
 
@@ -463,7 +466,8 @@ func (db *DB) DailyCounts(ctx context.Context, cq CountQuery) ([]Count, error) {
 // from one sending domain.
 type HourCount struct {
 	Hour, SendingDomainID int64
-	Type, Outcome         string
+	Type                  string
+	Outcome               maildiag.Outcome
 	N                     int64
 }
 
@@ -620,7 +624,7 @@ func (db *DB) DomainHourCounts(ctx context.Context, recipientDomains []int64, fr
 	}
 	out := make([]HourCount, 0, len(acc))
 	for k, n := range acc {
-		out = append(out, HourCount{Hour: k.hour, SendingDomainID: k.sd, Type: k.typ, Outcome: k.outcome, N: n})
+		out = append(out, HourCount{Hour: k.hour, SendingDomainID: k.sd, Type: k.typ, Outcome: maildiag.Outcome(k.outcome), N: n})
 	}
 	return out, nil
 }

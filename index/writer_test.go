@@ -349,14 +349,14 @@ func TestOutcomes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	got := map[string]int64{}
+	got := map[maildiag.Outcome]int64{}
 	for rows.Next() {
-		var o string
+		var o maildiag.Outcome
 		var n int64
 		rows.Scan(&o, &n)
 		got[o] = n
 	}
-	if got[OutcomeTemporary] != 1 || got[OutcomePermanent] != 1 || got[OutcomeSuppressed] != 1 {
+	if got[maildiag.OutcomeTemporary] != 1 || got[maildiag.OutcomePermanent] != 1 || got[maildiag.OutcomeSuppressed] != 1 {
 		t.Errorf("outcomes %v, want one each of temporary, permanent, suppressed", got)
 	}
 }

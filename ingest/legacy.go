@@ -28,14 +28,6 @@ func isLegacy(w *wire) bool {
 	return len(w.Timestamp) > 0 && w.Timestamp[0] == '"' && w.AtTimestamp == ""
 }
 
-// legacyDropReasons maps the Mailgun-internal code of a legacy "dropped"
-// event to today's failure reason.
-var legacyDropReasons = map[int]string{
-	605: "suppress-bounce",
-	606: "suppress-unsubscribe",
-	607: "suppress-complaint",
-}
-
 // eventFromLegacy normalises a legacy flat webhook (form fields as JSON).
 func (n *normalizer) eventFromLegacy(w *wire, raw []byte, ev *maildiag.Event) error {
 	*ev = maildiag.Event{
@@ -61,12 +53,13 @@ func (n *normalizer) eventFromLegacy(w *wire, raw []byte, ev *maildiag.Event) er
 	}
 	switch ev.Type {
 	case "dropped":
-		ev.Type, ev.Severity = maildiag.Failed, "permanent"
-		if r, ok := legacyDropReasons[ev.Code]; ok {
-			ev.Reason = r
+		// Legacy drops give Mailgun's code; today's events its reason.
+		ev.Type, ev.Severity = maildiag.Failed, maildiag.SeverityPermanent
+		if d, ok := maildiag.DropOfCode(ev.Code); ok && d.Reason != "" {
+			ev.Reason = d.Reason
 		}
 	case "bounced":
-		ev.Type, ev.Severity, ev.Reason = maildiag.Failed, "permanent", "bounce"
+		ev.Type, ev.Severity, ev.Reason = maildiag.Failed, maildiag.SeverityPermanent, maildiag.ReasonBounce
 	}
 	if ev.Description == "" && ev.Code >= 600 {
 		ev.Description = ev.Reply

@@ -85,9 +85,9 @@ func (t *tables) classify(ev *maildiag.Event, kind uint8, gw string, rh *replyHi
 	f := facts{kind: kind, delayed: ev.DelayedBounce, reason: ev.Reason, gateway: gw,
 		m: t.match, reply: rh, desc: ev.Description}
 	switch {
-	case strings.EqualFold(ev.Severity, "permanent"):
+	case strings.EqualFold(ev.Severity, maildiag.SeverityPermanent):
 		f.severity = sevPermanent
-	case strings.EqualFold(ev.Severity, "temporary"):
+	case strings.EqualFold(ev.Severity, maildiag.SeverityTemporary):
 		f.severity = sevTemporary
 	}
 	f.code = ev.Code

@@ -333,9 +333,9 @@ func parseKinds(alts []string) (uint8, error) {
 
 func parseSeverity(s string) (uint8, error) {
 	switch s {
-	case "permanent":
+	case maildiag.SeverityPermanent:
 		return sevPermanent, nil
-	case "temporary":
+	case maildiag.SeverityTemporary:
 		return sevTemporary, nil
 	}
 	return 0, fmt.Errorf("%q: want permanent or temporary", s)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/analyze"
 	"github.com/maildiag/maildiag/index"
 )
@@ -99,7 +100,7 @@ func (o *failuresOptions) query(now time.Time) (analyze.FailureQuery, error) {
 		}
 	}
 	for _, sv := range o.severities {
-		if sv != "temporary" && sv != "permanent" {
+		if sv != maildiag.SeverityTemporary && sv != maildiag.SeverityPermanent {
 			return q, usageErrorf("--severity %q: use temporary or permanent", sv)
 		}
 	}

@@ -180,7 +180,7 @@ func reportData(res *analyze.HealthResult, q analyze.HealthQuery, now time.Time,
 		d.Classes = append(d.Classes, b)
 	}
 	for _, c := range res.Classes {
-		d.TopClasses = append(d.TopClasses, report.ClassRow{Class: c.Class, Count: c.Failures, Kind: hardSoft(c.Class, c.Hard), Advice: c.Action})
+		d.TopClasses = append(d.TopClasses, report.ClassRow{Class: c.Class, Count: c.Failures, Kind: classKind(c.Class), Advice: c.Action})
 	}
 	for _, r := range res.Domains {
 		row := report.DomainRow{Domain: r.Domain, Messages: max(r.Accepted, r.Delivered+r.Permanent), Failures: r.Permanent,
@@ -240,15 +240,9 @@ func reportTotals(t analyze.Totals) report.Totals {
 		Suppressed: t.Suppressed, Complaints: t.Complaints, Unsubscribes: t.Unsubscribes}
 }
 
-// hardSoft is a class's bounce kind; drops for a suppression are not bounces.
-func hardSoft(class string, hard bool) string {
-	switch {
-	case strings.HasPrefix(class, "suppressed-"):
-		return ""
-	case hard:
-		return report.Hard
-	}
-	return report.Soft
+func classKind(class string) string {
+	info, _ := maildiag.ClassOf(class)
+	return info.BounceKind()
 }
 
 func classTitle(class string) string {
