@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/index"
 )
 
@@ -45,7 +46,7 @@ Exit status: 0 with entries, 1 with none, 2 on usage errors, 3 on failure.`,
 				return err
 			}
 			f := index.AuditFilter{}
-			since, err := parseWhen(o.since, g.now())
+			since, err := maildiag.ParseWhen(o.since, g.now())
 			if err != nil {
 				return usageErrorf("--since: %v", err)
 			}

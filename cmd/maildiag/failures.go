@@ -124,10 +124,10 @@ func (o *failuresOptions) query(now time.Time) (analyze.FailureQuery, error) {
 		q.To = &p
 	}
 	var err error
-	if q.Since, err = parseWhen(o.since, now); err != nil {
+	if q.Since, err = maildiag.ParseWhen(o.since, now); err != nil {
 		return q, usageErrorf("--since: %v", err)
 	}
-	if q.Until, err = parseWhen(o.until, now); err != nil {
+	if q.Until, err = maildiag.ParseWhen(o.until, now); err != nil {
 		return q, usageErrorf("--until: %v", err)
 	}
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {

@@ -72,10 +72,10 @@ as well as) the file.`,
 func reportRun(ctx context.Context, s *streams, path, format string, o *reportOptions, now time.Time) error {
 	q := analyze.HealthQuery{Now: now, SendingDomains: o.sendingDomains}
 	var err error
-	if q.Since, err = parseWhen(o.since, now); err != nil {
+	if q.Since, err = maildiag.ParseWhen(o.since, now); err != nil {
 		return usageErrorf("--since: %v", err)
 	}
-	if q.Until, err = parseWhen(o.until, now); err != nil {
+	if q.Until, err = maildiag.ParseWhen(o.until, now); err != nil {
 		return usageErrorf("--until: %v", err)
 	}
 	if q.Until.IsZero() {

@@ -152,10 +152,10 @@ func (o *removeOptions) validate(now time.Time) error {
 		}
 	}
 	var err error
-	if f.After, err = parseWhen(o.after, now); err != nil {
+	if f.After, err = maildiag.ParseWhen(o.after, now); err != nil {
 		return usageErrorf("--after: %v", err)
 	}
-	if f.Before, err = parseWhen(o.before, now); err != nil {
+	if f.Before, err = maildiag.ParseWhen(o.before, now); err != nil {
 		return usageErrorf("--before: %v", err)
 	}
 	if !f.After.IsZero() && !f.Before.IsZero() && !f.After.Before(f.Before) {

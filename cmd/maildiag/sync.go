@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/ingest"
 )
@@ -124,11 +124,11 @@ func (o *syncOptions) validate() error {
 		return usageErrorf("--source must be events or logs, not %q", o.source)
 	}
 	var err error
-	if o.retentionDur, err = parseSpan(o.retention); err != nil || o.retentionDur <= 0 {
+	if o.retentionDur, err = maildiag.ParseSpan(o.retention); err != nil || o.retentionDur <= 0 {
 		return usageErrorf("--retention: %q is not a duration such as 30d, 72h or 3d", o.retention)
 	}
 	ref := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	t, err := parseWhen(o.since, ref)
+	t, err := maildiag.ParseWhen(o.since, ref)
 	if err != nil || o.since == "" {
 		return usageErrorf("--since: %v", orNoValue(err))
 	}
@@ -163,22 +163,10 @@ func orNoValue(err error) error {
 
 // sinceTime is where a pass starting at now begins reading.
 func (o *syncOptions) sinceTime(now time.Time) time.Time {
-	if t, err := parseWhen(o.since, now); err == nil {
+	if t, err := maildiag.ParseWhen(o.since, now); err == nil {
 		return t
 	}
 	return now.Add(-o.sinceSpan)
-}
-
-// parseSpan reads a length of time: 30d, 2w, 36h, 90m, or a Go duration.
-func parseSpan(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if n := len(s); n > 1 {
-		unit := map[byte]time.Duration{'d': 24 * time.Hour, 'w': 7 * 24 * time.Hour}[s[n-1]]
-		if v, err := strconv.Atoi(s[:n-1]); err == nil && unit != 0 && v >= 0 {
-			return time.Duration(v) * unit, nil
-		}
-	}
-	return time.ParseDuration(s)
 }
 
 // syncRun syncs once, or keeps syncing with --watch until ctx ends.

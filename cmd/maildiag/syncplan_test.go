@@ -72,15 +72,3 @@ func TestInterleave(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
-
-func TestParseSpan(t *testing.T) {
-	for in, want := range map[string]int64{"30d": 30 * 86400, "2w": 14 * 86400, "36h": 36 * 3600, "90m": 5400, "1h30m": 5400} {
-		got, err := parseSpan(in)
-		if err != nil || int64(got.Seconds()) != want {
-			t.Errorf("parseSpan(%q) = %v, %v; want %d s", in, got, err, want)
-		}
-	}
-	if _, err := parseSpan("soon"); err == nil {
-		t.Error("parseSpan(soon): no error")
-	}
-}
