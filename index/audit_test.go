@@ -9,8 +9,8 @@ import (
 	"github.com/maildiag/maildiag"
 )
 
-func auditEntry(action, result, addr string, atUS int64) *AuditEntry {
-	return &AuditEntry{AtUS: atUS, Run: "run-1", User: "alice", Action: action, Command: "maildiag suppressions remove acme.com --yes",
+func auditEntry(action, result, addr string, atUS int64) *maildiag.AuditEntry {
+	return &maildiag.AuditEntry{AtUS: atUS, Run: "run-1", User: "alice", Action: action, Command: "maildiag suppressions remove acme.com --yes",
 		Pattern: "*@acme.com", Address: addr, List: maildiag.ListBounces, SendingDomain: "mg.example.com", Result: result}
 }
 
@@ -30,11 +30,11 @@ func TestAuditCommitsWithRemoval(t *testing.T) {
 	if err := w.MarkSuppressionRemoved(ctx, s.SendingDomain, s.List, s.Address, at(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.AddAudit(ctx, auditEntry(AuditRemove, AuditRemoved, s.Address, at(time.Minute))); err != nil {
+	if err := w.AddAudit(ctx, auditEntry(maildiag.AuditRemove, maildiag.AuditRemoved, s.Address, at(time.Minute))); err != nil {
 		t.Fatal(err)
 	}
 	w.Rollback()
-	got, err := db.Audit(ctx, AuditFilter{})
+	got, err := db.Audit(ctx, maildiag.AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestAuditCommitsWithRemoval(t *testing.T) {
 	}
 
 	// Committed: both.
-	e := auditEntry(AuditRemove, AuditRemoved, s.Address, at(2*time.Minute))
+	e := auditEntry(maildiag.AuditRemove, maildiag.AuditRemoved, s.Address, at(2*time.Minute))
 	e.BackupFile, e.Filters = "/b/mg.example.com_bounces_20261120T120200Z.csv", `{"lists":["bounces"]}`
 	if err := w.MarkSuppressionRemoved(ctx, s.SendingDomain, s.List, s.Address, at(2*time.Minute)); err != nil {
 		t.Fatal(err)
@@ -58,7 +58,7 @@ func TestAuditCommitsWithRemoval(t *testing.T) {
 	if err := w.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got, err = db.Audit(ctx, AuditFilter{})
+	got, err = db.Audit(ctx, maildiag.AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestAuditCommitsWithRemoval(t *testing.T) {
 	}
 	g := got[0]
 	if g.ID != e.ID || g.User != "alice" || g.Address != "a@acme.com" || g.BackupFile != e.BackupFile || g.Filters != e.Filters ||
-		g.Result != AuditRemoved || g.AtUS != at(2*time.Minute) || g.Pattern != "*@acme.com" {
+		g.Result != maildiag.AuditRemoved || g.AtUS != at(2*time.Minute) || g.Pattern != "*@acme.com" {
 		t.Errorf("audit row %+v does not match what was written %+v", g, e)
 	}
 	rows, _ = db.Suppressions(ctx, SuppressionFilter{})
@@ -80,13 +80,13 @@ func TestAuditFilter(t *testing.T) {
 	ctx := context.Background()
 	db, _ := mustOpen(t)
 	w := mustWriter(t, db)
-	for i, e := range []*AuditEntry{
-		auditEntry(AuditRemove, AuditDryRun, "a@acme.com", at(0)),
-		auditEntry(AuditRemove, AuditRemoved, "a@acme.com", at(time.Hour)),
-		auditEntry(AuditRemove, AuditFailed, "b@acme.com", at(time.Hour)),
-		auditEntry(AuditRestore, AuditRestored, "a@acme.com", at(2*time.Hour)),
-		{AtUS: at(3 * time.Hour), Run: "run-2", User: "bob", Action: AuditResend, Command: "maildiag resend x",
-			MessageID: "m@x", Address: "new@acme.com", OriginalTo: "old@acme.com", ApprovedBy: "Carol", Result: AuditSent, Detail: "n@x"},
+	for i, e := range []*maildiag.AuditEntry{
+		auditEntry(maildiag.AuditRemove, maildiag.AuditDryRun, "a@acme.com", at(0)),
+		auditEntry(maildiag.AuditRemove, maildiag.AuditRemoved, "a@acme.com", at(time.Hour)),
+		auditEntry(maildiag.AuditRemove, maildiag.AuditFailed, "b@acme.com", at(time.Hour)),
+		auditEntry(maildiag.AuditRestore, maildiag.AuditRestored, "a@acme.com", at(2*time.Hour)),
+		{AtUS: at(3 * time.Hour), Run: "run-2", User: "bob", Action: maildiag.AuditResend, Command: "maildiag resend x",
+			MessageID: "m@x", Address: "new@acme.com", OriginalTo: "old@acme.com", ApprovedBy: "Carol", Result: maildiag.AuditSent, Detail: "n@x"},
 	} {
 		if err := w.AddAudit(ctx, e); err != nil {
 			t.Fatalf("entry %d: %v", i, err)
@@ -96,15 +96,15 @@ func TestAuditFilter(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
-		f    AuditFilter
+		f    maildiag.AuditFilter
 		want string
 	}{
-		{AuditFilter{}, "a@acme.com:dry-run a@acme.com:removed b@acme.com:failed a@acme.com:restored new@acme.com:sent"},
-		{AuditFilter{SinceUS: at(time.Hour)}, "a@acme.com:removed b@acme.com:failed a@acme.com:restored new@acme.com:sent"},
-		{AuditFilter{Actions: []string{AuditRemove}}, "a@acme.com:dry-run a@acme.com:removed b@acme.com:failed"},
-		{AuditFilter{Actions: []string{AuditRemove}, Results: []string{AuditRemoved, AuditNotFound}}, "a@acme.com:removed"},
-		{AuditFilter{Actions: []string{AuditResend, AuditRestore}}, "a@acme.com:restored new@acme.com:sent"},
-		{AuditFilter{SinceUS: at(4 * time.Hour)}, ""},
+		{maildiag.AuditFilter{}, "a@acme.com:dry-run a@acme.com:removed b@acme.com:failed a@acme.com:restored new@acme.com:sent"},
+		{maildiag.AuditFilter{SinceUS: at(time.Hour)}, "a@acme.com:removed b@acme.com:failed a@acme.com:restored new@acme.com:sent"},
+		{maildiag.AuditFilter{Actions: []string{maildiag.AuditRemove}}, "a@acme.com:dry-run a@acme.com:removed b@acme.com:failed"},
+		{maildiag.AuditFilter{Actions: []string{maildiag.AuditRemove}, Results: []string{maildiag.AuditRemoved, maildiag.AuditNotFound}}, "a@acme.com:removed"},
+		{maildiag.AuditFilter{Actions: []string{maildiag.AuditResend, maildiag.AuditRestore}}, "a@acme.com:restored new@acme.com:sent"},
+		{maildiag.AuditFilter{SinceUS: at(4 * time.Hour)}, ""},
 	} {
 		got, err := db.Audit(ctx, c.f)
 		if err != nil {
@@ -118,7 +118,7 @@ func TestAuditFilter(t *testing.T) {
 			t.Errorf("filter %+v: got %q, want %q", c.f, s, c.want)
 		}
 	}
-	got, _ := db.Audit(ctx, AuditFilter{Actions: []string{AuditResend}})
+	got, _ := db.Audit(ctx, maildiag.AuditFilter{Actions: []string{maildiag.AuditResend}})
 	if r := got[0]; r.ApprovedBy != "Carol" || r.OriginalTo != "old@acme.com" || r.Detail != "n@x" || r.User != "bob" {
 		t.Errorf("resend row %+v lost fields", r)
 	}
@@ -127,7 +127,7 @@ func TestAuditFilter(t *testing.T) {
 func TestAuditRequiresWho(t *testing.T) {
 	db, _ := mustOpen(t)
 	w := mustWriter(t, db)
-	e := auditEntry(AuditRemove, AuditRemoved, "a@acme.com", at(0))
+	e := auditEntry(maildiag.AuditRemove, maildiag.AuditRemoved, "a@acme.com", at(0))
 	e.User = ""
 	if err := w.AddAudit(context.Background(), e); err == nil {
 		t.Error("an audit entry without a user was accepted")
@@ -153,7 +153,7 @@ func TestAuditMigrationUpgradesOldIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db2.Close()
-	if _, err := db2.Audit(ctx, AuditFilter{}); err != nil {
+	if _, err := db2.Audit(ctx, maildiag.AuditFilter{}); err != nil {
 		t.Errorf("audit table after the upgrade: %v", err)
 	}
 	var v int

@@ -9,29 +9,10 @@ import (
 	"github.com/maildiag/maildiag"
 )
 
-// Import is the provenance of one imported input.
-type Import struct {
-	ID               int64          `json:"id"`
-	Source           string         `json:"source"`
-	SHA256           string         `json:"sha256,omitempty"`
-	Bytes            int64          `json:"bytes"`
-	Gzip             bool           `json:"gzip"`
-	Shapes           map[string]int `json:"shapes,omitempty"`
-	Status           string         `json:"status"` // running | done | failed
-	Error            string         `json:"error,omitempty"`
-	StartedUS        int64          `json:"started_us"`
-	FinishedUS       int64          `json:"finished_us,omitempty"`
-	EventsRead       int            `json:"events_read"`
-	EventsNew        int            `json:"events_new"`
-	SuppressionsRead int            `json:"suppressions_read"`
-	SuppressionsNew  int            `json:"suppressions_new"`
-	Rejects          int            `json:"rejects"`
-}
-
 // StartImport records that an import began, and commits so that an
 // interrupted import stays visible as "running".
-func (w *Writer) StartImport(ctx context.Context, source string) (*Import, error) {
-	imp := &Import{Source: source, Status: "running", StartedUS: time.Now().UnixMicro()}
+func (w *Writer) StartImport(ctx context.Context, source string) (*maildiag.Import, error) {
+	imp := &maildiag.Import{Source: source, Status: "running", StartedUS: time.Now().UnixMicro()}
 	if err := w.begin(ctx); err != nil {
 		return nil, err
 	}
@@ -45,7 +26,7 @@ func (w *Writer) StartImport(ctx context.Context, source string) (*Import, error
 
 // SaveImport writes the import's counts and status in the current
 // transaction, so they commit with the data they count.
-func (w *Writer) SaveImport(ctx context.Context, imp *Import) error {
+func (w *Writer) SaveImport(ctx context.Context, imp *maildiag.Import) error {
 	if err := w.begin(ctx); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/maildiag/maildiag"
 )
 
 // SuppressionRow is a stored suppression-list entry.
@@ -90,24 +91,16 @@ func (db *DB) Suppressions(ctx context.Context, f SuppressionFilter) ([]Suppress
 	return out, rows.Err()
 }
 
-// ListSync is when one suppression list of one sending domain was last read
-// whole from the API.
-type ListSync struct {
-	SendingDomain string `json:"sending_domain"`
-	List          string `json:"list"`
-	SyncedUS      int64  `json:"synced_us"`
-}
-
 // ListSyncs returns when each suppression list was last synced.
-func (db *DB) ListSyncs(ctx context.Context) ([]ListSync, error) {
+func (db *DB) ListSyncs(ctx context.Context) ([]maildiag.ListSync, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT d.name, s.list, s.synced_at FROM list_syncs s JOIN domains d ON d.id = s.sending_domain_id ORDER BY 1, 2`)
 	if err != nil {
 		return nil, fmt.Errorf("read list syncs: %w", err)
 	}
 	defer rows.Close()
-	var out []ListSync
+	var out []maildiag.ListSync
 	for rows.Next() {
-		var s ListSync
+		var s maildiag.ListSync
 		if err := rows.Scan(&s.SendingDomain, &s.List, &s.SyncedUS); err != nil {
 			return nil, fmt.Errorf("read list syncs: %w", err)
 		}

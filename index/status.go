@@ -5,24 +5,25 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/maildiag/maildiag"
 	"os"
 )
 
 // Status is what the index holds.
 type Status struct {
-	Path         string             `json:"path"`
-	SizeBytes    int64              `json:"size_bytes"`
-	Schema       int                `json:"schema_version"`
-	Events       int64              `json:"events"`
-	FirstUS      int64              `json:"first_event_us,omitempty"`
-	LastUS       int64              `json:"last_event_us,omitempty"`
-	EventCounts  []EventCount       `json:"events_by_domain_and_type"`
-	Coverage     []Coverage         `json:"coverage"`
-	Suppressions []SuppressionCount `json:"suppressions"`
-	Rejects      int64              `json:"rejects"`
-	Imports      []Import           `json:"imports"`
-	Syncs        []SyncStatus       `json:"syncs"`
-	ListSyncs    []ListSync         `json:"list_syncs"`
+	Path         string              `json:"path"`
+	SizeBytes    int64               `json:"size_bytes"`
+	Schema       int                 `json:"schema_version"`
+	Events       int64               `json:"events"`
+	FirstUS      int64               `json:"first_event_us,omitempty"`
+	LastUS       int64               `json:"last_event_us,omitempty"`
+	EventCounts  []EventCount        `json:"events_by_domain_and_type"`
+	Coverage     []Coverage          `json:"coverage"`
+	Suppressions []SuppressionCount  `json:"suppressions"`
+	Rejects      int64               `json:"rejects"`
+	Imports      []maildiag.Import   `json:"imports"`
+	Syncs        []SyncStatus        `json:"syncs"`
+	ListSyncs    []maildiag.ListSync `json:"list_syncs"`
 }
 
 // SyncStatus is what syncs have read of one sending domain from one
@@ -172,7 +173,7 @@ func (db *DB) coverage(ctx context.Context, st *Status) error {
 }
 
 // Imports lists the most recent imports, newest first.
-func (db *DB) Imports(ctx context.Context, limit int) ([]Import, error) {
+func (db *DB) Imports(ctx context.Context, limit int) ([]maildiag.Import, error) {
 	rows, err := db.sql.QueryContext(ctx, `
 		SELECT id, source, COALESCE(sha256, ''), COALESCE(bytes, 0), gzip, COALESCE(shapes, ''), status,
 			COALESCE(error, ''), started_at, COALESCE(finished_at, 0), events_read, events_new,
@@ -182,9 +183,9 @@ func (db *DB) Imports(ctx context.Context, limit int) ([]Import, error) {
 		return nil, fmt.Errorf("list imports: %w", err)
 	}
 	defer rows.Close()
-	out := []Import{}
+	out := []maildiag.Import{}
 	for rows.Next() {
-		var im Import
+		var im maildiag.Import
 		var shapes string
 		if err := rows.Scan(&im.ID, &im.Source, &im.SHA256, &im.Bytes, &im.Gzip, &shapes, &im.Status, &im.Error,
 			&im.StartedUS, &im.FinishedUS, &im.EventsRead, &im.EventsNew, &im.SuppressionsRead, &im.SuppressionsNew, &im.Rejects); err != nil {

@@ -4,26 +4,22 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
+	"github.com/maildiag/maildiag"
 	"sort"
 )
 
-// Range is a half-open time range [FromUS, ToUS) in microseconds.
-type Range struct {
-	FromUS, ToUS int64
-}
-
 // SyncedRanges returns the ranges of a sending domain's events a sync has
 // read completely from a source, merged and in order.
-func (db *DB) SyncedRanges(ctx context.Context, sendingDomain, source string) ([]Range, error) {
+func (db *DB) SyncedRanges(ctx context.Context, sendingDomain, source string) ([]maildiag.Range, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT from_us, to_us FROM sync_ranges WHERE sending_domain = ? AND source = ? ORDER BY from_us`,
 		sendingDomain, source)
 	if err != nil {
 		return nil, fmt.Errorf("read synced ranges: %w", err)
 	}
 	defer rows.Close()
-	var out []Range
+	var out []maildiag.Range
 	for rows.Next() {
-		var r Range
+		var r maildiag.Range
 		if err := rows.Scan(&r.FromUS, &r.ToUS); err != nil {
 			return nil, fmt.Errorf("read synced ranges: %w", err)
 		}
@@ -32,9 +28,9 @@ func (db *DB) SyncedRanges(ctx context.Context, sendingDomain, source string) ([
 	return mergeRanges(out), rows.Err()
 }
 
-func mergeRanges(rs []Range) []Range {
+func mergeRanges(rs []maildiag.Range) []maildiag.Range {
 	sort.Slice(rs, func(i, j int) bool { return rs[i].FromUS < rs[j].FromUS })
-	var out []Range
+	var out []maildiag.Range
 	for _, r := range rs {
 		if r.ToUS <= r.FromUS {
 			continue
@@ -52,17 +48,17 @@ func mergeRanges(rs []Range) []Range {
 // a sending domain's events has been read completely from a source: it
 // commits together with the events it covers. Overlapping and touching
 // ranges are merged.
-func (w *Writer) AddSyncedRange(ctx context.Context, sendingDomain, source string, r Range, syncedUS int64) error {
+func (w *Writer) AddSyncedRange(ctx context.Context, sendingDomain, source string, r maildiag.Range, syncedUS int64) error {
 	if r.ToUS <= r.FromUS {
 		return nil
 	}
 	if err := w.begin(ctx); err != nil {
 		return err
 	}
-	var touching []Range
+	var touching []maildiag.Range
 	err := w.each(`SELECT from_us, to_us FROM sync_ranges WHERE sending_domain = ? AND source = ? AND from_us <= ? AND to_us >= ?`,
 		[]any{sendingDomain, source, r.ToUS, r.FromUS}, func(row []driver.Value) error {
-			touching = append(touching, Range{row[0].(int64), row[1].(int64)})
+			touching = append(touching, maildiag.Range{FromUS: row[0].(int64), ToUS: row[1].(int64)})
 			return nil
 		})
 	if err != nil {

@@ -13,12 +13,12 @@ func TestSyncedRangesMerge(t *testing.T) {
 	db, _ := mustOpen(t)
 	w := mustWriter(t, db)
 	ctx := context.Background()
-	for _, r := range []Range{{10, 20}, {30, 40}, {20, 25}, {35, 50}, {60, 60}, {5, 8}} {
+	for _, r := range []maildiag.Range{{FromUS: 10, ToUS: 20}, {FromUS: 30, ToUS: 40}, {FromUS: 20, ToUS: 25}, {FromUS: 35, ToUS: 50}, {FromUS: 60, ToUS: 60}, {FromUS: 5, ToUS: 8}} {
 		if err := w.AddSyncedRange(ctx, "mg.example.com", "events", r, 1); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := w.AddSyncedRange(ctx, "mg.example.com", "logs", Range{0, 100}, 1); err != nil {
+	if err := w.AddSyncedRange(ctx, "mg.example.com", "logs", maildiag.Range{FromUS: 0, ToUS: 100}, 1); err != nil {
 		t.Fatal(err)
 	}
 	w.Commit(ctx)

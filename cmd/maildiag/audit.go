@@ -45,7 +45,7 @@ Exit status: 0 with entries, 1 with none, 2 on usage errors, 3 on failure.`,
 			if err != nil {
 				return err
 			}
-			f := index.AuditFilter{}
+			f := maildiag.AuditFilter{}
 			since, err := maildiag.ParseWhen(o.since, g.now())
 			if err != nil {
 				return usageErrorf("--since: %v", err)
@@ -54,7 +54,7 @@ Exit status: 0 with entries, 1 with none, 2 on usage errors, 3 on failure.`,
 				f.SinceUS = since.UnixMicro()
 			}
 			for _, a := range o.actions {
-				if !slices.Contains([]string{index.AuditRemove, index.AuditRestore, index.AuditResend}, a) {
+				if !slices.Contains([]string{maildiag.AuditRemove, maildiag.AuditRestore, maildiag.AuditResend}, a) {
 					return usageErrorf("--action %q: use remove, restore or resend", a)
 				}
 				f.Actions = append(f.Actions, a)
@@ -74,10 +74,10 @@ Exit status: 0 with entries, 1 with none, 2 on usage errors, 3 on failure.`,
 // auditRow is an audit entry as printed.
 type auditRow struct {
 	At time.Time `json:"at"`
-	index.AuditEntry
+	maildiag.AuditEntry
 }
 
-func auditRun(ctx context.Context, s *streams, path, format string, f index.AuditFilter) error {
+func auditRun(ctx context.Context, s *streams, path, format string, f maildiag.AuditFilter) error {
 	db, err := index.OpenReadOnly(ctx, path)
 	if err != nil {
 		return failure(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/index"
 )
 
@@ -35,13 +36,13 @@ func newAuditor(cmd *cobra.Command, args []string, now func() time.Time) *audito
 }
 
 // entry starts an audit entry stamped with the invocation.
-func (a *auditor) entry(action, result string) *index.AuditEntry {
-	return &index.AuditEntry{AtUS: a.now().UnixMicro(), Run: a.run, User: a.user, Action: action, Command: a.command, Result: result}
+func (a *auditor) entry(action, result string) *maildiag.AuditEntry {
+	return &maildiag.AuditEntry{AtUS: a.now().UnixMicro(), Run: a.run, User: a.user, Action: action, Command: a.command, Result: result}
 }
 
 // record writes e in w's open transaction, with the API key taken out of
 // any text that might carry it (an error message quoting a request).
-func (a *auditor) record(ctx context.Context, w *index.Writer, e *index.AuditEntry) error {
+func (a *auditor) record(ctx context.Context, w *index.Writer, e *maildiag.AuditEntry) error {
 	for _, s := range []*string{&e.Command, &e.Pattern, &e.Filters, &e.Address, &e.BackupFile, &e.Error, &e.Detail, &e.ApprovedBy} {
 		*s = redactText(*s, a.secret)
 	}

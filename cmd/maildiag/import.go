@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/ingest"
 )
@@ -96,7 +97,7 @@ func importRun(ctx context.Context, s *streams, path, format string, o *importOp
 		return failure(err)
 	}
 
-	var results []*index.Import
+	var results []*maildiag.Import
 	bad := 0
 	for _, f := range o.files {
 		imp, err := importOne(ctx, s, w, f, o)
@@ -154,7 +155,7 @@ func shapeList(m map[string]int) string {
 
 // importOne reads one input into the index. Errors about the input itself
 // are returned plainly; errors of the index are wrapped with failure().
-func importOne(ctx context.Context, s *streams, w *index.Writer, name string, o *importOptions) (*index.Import, error) {
+func importOne(ctx context.Context, s *streams, w *index.Writer, name string, o *importOptions) (*maildiag.Import, error) {
 	var r io.Reader
 	var size int64 = -1
 	source := name

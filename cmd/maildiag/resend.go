@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/ingest"
 )
@@ -135,7 +136,7 @@ func resendRun(ctx context.Context, s *streams, path, format string, o *resendOp
 	defer w.Close()
 	rctx := context.WithoutCancel(ctx) // a resend made is recorded even when interrupted
 	audit := func(result, reason, detail string) error {
-		e := au.entry(index.AuditResend, result)
+		e := au.entry(maildiag.AuditResend, result)
 		e.MessageID, e.EventID, e.SendingDomain, e.Address, e.OriginalTo = ref.MessageID, ref.EventID, ref.SendingDomain, to, strings.Join(ref.Recipients, ", ")
 		e.ApprovedBy, e.Error, e.Detail = o.approvedBy, reason, detail
 		if err := au.record(rctx, w, e); err != nil {
@@ -149,7 +150,7 @@ func resendRun(ctx context.Context, s *streams, path, format string, o *resendOp
 
 	if !slices.Contains(ref.Recipients, to) && o.approvedBy == "" {
 		why := fmt.Sprintf("%s is not an original recipient of message %s (%s)", to, ref.MessageID, strings.Join(ref.Recipients, ", "))
-		if err := audit(index.AuditRefused, why+"; no --approved-by", ""); err != nil {
+		if err := audit(maildiag.AuditRefused, why+"; no --approved-by", ""); err != nil {
 			return err
 		}
 		return usageErrorf("refused: %s. Sending it elsewhere needs --approved-by NAME: the manager who verified that %s belongs to the same person", why, to)
@@ -172,19 +173,19 @@ func resendRun(ctx context.Context, s *streams, path, format string, o *resendOp
 	msg, id, err := client.Mailgun(ref.SendingDomain).ReSend(ctx, u, to)
 	if err != nil {
 		if ae, ok := ingest.AsAPIError(err); ok && ae.Status == http.StatusNotFound {
-			if aerr := audit(index.AuditGone, ae.Error(), ""); aerr != nil {
+			if aerr := audit(maildiag.AuditGone, ae.Error(), ""); aerr != nil {
 				return aerr
 			}
 			return &exitError{code: exitNo, err: goneError(ref, au.now(), ae.Message)}
 		}
 		reason := redactText(apiErrorText(err), o.api.apiKey)
-		if aerr := audit(index.AuditFailed, reason, ""); aerr != nil {
+		if aerr := audit(maildiag.AuditFailed, reason, ""); aerr != nil {
 			return aerr
 		}
 		return failure(fmt.Errorf("resend %s: %s", ref.MessageID, reason))
 	}
 	res.NewMessageID, res.Message = strings.Trim(id, "<>"), msg
-	if err := audit(index.AuditSent, "", res.NewMessageID); err != nil {
+	if err := audit(maildiag.AuditSent, "", res.NewMessageID); err != nil {
 		return err
 	}
 	t := &table{title: "Resent", columns: []string{"message_id", "to", "original_recipients", "approved_by", "accepted_at", "new_message_id"}}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/index"
 )
 
@@ -24,7 +25,7 @@ func TestStatusSyncs(t *testing.T) {
 		t.Fatal(err)
 	}
 	synced := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
-	r := index.Range{FromUS: synced.Add(-48 * time.Hour).UnixMicro(), ToUS: synced.Add(-30 * time.Minute).UnixMicro()}
+	r := maildiag.Range{FromUS: synced.Add(-48 * time.Hour).UnixMicro(), ToUS: synced.Add(-30 * time.Minute).UnixMicro()}
 	if err := w.AddSyncedRange(ctx, "mg.example.com", "events", r, synced.UnixMicro()); err != nil {
 		t.Fatal(err)
 	}

@@ -208,7 +208,7 @@ func removeRun(ctx context.Context, s *streams, path, format string, o *removeOp
 	if err != nil {
 		return failure(err)
 	}
-	done, err := db.Audit(ctx, index.AuditFilter{Actions: []string{index.AuditRemove}, Results: []string{index.AuditRemoved, index.AuditNotFound}})
+	done, err := db.Audit(ctx, maildiag.AuditFilter{Actions: []string{maildiag.AuditRemove}, Results: []string{maildiag.AuditRemoved, maildiag.AuditNotFound}})
 	if err != nil {
 		return failure(err)
 	}
@@ -242,7 +242,7 @@ func removeRun(ctx context.Context, s *streams, path, format string, o *removeOp
 	}
 	defer w.Close()
 	filters, _ := json.Marshal(o.filter)
-	base := au.entry(index.AuditRemove, index.AuditDryRun)
+	base := au.entry(maildiag.AuditRemove, maildiag.AuditDryRun)
 	base.Pattern, base.Filters = res.Pattern, string(filters)
 
 	if !o.yes {
@@ -290,10 +290,10 @@ func removeRun(ctx context.Context, s *streams, path, format string, o *removeOp
 
 // recordDryRun marks the entries as shown, not done, in the result and the
 // audit.
-func recordDryRun(ctx context.Context, w *index.Writer, au *auditor, base *index.AuditEntry, entries []removal) error {
+func recordDryRun(ctx context.Context, w *index.Writer, au *auditor, base *maildiag.AuditEntry, entries []removal) error {
 	for i := range entries {
 		r := &entries[i]
-		r.Result = index.AuditDryRun
+		r.Result = maildiag.AuditDryRun
 		e := *base
 		e.Address, e.List, e.SendingDomain = r.Address, r.List, r.SendingDomain
 		if err := au.record(ctx, w, &e); err != nil {
@@ -310,11 +310,11 @@ func (res *removeResult) tally() []string {
 	for _, r := range res.Entries {
 		what := r.Address + " (" + r.List + ", " + r.SendingDomain + ")"
 		switch r.Result {
-		case index.AuditRemoved:
+		case maildiag.AuditRemoved:
 			res.Removed++
-		case index.AuditNotFound:
+		case maildiag.AuditNotFound:
 			res.NotFound++
-		case index.AuditFailed:
+		case maildiag.AuditFailed:
 			res.Failed++
 			notRemoved = append(notRemoved, what+": "+r.Error)
 		default:

@@ -34,16 +34,16 @@ func deleteEntry(ctx context.Context, mg *mailgun.MailgunImpl, list, address str
 // not on the list), or failed with the reason.
 func deleteOutcome(err error, key string) (result, reason string) {
 	if err == nil {
-		return index.AuditRemoved, ""
+		return maildiag.AuditRemoved, ""
 	}
 	if ae, ok := ingest.AsAPIError(err); ok {
 		// A 404 for the domain is not an absent entry.
 		if ae.Status == http.StatusNotFound && !strings.Contains(strings.ToLower(ae.Message), "domain not found") {
-			return index.AuditNotFound, ""
+			return maildiag.AuditNotFound, ""
 		}
 		err = ae
 	}
-	return index.AuditFailed, redactText(err.Error(), key)
+	return maildiag.AuditFailed, redactText(err.Error(), key)
 }
 
 // redactText takes the API key out of a text.
@@ -60,7 +60,7 @@ func redactText(s, key string) string {
 // the index agreeing with Mailgun up to the last answer. It stops at the
 // first index error or when ctx ends; entries not tried keep an empty
 // Result.
-func removeAll(ctx context.Context, w *index.Writer, client *ingest.Client, au *auditor, base *index.AuditEntry, entries []removal) error {
+func removeAll(ctx context.Context, w *index.Writer, client *ingest.Client, au *auditor, base *maildiag.AuditEntry, entries []removal) error {
 	// A deletion Mailgun has made is recorded even when ctx ends meanwhile.
 	rctx := context.WithoutCancel(ctx)
 	clients := map[string]*mailgun.MailgunImpl{}
@@ -75,11 +75,11 @@ func removeAll(ctx context.Context, w *index.Writer, client *ingest.Client, au *
 			clients[r.SendingDomain] = mg
 		}
 		r.Result, r.Error = deleteOutcome(deleteEntry(ctx, mg, r.List, r.Address), au.secret)
-		if ctx.Err() != nil && r.Result == index.AuditFailed {
+		if ctx.Err() != nil && r.Result == maildiag.AuditFailed {
 			r.Error = "interrupted before Mailgun answered; run the command again to finish"
 		}
 		now := au.now().UnixMicro()
-		if r.Result != index.AuditFailed {
+		if r.Result != maildiag.AuditFailed {
 			if err := w.MarkSuppressionRemoved(rctx, r.SendingDomain, r.List, r.Address, now); err != nil {
 				return fmt.Errorf("record removal of %s: %w", r.Address, err)
 			}

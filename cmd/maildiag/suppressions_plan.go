@@ -8,7 +8,6 @@ import (
 
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/analyze"
-	"github.com/maildiag/maildiag/index"
 )
 
 // removal is one list entry a removal acts on, with what the index knows
@@ -104,7 +103,7 @@ func selectRemovals(res *analyze.SuppressedResult, f removeFilter, gone map[entr
 }
 
 // removedByUs reads from the audit when maildiag removed each entry last.
-func removedByUs(entries []index.AuditEntry) map[entryKey]int64 {
+func removedByUs(entries []maildiag.AuditEntry) map[entryKey]int64 {
 	m := map[entryKey]int64{}
 	for _, e := range entries {
 		k := entryKey{e.Address, e.SendingDomain, e.List}

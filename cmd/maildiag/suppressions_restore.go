@@ -137,9 +137,9 @@ func restoreRun(ctx context.Context, s *streams, path, format string, o *restore
 				break
 			}
 			batch := f.supps[start:min(start+restoreBatch, len(f.supps))]
-			result, reason := index.AuditRestored, ""
+			result, reason := maildiag.AuditRestored, ""
 			if err := addToList(ctx, client, f.SendingDomain, f.List, batch); err != nil {
-				result, reason = index.AuditFailed, redactText(apiErrorText(err), o.api.apiKey)
+				result, reason = maildiag.AuditFailed, redactText(apiErrorText(err), o.api.apiKey)
 				f.Failed += len(batch)
 				f.Error = reason
 				failed += len(batch)
@@ -150,7 +150,7 @@ func restoreRun(ctx context.Context, s *streams, path, format string, o *restore
 				}
 			}
 			for _, sp := range batch {
-				e := au.entry(index.AuditRestore, result)
+				e := au.entry(maildiag.AuditRestore, result)
 				e.Address, e.List, e.SendingDomain, e.BackupFile, e.Error = sp.Address, f.List, f.SendingDomain, f.File, reason
 				if err := au.record(rctx, w, e); err != nil {
 					return failure(err)

@@ -452,7 +452,7 @@ func TestSyncRangesInIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := index.Range{FromUS: e.res.End.Add(-48 * time.Hour).UnixMicro(), ToUS: e.res.End.Add(-30 * time.Minute).UnixMicro()}
+	want := maildiag.Range{FromUS: e.res.End.Add(-48 * time.Hour).UnixMicro(), ToUS: e.res.End.Add(-30 * time.Minute).UnixMicro()}
 	if len(rs) != 1 || rs[0] != want {
 		t.Fatalf("synced ranges %v, want %v", rs, want)
 	}

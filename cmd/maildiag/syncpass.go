@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/ingest"
 )
@@ -144,8 +145,8 @@ func resolveDomains(ctx context.Context, client *ingest.Client, o *syncOptions) 
 
 // plan finds each domain's missing ranges and cuts them into windows.
 func (p *pass) plan(ctx context.Context, client *ingest.Client, names []string, fromUS int64, sum *syncSummary) error {
-	var gaps [][]index.Range
-	var all []index.Range
+	var gaps [][]maildiag.Range
+	var all []maildiag.Range
 	for i, name := range names {
 		covered, err := p.db.SyncedRanges(ctx, name, p.o.source)
 		if err != nil {
@@ -195,7 +196,7 @@ func (p *pass) plan(ctx context.Context, client *ingest.Client, names []string, 
 	return nil
 }
 
-func minFrom(rs []index.Range) int64 {
+func minFrom(rs []maildiag.Range) int64 {
 	m := rs[0].FromUS
 	for _, r := range rs[1:] {
 		m = min(m, r.FromUS)

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"github.com/maildiag/maildiag/index"
+	"github.com/maildiag/maildiag"
 )
 
 // usPerSec is a second in microseconds, the unit of every time here.
@@ -9,8 +9,8 @@ const usPerSec = 1_000_000
 
 // missingRanges returns the parts of [from, to) that covered (merged and in
 // order, as index.DB.SyncedRanges returns them) leaves out.
-func missingRanges(from, to int64, covered []index.Range) []index.Range {
-	var out []index.Range
+func missingRanges(from, to int64, covered []maildiag.Range) []maildiag.Range {
+	var out []maildiag.Range
 	at := from
 	for _, c := range covered {
 		if c.ToUS <= at {
@@ -20,7 +20,7 @@ func missingRanges(from, to int64, covered []index.Range) []index.Range {
 			break
 		}
 		if c.FromUS > at {
-			out = append(out, index.Range{FromUS: at, ToUS: c.FromUS})
+			out = append(out, maildiag.Range{FromUS: at, ToUS: c.FromUS})
 		}
 		at = max(at, c.ToUS)
 		if at >= to {
@@ -28,23 +28,23 @@ func missingRanges(from, to int64, covered []index.Range) []index.Range {
 		}
 	}
 	if at < to {
-		out = append(out, index.Range{FromUS: at, ToUS: to})
+		out = append(out, maildiag.Range{FromUS: at, ToUS: to})
 	}
 	return out
 }
 
 // splitRanges cuts ranges into windows of at most size, the cuts inside a
 // range on whole seconds (the Events API takes whole seconds).
-func splitRanges(rs []index.Range, size int64) []index.Range {
+func splitRanges(rs []maildiag.Range, size int64) []maildiag.Range {
 	size = max(size, usPerSec)
-	var out []index.Range
+	var out []maildiag.Range
 	for _, r := range rs {
 		for from := r.FromUS; from < r.ToUS; {
 			to := (from + size) / usPerSec * usPerSec
 			if to <= from || to >= r.ToUS {
 				to = r.ToUS
 			}
-			out = append(out, index.Range{FromUS: from, ToUS: to})
+			out = append(out, maildiag.Range{FromUS: from, ToUS: to})
 			from = to
 		}
 	}
@@ -61,7 +61,7 @@ func windowSize(total int64, workers int, least int64) int64 {
 }
 
 // totalLength is the summed length of ranges.
-func totalLength(rs []index.Range) int64 {
+func totalLength(rs []maildiag.Range) int64 {
 	var n int64
 	for _, r := range rs {
 		n += r.ToUS - r.FromUS

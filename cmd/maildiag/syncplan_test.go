@@ -4,25 +4,25 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/maildiag/maildiag/index"
+	"github.com/maildiag/maildiag"
 )
 
-func rg(from, to int64) index.Range { return index.Range{FromUS: from, ToUS: to} }
+func rg(from, to int64) maildiag.Range { return maildiag.Range{FromUS: from, ToUS: to} }
 
 func TestMissingRanges(t *testing.T) {
 	tests := []struct {
 		name     string
 		from, to int64
-		covered  []index.Range
-		want     []index.Range
+		covered  []maildiag.Range
+		want     []maildiag.Range
 	}{
-		{"nothing covered", 0, 100, nil, []index.Range{rg(0, 100)}},
-		{"all covered", 10, 90, []index.Range{rg(0, 100)}, nil},
-		{"tail missing (the late threshold)", 0, 100, []index.Range{rg(0, 70)}, []index.Range{rg(70, 100)}},
-		{"head missing (a longer --since)", 0, 100, []index.Range{rg(40, 100)}, []index.Range{rg(0, 40)}},
-		{"gaps between", 0, 100, []index.Range{rg(10, 20), rg(30, 40), rg(95, 200)}, []index.Range{rg(0, 10), rg(20, 30), rg(40, 95)}},
-		{"ranges outside", 50, 60, []index.Range{rg(0, 10), rg(70, 80)}, []index.Range{rg(50, 60)}},
-		{"touching", 0, 30, []index.Range{rg(0, 10), rg(10, 30)}, nil},
+		{"nothing covered", 0, 100, nil, []maildiag.Range{rg(0, 100)}},
+		{"all covered", 10, 90, []maildiag.Range{rg(0, 100)}, nil},
+		{"tail missing (the late threshold)", 0, 100, []maildiag.Range{rg(0, 70)}, []maildiag.Range{rg(70, 100)}},
+		{"head missing (a longer --since)", 0, 100, []maildiag.Range{rg(40, 100)}, []maildiag.Range{rg(0, 40)}},
+		{"gaps between", 0, 100, []maildiag.Range{rg(10, 20), rg(30, 40), rg(95, 200)}, []maildiag.Range{rg(0, 10), rg(20, 30), rg(40, 95)}},
+		{"ranges outside", 50, 60, []maildiag.Range{rg(0, 10), rg(70, 80)}, []maildiag.Range{rg(50, 60)}},
+		{"touching", 0, 30, []maildiag.Range{rg(0, 10), rg(10, 30)}, nil},
 		{"empty request", 50, 50, nil, nil},
 	}
 	for _, tt := range tests {
@@ -34,13 +34,13 @@ func TestMissingRanges(t *testing.T) {
 
 func TestSplitRanges(t *testing.T) {
 	const s = usPerSec
-	got := splitRanges([]index.Range{rg(500_000, 10*s+250_000), rg(20*s, 21*s)}, 4*s)
-	want := []index.Range{rg(500_000, 4*s), rg(4*s, 8*s), rg(8*s, 10*s+250_000), rg(20*s, 21*s)}
+	got := splitRanges([]maildiag.Range{rg(500_000, 10*s+250_000), rg(20*s, 21*s)}, 4*s)
+	want := []maildiag.Range{rg(500_000, 4*s), rg(4*s, 8*s), rg(8*s, 10*s+250_000), rg(20*s, 21*s)}
 	if !slices.Equal(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
 	// Windows cover the ranges exactly, and cuts fall on whole seconds.
-	rs := []index.Range{rg(123_456, 987*s+654_321)}
+	rs := []maildiag.Range{rg(123_456, 987*s+654_321)}
 	ws := splitRanges(rs, 13*s+1)
 	if ws[0].FromUS != rs[0].FromUS || ws[len(ws)-1].ToUS != rs[0].ToUS {
 		t.Fatalf("windows %v do not span %v", ws, rs)
@@ -51,7 +51,7 @@ func TestSplitRanges(t *testing.T) {
 		}
 	}
 	// A size under a second still advances.
-	if n := len(splitRanges([]index.Range{rg(0, 5*s)}, 1)); n != 5 {
+	if n := len(splitRanges([]maildiag.Range{rg(0, 5*s)}, 1)); n != 5 {
 		t.Errorf("%d windows of at least a second in 5 s, want 5", n)
 	}
 }

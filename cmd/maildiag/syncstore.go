@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/maildiag/maildiag/index"
+	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/ingest"
 )
 
@@ -121,7 +121,7 @@ func (p *pass) apply(wctx, ctx context.Context, r result, pend *pending, cancel 
 		// Never closer to the sync than the late threshold: late events
 		// may still appear before it.
 		if to := min(done, p.cutoffUS); to > w.from {
-			if err := p.w.AddSyncedRange(wctx, d.name, p.o.source, index.Range{FromUS: w.from, ToUS: to}, p.nowUS); err != nil {
+			if err := p.w.AddSyncedRange(wctx, d.name, p.o.source, maildiag.Range{FromUS: w.from, ToUS: to}, p.nowUS); err != nil {
 				return fmt.Errorf("record synced range of %s: %w", d.name, err)
 			}
 			pend.pages++ // worth committing even without events

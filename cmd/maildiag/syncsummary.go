@@ -3,7 +3,7 @@ package main
 import (
 	"time"
 
-	"github.com/maildiag/maildiag/index"
+	"github.com/maildiag/maildiag"
 )
 
 // syncSummary is what one pass of sync did: the --output json contract.
@@ -59,7 +59,7 @@ type timeRange struct {
 	To   time.Time `json:"to"`
 }
 
-func timeRanges(rs []index.Range) []timeRange {
+func timeRanges(rs []maildiag.Range) []timeRange {
 	out := make([]timeRange, 0, len(rs))
 	for _, r := range rs {
 		out = append(out, timeRange{microTime(r.FromUS), microTime(r.ToUS)})
