@@ -75,27 +75,10 @@ type Event struct {
 	Rule    string // id of the classification rule that decided Class
 	Gateway string // who receives mail for the recipient: Gmail, Microsoft 365, Mimecast, ...
 
-	// Derived by DeriveKeys.
-	MessageKey int64 // MessageKey(MessageID)
-	IDHash     int64 // EventHash(Type, ID): with the day and recipient, the event's identity
 }
 
 // Time returns the event time.
 func (e *Event) Time() time.Time { return time.UnixMicro(e.TimeUS).UTC() }
-
-// Day returns the UTC day number (days since the Unix epoch) of the event:
-// Mailgun event ids are unique only within it.
-func (e *Event) Day() int64 { return DayOf(e.TimeUS) }
-
-// DayOf returns the UTC day number of a time in microseconds.
-func DayOf(us int64) int64 {
-	const usPerDay = 86400 * 1_000_000
-	d := us / usPerDay
-	if us < 0 && us%usPerDay != 0 {
-		d--
-	}
-	return d
-}
 
 // DomainOf returns the lower-cased domain of an address, or "" when it has none.
 func DomainOf(addr string) string {

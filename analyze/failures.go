@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/maildiag/maildiag"
-	"github.com/maildiag/maildiag/index"
 )
 
 // Dimensions failures can be grouped by.
@@ -93,19 +92,19 @@ var deliveryDims = map[string]bool{ByDomain: true, ByProvider: true, ByGateway: 
 
 type group struct {
 	g       FailureGroup
-	rcpts   map[int64]struct{}
+	rcpts   map[RecipientID]struct{}
 	class   map[string]int
 	samples map[string]sampled // the first failure of each class
 }
 
 type sampled struct {
 	s    Sample
-	rcpt int64
-	key  index.FailureKey
+	rcpt RecipientID
+	ref  Ref
 }
 
 // Failures groups the failures a query selects.
-func Failures(ctx context.Context, db *index.DB, q FailureQuery) (*FailuresResult, error) {
+func Failures(ctx context.Context, db Store, q FailureQuery) (*FailuresResult, error) {
 	if len(q.By) == 0 {
 		q.By = []string{ByClass}
 	}
@@ -117,19 +116,10 @@ func Failures(ctx context.Context, db *index.DB, q FailureQuery) (*FailuresResul
 	if q.Top <= 0 {
 		q.Top = 20
 	}
-	names, err := db.Domains(ctx)
-	if err != nil {
-		return nil, err
-	}
-	f := index.FailureFilter{Codes: q.Codes, Enhanced: q.Enhanced, Classes: q.Classes, Severities: q.Severities,
-		Gateways: q.Providers, FromContains: q.From, SubjectContains: q.Subject, Light: true}
-	if !q.Since.IsZero() {
-		f.FromUS = q.Since.UnixMicro()
-	}
-	if !q.Until.IsZero() {
-		f.ToUS = q.Until.UnixMicro()
-	}
-	if f.SendingDomains, err = sendingDomainIDs(names, q.SendingDomains); err != nil {
+	f := FailureFilter{From: q.Since, Until: q.Until, Codes: q.Codes, Enhanced: q.Enhanced, Classes: q.Classes,
+		Severities: q.Severities, Gateways: q.Providers, FromContains: q.From, SubjectContains: q.Subject}
+	var err error
+	if f.SendingDomains, err = sendingDomains(ctx, db, q.SendingDomains); err != nil {
 		return nil, err
 	}
 	res := &FailuresResult{By: q.By, Since: q.Since, Until: q.Until, Groups: []FailureGroup{}}
@@ -144,27 +134,27 @@ func Failures(ctx context.Context, db *index.DB, q FailureQuery) (*FailuresResul
 		to.filter(&f)
 	}
 	groups := map[string]*group{}
-	err = db.Failures(ctx, f, func(r *index.FailureRow) error {
-		if !to.has(r.RecipientID) {
+	err = db.Failures(ctx, f, func(r *Failure) error {
+		if !to.has(r.Recipient) {
 			return nil
 		}
 		key := make([]string, len(q.By))
 		for i, b := range q.By {
-			key[i] = dimValue(b, r, names)
+			key[i] = dimValue(b, r)
 		}
 		k := strings.Join(key, "\x00")
 		g := groups[k]
 		if g == nil {
-			g = &group{g: FailureGroup{Key: key}, rcpts: map[int64]struct{}{}, class: map[string]int{}, samples: map[string]sampled{}}
+			g = &group{g: FailureGroup{Key: key}, rcpts: map[RecipientID]struct{}{}, class: map[string]int{}, samples: map[string]sampled{}}
 			groups[k] = g
 		}
 		g.g.Failures++
-		g.rcpts[r.RecipientID] = struct{}{}
+		g.rcpts[r.Recipient] = struct{}{}
 		c := classOrOther(r.Class)
 		g.class[c]++
 		if _, ok := g.samples[c]; !ok {
-			g.samples[c] = sampled{Sample{Time: usTime(r.TS), Code: r.Code, Enhanced: r.Enhanced, MXHost: r.MXHost,
-				Class: r.Class, Rule: r.Rule}, r.RecipientID, r.Key()}
+			g.samples[c] = sampled{Sample{Time: r.Time, Code: r.Code, Enhanced: r.Enhanced, MXHost: r.MXHost,
+				Class: r.Class, Rule: r.Rule}, r.Recipient, r.Ref}
 		}
 		res.Failures++
 		return nil
@@ -201,27 +191,27 @@ func Failures(ctx context.Context, db *index.DB, q FailureQuery) (*FailuresResul
 		res.OtherGroups = len(all) - q.Top
 		all = all[:q.Top]
 	}
-	sampleIDs := make([]int64, len(all))
-	keys := make([]index.FailureKey, len(all))
+	sampleIDs := make([]RecipientID, len(all))
+	refs := make([]Ref, len(all))
 	for i, g := range all {
 		sampleIDs[i] = g.samples[g.g.TopClass].rcpt
-		keys[i] = g.samples[g.g.TopClass].key
+		refs[i] = g.samples[g.g.TopClass].ref
 	}
 	addrs, err := db.Addresses(ctx, sampleIDs)
 	if err != nil {
 		return nil, err
 	}
-	details, err := db.FailureDetails(ctx, keys)
+	details, err := db.FailureDetails(ctx, refs)
 	if err != nil {
 		return nil, err
 	}
 	for i, g := range all {
 		g.g.Sample.Recipient = addrs[sampleIDs[i]]
-		if d := details[keys[i]]; d != nil {
+		if d := details[refs[i]]; d != nil {
 			g.g.Sample.Reply, g.g.Sample.MXHost, g.g.Sample.Rule = d.Text(), d.MXHost, d.Rule
 		}
 	}
-	dl, err := deliveriesFor(ctx, db, q, f, to, names)
+	dl, err := deliveriesFor(ctx, db, q, f, to)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +240,7 @@ func rate(failures, deliveries int64) float64 {
 }
 
 // dimValue is the value of a failure on one dimension.
-func dimValue(by string, r *index.FailureRow, names map[int64]index.Domain) string {
+func dimValue(by string, r *Failure) string {
 	switch by {
 	case ByClass:
 		return classOrOther(r.Class)
@@ -262,17 +252,17 @@ func dimValue(by string, r *index.FailureRow, names map[int64]index.Domain) stri
 	case ByEnhanced:
 		return orDash(r.Enhanced)
 	case ByDomain:
-		return orDash(names[index.DomainOfRecipient(r.RecipientID)].Name)
+		return orDash(r.RecipientDomain)
 	case ByProvider:
 		return orDash(r.Provider)
 	case ByGateway:
 		return orDash(r.Gateway)
 	case ByDay:
-		return usTime(r.TS).Format("2006-01-02")
+		return r.Time.Format("2006-01-02")
 	case ByHour:
-		return usTime(r.TS).Format("2006-01-02T15")
+		return r.Time.Format("2006-01-02T15")
 	case BySendingDomain:
-		return orDash(names[r.SendingDomainID].Name)
+		return orDash(r.SendingDomain)
 	case BySeverity:
 		return orDash(r.Severity)
 	}
@@ -313,41 +303,38 @@ func (d *deliveries) of(by []string, key []string) int64 {
 
 // deliveriesFor counts the delivered events in the query's scope, by whole
 // UTC days.
-func deliveriesFor(ctx context.Context, db *index.DB, q FailureQuery, f index.FailureFilter, to *resolved,
-	names map[int64]index.Domain) (*deliveries, error) {
+func deliveriesFor(ctx context.Context, db Store, q FailureQuery, f FailureFilter, to *resolved) (*deliveries, error) {
 	d := &deliveries{byKey: map[string]int64{}}
-	var rdoms []int64
+	cq := CountQuery{From: q.Since, Until: q.Until, SendingDomains: f.SendingDomains, Types: []string{maildiag.Delivered}}
 	if to != nil {
 		if to.recipients != nil {
 			// Deliveries to single addresses are not counted at ingest.
 			return d, nil
 		}
-		rdoms = to.domains
+		cq.RecipientDomains = to.domains
 	}
-	fromDay, toDay := int64(0), int64(1<<40)
-	if f.FromUS != 0 {
-		fromDay = f.FromUS / usPerDay
-	}
-	if f.ToUS != 0 {
-		toDay = (f.ToUS - 1) / usPerDay
-	}
-	cq := index.CountQuery{FromDay: fromDay, ToDay: toDay, SendingDomains: f.SendingDomains, RecipientDomains: rdoms, Types: []string{maildiag.Delivered}}
 	for _, b := range q.By {
 		switch b {
 		case ByDomain, ByProvider, ByGateway:
-			cq.By |= index.CountByRecipientDomain
+			cq.By |= CountByRecipientDomain
 		case ByDay:
-			cq.By |= index.CountByDay
+			cq.By |= CountByDay
 		case BySendingDomain:
-			cq.By |= index.CountBySendingDomain
+			cq.By |= CountBySendingDomain
 		}
 	}
 	if len(q.Providers) > 0 {
-		cq.By |= index.CountByRecipientDomain
+		cq.By |= CountByRecipientDomain
 	}
-	counts, err := db.DailyCounts(ctx, cq)
+	counts, err := db.Counts(ctx, cq)
 	if err != nil {
 		return nil, err
+	}
+	var doms map[string]Domain
+	if cq.By&CountByRecipientDomain != 0 {
+		if doms, err = db.Domains(ctx); err != nil {
+			return nil, err
+		}
 	}
 	var provs map[string]bool
 	if len(q.Providers) > 0 {
@@ -361,7 +348,7 @@ func deliveriesFor(ctx context.Context, db *index.DB, q FailureQuery, f index.Fa
 		if c.Type != maildiag.Delivered {
 			continue
 		}
-		rd := names[c.RecipientDomainID]
+		rd := doms[c.RecipientDomain]
 		if provs != nil && !provs[strings.ToLower(rd.Gateway)] && !provs[strings.ToLower(rd.Provider)] {
 			continue
 		}
@@ -370,15 +357,15 @@ func deliveriesFor(ctx context.Context, db *index.DB, q FailureQuery, f index.Fa
 		for _, b := range q.By {
 			switch b {
 			case ByDomain:
-				parts = append(parts, orDash(rd.Name))
+				parts = append(parts, orDash(c.RecipientDomain))
 			case ByProvider:
 				parts = append(parts, orDash(rd.Provider))
 			case ByGateway:
 				parts = append(parts, orDash(rd.Gateway))
 			case ByDay:
-				parts = append(parts, time.Unix(c.Day*86400, 0).UTC().Format("2006-01-02"))
+				parts = append(parts, c.Time.Format("2006-01-02"))
 			case BySendingDomain:
-				parts = append(parts, orDash(names[c.SendingDomainID].Name))
+				parts = append(parts, orDash(c.SendingDomain))
 			}
 		}
 		if len(parts) > 0 {
@@ -387,5 +374,3 @@ func deliveriesFor(ctx context.Context, db *index.DB, q FailureQuery, f index.Fa
 	}
 	return d, nil
 }
-
-const usPerDay = 86400 * 1_000_000

@@ -3,13 +3,14 @@ package analyze
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/maildiag/maildiag"
-	"github.com/maildiag/maildiag/index"
 )
 
 // HealthQuery selects the period of a delivery-health report.
@@ -122,7 +123,7 @@ type CodeRow struct {
 	Class    string  `json:"class"`
 	Sample   string  `json:"sample_reply"`
 
-	sample index.FailureKey // the failure whose reply is the sample
+	sample Ref // the failure whose reply is the sample
 }
 
 // SuppressionDay counts new suppressions on one day.
@@ -142,7 +143,7 @@ type NewSuppression struct {
 	Code          string    `json:"code,omitempty"`
 	Reason        string    `json:"reason,omitempty"`
 
-	cause *index.FailureKey // the hard bounce it is derived from, when no list shows it
+	cause *Ref // the hard bounce it is derived from, when no list shows it
 }
 
 // DelayRow is the accepted-to-delivered delay through one gateway. The
@@ -217,7 +218,7 @@ type Progress func(done float64)
 // period of equal length before it for comparison. It reads the counts
 // kept at ingest and scans the period's failures once, so it costs about
 // the same at ten million events as at ten thousand.
-func Health(ctx context.Context, db *index.DB, q HealthQuery, progress Progress) (*HealthResult, error) {
+func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*HealthResult, error) {
 	if progress == nil {
 		progress = func(float64) {}
 	}
@@ -238,59 +239,86 @@ func Health(ctx context.Context, db *index.DB, q HealthQuery, progress Progress)
 		Volume: []VolumeBucket{}, Classes: []ClassRow{}, Domains: []DomainRow{}, Alerts: []DomainVerdict{},
 		Gateways: []GatewayRow{}, Codes: []CodeRow{}, Enhanced: []CodeRow{}, SuppressionDays: []SuppressionDay{},
 		NewSuppressions: []NewSuppression{}, Delays: []DelayRow{}, Stuck: []StuckDelivery{}, Typos: []TypoRow{}, Lookalikes: []LookalikeRow{}}
-	names, err := db.Domains(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sds, err := sendingDomainIDs(names, q.SendingDomains)
-	if err != nil {
-		return nil, err
-	}
-	var rdoms []int64
-	var to *resolved
-	if q.To != nil {
-		if to, err = resolve(ctx, db, *q.To); err != nil {
-			return nil, err
-		}
-		rdoms = append(to.domains, -1) // -1: never a domain, so none matched selects nothing
-	}
 	b := &bucketer{from: q.Since, hourly: res.Hourly}
-	n := b.count(q.Until)
-	res.Volume = make([]VolumeBucket, n)
+	res.Volume = make([]VolumeBucket, b.count(q.Until))
 	for i := range res.Volume {
 		res.Volume[i].Start = b.start(i)
 	}
+	sc := &scope{}
+	var err error
+	if sc.sending, err = sendingDomains(ctx, db, q.SendingDomains); err != nil {
+		return nil, err
+	}
+	if q.To != nil {
+		if sc.to, err = resolve(ctx, db, *q.To); err != nil {
+			return nil, err
+		}
+		if len(sc.to.domains) == 0 {
+			return res, nil // no mail to such a domain
+		}
+	}
+	if sc.domains, err = db.Domains(ctx); err != nil {
+		return nil, err
+	}
 	// The counts, delays and pending deliveries are read on a second
-	// connection while this one scans the failures.
-	side := make(chan error, 1)
+	// connection while this one scans the failures. The goroutine owns
+	// side until it sends on done; the scan owns fs.
+	side := &HealthResult{Since: res.Since, Until: res.Until, PrevSince: res.PrevSince, Hourly: res.Hourly,
+		Volume: slices.Clone(res.Volume), Delays: []DelayRow{}, Stuck: []StuckDelivery{}}
+	done := make(chan error, 1)
 	go func() {
-		err := healthCounts(ctx, db, q, res, b, sds, rdoms, names)
+		err := healthCounts(ctx, db, q, side, b, sc)
 		if err == nil {
-			err = healthDelays(ctx, db, q, res, sds)
+			err = healthDelays(ctx, db, q, side, sc)
 		}
 		if err == nil {
-			err = healthStuck(ctx, db, q, res, rdoms, names)
+			err = healthStuck(ctx, db, q, side, sc)
 		}
-		side <- err
+		done <- err
 	}()
-	sc, err := scanFailures(ctx, db, q, res, b, sds, rdoms, to, names)
-	if serr := <-side; err == nil {
+	fs, err := scanFailures(ctx, db, q, len(res.Volume), b, sc)
+	if serr := <-done; err == nil {
 		err = serr
 	}
 	if err != nil {
 		return nil, err
 	}
+	res.Totals, res.Previous, res.Volume, res.Deferrals = side.Totals, side.Previous, side.Volume, side.Deferrals
+	res.Domains, res.Gateways, res.Delays, res.Stuck, res.StuckTotal = side.Domains, side.Gateways, side.Delays, side.Stuck, side.StuckTotal
 	progress(0.7)
-	if err := sc.finish(ctx, db, q, res, names); err != nil {
+	if err := fs.finish(ctx, db, res, sc); err != nil {
 		return nil, err
 	}
 	progress(0.8)
-	if err := healthSuppressions(ctx, db, q, res, sds, rdoms, sc, names); err != nil {
+	if err := healthSuppressions(ctx, db, q, res, fs, sc); err != nil {
 		return nil, err
 	}
 	progress(1)
 	return res, nil
 }
+
+// scope is what a health report is narrowed to, and the domains it knows.
+type scope struct {
+	sending []string          // sending domains; nil: all
+	to      *resolved         // recipients; nil: all
+	domains map[string]Domain // every domain, for its gateway and size
+}
+
+// recipientDomains are the recipient domains the report is narrowed to;
+// nil: all.
+func (sc *scope) recipientDomains() []string {
+	if sc.to == nil {
+		return nil
+	}
+	return sc.to.domains
+}
+
+func (sc *scope) sendingDomain(name string) bool {
+	return len(sc.sending) == 0 || slices.Contains(sc.sending, name)
+}
+
+// gateway is who receives a recipient domain's mail, "-" when unknown.
+func (sc *scope) gateway(domain string) string { return orDash(sc.domains[domain].Gateway) }
 
 // bucketer maps times to the period's days or hours.
 type bucketer struct {
@@ -313,48 +341,49 @@ func (b *bucketer) count(until time.Time) int {
 
 func (b *bucketer) start(i int) time.Time { return b.origin().Add(time.Duration(i) * b.unit()) }
 
-func (b *bucketer) of(us int64) int { return int(usTime(us).Sub(b.origin()) / b.unit()) }
+func (b *bucketer) of(t time.Time) int { return int(t.Sub(b.origin()) / b.unit()) }
+
+const day = 24 * time.Hour
 
 // healthCounts fills the totals, the previous totals, the volume series and
 // the per-domain and per-gateway counts from the counts kept at ingest.
 // Days are whole UTC days; with no recipient filter, totals and volume use
 // the hourly counts.
-func healthCounts(ctx context.Context, db *index.DB, q HealthQuery, res *HealthResult, b *bucketer,
-	sds, rdoms []int64, names map[int64]index.Domain) error {
-	fromUS, toUS, prevUS := q.Since.UnixMicro(), q.Until.UnixMicro(), res.PrevSince.UnixMicro()
+func healthCounts(ctx context.Context, db Store, q HealthQuery, res *HealthResult, b *bucketer, sc *scope) error {
+	from, until, prev := q.Since, q.Until, res.PrevSince
+	rdoms := sc.recipientDomains()
 	if rdoms == nil {
-		hs, err := db.HourlyCounts(ctx, prevUS/3_600_000_000, (toUS-1)/3_600_000_000, sds)
+		hs, err := db.HourlyCounts(ctx, prev, until, sc.sending)
 		if err != nil {
 			return err
 		}
 		for _, h := range hs {
-			us := h.Hour * 3_600_000_000
-			switch {
-			case us >= fromUS && us < toUS || us < fromUS && us+3_600_000_000 > fromUS:
+			switch t := h.Time; {
+			case !t.Before(from) && t.Before(until) || t.Before(from) && t.Add(time.Hour).After(from):
 				res.Totals.add(h.Type, h.Outcome, h.N)
-				if i := b.of(max(us, fromUS)); i >= 0 && i < len(res.Volume) {
+				if i := b.of(later(t, from)); i >= 0 && i < len(res.Volume) {
 					res.Volume[i].add(h.Type, h.Outcome, h.N)
 				}
-			case us >= prevUS && us < fromUS:
+			case !t.Before(prev) && t.Before(from):
 				res.Previous.add(h.Type, h.Outcome, h.N)
 			}
 		}
 	} else if res.Hourly {
 		for _, r := range []struct {
-			t          *Totals
-			from, to   int64
-			intoSeries bool
-		}{{&res.Totals, fromUS, toUS, true}, {&res.Previous, prevUS, fromUS, false}} {
-			hs, err := db.DomainHourCounts(ctx, rdoms, r.from, r.to)
+			t           *Totals
+			from, until time.Time
+			intoSeries  bool
+		}{{&res.Totals, from, until, true}, {&res.Previous, prev, from, false}} {
+			hs, err := db.DomainHourCounts(ctx, rdoms, r.from, r.until)
 			if err != nil {
 				return err
 			}
 			for _, h := range hs {
-				if len(sds) > 0 && !containsID(sds, h.SendingDomainID) {
+				if !sc.sendingDomain(h.SendingDomain) {
 					continue
 				}
 				r.t.add(h.Type, h.Outcome, h.N)
-				if i := b.of(h.Hour * 3_600_000_000); r.intoSeries && i >= 0 && i < len(res.Volume) {
+				if i := b.of(h.Time); r.intoSeries && i >= 0 && i < len(res.Volume) {
 					res.Volume[i].add(h.Type, h.Outcome, h.N)
 				}
 			}
@@ -362,51 +391,47 @@ func healthCounts(ctx context.Context, db *index.DB, q HealthQuery, res *HealthR
 	}
 	// With a recipient filter and days as buckets: the daily counts.
 	if rdoms != nil && !res.Hourly {
-		cs, err := db.DailyCounts(ctx, index.CountQuery{FromDay: prevUS / usPerDay, ToDay: (toUS - 1) / usPerDay,
-			SendingDomains: sds, RecipientDomains: rdoms, By: index.CountByDay})
+		cs, err := db.Counts(ctx, CountQuery{From: prev, Until: until, SendingDomains: sc.sending, RecipientDomains: rdoms, By: CountByDay})
 		if err != nil {
 			return err
 		}
 		for _, c := range cs {
-			dayUS := c.Day * usPerDay
-			if dayUS+usPerDay <= fromUS {
+			if !c.Time.Add(day).After(from) {
 				res.Previous.add(c.Type, c.Outcome, c.N)
 				continue
 			}
 			res.Totals.add(c.Type, c.Outcome, c.N)
-			if i := b.of(max(dayUS, fromUS)); i >= 0 && i < len(res.Volume) {
+			if i := b.of(later(c.Time, from)); i >= 0 && i < len(res.Volume) {
 				res.Volume[i].add(c.Type, c.Outcome, c.N)
 			}
 		}
 	}
 	// Per recipient domain and gateway, over the period's days.
-	cs, err := db.DailyCounts(ctx, index.CountQuery{FromDay: fromUS / usPerDay, ToDay: (toUS - 1) / usPerDay,
-		SendingDomains: sds, RecipientDomains: rdoms, By: index.CountByRecipientDomain,
-		Types: []string{maildiag.Accepted, maildiag.Delivered, maildiag.Failed}})
+	cs, err := db.Counts(ctx, CountQuery{From: from, Until: until, SendingDomains: sc.sending, RecipientDomains: rdoms,
+		By: CountByRecipientDomain, Types: []string{maildiag.Accepted, maildiag.Delivered, maildiag.Failed}})
 	if err != nil {
 		return err
 	}
-	doms := map[int64]*DomainRow{}
+	doms := map[string]*DomainRow{}
 	gws := map[string]*GatewayRow{}
-	gwDomains := map[string]map[int64]bool{}
+	gwDomains := map[string]map[string]bool{}
 	for _, c := range cs {
-		if c.RecipientDomainID == 0 {
+		if c.RecipientDomain == "" {
 			continue
 		}
-		d := doms[c.RecipientDomainID]
+		d := doms[c.RecipientDomain]
 		if d == nil {
-			dn := names[c.RecipientDomainID]
-			d = &DomainRow{Domain: dn.Name, Gateway: dn.Gateway}
-			doms[c.RecipientDomainID] = d
+			d = &DomainRow{Domain: c.RecipientDomain, Gateway: sc.domains[c.RecipientDomain].Gateway}
+			doms[c.RecipientDomain] = d
 		}
-		gw := orDash(names[c.RecipientDomainID].Gateway)
+		gw := sc.gateway(c.RecipientDomain)
 		g := gws[gw]
 		if g == nil {
 			g = &GatewayRow{Gateway: gw}
 			gws[gw] = g
-			gwDomains[gw] = map[int64]bool{}
+			gwDomains[gw] = map[string]bool{}
 		}
-		gwDomains[gw][c.RecipientDomainID] = true
+		gwDomains[gw][c.RecipientDomain] = true
 		switch {
 		case c.Type == maildiag.Accepted:
 			d.Accepted += c.N
@@ -442,7 +467,8 @@ func healthCounts(ctx context.Context, db *index.DB, q HealthQuery, res *HealthR
 		}
 		return dl[i].Domain < dl[j].Domain
 	})
-	res.Domains = append(res.Domains, dl[:min(len(dl), worstDomains)]...)
+	res.Domains = append([]DomainRow{}, dl[:min(len(dl), worstDomains)]...)
+	res.Gateways = []GatewayRow{}
 	for gw, g := range gws {
 		g.Domains = len(gwDomains[gw])
 		g.DeliveryRate = ratio(g.Delivered, max(g.Accepted, g.Delivered+g.Permanent))
@@ -457,127 +483,128 @@ func healthCounts(ctx context.Context, db *index.DB, q HealthQuery, res *HealthR
 	return nil
 }
 
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 // worstDomains is how many customer domains the report lists.
 const worstDomains = 25
-
-func containsID(ids []int64, id int64) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
-}
 
 // failureScan is what one pass over the period's failures collects.
 type failureScan struct {
 	classes    map[string]int64
-	classRcpts map[string]map[int64]struct{}
+	classRcpts map[string]map[RecipientID]struct{}
 	series     map[string][]int64
 	codes      map[string]*CodeRow
 	enhanced   map[string]*CodeRow
-	domClass   map[int64]map[string]int64
+	domClass   map[string]map[string]int64
 	gwClass    map[string]map[string]int64
-	firstHard  map[int64]map[int64]*index.FailureRow // domain -> recipient -> first permanent failure (not a drop)
-	unknown    map[int64]*lookBounce                 // recipients bounced as unknown
-	noMX       map[int64]*TypoRow                    // domains without MX
-	noMXRcpts  map[int64]map[int64]struct{}
-	deferred   map[[2]int64]struct{} // (message key, recipient) deferred at least once
+	firstHard  map[string]map[RecipientID]*Failure // domain -> recipient -> first permanent failure (not a drop)
+	unknown    map[RecipientID]*lookBounce         // recipients bounced as unknown
+	noMX       map[string]*TypoRow                 // domains without MX
+	noMXRcpts  map[string]map[RecipientID]struct{}
+	deferred   map[delivery]struct{} // deliveries deferred at least once
 	total      int64
 }
 
-type lookBounce struct {
-	n    int
-	last int64
+// delivery is one message to one recipient.
+type delivery struct {
+	message   MessageRef
+	recipient RecipientID
 }
 
-func scanFailures(ctx context.Context, db *index.DB, q HealthQuery, res *HealthResult, b *bucketer,
-	sds, rdoms []int64, to *resolved, names map[int64]index.Domain) (*failureScan, error) {
-	sc := &failureScan{classes: map[string]int64{}, classRcpts: map[string]map[int64]struct{}{}, series: map[string][]int64{},
-		codes: map[string]*CodeRow{}, enhanced: map[string]*CodeRow{}, domClass: map[int64]map[string]int64{},
-		gwClass: map[string]map[string]int64{}, firstHard: map[int64]map[int64]*index.FailureRow{},
-		unknown: map[int64]*lookBounce{}, noMX: map[int64]*TypoRow{}, noMXRcpts: map[int64]map[int64]struct{}{},
-		deferred: map[[2]int64]struct{}{}}
-	f := index.FailureFilter{FromUS: q.Since.UnixMicro(), ToUS: q.Until.UnixMicro(), SendingDomains: sds, Light: true}
-	if rdoms != nil {
-		f.RecipientDomains = rdoms
-	}
-	err := db.Failures(ctx, f, func(r *index.FailureRow) error {
-		if !to.has(r.RecipientID) {
+type lookBounce struct {
+	domain string
+	n      int
+	last   time.Time
+}
+
+func scanFailures(ctx context.Context, db Store, q HealthQuery, buckets int, b *bucketer, sc *scope) (*failureScan, error) {
+	fs := &failureScan{classes: map[string]int64{}, classRcpts: map[string]map[RecipientID]struct{}{}, series: map[string][]int64{},
+		codes: map[string]*CodeRow{}, enhanced: map[string]*CodeRow{}, domClass: map[string]map[string]int64{},
+		gwClass: map[string]map[string]int64{}, firstHard: map[string]map[RecipientID]*Failure{},
+		unknown: map[RecipientID]*lookBounce{}, noMX: map[string]*TypoRow{}, noMXRcpts: map[string]map[RecipientID]struct{}{},
+		deferred: map[delivery]struct{}{}}
+	f := FailureFilter{From: q.Since, Until: q.Until, SendingDomains: sc.sending, RecipientDomains: sc.recipientDomains()}
+	err := db.Failures(ctx, f, func(r *Failure) error {
+		if !sc.to.has(r.Recipient) {
 			return nil
 		}
-		sc.total++
+		fs.total++
 		class := classOrOther(r.Class)
-		sc.classes[class]++
-		cr := sc.classRcpts[class]
+		fs.classes[class]++
+		cr := fs.classRcpts[class]
 		if cr == nil {
-			cr = map[int64]struct{}{}
-			sc.classRcpts[class] = cr
+			cr = map[RecipientID]struct{}{}
+			fs.classRcpts[class] = cr
 		}
-		cr[r.RecipientID] = struct{}{}
-		s := sc.series[class]
+		cr[r.Recipient] = struct{}{}
+		s := fs.series[class]
 		if s == nil {
-			s = make([]int64, len(res.Volume))
-			sc.series[class] = s
+			s = make([]int64, buckets)
+			fs.series[class] = s
 		}
-		if i := b.of(r.TS); i >= 0 && i < len(s) {
+		if i := b.of(r.Time); i >= 0 && i < len(s) {
 			s[i]++
 		}
-		codeRow(sc.codes, orDash(codeText(r.Code)), class, r)
+		codeRow(fs.codes, orDash(codeText(r.Code)), class, r)
 		if r.Enhanced != "" {
-			codeRow(sc.enhanced, r.Enhanced, class, r)
+			codeRow(fs.enhanced, r.Enhanced, class, r)
 		}
-		rd := index.DomainOfRecipient(r.RecipientID)
-		if r.RecipientID != 0 {
-			dc := sc.domClass[rd]
+		rd := r.RecipientDomain
+		if r.Recipient != 0 {
+			dc := fs.domClass[rd]
 			if dc == nil {
 				dc = map[string]int64{}
-				sc.domClass[rd] = dc
+				fs.domClass[rd] = dc
 			}
 			dc[class]++
 		}
-		gc := sc.gwClass[orDash(names[rd].Gateway)]
+		gc := fs.gwClass[sc.gateway(rd)]
 		if gc == nil {
 			gc = map[string]int64{}
-			sc.gwClass[orDash(names[rd].Gateway)] = gc
+			fs.gwClass[sc.gateway(rd)] = gc
 		}
 		gc[class]++
-		if r.Outcome == maildiag.OutcomePermanent && r.RecipientID != 0 && !r.DelayedBounce {
-			fh := sc.firstHard[rd]
+		if r.Outcome == maildiag.OutcomePermanent && r.Recipient != 0 && !r.DelayedBounce {
+			fh := fs.firstHard[rd]
 			if fh == nil {
-				fh = map[int64]*index.FailureRow{}
-				sc.firstHard[rd] = fh
+				fh = map[RecipientID]*Failure{}
+				fs.firstHard[rd] = fh
 			}
-			if old := fh[r.RecipientID]; old == nil || r.TS < old.TS {
+			if old := fh[r.Recipient]; old == nil || r.Time.Before(old.Time) {
 				c := *r
-				fh[r.RecipientID] = &c
+				fh[r.Recipient] = &c
 			}
 		}
 		if r.Outcome == maildiag.OutcomeTemporary {
-			sc.deferred[[2]int64{r.MessageKey, r.RecipientID}] = struct{}{}
+			fs.deferred[delivery{r.Message, r.Recipient}] = struct{}{}
 		}
 		if class == maildiag.ClassUserUnknown {
-			lb := sc.unknown[r.RecipientID]
+			lb := fs.unknown[r.Recipient]
 			if lb == nil {
-				lb = &lookBounce{}
-				sc.unknown[r.RecipientID] = lb
+				lb = &lookBounce{domain: rd}
+				fs.unknown[r.Recipient] = lb
 			}
 			lb.n++
-			lb.last = max(lb.last, r.TS)
+			lb.last = later(lb.last, r.Time)
 		}
-		if class == maildiag.ClassDomainNotFound && r.RecipientID != 0 {
-			t := sc.noMX[rd]
+		if class == maildiag.ClassDomainNotFound && r.Recipient != 0 {
+			t := fs.noMX[rd]
 			if t == nil {
-				t = &TypoRow{Domain: names[rd].Name}
-				sc.noMX[rd] = t
-				sc.noMXRcpts[rd] = map[int64]struct{}{}
+				t = &TypoRow{Domain: rd}
+				fs.noMX[rd] = t
+				fs.noMXRcpts[rd] = map[RecipientID]struct{}{}
 			}
 			t.Failures++
-			sc.noMXRcpts[rd][r.RecipientID] = struct{}{}
+			fs.noMXRcpts[rd][r.Recipient] = struct{}{}
 		}
 		return nil
 	})
-	return sc, err
+	return fs, err
 }
 
 func codeText(code int) string {
@@ -587,21 +614,21 @@ func codeText(code int) string {
 	return strconv.Itoa(code)
 }
 
-func codeRow(m map[string]*CodeRow, code, class string, r *index.FailureRow) {
+func codeRow(m map[string]*CodeRow, code, class string, r *Failure) {
 	c := m[code]
 	if c == nil {
-		c = &CodeRow{Code: code, Class: class, sample: r.Key()}
+		c = &CodeRow{Code: code, Class: class, sample: r.Ref}
 		m[code] = c
 	}
 	c.Failures++
 }
 
 // finish turns the scan into the report's failure sections.
-func (sc *failureScan) finish(ctx context.Context, db *index.DB, q HealthQuery, res *HealthResult, names map[int64]index.Domain) error {
-	res.FailuresScanned = int(sc.total)
-	res.DeferredMessages = int64(len(sc.deferred))
-	shares := make([]Share, 0, len(sc.classes))
-	for c, n := range sc.classes {
+func (fs *failureScan) finish(ctx context.Context, db Store, res *HealthResult, sc *scope) error {
+	res.FailuresScanned = int(fs.total)
+	res.DeferredMessages = int64(len(fs.deferred))
+	shares := make([]Share, 0, len(fs.classes))
+	for c, n := range fs.classes {
 		shares = append(shares, Share{c, int(n)})
 	}
 	sort.Slice(shares, func(i, j int) bool {
@@ -618,21 +645,56 @@ func (sc *failureScan) finish(ctx context.Context, db *index.DB, q HealthQuery, 
 	for j, s := range shares {
 		info, _ := maildiag.ClassOf(s.Name)
 		res.Classes = append(res.Classes, ClassRow{Class: s.Name, Title: info.Title, Hard: info.Hard, Failures: int64(s.Count),
-			Share: ratio(int64(s.Count), sc.total), Recipients: len(sc.classRcpts[s.Name]), Action: info.Action})
+			Share: ratio(int64(s.Count), fs.total), Recipients: len(fs.classRcpts[s.Name]), Action: info.Action})
 		res.ClassSeries.Classes = append(res.ClassSeries.Classes, s.Name)
-		for i, n := range sc.series[s.Name] {
+		for i, n := range fs.series[s.Name] {
 			res.ClassSeries.Counts[i][j] = n
 		}
 	}
-	res.Codes = topCodes(sc.codes, sc.total)
-	res.Enhanced = topCodes(sc.enhanced, sc.total)
-	var keys []index.FailureKey
-	for _, rows := range [][]CodeRow{res.Codes, res.Enhanced} {
-		for _, c := range rows {
-			keys = append(keys, c.sample)
+	res.Codes = topCodes(fs.codes, fs.total)
+	res.Enhanced = topCodes(fs.enhanced, fs.total)
+	for i := range res.Domains {
+		d := &res.Domains[i]
+		if dc := fs.domClass[d.Domain]; len(dc) > 0 {
+			d.TopClass = topOf(dc)
 		}
 	}
-	details, err := db.FailureDetails(ctx, keys)
+	for i := range res.Gateways {
+		g := &res.Gateways[i]
+		if gc := fs.gwClass[g.Gateway]; len(gc) > 0 {
+			g.TopClass = topOf(gc)
+		}
+	}
+	// Each domain's causes, for its verdict: a domain-wide block is many
+	// addresses of one domain failing alike. The replies quoted (the codes'
+	// samples and each verdict's) are read in one batch first.
+	causes := map[string][]*Cause{}
+	listed := map[string]bool{}
+	for _, d := range res.Domains {
+		listed[d.Domain] = true
+	}
+	for rd, fh := range fs.firstHard {
+		if len(fh) < minBlockAddresses && !listed[rd] {
+			continue
+		}
+		cs := make([]*Cause, 0, len(fh))
+		for _, r := range fh {
+			cs = append(cs, causeOf(r))
+		}
+		causes[rd] = cs
+	}
+	var refs []Ref
+	for _, rows := range [][]CodeRow{res.Codes, res.Enhanced} {
+		for _, c := range rows {
+			refs = append(refs, c.sample)
+		}
+	}
+	samples := map[string]*Cause{}
+	for rd, cs := range causes {
+		samples[rd] = verdictSample(cs)
+		refs = append(refs, samples[rd].ref)
+	}
+	details, err := db.FailureDetails(ctx, refs)
 	if err != nil {
 		return err
 	}
@@ -643,54 +705,15 @@ func (sc *failureScan) finish(ctx context.Context, db *index.DB, q HealthQuery, 
 			}
 		}
 	}
-	fill := func(c *Cause) error {
-		ds, err := db.FailureDetails(ctx, []index.FailureKey{c.key})
-		if d := ds[c.key]; err == nil && d != nil {
-			c.Reply, c.MXHost, c.Rule, c.EventID = d.Text(), d.MXHost, d.Rule, d.EventID
-		}
-		return err
+	for _, c := range samples {
+		c.fill(details[c.ref])
 	}
-	ids := map[string]int64{}
-	for id, d := range names {
-		ids[d.Name] = id
-	}
-	for i := range res.Domains {
-		d := &res.Domains[i]
-		if dc := sc.domClass[ids[d.Domain]]; len(dc) > 0 {
-			d.TopClass = topOf(dc)
-		}
-	}
-	for i := range res.Gateways {
-		g := &res.Gateways[i]
-		if gc := sc.gwClass[g.Gateway]; len(gc) > 0 {
-			g.TopClass = topOf(gc)
-		}
-	}
-	// Domain-wide blocks: many addresses of one domain failing alike.
-	byDomain := map[string]*DomainVerdict{}
-	rcptIDs := map[int64]bool{}
-	for _, fh := range sc.firstHard {
-		if len(fh) >= minBlockAddresses {
-			for id := range fh {
-				rcptIDs[id] = true
-			}
-		}
-	}
-	for rd, fh := range sc.firstHard {
-		if len(fh) < minBlockAddresses {
-			continue
-		}
-		causes := make([]*Cause, 0, len(fh))
-		for _, r := range fh {
-			causes = append(causes, causeOf(r, names))
-		}
-		v, err := verdictOf(names[rd].Name, len(causes), causes, nil, fill)
-		if err != nil {
-			return err
-		}
-		if v.Kind == VerdictDomainBlock || v.Kind == VerdictDeadDomain {
+	verdicts := map[string]DomainVerdict{}
+	for _, rd := range slices.Sorted(maps.Keys(causes)) {
+		v := verdictOf(rd, len(causes[rd]), causes[rd], nil)
+		verdicts[rd] = v
+		if len(causes[rd]) >= minBlockAddresses && (v.Kind == VerdictDomainBlock || v.Kind == VerdictDeadDomain) {
 			res.Alerts = append(res.Alerts, v)
-			byDomain[v.Domain] = &res.Alerts[len(res.Alerts)-1]
 		}
 	}
 	sort.Slice(res.Alerts, func(i, j int) bool {
@@ -699,24 +722,9 @@ func (sc *failureScan) finish(ctx context.Context, db *index.DB, q HealthQuery, 
 		}
 		return res.Alerts[i].Domain < res.Alerts[j].Domain
 	})
-	for i := range res.Alerts {
-		byDomain[res.Alerts[i].Domain] = &res.Alerts[i]
-	}
 	for i := range res.Domains {
-		d := &res.Domains[i]
-		if v := byDomain[d.Domain]; v != nil {
-			c := *v
-			d.Verdict = &c
-		} else if fh := sc.firstHard[ids[d.Domain]]; len(fh) > 0 {
-			causes := make([]*Cause, 0, len(fh))
-			for _, r := range fh {
-				causes = append(causes, causeOf(r, names))
-			}
-			v, err := verdictOf(d.Domain, len(causes), causes, nil, fill)
-			if err != nil {
-				return err
-			}
-			d.Verdict = &v
+		if v, ok := verdicts[res.Domains[i].Domain]; ok {
+			res.Domains[i].Verdict = &v
 		}
 	}
 	// Typo domains.
@@ -724,9 +732,9 @@ func (sc *failureScan) finish(ctx context.Context, db *index.DB, q HealthQuery, 
 	if err != nil {
 		return err
 	}
-	for rd, t := range sc.noMX {
+	for rd, t := range fs.noMX {
 		if t.Intended = TypoOf(t.Domain, known); t.Intended != "" {
-			t.Recipients = len(sc.noMXRcpts[rd])
+			t.Recipients = len(fs.noMXRcpts[rd])
 			res.Typos = append(res.Typos, *t)
 		}
 	}
@@ -736,7 +744,7 @@ func (sc *failureScan) finish(ctx context.Context, db *index.DB, q HealthQuery, 
 		}
 		return res.Typos[i].Domain < res.Typos[j].Domain
 	})
-	return sc.lookalikes(ctx, db, res, names)
+	return fs.lookalikes(ctx, db, res, sc)
 }
 
 // maxLookalikeDomain is the most addresses a domain may have for its
@@ -746,55 +754,49 @@ const maxLookalikeDomain = 5000
 
 // lookalikes pairs addresses that bounced as unknown with near-identical
 // ones at the same domain that received mail.
-func (sc *failureScan) lookalikes(ctx context.Context, db *index.DB, res *HealthResult, names map[int64]index.Domain) error {
-	byDomain := map[int64][]int64{}
-	for id := range sc.unknown {
-		d := index.DomainOfRecipient(id)
-		byDomain[d] = append(byDomain[d], id)
-	}
-	var small []int64
-	for d, bounced := range byDomain {
-		if names[d].Recipients <= maxLookalikeDomain {
-			small = append(small, bounced...)
+func (fs *failureScan) lookalikes(ctx context.Context, db Store, res *HealthResult, sc *scope) error {
+	byDomain := map[string][]RecipientID{}
+	for id, lb := range fs.unknown {
+		if sc.domains[lb.domain].Recipients <= maxLookalikeDomain {
+			byDomain[lb.domain] = append(byDomain[lb.domain], id)
 		}
+	}
+	var small []RecipientID
+	for _, bounced := range byDomain {
+		small = append(small, bounced...)
 	}
 	all, err := db.Addresses(ctx, small)
 	if err != nil {
 		return err
 	}
 	for d, bounced := range byDomain {
-		if names[d].Recipients > maxLookalikeDomain {
-			continue
-		}
 		// Close lookalikes start with the same character as the bounced
 		// address (closeLookalike), or differ only in separators.
-		baddrs := make(map[int64]string, len(bounced))
+		addr := make(map[RecipientID]string, len(bounced))
+		firsts := map[byte]bool{}
 		for _, id := range bounced {
-			baddrs[id] = all[id]
-		}
-		firsts := map[string]bool{}
-		for _, a := range baddrs {
+			a := all[id]
+			addr[id] = a
 			if a != "" {
-				firsts[a[:1]] = true
+				firsts[a[0]] = true
 				if sq := squash(localOf(a)); sq != "" {
-					firsts[sq[:1]] = true
+					firsts[sq[0]] = true
 				}
 			}
 		}
-		rs, err := db.RecipientsStartingWith(ctx, d, setKeys(firsts))
+		rs, err := db.Recipients(ctx, d, "", slices.Sorted(maps.Keys(firsts))...)
 		if err != nil {
 			return err
 		}
-		addr := baddrs
 		for _, r := range rs {
 			addr[r.ID] = r.Address
 		}
 		type pair struct {
-			bounced, other int64
+			bounced, other RecipientID
 			edits          int
 		}
 		var pairs []pair
-		cand := map[int64]bool{}
+		cand := map[RecipientID]bool{}
 		look := newLookalikes(rs)
 		for _, b := range bounced {
 			for _, h := range look.of(localOf(addr[b]), true) {
@@ -805,23 +807,17 @@ func (sc *failureScan) lookalikes(ctx context.Context, db *index.DB, res *Health
 		if len(pairs) == 0 {
 			continue
 		}
-		evs, err := db.EventsOf(ctx, mapKeys(cand), nil)
+		delivered, err := db.Deliveries(ctx, sortedKeys(cand))
 		if err != nil {
 			return err
 		}
-		delivered := map[int64]int{}
-		for _, e := range evs {
-			if e.Type == maildiag.Delivered {
-				delivered[e.RecipientID]++
-			}
-		}
 		for _, p := range pairs {
-			if delivered[p.other] == 0 {
+			if delivered[p.other].N == 0 {
 				continue
 			}
-			lb := sc.unknown[p.bounced]
+			lb := fs.unknown[p.bounced]
 			res.Lookalikes = append(res.Lookalikes, LookalikeRow{Bounced: addr[p.bounced], Delivered: addr[p.other], Edits: p.edits,
-				Bounces: lb.n, Deliveries: delivered[p.other], LastBounce: usTime(lb.last)})
+				Bounces: lb.n, Deliveries: delivered[p.other].N, LastBounce: lb.last})
 		}
 	}
 	sort.Slice(res.Lookalikes, func(i, j int) bool {
@@ -865,27 +861,27 @@ func topCodes(m map[string]*CodeRow, total int64) []CodeRow {
 // addresses suppressed in the period: from the lists when they are in the
 // index, else from the events (first hard bounce, complaints and
 // unsubscribes).
-func healthSuppressions(ctx context.Context, db *index.DB, q HealthQuery, res *HealthResult, sds, rdoms []int64, sc *failureScan,
-	names map[int64]index.Domain) error {
-	rows, err := db.Suppressions(ctx, index.SuppressionFilter{Domains: rdoms, SendingDomains: sds,
-		CreatedFrom: q.Since.UnixMicro(), CreatedTo: q.Until.UnixMicro(),
+func healthSuppressions(ctx context.Context, db Store, q HealthQuery, res *HealthResult, fs *failureScan, sc *scope) error {
+	rows, err := db.Suppressions(ctx, SuppressionFilter{Domains: sc.recipientDomains(), SendingDomains: sc.sending,
+		CreatedFrom: q.Since, CreatedUntil: q.Until,
 		Lists: []string{maildiag.ListBounces, maildiag.ListComplaints, maildiag.ListUnsubscribes}})
 	if err != nil {
 		return err
 	}
-	days := map[int64]*SuppressionDay{}
-	day := func(us int64) *SuppressionDay {
-		d := us / usPerDay
+	days := map[time.Time]*SuppressionDay{}
+	dayOf := func(t time.Time) *SuppressionDay {
+		d := t.Truncate(day)
 		s := days[d]
 		if s == nil {
-			s = &SuppressionDay{Day: usTime(d * usPerDay)}
+			s = &SuppressionDay{Day: d}
 			days[d] = s
 		}
 		return s
 	}
 	var list []NewSuppression
 	for _, r := range rows {
-		s := day(r.CreatedUS)
+		created := usTime(r.CreatedUS)
+		s := dayOf(created)
 		switch r.List {
 		case maildiag.ListBounces:
 			s.Bounces++
@@ -895,12 +891,12 @@ func healthSuppressions(ctx context.Context, db *index.DB, q HealthQuery, res *H
 			s.Unsubscribes++
 		}
 		list = append(list, NewSuppression{Address: r.Address, List: r.List, SendingDomain: r.SendingDomain,
-			Since: usTime(r.CreatedUS), Code: r.Code, Reason: oneLine(r.Error)})
+			Since: created, Code: r.Code, Reason: oneLine(r.Error)})
 	}
 	if len(rows) == 0 {
 		// No lists: the first hard bounce of an address in the period.
-		var ids []int64
-		for _, fh := range sc.firstHard {
+		var ids []RecipientID
+		for _, fh := range fs.firstHard {
 			for id, r := range fh {
 				if r.Reason == maildiag.ReasonBounce {
 					ids = append(ids, id)
@@ -911,21 +907,21 @@ func healthSuppressions(ctx context.Context, db *index.DB, q HealthQuery, res *H
 		if err != nil {
 			return err
 		}
-		for _, fh := range sc.firstHard {
+		for _, fh := range fs.firstHard {
 			for id, r := range fh {
 				if r.Reason != maildiag.ReasonBounce {
 					continue
 				}
-				day(r.TS).Bounces++
-				k := r.Key()
-				list = append(list, NewSuppression{Address: addrs[id], List: maildiag.ListBounces, SendingDomain: names[r.SendingDomainID].Name,
-					Since: usTime(r.TS), Code: strings.TrimSpace(codeText(r.Code) + " " + r.Enhanced), cause: &k})
+				dayOf(r.Time).Bounces++
+				ref := r.Ref
+				list = append(list, NewSuppression{Address: addrs[id], List: maildiag.ListBounces, SendingDomain: r.SendingDomain,
+					Since: r.Time, Code: strings.TrimSpace(codeText(r.Code) + " " + r.Enhanced), cause: &ref})
 			}
 		}
 		for i := range res.Volume {
 			v := &res.Volume[i]
 			if v.Complaints+v.Unsubscribes > 0 {
-				s := day(v.Start.UnixMicro())
+				s := dayOf(v.Start)
 				s.Complaints += v.Complaints
 				s.Unsubscribes += v.Unsubscribes
 			}
@@ -945,13 +941,13 @@ func healthSuppressions(ctx context.Context, db *index.DB, q HealthQuery, res *H
 		res.NewSuppressedMore = len(list) - q.MaxRows
 		list = list[:q.MaxRows]
 	}
-	var keys []index.FailureKey
+	var refs []Ref
 	for _, n := range list {
 		if n.cause != nil {
-			keys = append(keys, *n.cause)
+			refs = append(refs, *n.cause)
 		}
 	}
-	details, err := db.FailureDetails(ctx, keys)
+	details, err := db.FailureDetails(ctx, refs)
 	if err != nil {
 		return err
 	}
@@ -964,19 +960,23 @@ func healthSuppressions(ctx context.Context, db *index.DB, q HealthQuery, res *H
 	return nil
 }
 
+// longestDelay is the delay a delivery in the store's open-ended last
+// bucket counts as.
+const longestDelay = 7 * day
+
 // healthDelays reads the accepted-to-delivered delays per gateway.
-func healthDelays(ctx context.Context, db *index.DB, q HealthQuery, res *HealthResult, sds []int64) error {
-	ds, err := db.DelayCounts(ctx, q.Since.UnixMicro()/usPerDay, (q.Until.UnixMicro()-1)/usPerDay, sds)
+func healthDelays(ctx context.Context, db Store, q HealthQuery, res *HealthResult, sc *scope) error {
+	ds, err := db.Delays(ctx, q.Since, q.Until, sc.sending)
 	if err != nil {
 		return err
 	}
-	hist := map[string]map[int64]int64{}
+	hist := map[string]map[time.Duration]int64{}
 	for _, d := range ds {
 		gw := orDash(d.Gateway)
 		if hist[gw] == nil {
-			hist[gw] = map[int64]int64{}
+			hist[gw] = map[time.Duration]int64{}
 		}
-		hist[gw][d.LeMS] += d.N
+		hist[gw][min(d.Le, longestDelay)] += d.N
 	}
 	for gw, h := range hist {
 		row := DelayRow{Gateway: gw}
@@ -996,13 +996,13 @@ func healthDelays(ctx context.Context, db *index.DB, q HealthQuery, res *HealthR
 }
 
 // percentile is the upper bound of the bucket holding the p-th delivery.
-func percentile(h map[int64]int64, total int64, p float64) time.Duration {
+func percentile(h map[time.Duration]int64, total int64, p float64) time.Duration {
 	need := int64(float64(total)*p + 0.999999)
 	var seen int64
-	for _, le := range index.DelayBuckets {
+	for _, le := range slices.Sorted(maps.Keys(h)) {
 		seen += h[le]
 		if seen >= need && seen > 0 {
-			return time.Duration(min(le, 7*86_400_000)) * time.Millisecond
+			return le
 		}
 	}
 	return 0
@@ -1010,7 +1010,7 @@ func percentile(h map[int64]int64, total int64, p float64) time.Duration {
 
 // healthStuck lists deliveries accepted in the period, more than 8 hours
 // before its end, with no final event.
-func healthStuck(ctx context.Context, db *index.DB, q HealthQuery, res *HealthResult, rdoms []int64, names map[int64]index.Domain) error {
+func healthStuck(ctx context.Context, db Store, q HealthQuery, res *HealthResult, sc *scope) error {
 	until := q.Until
 	if q.Now.Before(until) {
 		until = q.Now
@@ -1019,43 +1019,35 @@ func healthStuck(ctx context.Context, db *index.DB, q HealthQuery, res *HealthRe
 	if !until.After(q.Since) {
 		return nil
 	}
+	rdoms := sc.recipientDomains()
 	limit := q.MaxRows
 	if rdoms != nil {
 		limit = 0
 	}
-	ps, total, err := db.Pending(ctx, q.Since.UnixMicro(), until.UnixMicro(), limit)
+	ps, total, err := db.Pending(ctx, q.Since, until, limit)
 	if err != nil {
 		return err
 	}
 	if rdoms != nil {
-		var keep []index.PendingDelivery
+		var keep []Pending
 		for _, p := range ps {
-			if containsID(rdoms, index.DomainOfRecipient(p.RecipientID)) {
+			if slices.Contains(rdoms, p.RecipientDomain) {
 				keep = append(keep, p)
 			}
 		}
 		ps, total = keep[:min(len(keep), q.MaxRows)], len(keep)
 	}
-	ids := make([]int64, len(ps))
+	ids := make([]RecipientID, len(ps))
 	for i, p := range ps {
-		ids[i] = p.RecipientID
+		ids[i] = p.Recipient
 	}
 	addrs, err := db.Addresses(ctx, ids)
 	if err != nil {
 		return err
 	}
 	for _, p := range ps {
-		res.Stuck = append(res.Stuck, StuckDelivery{Recipient: addrs[p.RecipientID], SendingDomain: names[p.SendingDomainID].Name, Accepted: usTime(p.AcceptedUS)})
+		res.Stuck = append(res.Stuck, StuckDelivery{Recipient: addrs[p.Recipient], SendingDomain: p.SendingDomain, Accepted: p.Accepted})
 	}
 	res.StuckTotal = total
 	return nil
-}
-
-func setKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

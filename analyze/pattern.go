@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/maildiag/maildiag"
-	"github.com/maildiag/maildiag/index"
 )
 
 // Pattern matches whole addresses with * (any run of characters) and ?
@@ -58,33 +57,28 @@ func (p Pattern) Match(addr string) bool {
 	return maildiag.MatchGlob(p.Local, local) && maildiag.MatchGlob(p.Domain, domain)
 }
 
-// MatchDomain tells whether a domain matches the domain part.
-func (p Pattern) MatchDomain(domain string) bool {
-	return maildiag.MatchGlob(p.Domain, strings.ToLower(domain))
-}
-
-// resolved is a pattern resolved against the index: the ids of the
-// domains it matches and, when it names only some addresses of them, the
-// ids of those (nil when it takes every address).
+// resolved is a pattern resolved against a store: the domains it matches
+// and, when it names only some addresses of them, those (nil when it takes
+// every address).
 type resolved struct {
-	domains    []int64
-	recipients map[int64]string
+	domains    []string
+	recipients map[RecipientID]string
 }
 
-// resolve looks a pattern's domains and addresses up in the index.
-func resolve(ctx context.Context, db *index.DB, p Pattern) (*resolved, error) {
+// resolve looks a pattern's domains and addresses up in a store.
+func resolve(ctx context.Context, db DirectoryReader, p Pattern) (*resolved, error) {
 	doms, err := db.MatchDomains(ctx, p.Domain)
 	if err != nil {
 		return nil, err
 	}
-	r := &resolved{domains: make([]int64, 0, len(doms))}
+	r := &resolved{domains: make([]string, 0, len(doms))}
 	for _, d := range doms {
-		r.domains = append(r.domains, d.ID)
+		r.domains = append(r.domains, d.Name)
 	}
 	if p.AllOfDomain() {
 		return r, nil
 	}
-	r.recipients = map[int64]string{}
+	r.recipients = map[RecipientID]string{}
 	if p.Exact() {
 		id, err := db.FindRecipient(ctx, p.String())
 		if err != nil {
@@ -95,8 +89,8 @@ func resolve(ctx context.Context, db *index.DB, p Pattern) (*resolved, error) {
 		}
 		return r, nil
 	}
-	for _, d := range doms {
-		rs, err := db.RecipientsOf(ctx, d.ID, p.String())
+	for _, d := range r.domains {
+		rs, err := db.Recipients(ctx, d, p.String())
 		if err != nil {
 			return nil, err
 		}
@@ -107,17 +101,21 @@ func resolve(ctx context.Context, db *index.DB, p Pattern) (*resolved, error) {
 	return r, nil
 }
 
-// filter narrows a failure filter to the pattern: its domains' id ranges,
-// and its addresses one by one when there are few enough.
-func (r *resolved) filter(f *index.FailureFilter) {
+// maxListedRecipients is the most recipients a failure scan asks for one by
+// one; with more, it reads their domains and keeps theirs.
+const maxListedRecipients = 2000
+
+// filter narrows a failure filter to the pattern: its domains, and its
+// addresses one by one when there are few enough.
+func (r *resolved) filter(f *FailureFilter) {
 	f.RecipientDomains = r.domains
 	if r.recipients != nil && len(r.recipients) <= maxListedRecipients {
-		f.Recipients = append(mapKeys(r.recipients), -1)
+		f.Recipients = append(sortedKeys(r.recipients), -1) // -1: none matched selects nothing
 	}
 }
 
 // has tells whether a recipient matches.
-func (r *resolved) has(id int64) bool {
+func (r *resolved) has(id RecipientID) bool {
 	if r == nil || r.recipients == nil {
 		return true
 	}

@@ -3,13 +3,13 @@ package analyze
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/maildiag/maildiag"
-	"github.com/maildiag/maildiag/index"
 )
 
 // Cause is the failure that put an address on a list, or any failure shown
@@ -28,7 +28,7 @@ type Cause struct {
 	Severity      string    `json:"severity,omitempty"`
 	EventID       string    `json:"event_id,omitempty"`
 
-	key index.FailureKey // to read the reply of a light scan's row
+	ref Ref // to read what a scan leaves out (fillCauses)
 }
 
 // Where a suppression comes from.
@@ -121,10 +121,6 @@ const blockWindow = 6 * time.Hour
 // minBlockAddresses is the fewest addresses that make a domain-wide block.
 const minBlockAddresses = 5
 
-// maxListedRecipients is the most recipients looked up one by one; more
-// are found by scanning their domains.
-const maxListedRecipients = 2000
-
 // listOfReason is the list a suppression drop's reason names, "" for
 // other reasons.
 func listOfReason(reason string) string {
@@ -134,8 +130,8 @@ func listOfReason(reason string) string {
 
 // perRecipient gathers the failures of one recipient.
 type perRecipient struct {
-	hard  []*index.FailureRow // permanent failures that were attempts (not drops)
-	drops []*index.FailureRow // suppression drops
+	hard  []*Failure // permanent failures that were attempts (not drops)
+	drops []*Failure // suppression drops
 }
 
 // Suppressed finds the suppressed addresses matching p across every sending
@@ -143,7 +139,7 @@ type perRecipient struct {
 // are not known, from the event log (suppression drops 605/606/607 and hard
 // bounces). For each it finds the failure that put it there and how many
 // later messages were dropped, and gives each domain a verdict.
-func Suppressed(ctx context.Context, db *index.DB, p Pattern, o SuppressedOptions) (*SuppressedResult, error) {
+func Suppressed(ctx context.Context, db Store, p Pattern, o SuppressedOptions) (*SuppressedResult, error) {
 	res := &SuppressedResult{Pattern: p.String(), Domains: []string{}, Addresses: []SuppressedAddress{}, Verdicts: []DomainVerdict{}}
 	to, err := resolve(ctx, db, p)
 	if err != nil {
@@ -152,12 +148,7 @@ func Suppressed(ctx context.Context, db *index.DB, p Pattern, o SuppressedOption
 	if len(to.domains) == 0 {
 		return res, nil
 	}
-	names, err := db.SendingDomains(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ids := to.domains
-	sdFilter, err := sendingDomainIDs(names, o.SendingDomains)
+	sds, err := sendingDomains(ctx, db, o.SendingDomains)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +156,7 @@ func Suppressed(ctx context.Context, db *index.DB, p Pattern, o SuppressedOption
 	if !p.AllOfDomain() {
 		glob = p.String()
 	}
-	rows, err := db.Suppressions(ctx, index.SuppressionFilter{Domains: ids, AddressGlob: glob, SendingDomains: sdFilter, Lists: o.Lists})
+	rows, err := db.Suppressions(ctx, SuppressionFilter{Domains: to.domains, AddressGlob: glob, SendingDomains: sds, Lists: o.Lists})
 	if err != nil {
 		return nil, err
 	}
@@ -173,40 +164,40 @@ func Suppressed(ctx context.Context, db *index.DB, p Pattern, o SuppressedOption
 	if err != nil {
 		return nil, err
 	}
-	synced := map[[2]string]int64{}
+	synced := map[[2]string]time.Time{}
 	for _, s := range syncs {
-		synced[[2]string{s.SendingDomain, s.List}] = s.SyncedUS
+		synced[[2]string{s.SendingDomain, s.List}] = usTime(s.SyncedUS)
 	}
 	res.ListsSynced = len(syncs) > 0
 
 	// The failures at the matched domains, per recipient.
 	recips := to.recipients
-	byRcpt := map[int64]*perRecipient{}
-	filter := index.FailureFilter{SendingDomains: sdFilter}
+	byRcpt := map[RecipientID]*perRecipient{}
+	filter := FailureFilter{SendingDomains: sds}
 	to.filter(&filter)
-	err = db.Failures(ctx, filter, func(r *index.FailureRow) error {
-		if r.Type != maildiag.Failed || !to.has(r.RecipientID) {
+	err = db.Failures(ctx, filter, func(f *Failure) error {
+		if f.Type != maildiag.Failed || !to.has(f.Recipient) {
 			return nil
 		}
-		var list *[]*index.FailureRow
-		pr := byRcpt[r.RecipientID]
+		var list *[]*Failure
+		pr := byRcpt[f.Recipient]
 		switch {
-		case listOfReason(r.Reason) != "":
+		case listOfReason(f.Reason) != "":
 			if pr == nil {
 				pr = &perRecipient{}
-				byRcpt[r.RecipientID] = pr
+				byRcpt[f.Recipient] = pr
 			}
 			list = &pr.drops
-		case r.Severity == maildiag.SeverityPermanent && !r.DelayedBounce || r.Reason == maildiag.ReasonBounce:
+		case f.Severity == maildiag.SeverityPermanent && !f.DelayedBounce || f.Reason == maildiag.ReasonBounce:
 			if pr == nil {
 				pr = &perRecipient{}
-				byRcpt[r.RecipientID] = pr
+				byRcpt[f.Recipient] = pr
 			}
 			list = &pr.hard
 		default:
 			return nil
 		}
-		c := *r
+		c := *f
 		*list = append(*list, &c)
 		return nil
 	})
@@ -214,12 +205,12 @@ func Suppressed(ctx context.Context, db *index.DB, p Pattern, o SuppressedOption
 		return nil, err
 	}
 	if recips == nil {
-		recips, err = db.Addresses(ctx, mapKeys(byRcpt))
+		recips, err = db.Addresses(ctx, sortedKeys(byRcpt))
 		if err != nil {
 			return nil, err
 		}
 	}
-	addrID := make(map[string]int64, len(recips))
+	addrID := make(map[string]RecipientID, len(recips))
 	for id, a := range recips {
 		addrID[a] = id
 	}
@@ -230,32 +221,32 @@ func Suppressed(ctx context.Context, db *index.DB, p Pattern, o SuppressedOption
 
 	// Entries of the lists.
 	// listed: the list entries by address, sending domain and list, with
-	// when they were removed (0: still listed).
-	listed := map[[3]string]int64{}
+	// when they were removed (zero: still listed).
+	listed := map[[3]string]time.Time{}
 	for i := range rows {
 		r := &rows[i]
 		// A list entry, removed or not, speaks for the events of its
 		// address until it was removed: only later ones make it
 		// "probably listed" again.
 		k := [3]string{r.Address, r.SendingDomain, r.List}
-		if rem, ok := listed[k]; !ok || rem != 0 && (r.RemovedUS == 0 || r.RemovedUS > rem) {
-			listed[k] = r.RemovedUS
+		if rem, ok := listed[k]; !ok || !rem.IsZero() && (r.Removed.IsZero() || r.Removed.After(rem)) {
+			listed[k] = r.Removed
 		}
-		if r.RemovedUS != 0 && !o.WithRemoved {
+		if !r.Removed.IsZero() && !o.WithRemoved {
 			continue
 		}
 		if r.Kind == "domain" && !p.AllOfDomain() {
 			continue
 		}
+		created := usTime(r.CreatedUS)
 		sa := SuppressedAddress{Address: r.Address, SendingDomain: r.SendingDomain, List: r.List, Source: FromList,
-			Since: usTime(r.CreatedUS), ListCode: r.Code, ListError: r.Error, Tags: r.Tags}
+			Since: created, ListCode: r.Code, ListError: r.Error, Tags: r.Tags}
 		if r.Kind == "domain" {
 			sa.Address = "*@" + r.Address
 		}
-		pr := byRcpt[addrID[r.Address]]
-		if pr != nil {
-			sa.Cause = causeFor(pr.hard, r.SendingDomain, r.CreatedUS, names)
-			sa.Drops, sa.LastDrop = dropsAfter(pr.drops, r.SendingDomain, r.List, r.CreatedUS, names)
+		if pr := byRcpt[addrID[r.Address]]; pr != nil {
+			sa.Cause = causeFor(pr.hard, r.SendingDomain, created)
+			sa.Drops, sa.LastDrop = dropsAfter(pr.drops, r.SendingDomain, r.List, created)
 		}
 		sa.State, sa.StateNote = listState(r, synced)
 		res.Addresses = append(res.Addresses, sa)
@@ -269,37 +260,39 @@ func Suppressed(ctx context.Context, db *index.DB, p Pattern, o SuppressedOption
 			continue
 		}
 		type key struct{ sd, list string }
-		first, last := map[key]int64{}, map[key]int64{}
-		note := func(k key, ts int64) {
-			if t, ok := first[k]; !ok || ts < t {
-				first[k] = ts
+		first, last := map[key]time.Time{}, map[key]time.Time{}
+		note := func(k key, t time.Time) {
+			if f, ok := first[k]; !ok || t.Before(f) {
+				first[k] = t
 			}
-			last[k] = max(last[k], ts)
+			if t.After(last[k]) {
+				last[k] = t
+			}
 		}
 		for _, d := range pr.drops {
-			note(key{names[d.SendingDomainID].Name, listOfReason(d.Reason)}, d.TS)
+			note(key{d.SendingDomain, listOfReason(d.Reason)}, d.Time)
 		}
 		for _, h := range pr.hard {
 			if h.Reason == maildiag.ReasonBounce {
-				note(key{names[h.SendingDomainID].Name, maildiag.ListBounces}, h.TS)
+				note(key{h.SendingDomain, maildiag.ListBounces}, h.Time)
 			}
 		}
-		for k, ts := range first {
+		for k, t := range first {
 			if !wanted(o.Lists, k.list) {
 				continue
 			}
-			if rem, ok := listed[[3]string{addr, k.sd, k.list}]; ok && (rem == 0 || last[k] <= rem) {
+			if rem, ok := listed[[3]string{addr, k.sd, k.list}]; ok && (rem.IsZero() || !last[k].After(rem)) {
 				continue
 			}
 			sa := SuppressedAddress{Address: addr, SendingDomain: k.sd, List: k.list, Source: FromEvents}
 			if k.list == maildiag.ListBounces {
-				sa.Cause = causeFor(pr.hard, k.sd, ts+1, names)
+				sa.Cause = causeFor(pr.hard, k.sd, t.Add(time.Microsecond))
 			}
-			if sa.Cause != nil {
-				ts = min(ts, sa.Cause.Time.UnixMicro())
+			if sa.Cause != nil && sa.Cause.Time.Before(t) {
+				t = sa.Cause.Time
 			}
-			sa.Since = usTime(ts)
-			sa.Drops, sa.LastDrop = dropsAfter(pr.drops, k.sd, k.list, ts, names)
+			sa.Since = t
+			sa.Drops, sa.LastDrop = dropsAfter(pr.drops, k.sd, k.list, t)
 			if _, ok := synced[[2]string{k.sd, k.list}]; ok {
 				sa.State, sa.StateNote = StateRemoved, "not on the list at the last sync: removed since, or never added"
 			} else if sa.Drops > 0 {
@@ -309,6 +302,9 @@ func Suppressed(ctx context.Context, db *index.DB, p Pattern, o SuppressedOption
 			}
 			res.Addresses = append(res.Addresses, sa)
 		}
+	}
+	if err := fillCauses(ctx, db, res.Addresses); err != nil {
+		return nil, err
 	}
 	sort.Slice(res.Addresses, func(i, j int) bool {
 		a, b := res.Addresses[i], res.Addresses[j]
@@ -334,32 +330,60 @@ func Suppressed(ctx context.Context, db *index.DB, p Pattern, o SuppressedOption
 	return res, nil
 }
 
+// fillCauses reads what a failure scan leaves out of the causes shown: the
+// reply, MX host, rule and event id.
+func fillCauses(ctx context.Context, db FailureReader, addrs []SuppressedAddress) error {
+	var refs []Ref
+	for _, a := range addrs {
+		if a.Cause != nil {
+			refs = append(refs, a.Cause.ref)
+		}
+	}
+	details, err := db.FailureDetails(ctx, refs)
+	if err != nil {
+		return err
+	}
+	for _, a := range addrs {
+		if c := a.Cause; c != nil {
+			c.fill(details[c.ref])
+		}
+	}
+	return nil
+}
+
+// fill completes a cause from its failure read whole.
+func (c *Cause) fill(f *Failure) {
+	if f != nil {
+		c.Reply, c.MXHost, c.Rule, c.EventID = f.Text(), f.MXHost, f.Rule, f.EventID
+	}
+}
+
 func wanted(lists []string, l string) bool { return len(lists) == 0 || slices.Contains(lists, l) }
 
 // listState says whether a list entry is still on the list.
-func listState(r *index.SuppressionRow, synced map[[2]string]int64) (string, string) {
-	if r.RemovedUS != 0 {
-		return StateRemoved, "removed from the list; gone at the sync of " + fmtTime(usTime(r.RemovedUS))
+func listState(r *ListEntry, synced map[[2]string]time.Time) (string, string) {
+	if !r.Removed.IsZero() {
+		return StateRemoved, "removed from the list; gone at the sync of " + fmtTime(r.Removed)
 	}
 	if at, ok := synced[[2]string{r.SendingDomain, r.List}]; ok {
-		return StateListed, "on the list as of the last sync, " + fmtTime(usTime(at))
+		return StateListed, "on the list as of the last sync, " + fmtTime(at)
 	}
-	if r.ImportID != 0 {
-		return StateListed, "in an imported list export, seen " + fmtTime(usTime(r.LastSeenUS)) + "; lists not synced"
+	if r.Imported {
+		return StateListed, "in an imported list export, seen " + fmtTime(r.LastSeen) + "; lists not synced"
 	}
-	return StateListed, "seen on the list " + fmtTime(usTime(r.LastSeenUS))
+	return StateListed, "seen on the list " + fmtTime(r.LastSeen)
 }
 
 // causeFor finds the hard failure that put an address on the bounce list of
 // a sending domain: the last one at or before the entry was created (a
 // minute's slack), else the first after.
-func causeFor(hard []*index.FailureRow, sd string, createdUS int64, names map[int64]index.Domain) *Cause {
-	var best *index.FailureRow
+func causeFor(hard []*Failure, sd string, created time.Time) *Cause {
+	var best *Failure
 	for _, h := range hard {
-		if names[h.SendingDomainID].Name != sd {
+		if h.SendingDomain != sd {
 			continue
 		}
-		if h.TS <= createdUS+60_000_000 {
+		if !h.Time.After(created.Add(time.Minute)) {
 			best = h
 		} else if best == nil {
 			best = h
@@ -369,29 +393,28 @@ func causeFor(hard []*index.FailureRow, sd string, createdUS int64, names map[in
 	if best == nil {
 		return nil
 	}
-	return causeOf(best, names)
+	return causeOf(best)
 }
 
-func causeOf(r *index.FailureRow, names map[int64]index.Domain) *Cause {
-	return &Cause{Time: usTime(r.TS), SendingDomain: names[r.SendingDomainID].Name, Code: r.Code, Enhanced: r.Enhanced,
-		Reply: r.Reply, MXHost: r.MXHost, Class: r.Class, Rule: r.Rule, Gateway: r.Gateway, Reason: r.Reason,
-		Severity: r.Severity, EventID: r.EventID, key: r.Key()}
+// causeOf is a failure as a cause; FailureDetails fills what a scan left
+// out.
+func causeOf(f *Failure) *Cause {
+	return &Cause{Time: f.Time, SendingDomain: f.SendingDomain, Code: f.Code, Enhanced: f.Enhanced,
+		Reply: f.Text(), MXHost: f.MXHost, Class: f.Class, Rule: f.Rule, Gateway: f.Gateway, Reason: f.Reason,
+		Severity: f.Severity, EventID: f.EventID, ref: f.Ref}
 }
 
 // dropsAfter counts the messages dropped for a list entry after it was made.
-func dropsAfter(drops []*index.FailureRow, sd, list string, sinceUS int64, names map[int64]index.Domain) (int, time.Time) {
+func dropsAfter(drops []*Failure, sd, list string, since time.Time) (int, time.Time) {
 	n := 0
-	var last int64
+	var last time.Time
 	for _, d := range drops {
-		if d.TS >= sinceUS && listOfReason(d.Reason) == list && names[d.SendingDomainID].Name == sd {
+		if !d.Time.Before(since) && listOfReason(d.Reason) == list && d.SendingDomain == sd {
 			n++
-			last = d.TS
+			last = d.Time
 		}
 	}
-	if n == 0 {
-		return 0, time.Time{}
-	}
-	return n, usTime(last)
+	return n, last
 }
 
 // addressLevel are the classes that say something about one address, not
@@ -427,52 +450,27 @@ func domainVerdict(domain string, all []SuppressedAddress) DomainVerdict {
 			choices[a.List]++
 		}
 	}
-	v, _ := verdictOf(domain, len(addrs), causes, choices, nil)
-	return v
+	return verdictOf(domain, len(addrs), causes, choices)
 }
 
 // verdictOf judges a domain from the failures that took its addresses out:
 // the first hard failure of each address (causes), and the lists its other
-// addresses are on by their own choice. fill, when set, completes the one
-// cause quoted as the sample (causes from a light scan have no reply).
-func verdictOf(domain string, addresses int, causes []*Cause, choices map[string]int, fill func(*Cause) error) (DomainVerdict, error) {
+// addresses are on by their own choice. It quotes the reply and MX host of
+// one cause, verdictSample's.
+func verdictOf(domain string, addresses int, causes []*Cause, choices map[string]int) DomainVerdict {
 	v := DomainVerdict{Domain: domain, Evidence: []string{}, Addresses: addresses}
 	if len(causes) == 0 {
 		v.Kind = VerdictChoices
 		v.Summary = fmt.Sprintf("%s: %s; no bounces. These are the recipients' own choices.", domain, countWords(choices))
 		v.Action = "Leave them: complaints and unsubscribes are removed only with the person's consent."
-		return v, nil
+		return v
 	}
-	sort.Slice(causes, func(i, j int) bool { return causes[i].Time.Before(causes[j].Time) })
 	classes := map[string]int{}
 	for _, c := range causes {
 		classes[classOrOther(c.Class)]++
 	}
 	v.Classes = sortedShares(classes)
-
-	// The densest window of blockWindow.
-	bestI, bestJ := 0, 0
-	for i, j := 0, 0; j < len(causes); j++ {
-		for causes[j].Time.Sub(causes[i].Time) > blockWindow {
-			i++
-		}
-		if j-i > bestJ-bestI {
-			bestI, bestJ = i, j
-		}
-	}
-	win := causes[bestI : bestJ+1]
-	wclass := map[string]int{}
-	for _, c := range win {
-		wclass[classOrOther(c.Class)]++
-	}
-	top := sortedShares(wclass)[0]
-	sample := win[0]
-	for _, c := range win {
-		if classOrOther(c.Class) == top.Name {
-			sample = c
-			break
-		}
-	}
+	win, top, sample := densest(causes)
 	gateways := map[string]int{}
 	replies := map[string]int{}
 	for _, c := range win {
@@ -483,11 +481,6 @@ func verdictOf(domain string, addresses int, causes []*Cause, choices map[string
 	}
 	gw := sortedShares(gateways)[0]
 	code := sortedShares(replies)[0]
-	if fill != nil {
-		if err := fill(sample); err != nil {
-			return v, err
-		}
-	}
 	info, _ := maildiag.ClassOf(top.Name)
 	v.InWindow, v.From, v.To = len(win), win[0].Time, win[len(win)-1].Time
 	v.Class, v.Gateway, v.MXHost, v.Code, v.Enhanced, v.Sample = top.Name, gw.Name, sample.MXHost, sample.Code, sample.Enhanced, sample.Reply
@@ -527,7 +520,45 @@ func verdictOf(domain string, addresses int, causes []*Cause, choices map[string
 	if n := len(causes) - len(win); n > 0 {
 		v.Evidence = append(v.Evidence, fmt.Sprintf("%d other bounces outside that window", n))
 	}
-	return v, nil
+	return v
+}
+
+// densest finds, among a domain's causes, the densest window of
+// blockWindow, its most common class and the cause verdictOf quotes: the
+// first of that class in the window. It sorts causes by time.
+func densest(causes []*Cause) (win []*Cause, top Share, sample *Cause) {
+	sort.Slice(causes, func(i, j int) bool { return causes[i].Time.Before(causes[j].Time) })
+	bestI, bestJ := 0, 0
+	for i, j := 0, 0; j < len(causes); j++ {
+		for causes[j].Time.Sub(causes[i].Time) > blockWindow {
+			i++
+		}
+		if j-i > bestJ-bestI {
+			bestI, bestJ = i, j
+		}
+	}
+	win = causes[bestI : bestJ+1]
+	wclass := map[string]int{}
+	for _, c := range win {
+		wclass[classOrOther(c.Class)]++
+	}
+	top = sortedShares(wclass)[0]
+	sample = win[0]
+	for _, c := range win {
+		if classOrOther(c.Class) == top.Name {
+			return win, top, c
+		}
+	}
+	return win, top, sample
+}
+
+// verdictSample is the cause verdictOf quotes, nil when there are none.
+func verdictSample(causes []*Cause) *Cause {
+	if len(causes) == 0 {
+		return nil
+	}
+	_, _, sample := densest(causes)
+	return sample
 }
 
 func classOrOther(c string) string {
@@ -567,35 +598,32 @@ func countWords(m map[string]int) string {
 	return shareWords(sortedShares(m), 3)
 }
 
-func sortByTime(rs []*index.FailureRow) {
-	sort.Slice(rs, func(i, j int) bool { return rs[i].TS < rs[j].TS })
+func sortByTime(fs []*Failure) {
+	sort.Slice(fs, func(i, j int) bool { return fs[i].Time.Before(fs[j].Time) })
 }
 
-func mapKeys[V any](m map[int64]V) []int64 {
-	out := make([]int64, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// sortedKeys are a map's recipients in order.
+func sortedKeys[V any](m map[RecipientID]V) []RecipientID {
+	return slices.Sorted(maps.Keys(m))
+}
+
+// sendingDomains checks sending domain names against the store's: an
+// unknown one is an error naming it.
+func sendingDomains(ctx context.Context, db DirectoryReader, want []string) ([]string, error) {
+	if len(want) == 0 {
+		return nil, nil
 	}
-	slices.Sort(out)
-	return out
-}
-
-// sendingDomainIDs resolves sending domain names; an unknown one is an error
-// naming it.
-func sendingDomainIDs(names map[int64]index.Domain, want []string) ([]int64, error) {
-	var out []int64
+	have, err := db.SendingDomains(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(want))
 	for _, w := range want {
 		w = strings.ToLower(strings.TrimSpace(w))
-		found := false
-		for id, d := range names {
-			if d.Name == w {
-				out = append(out, id)
-				found = true
-			}
-		}
-		if !found {
+		if !slices.Contains(have, w) {
 			return nil, fmt.Errorf("sending domain %s: not in the index", w)
 		}
+		out = append(out, w)
 	}
 	return out, nil
 }

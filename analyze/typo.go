@@ -1,10 +1,6 @@
 package analyze
 
-import (
-	"strings"
-
-	"github.com/maildiag/maildiag/index"
-)
+import "strings"
 
 // commonDomains are mailbox providers' domains that typos are most often
 // made of.
@@ -137,12 +133,12 @@ func abs(n int) int {
 // up, and only addresses of about the same length are compared edit by
 // edit.
 type lookalikes struct {
-	rs       []index.Recipient
+	rs       []Recipient
 	locals   []string
 	bySquash map[string][]int
 }
 
-func newLookalikes(rs []index.Recipient) *lookalikes {
+func newLookalikes(rs []Recipient) *lookalikes {
 	l := &lookalikes{rs: rs, locals: make([]string, len(rs)), bySquash: map[string][]int{}}
 	for i, r := range rs {
 		l.locals[i] = localOf(r.Address)
@@ -153,7 +149,7 @@ func newLookalikes(rs []index.Recipient) *lookalikes {
 }
 
 type lookalikeHit struct {
-	r     index.Recipient
+	r     Recipient
 	edits int
 }
 

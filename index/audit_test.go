@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/analyze"
 )
 
 func auditEntry(action, result, addr string, atUS int64) *maildiag.AuditEntry {
@@ -38,12 +39,12 @@ func TestAuditCommitsWithRemoval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.Suppressions(ctx, SuppressionFilter{})
+	rows, err := db.Suppressions(ctx, analyze.SuppressionFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 0 || rows[0].RemovedUS != 0 {
-		t.Fatalf("after rollback: %d audit rows, removed_at %d; want none", len(got), rows[0].RemovedUS)
+	if len(got) != 0 || !rows[0].Removed.IsZero() {
+		t.Fatalf("after rollback: %d audit rows, removed at %v; want none", len(got), rows[0].Removed)
 	}
 
 	// Committed: both.
@@ -70,9 +71,9 @@ func TestAuditCommitsWithRemoval(t *testing.T) {
 		g.Result != maildiag.AuditRemoved || g.AtUS != at(2*time.Minute) || g.Pattern != "*@acme.com" {
 		t.Errorf("audit row %+v does not match what was written %+v", g, e)
 	}
-	rows, _ = db.Suppressions(ctx, SuppressionFilter{})
-	if rows[0].RemovedUS != at(2*time.Minute) {
-		t.Errorf("removed_at %d, want %d", rows[0].RemovedUS, at(2*time.Minute))
+	rows, _ = db.Suppressions(ctx, analyze.SuppressionFilter{})
+	if rows[0].Removed.UnixMicro() != at(2*time.Minute) {
+		t.Errorf("removed at %v, want %d", rows[0].Removed, at(2*time.Minute))
 	}
 }
 

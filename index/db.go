@@ -16,7 +16,6 @@ import (
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 
-	"github.com/maildiag/maildiag"
 )
 
 const (
@@ -35,13 +34,13 @@ func registerFuncs(c *sqlite3.SQLiteConn) error {
 	if err := c.RegisterFunc("raw_event", newRawEventFunc(), true); err != nil {
 		return err
 	}
-	if err := c.RegisterFunc("message_key", maildiag.MessageKey, true); err != nil {
+	if err := c.RegisterFunc("message_key", messageKey, true); err != nil {
 		return err
 	}
-	if err := c.RegisterFunc("event_hash", maildiag.EventHash, true); err != nil {
+	if err := c.RegisterFunc("event_hash", eventHash, true); err != nil {
 		return err
 	}
-	return c.RegisterFunc("addr_hash", maildiag.Hash63, true)
+	return c.RegisterFunc("addr_hash", hash63, true)
 }
 
 // drvRO is drv for read-only connections: with no database attachable, a

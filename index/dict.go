@@ -216,7 +216,7 @@ func (w *Writer) recipientID(addr string) (int64, error) {
 func (w *Writer) findRecipient(addr string) (int64, error) {
 	var id int64
 	err := w.each(`SELECT r.id, r.address FROM recipient_keys k JOIN recipients r ON r.id = k.id WHERE k.hash = ?`,
-		[]any{maildiag.Hash63(addr)}, func(r []driver.Value) error {
+		[]any{hash63(addr)}, func(r []driver.Value) error {
 			if a, _ := r[1].(string); a == addr {
 				id = r[0].(int64)
 			}
@@ -248,7 +248,7 @@ func (d *dictionary) flushRecipients(w *Writer) error {
 	}
 	keys := make([][2]int64, len(d.newRecips))
 	for i, r := range d.newRecips {
-		keys[i] = [2]int64{maildiag.Hash63(r.address), r.id}
+		keys[i] = [2]int64{hash63(r.address), r.id}
 	}
 	slices.SortFunc(keys, func(a, b [2]int64) int {
 		if c := cmpInt(a[0], b[0]); c != 0 {

@@ -113,14 +113,12 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 	t := &w.tx
 	for i := range evs {
 		ev := &evs[i]
-		if ev.IDHash == 0 {
-			ev.DeriveKeys()
-		}
 		rcpt, err := w.recipientID(ev.Recipient)
 		if err != nil {
 			return added, err
 		}
-		k := evKey{maildiag.DayOf(ev.TimeUS), rcpt, ev.IDHash}
+		mk := messageKey(ev.MessageID)
+		k := evKey{dayOf(ev.TimeUS), rcpt, eventHash(ev.Type, ev.ID)}
 		if dup, err := w.seen(k, ev.TimeUS); err != nil || dup {
 			if err != nil {
 				return added, err
@@ -145,7 +143,7 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 		if err != nil {
 			return added, err
 		}
-		row := evRow{key: k, ts: ev.TimeUS, typ: typ, sd: sd, mk: ev.MessageKey, seq: seq}
+		row := evRow{key: k, ts: ev.TimeUS, typ: typ, sd: sd, mk: mk, seq: seq}
 		if len(t.events) == 0 {
 			t.minTS, t.maxTS = ev.TimeUS, ev.TimeUS
 		}
@@ -164,20 +162,20 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 		// A message's recipients come from its accepted (or rejected)
 		// events; delivered and failed ones count when their accepted
 		// event is not known to this writer.
-		if ev.MessageKey != 0 {
+		if mk != 0 {
 			switch typ {
 			case typeAccepted, typeRejected:
-				t.messages = append(t.messages, msgKey{k.day, ev.MessageKey, rcpt})
+				t.messages = append(t.messages, msgKey{k.day, mk, rcpt})
 			case typeDelivered, typeFailed:
-				if !w.flight.accepted(ev.MessageKey, rcpt) {
-					t.messages = append(t.messages, msgKey{k.day, ev.MessageKey, rcpt})
+				if !w.flight.accepted(mk, rcpt) {
+					t.messages = append(t.messages, msgKey{k.day, mk, rcpt})
 				}
 			}
 		}
 		if rd != 0 && ev.MXHost != "" && (typ == typeDelivered || typ == typeFailed) {
 			w.dict.noteDomain(rd, ev)
 		}
-		w.flight.note(ev, typ, rcpt, sd)
+		w.flight.note(ev, typ, rcpt, sd, mk)
 		added++
 	}
 	return added, nil

@@ -50,7 +50,6 @@ func ev(typ, id, rcpt string, ts int64) maildiag.Event {
 	if typ == maildiag.Delivered {
 		e.Code, e.MXHost, e.Gateway = 250, "mx.example.net", "Example"
 	}
-	e.DeriveKeys()
 	return e
 }
 

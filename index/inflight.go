@@ -9,10 +9,10 @@ import (
 	"github.com/maildiag/maildiag"
 )
 
-// DelayBuckets are the upper bounds, in milliseconds, of the
+// delayBuckets are the upper bounds, in milliseconds, of the
 // accepted-to-delivered delay buckets in delay_counts; the last one holds
 // everything longer.
-var DelayBuckets = []int64{
+var delayBuckets = []int64{
 	250, 500, 1_000, 2_000, 3_000, 5_000, 10_000, 20_000, 30_000, 60_000,
 	120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000, 7_200_000,
 	14_400_000, 28_800_000, 86_400_000, 172_800_000, 1 << 62,
@@ -21,12 +21,12 @@ var DelayBuckets = []int64{
 // delayBucket returns the bucket bound for a delay in microseconds.
 func delayBucket(us int64) int64 {
 	ms := us / 1000
-	for _, b := range DelayBuckets {
+	for _, b := range delayBuckets {
 		if ms <= b {
 			return b
 		}
 	}
-	return DelayBuckets[len(DelayBuckets)-1]
+	return delayBuckets[len(delayBuckets)-1]
 }
 
 type flightKey struct{ mk, rcpt int64 }
@@ -115,11 +115,11 @@ func (f *inFlight) accepted(mk, rcpt int64) bool {
 }
 
 // note follows a stored event.
-func (f *inFlight) note(ev *maildiag.Event, typ, rcpt, sd int64) {
-	if rcpt == 0 || ev.MessageKey == 0 {
+func (f *inFlight) note(ev *maildiag.Event, typ, rcpt, sd, mk int64) {
+	if rcpt == 0 || mk == 0 {
 		return
 	}
-	k := flightKey{ev.MessageKey, rcpt}
+	k := flightKey{mk, rcpt}
 	switch {
 	case typ == typeAccepted:
 		if e, ok := f.early[k]; ok {
@@ -160,7 +160,7 @@ func (f *inFlight) delay(delivered, accepted, sd int64, gateway string) {
 	if delivered < accepted {
 		return
 	}
-	f.delays[delayKey{maildiag.DayOf(delivered), sd, gateway, delayBucket(delivered - accepted)}]++
+	f.delays[delayKey{dayOf(delivered), sd, gateway, delayBucket(delivered - accepted)}]++
 }
 
 func cmpFlight(a, b flightKey) int {

@@ -2,121 +2,155 @@ package index
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
+
+	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/analyze"
 )
 
-// The read queries the analyses need. They return ids and plain rows;
-// names are resolved through the small dictionaries (Domains) or, for the
-// few addresses shown, Addresses.
+// The read queries of the analyses (analyze.Store) work on ids and
+// plain rows and turn them into the analyses' domain terms here: domain
+// ids into names, recipient ids into analyze.RecipientIDs, days and
+// microseconds into times.
 
-// Domain is a sending or recipient domain.
-type Domain struct {
-	ID         int64  `json:"-"`
-	Name       string `json:"name"`
-	Provider   string `json:"provider,omitempty"`
-	Gateway    string `json:"gateway,omitempty"`
-	MXHost     string `json:"mx_host,omitempty"`
-	Recipients int64  `json:"recipients"` // addresses at the domain in the index
-}
+// domainRow reads a domains row: id, name, provider, gateway, mx_host,
+// recipients.
+const domainCols = `SELECT id, name, COALESCE(provider, ''), COALESCE(gateway, ''), COALESCE(mx_host, ''), recipients FROM domains`
 
-// Domains returns every domain by id.
-func (db *DB) Domains(ctx context.Context) (map[int64]Domain, error) {
-	return db.domainsWhere(ctx, "1")
-}
-
-func (db *DB) domainsWhere(ctx context.Context, cond string) (map[int64]Domain, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, name, COALESCE(provider, ''), COALESCE(gateway, ''), COALESCE(mx_host, ''), recipients FROM domains WHERE `+cond)
+// domainsWhere reads the domains that meet a condition, with their ids.
+func (db *DB) domainsWhere(ctx context.Context, cond string, args ...any) ([]int64, []analyze.Domain, error) {
+	rows, err := db.sql.QueryContext(ctx, domainCols+` WHERE `+cond, args...)
 	if err != nil {
-		return nil, fmt.Errorf("read domains: %w", err)
+		return nil, nil, fmt.Errorf("read domains: %w", err)
 	}
 	defer rows.Close()
-	out := map[int64]Domain{}
+	var ids []int64
+	var out []analyze.Domain
 	for rows.Next() {
-		var d Domain
-		if err := rows.Scan(&d.ID, &d.Name, &d.Provider, &d.Gateway, &d.MXHost, &d.Recipients); err != nil {
-			return nil, fmt.Errorf("read domains: %w", err)
+		var id int64
+		var d analyze.Domain
+		if err := rows.Scan(&id, &d.Name, &d.Provider, &d.Gateway, &d.MXHost, &d.Recipients); err != nil {
+			return nil, nil, fmt.Errorf("read domains: %w", err)
 		}
-		out[d.ID] = d
+		ids = append(ids, id)
+		out = append(out, d)
 	}
-	return out, rows.Err()
+	return ids, out, rows.Err()
 }
 
-// SendingDomains returns the account's sending domains by id.
-func (db *DB) SendingDomains(ctx context.Context) (map[int64]Domain, error) {
-	return db.domainsWhere(ctx, `sending = 1`)
+// Domains returns every domain, sending and recipient, by name.
+func (db *DB) Domains(ctx context.Context) (map[string]analyze.Domain, error) {
+	_, ds, err := db.domainsWhere(ctx, "1")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]analyze.Domain, len(ds))
+	for _, d := range ds {
+		out[d.Name] = d
+	}
+	return out, nil
+}
+
+// SendingDomains returns the account's sending domains, by name.
+func (db *DB) SendingDomains(ctx context.Context) ([]string, error) {
+	_, ds, err := db.domainsWhere(ctx, `sending = 1 ORDER BY name`)
+	names := make([]string, len(ds))
+	for i, d := range ds {
+		names[i] = d.Name
+	}
+	return names, err
 }
 
 // LargestDomains returns the n recipient domains with the most addresses.
-func (db *DB) LargestDomains(ctx context.Context, n int) ([]Domain, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, name, COALESCE(provider, ''), COALESCE(gateway, ''), COALESCE(mx_host, ''), recipients
-		FROM domains WHERE recipients > 0 ORDER BY recipients DESC, name LIMIT ?`, n)
+func (db *DB) LargestDomains(ctx context.Context, n int) ([]analyze.Domain, error) {
+	_, ds, err := db.domainsWhere(ctx, `recipients > 0 ORDER BY recipients DESC, name LIMIT ?`, n)
+	return ds, err
+}
+
+// MatchDomains returns the domains whose name matches a glob of * and ?,
+// by name. A pattern without wildcards is a lookup; one whose wildcards
+// all come before a literal suffix (*.acme.com) reads a range of reversed
+// names; others test every domain.
+func (db *DB) MatchDomains(ctx context.Context, glob string) ([]analyze.Domain, error) {
+	_, ds, err := db.matchDomains(ctx, glob)
+	return ds, err
+}
+
+func (db *DB) matchDomains(ctx context.Context, glob string) ([]int64, []analyze.Domain, error) {
+	var ids []int64
+	var ds []analyze.Domain
+	var err error
+	switch i := strings.LastIndexAny(glob, "*?"); {
+	case i < 0:
+		return db.domainsWhere(ctx, `name = ?`, glob)
+	case i < len(glob)-1:
+		suffix := Reverse(glob[i+1:])
+		ids, ds, err = db.domainsWhere(ctx, `rname >= ? AND rname < ? ORDER BY name`, suffix, suffix+"\xff")
+	default:
+		ids, ds, err = db.domainsWhere(ctx, `1 ORDER BY name`)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("match domains: %w", err)
+	}
+	n := 0
+	for i, d := range ds {
+		if maildiag.MatchGlob(glob, d.Name) {
+			ids[n], ds[n] = ids[i], d
+			n++
+		}
+	}
+	return ids[:n], ds[:n], nil
+}
+
+// domainIDs resolves domain names, leaving out unknown ones. A nil result
+// is "no filter", so names that all resolve to nothing give a list that
+// matches no domain.
+func (db *DB) domainIDs(ctx context.Context, names []string) ([]int64, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	l, a := inList(names)
+	ids, _, err := db.domainsWhere(ctx, `name IN `+l, a...)
+	if len(ids) == 0 {
+		ids = []int64{-1}
+	}
+	return ids, err
+}
+
+// domainNames maps the ids of domains to their names: all of them, or
+// only those of ids.
+func (db *DB) domainNames(ctx context.Context, ids ...int64) (map[int64]string, error) {
+	cond, args := "1", []any(nil)
+	if len(ids) > 0 {
+		var l string
+		l, args = inList(ids)
+		cond = "id IN " + l
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT id, name FROM domains WHERE `+cond, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read domains: %w", err)
 	}
 	defer rows.Close()
-	var out []Domain
+	out := map[int64]string{}
 	for rows.Next() {
-		var d Domain
-		if err := rows.Scan(&d.ID, &d.Name, &d.Provider, &d.Gateway, &d.MXHost, &d.Recipients); err != nil {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
 			return nil, fmt.Errorf("read domains: %w", err)
 		}
-		out = append(out, d)
+		out[id] = name
 	}
 	return out, rows.Err()
 }
 
-// globEscape makes a pattern's * and ? the only special characters of a
-// SQLite GLOB.
-func globEscape(pattern string) string {
-	return strings.NewReplacer("[", "[[]", "]", "[]]").Replace(pattern)
+// FindRecipient returns an address's id, or 0 when the index has none.
+func (db *DB) FindRecipient(ctx context.Context, addr string) (analyze.RecipientID, error) {
+	id, err := db.recipientID(ctx, addr)
+	return analyze.RecipientID(id), err
 }
 
-// MatchDomains returns the domains whose name matches a glob of * and ?
-// (lower case). A pattern without wildcards is a lookup; one whose
-// wildcards all come before a literal suffix (*.acme.com) reads a range of
-// reversed names; others test every domain.
-func (db *DB) MatchDomains(ctx context.Context, glob string) ([]Domain, error) {
-	var rows *sql.Rows
-	var err error
-	const cols = `SELECT id, name, COALESCE(provider, ''), COALESCE(gateway, ''), COALESCE(mx_host, ''), recipients FROM domains`
-	switch i := strings.LastIndexAny(glob, "*?"); {
-	case i < 0:
-		rows, err = db.sql.QueryContext(ctx, cols+` WHERE name = ?`, glob)
-	case i < len(glob)-1:
-		suffix := Reverse(glob[i+1:])
-		rows, err = db.sql.QueryContext(ctx, cols+` WHERE rname >= ? AND rname < ? AND name GLOB ? ORDER BY name`,
-			suffix, suffix+"\xff", globEscape(glob))
-	default:
-		rows, err = db.sql.QueryContext(ctx, cols+` WHERE name GLOB ? ORDER BY name`, globEscape(glob))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("match domains: %w", err)
-	}
-	defer rows.Close()
-	var out []Domain
-	for rows.Next() {
-		var d Domain
-		if err := rows.Scan(&d.ID, &d.Name, &d.Provider, &d.Gateway, &d.MXHost, &d.Recipients); err != nil {
-			return nil, fmt.Errorf("match domains: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
-}
-
-// Recipient is a stored address.
-type Recipient struct {
-	ID      int64
-	Address string
-}
-
-// DomainOfRecipient returns the domain id of a recipient id.
-func DomainOfRecipient(id int64) int64 { return id >> domainShift }
-
-// FindRecipient returns the id of an address, or 0 when the index has none.
-func (db *DB) FindRecipient(ctx context.Context, addr string) (int64, error) {
+func (db *DB) recipientID(ctx context.Context, addr string) (int64, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT r.id, r.address FROM recipient_keys k JOIN recipients r ON r.id = k.id
 		WHERE k.hash = addr_hash(?)`, addr)
 	if err != nil {
@@ -124,62 +158,67 @@ func (db *DB) FindRecipient(ctx context.Context, addr string) (int64, error) {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var r Recipient
-		if err := rows.Scan(&r.ID, &r.Address); err != nil {
+		var id int64
+		var a string
+		if err := rows.Scan(&id, &a); err != nil {
 			return 0, fmt.Errorf("find recipient: %w", err)
 		}
-		if r.Address == addr {
-			return r.ID, nil
+		if a == addr {
+			return id, nil
 		}
 	}
 	return 0, rows.Err()
 }
 
-// RecipientsOf returns the addresses of a domain that match a glob of *
-// and ? (empty: all), in id order.
-func (db *DB) RecipientsOf(ctx context.Context, domainID int64, addrGlob string) ([]Recipient, error) {
-	if addrGlob == "" {
-		return db.recipientsWhere(ctx, domainID, "")
+// Recipients returns the addresses at a domain that match a glob of * and
+// ? ("": all), in id order; with firsts, only those whose first character
+// is one of them.
+func (db *DB) Recipients(ctx context.Context, domain, glob string, firsts ...byte) ([]analyze.Recipient, error) {
+	ids, _, err := db.domainsWhere(ctx, `name = ?`, domain)
+	if err != nil || len(ids) == 0 {
+		return nil, err
 	}
-	return db.recipientsWhere(ctx, domainID, ` AND address GLOB ?`, globEscape(addrGlob))
-}
-
-// recipientsWhere reads the addresses of a domain that meet a condition.
-func (db *DB) recipientsWhere(ctx context.Context, domainID int64, cond string, args ...any) ([]Recipient, error) {
-	lo, hi := RecipientRange(domainID)
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, address FROM recipients WHERE id BETWEEN ? AND ?`+cond,
-		append([]any{lo, hi}, args...)...)
+	lo, hi := RecipientRange(ids[0])
+	q, args := `SELECT id, address FROM recipients WHERE id BETWEEN ? AND ?`, []any{lo, hi}
+	if len(firsts) > 0 {
+		fs := make([]string, len(firsts))
+		for i, c := range firsts {
+			fs[i] = string(c)
+		}
+		l, a := inList(fs)
+		q += ` AND substr(address, 1, 1) IN ` + l
+		args = append(args, a...)
+	}
+	rows, err := db.sql.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read recipients: %w", err)
 	}
 	defer rows.Close()
-	var out []Recipient
+	var out []analyze.Recipient
 	for rows.Next() {
-		var r Recipient
+		var r analyze.Recipient
 		if err := rows.Scan(&r.ID, &r.Address); err != nil {
 			return nil, fmt.Errorf("read recipients: %w", err)
 		}
-		out = append(out, r)
+		if glob == "" || maildiag.MatchGlob(glob, r.Address) {
+			out = append(out, r)
+		}
 	}
 	return out, rows.Err()
 }
 
-// Addresses resolves recipient ids to addresses.
-func (db *DB) Addresses(ctx context.Context, ids []int64) (map[int64]string, error) {
-	out := make(map[int64]string, len(ids))
+// Addresses resolves recipient ids.
+func (db *DB) Addresses(ctx context.Context, ids []analyze.RecipientID) (map[analyze.RecipientID]string, error) {
+	out := make(map[analyze.RecipientID]string, len(ids))
 	for len(ids) > 0 {
 		n := min(len(ids), 500)
-		q := `SELECT id, address FROM recipients WHERE id IN (?` + strings.Repeat(", ?", n-1) + `)`
-		args := make([]any, n)
-		for i, id := range ids[:n] {
-			args[i] = id
-		}
-		rows, err := db.sql.QueryContext(ctx, q, args...)
+		l, args := inList(ids[:n])
+		rows, err := db.sql.QueryContext(ctx, `SELECT id, address FROM recipients WHERE id IN `+l, args...)
 		if err != nil {
 			return nil, fmt.Errorf("read addresses: %w", err)
 		}
 		for rows.Next() {
-			var id int64
+			var id analyze.RecipientID
 			var a string
 			if err := rows.Scan(&id, &a); err != nil {
 				rows.Close()
@@ -205,17 +244,17 @@ func (db *DB) Days(ctx context.Context) ([]int64, error) {
 	if db.days != nil {
 		return db.days, nil
 	}
-	sp, err := db.Span(ctx)
+	firstUS, lastUS, err := db.span(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := []int64{}
-	first, last := sp.FirstUS/usPerDay, sp.LastUS/usPerDay
-	if sp.FirstUS != 0 && last-first < maxSpanDays {
+	first, last := dayOf(firstUS), dayOf(lastUS)
+	if firstUS != 0 && last-first < maxSpanDays {
 		for d := first; d <= last; d++ {
 			out = append(out, d)
 		}
-	} else if sp.FirstUS != 0 {
+	} else if firstUS != 0 {
 		if out, err = db.countedDays(ctx); err != nil {
 			return nil, err
 		}
@@ -258,15 +297,4 @@ func dayList(days []int64) (string, []any) {
 		return "(NULL)", nil
 	}
 	return inList(days)
-}
-
-// RecipientsStartingWith returns the addresses of a domain whose first
-// character is one of firsts, in id order: the candidates for lookalikes
-// of addresses starting so.
-func (db *DB) RecipientsStartingWith(ctx context.Context, domainID int64, firsts []string) ([]Recipient, error) {
-	if len(firsts) == 0 {
-		return nil, nil
-	}
-	l, a := inList(firsts)
-	return db.recipientsWhere(ctx, domainID, ` AND substr(address, 1, 1) IN `+l, a...)
 }

@@ -4,91 +4,81 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
+
 	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/analyze"
 )
-
-// SuppressionRow is a stored suppression-list entry.
-type SuppressionRow struct {
-	ID            int64    `json:"-"`
-	SendingDomain string   `json:"sending_domain"`
-	List          string   `json:"list"`
-	Address       string   `json:"address"`
-	DomainID      int64    `json:"-"`
-	Kind          string   `json:"kind,omitempty"`
-	Code          string   `json:"code,omitempty"`
-	Error         string   `json:"error,omitempty"`
-	Tags          []string `json:"tags,omitempty"`
-	Reason        string   `json:"reason,omitempty"`
-	CreatedUS     int64    `json:"created_us"`
-	FirstSeenUS   int64    `json:"first_seen_us"`
-	LastSeenUS    int64    `json:"last_seen_us"`
-	RemovedUS     int64    `json:"removed_us,omitempty"` // 0: still listed when last seen
-	ImportID      int64    `json:"import_id,omitempty"`  // 0: synced from the API
-}
-
-// SuppressionFilter selects suppression entries.
-type SuppressionFilter struct {
-	Domains        []int64 // entries whose address is at one of these domains
-	AddressGlob    string  // * and ?; empty: any
-	SendingDomains []int64
-	Lists          []string
-	CreatedFrom    int64 // [CreatedFrom, CreatedTo); 0: open
-	CreatedTo      int64
-}
 
 // Suppressions returns the entries the filter selects, removed ones too,
 // by address.
-func (db *DB) Suppressions(ctx context.Context, f SuppressionFilter) ([]SuppressionRow, error) {
-	q := `SELECT s.id, sd.name, s.list, s.address, s.domain_id, COALESCE(s.kind, ''), COALESCE(s.code, ''), COALESCE(s.error, ''),
+func (db *DB) Suppressions(ctx context.Context, f analyze.SuppressionFilter) ([]analyze.ListEntry, error) {
+	q := `SELECT sd.name, s.list, s.address, COALESCE(s.kind, ''), COALESCE(s.code, ''), COALESCE(s.error, ''),
 		COALESCE(s.tags, ''), COALESCE(s.reason, ''), s.created_at, s.first_seen, s.last_seen, COALESCE(s.removed_at, 0), COALESCE(s.import_id, 0)
 		FROM suppressions s JOIN domains sd ON sd.id = s.sending_domain_id WHERE 1`
 	var args []any
-	if len(f.Domains) > 0 {
-		l, a := inList(f.Domains)
-		q += " AND s.domain_id IN " + l
-		args = append(args, a...)
-	}
-	if f.AddressGlob != "" {
-		q += " AND s.address GLOB ?"
-		args = append(args, globEscape(f.AddressGlob))
-	}
-	if len(f.SendingDomains) > 0 {
-		l, a := inList(f.SendingDomains)
-		q += " AND s.sending_domain_id IN " + l
-		args = append(args, a...)
+	for _, in := range []struct {
+		col   string
+		names []string
+	}{{"s.domain_id", f.Domains}, {"s.sending_domain_id", f.SendingDomains}} {
+		ids, err := db.domainIDs(ctx, in.names)
+		if err != nil {
+			return nil, err
+		}
+		if len(ids) > 0 {
+			l, a := inList(ids)
+			q += " AND " + in.col + " IN " + l
+			args = append(args, a...)
+		}
 	}
 	if len(f.Lists) > 0 {
 		l, a := inList(f.Lists)
 		q += " AND s.list IN " + l
 		args = append(args, a...)
 	}
-	if f.CreatedFrom != 0 {
+	if !f.CreatedFrom.IsZero() {
 		q += " AND s.created_at >= ?"
-		args = append(args, f.CreatedFrom)
+		args = append(args, f.CreatedFrom.UnixMicro())
 	}
-	if f.CreatedTo != 0 {
+	if !f.CreatedUntil.IsZero() {
 		q += " AND s.created_at < ?"
-		args = append(args, f.CreatedTo)
+		args = append(args, f.CreatedUntil.UnixMicro())
 	}
 	rows, err := db.sql.QueryContext(ctx, q+" ORDER BY s.address, sd.name, s.list, s.created_at", args...)
 	if err != nil {
 		return nil, fmt.Errorf("read suppressions: %w", err)
 	}
 	defer rows.Close()
-	var out []SuppressionRow
+	var out []analyze.ListEntry
 	for rows.Next() {
-		var r SuppressionRow
+		var e analyze.ListEntry
 		var tags string
-		if err := rows.Scan(&r.ID, &r.SendingDomain, &r.List, &r.Address, &r.DomainID, &r.Kind, &r.Code, &r.Error, &tags,
-			&r.Reason, &r.CreatedUS, &r.FirstSeenUS, &r.LastSeenUS, &r.RemovedUS, &r.ImportID); err != nil {
+		var first, last, removed, imported int64
+		if err := rows.Scan(&e.SendingDomain, &e.List, &e.Address, &e.Kind, &e.Code, &e.Error, &tags,
+			&e.Reason, &e.CreatedUS, &first, &last, &removed, &imported); err != nil {
 			return nil, fmt.Errorf("read suppressions: %w", err)
 		}
-		if tags != "" {
-			json.Unmarshal([]byte(tags), &r.Tags)
+		if f.AddressGlob != "" && !maildiag.MatchGlob(f.AddressGlob, e.Address) {
+			continue
 		}
-		out = append(out, r)
+		if tags != "" {
+			json.Unmarshal([]byte(tags), &e.Tags)
+		}
+		e.FirstSeen, e.LastSeen, e.Imported = usTime(first), usTime(last), imported != 0
+		if removed != 0 {
+			e.Removed = usTime(removed)
+		}
+		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// usTime is a time in microseconds as a UTC time; 0 is the zero time.
+func usTime(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
 }
 
 // ListSyncs returns when each suppression list was last synced.

@@ -3,28 +3,27 @@ package index
 import (
 	"context"
 	"fmt"
+
+	"github.com/maildiag/maildiag/analyze"
 )
 
-// FailureKey identifies a stored failure.
-type FailureKey struct {
-	Day, RecipientID, IDHash int64
-}
-
-// ForEachFailureJSON calls fn with every stored failure and its original
-// JSON, in the order they were stored, reading each raw block once.
-func (db *DB) ForEachFailureJSON(ctx context.Context, fn func(k FailureKey, raw []byte) error) error {
-	rows, err := db.sql.QueryContext(ctx, `SELECT day, recipient_id, id_hash, seq FROM failures ORDER BY seq`)
+// ForEachFailureJSON calls fn with every stored failure: its reference,
+// its class as stored and its original JSON, in the order they were stored,
+// reading each raw block once.
+func (db *DB) ForEachFailureJSON(ctx context.Context, fn func(ref analyze.Ref, class string, raw []byte) error) error {
+	rows, err := db.sql.QueryContext(ctx, `SELECT day, recipient_id, id_hash, COALESCE(class, ''), seq FROM failures ORDER BY seq`)
 	if err != nil {
 		return fmt.Errorf("read failures: %w", err)
 	}
 	type item struct {
-		k   FailureKey
-		seq int64
+		ref   analyze.Ref
+		class string
+		seq   int64
 	}
 	var items []item
 	for rows.Next() {
 		var it item
-		if err := rows.Scan(&it.k.Day, &it.k.RecipientID, &it.k.IDHash, &it.seq); err != nil {
+		if err := rows.Scan(&it.ref[0], &it.ref[1], &it.ref[2], &it.class, &it.seq); err != nil {
 			rows.Close()
 			return fmt.Errorf("read failures: %w", err)
 		}
@@ -41,12 +40,12 @@ func (db *DB) ForEachFailureJSON(ctx context.Context, fn func(k FailureKey, raw 
 		for j, it := range part {
 			seqs[j] = it.seq
 		}
-		raws, err := db.RawEvents(ctx, seqs)
+		raws, err := db.rawEvents(ctx, seqs)
 		if err != nil {
 			return err
 		}
 		for _, it := range part {
-			if err := fn(it.k, raws[it.seq]); err != nil {
+			if err := fn(it.ref, it.class, raws[it.seq]); err != nil {
 				return err
 			}
 		}
@@ -56,12 +55,12 @@ func (db *DB) ForEachFailureJSON(ctx context.Context, fn func(k FailureKey, raw 
 
 // SetFailureClass replaces the derived fields of a stored failure, in the
 // writer's open transaction.
-func (w *Writer) SetFailureClass(ctx context.Context, k FailureKey, class, rule, gateway string) error {
+func (w *Writer) SetFailureClass(ctx context.Context, ref analyze.Ref, class, rule, gateway string) error {
 	if err := w.begin(ctx); err != nil {
 		return err
 	}
 	if _, err := w.exec(`UPDATE failures SET class = ?, rule = ?, gateway = ? WHERE day = ? AND recipient_id = ? AND id_hash = ?`,
-		nullStr(class), nullStr(rule), nullStr(gateway), k.Day, k.RecipientID, k.IDHash); err != nil {
+		nullStr(class), nullStr(rule), nullStr(gateway), ref[0], ref[1], ref[2]); err != nil {
 		return fmt.Errorf("store failure class: %w", err)
 	}
 	return nil

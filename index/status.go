@@ -104,11 +104,9 @@ func (db *DB) Status(ctx context.Context) (*Status, error) {
 	if err := db.coverage(ctx, st); err != nil {
 		return nil, err
 	}
-	sp, err := db.Span(ctx)
-	if err != nil {
+	if st.FirstUS, st.LastUS, err = db.span(ctx); err != nil {
 		return nil, err
 	}
-	st.FirstUS, st.LastUS = sp.FirstUS, sp.LastUS
 
 	rows, err = db.sql.QueryContext(ctx, `
 		SELECT d.name, s.list, SUM(s.removed_at IS NULL), SUM(s.removed_at IS NOT NULL)
@@ -197,21 +195,6 @@ func (db *DB) Imports(ctx context.Context, limit int) ([]maildiag.Import, error)
 		out = append(out, im)
 	}
 	return out, rows.Err()
-}
-
-// Span is the time range the index covers.
-type Span struct {
-	FirstUS, LastUS int64 // 0 when the index is empty
-}
-
-// Span returns the times of the first and last events, kept at ingest.
-func (db *DB) Span(ctx context.Context) (Span, error) {
-	var first, last sql.NullInt64
-	if err := db.sql.QueryRowContext(ctx, `SELECT (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'first_ts'),
-		(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_ts')`).Scan(&first, &last); err != nil {
-		return Span{}, fmt.Errorf("read index span: %w", err)
-	}
-	return Span{first.Int64, last.Int64}, nil
 }
 
 // Meta returns a value of the meta table, "" when it has none.

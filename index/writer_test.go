@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/analyze"
 )
 
 func TestOpenCreatesPrivateWALIndex(t *testing.T) {
@@ -100,7 +102,7 @@ func TestEventsStoredOnce(t *testing.T) {
 		t.Errorf("failures: %d, want 1", n)
 	}
 	sp, err := db.Span(context.Background())
-	if err != nil || sp.FirstUS != at(0) || sp.LastUS != at(24*time.Hour) {
+	if err != nil || sp.First.UnixMicro() != at(0) || sp.Last.UnixMicro() != at(24*time.Hour) {
 		t.Errorf("span %+v %v, want %d to %d", sp, err, at(0), at(24*time.Hour))
 	}
 }
@@ -167,14 +169,15 @@ func TestRecipientIDsCarryTheirDomain(t *testing.T) {
 	if err != nil || len(doms) != 1 {
 		t.Fatalf("acme.com: %v %v", doms, err)
 	}
-	rs, err := db.RecipientsOf(ctx, doms[0].ID, "")
+	rs, err := db.Recipients(ctx, "acme.com", "")
 	if err != nil {
 		t.Fatal(err)
 	}
+	acme, _, _ := db.domainsWhere(ctx, "name = 'acme.com'")
 	var got []string
 	for _, r := range rs {
 		got = append(got, r.Address)
-		if DomainOfRecipient(r.ID) != doms[0].ID {
+		if lo, hi := RecipientRange(acme[0]); int64(r.ID) < lo || int64(r.ID) > hi {
 			t.Errorf("%s has id %d outside its domain's range", r.Address, r.ID)
 		}
 	}
@@ -215,9 +218,9 @@ func TestRawJSONComesBack(t *testing.T) {
 		evs = append(evs, e)
 	}
 	add(t, w, evs...)
-	rows, err := db.EventsOf(context.Background(), nil, nil)
+	rows, err := db.eventsOf(context.Background(), nil)
 	if err != nil || rows != nil {
-		t.Fatalf("EventsOf with no recipients: %v %v", rows, err)
+		t.Fatalf("eventsOf with no recipients: %v %v", rows, err)
 	}
 	// Events are numbered in the order they were stored.
 	var seqs []int64
@@ -229,7 +232,7 @@ func TestRawJSONComesBack(t *testing.T) {
 			t.Fatalf("event_json of seq %d differs from the input", r.Seq)
 		}
 	}
-	got, err := db.RawEvents(context.Background(), seqs)
+	got, err := db.rawEvents(context.Background(), seqs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +259,7 @@ func TestRawJSONOfAHugeEvent(t *testing.T) {
 	huge := ev(maildiag.Accepted, "huge", "b@acme.com", at(time.Second))
 	huge.Raw = append(huge.Raw[:len(huge.Raw)-1], []byte(`,"pad":"`+strings.Repeat("x", blockBufSize+1)+`"}`)...)
 	add(t, w, small, huge)
-	got, err := db.RawEvents(context.Background(), []int64{1, 2})
+	got, err := db.rawEvents(context.Background(), []int64{1, 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,13 +311,13 @@ func TestDelaysAndPending(t *testing.T) {
 	// The final event first, as in a newest-first file: no pending left.
 	add(t, w, ev(maildiag.Delivered, "d5", "rev@acme.com", at(10*time.Second)), ev(maildiag.Accepted, "a5", "rev@acme.com", at(0)))
 
-	ds, err := db.DelayCounts(ctx, 0, 1<<40, nil)
+	ds, err := db.Delays(ctx, time.Time{}, time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := map[int64]int64{}
 	for _, d := range ds {
-		got[d.LeMS] += d.N
+		got[d.Le.Milliseconds()] += d.N
 		if d.Gateway != "Example" {
 			t.Errorf("delay gateway %q, want Example", d.Gateway)
 		}
@@ -326,11 +329,11 @@ func TestDelaysAndPending(t *testing.T) {
 			break
 		}
 	}
-	ps, total, err := db.Pending(ctx, 0, at(24*time.Hour), 10)
+	ps, total, err := db.Pending(ctx, time.UnixMicro(0), time.UnixMicro(at(24*time.Hour)), 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if total != 1 || len(ps) != 1 || ps[0].AcceptedUS != at(time.Hour) {
+	if total != 1 || len(ps) != 1 || ps[0].Accepted.UnixMicro() != at(time.Hour) || ps[0].RecipientDomain != "acme.com" {
 		t.Errorf("pending: %+v (total %d), want only stuck@", ps, total)
 	}
 }
@@ -379,12 +382,11 @@ func TestSuppressionsStoredOnce(t *testing.T) {
 		}
 		w.Commit(ctx)
 	}
-	doms, _ := db.MatchDomains(ctx, "acme.com")
-	rows, err := db.Suppressions(ctx, SuppressionFilter{Domains: []int64{doms[0].ID}})
+	rows, err := db.Suppressions(ctx, analyze.SuppressionFilter{Domains: []string{"acme.com"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 2 || rows[0].LastSeenUS != at(time.Hour) {
+	if len(rows) != 2 || rows[0].LastSeen.UnixMicro() != at(time.Hour) {
 		t.Errorf("suppressions %+v, want 2 with last_seen moved", rows)
 	}
 }
@@ -431,24 +433,23 @@ func TestFailureFilters(t *testing.T) {
 	c.Subject = "100 percent off"
 	add(t, w, a, b, c)
 	ctx := context.Background()
-	gm, _ := db.MatchDomains(ctx, "gmail.com")
 	for name, tc := range map[string]struct {
-		f    FailureFilter
+		f    analyze.FailureFilter
 		want string
 	}{
-		"all":            {FailureFilter{}, "[1 2 3]"},
-		"code":           {FailureFilter{Codes: []int{550}}, "[1 3]"},
-		"enhanced exact": {FailureFilter{Enhanced: []string{"4.7.28"}}, "[2]"},
-		"enhanced pre":   {FailureFilter{Enhanced: []string{"5.1."}}, "[1 3]"},
-		"class":          {FailureFilter{Classes: []string{maildiag.ClassRateLimited}}, "[2]"},
-		"gateway":        {FailureFilter{Gateways: []string{"gmail"}}, "[2]"},
-		"domain":         {FailureFilter{RecipientDomains: []int64{gm[0].ID}}, "[2 3]"},
-		"time":           {FailureFilter{FromUS: at(30 * time.Minute), ToUS: at(24 * time.Hour)}, "[2]"},
-		"subject like":   {FailureFilter{SubjectContains: "0% off_"}, "[1]"},
+		"all":            {analyze.FailureFilter{}, "[0 1 48]"},
+		"code":           {analyze.FailureFilter{Codes: []int{550}}, "[0 48]"},
+		"enhanced exact": {analyze.FailureFilter{Enhanced: []string{"4.7.28"}}, "[1]"},
+		"enhanced pre":   {analyze.FailureFilter{Enhanced: []string{"5.1."}}, "[0 48]"},
+		"class":          {analyze.FailureFilter{Classes: []string{maildiag.ClassRateLimited}}, "[1]"},
+		"gateway":        {analyze.FailureFilter{Gateways: []string{"gmail"}}, "[1]"},
+		"domain":         {analyze.FailureFilter{RecipientDomains: []string{"gmail.com"}}, "[1 48]"},
+		"time":           {analyze.FailureFilter{From: time.UnixMicro(at(30 * time.Minute)), Until: time.UnixMicro(at(24 * time.Hour))}, "[1]"},
+		"subject like":   {analyze.FailureFilter{SubjectContains: "0% off_"}, "[0]"},
 	} {
 		var ids []string
-		err := db.Failures(ctx, tc.f, func(r *FailureRow) error {
-			ids = append(ids, r.EventID)
+		err := db.Failures(ctx, tc.f, func(r *analyze.Failure) error {
+			ids = append(ids, fmt.Sprint(r.Time.Sub(time.UnixMicro(at(0))).Hours()))
 			return nil
 		})
 		if err != nil {

@@ -135,7 +135,7 @@ type eventKey struct {
 }
 
 func keyOf(ev *maildiag.Event) eventKey {
-	return eventKey{ev.Day(), ev.Recipient, ev.Type, ev.ID}
+	return eventKey{ev.TimeUS / (86400 * 1_000_000), ev.Recipient, ev.Type, ev.ID}
 }
 
 // serverKeys normalises the server's events of a domain in [from, to).

@@ -128,7 +128,6 @@ func (n *normalizer) finish(ev *maildiag.Event) {
 	if ev.ID == "" {
 		ev.ID = syntheticID(ev.Raw)
 	}
-	ev.DeriveKeys()
 	classify.Derive(ev)
 }
 

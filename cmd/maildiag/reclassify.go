@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/maildiag/maildiag/analyze"
 	"github.com/maildiag/maildiag/analyze/classify"
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/ingest"
@@ -52,37 +53,28 @@ func reclassify(ctx context.Context, s *streams, db *index.DB, w *index.Writer) 
 	bar := newPercentProgress(s, "re-deriving failure classes")
 	defer bar.finish()
 	type update struct {
-		k                    index.FailureKey
+		ref                  analyze.Ref
 		class, rule, gateway string
 	}
 	var ups []update
-	n := 0
-	err := db.ForEachFailureJSON(ctx, func(k index.FailureKey, raw []byte) error {
+	n, changed := 0, 0
+	err := db.ForEachFailureJSON(ctx, func(ref analyze.Ref, class string, raw []byte) error {
 		n++
 		ev, err := ingest.ParseEvent(raw)
 		if err != nil {
 			return nil // not an event shape the normaliser reads (e.g. a CSV row): keep its class
 		}
-		ups = append(ups, update{k, ev.Class, ev.Rule, ev.Gateway})
-		return nil
-	})
-	if err != nil {
-		return 0, 0, err
-	}
-	changed := 0
-	old := map[index.FailureKey]string{}
-	err = db.Failures(ctx, index.FailureFilter{}, func(r *index.FailureRow) error {
-		old[index.FailureKey{Day: r.Day, RecipientID: r.RecipientID, IDHash: r.IDHash}] = r.Class
+		if ev.Class != class {
+			changed++
+		}
+		ups = append(ups, update{ref, ev.Class, ev.Rule, ev.Gateway})
 		return nil
 	})
 	if err != nil {
 		return 0, 0, err
 	}
 	for i, u := range ups {
-		if old[u.k] != u.class {
-			changed++
-		}
-		if err := w.SetFailureClass(ctx, u.k, u.class, u.rule, u.gateway); err != nil {
+		if err := w.SetFailureClass(ctx, u.ref, u.class, u.rule, u.gateway); err != nil {
 			return 0, 0, err
 		}
 		if i%50_000 == 49_999 {
@@ -118,7 +110,7 @@ func ensureRules(ctx context.Context, s *streams, db *index.DB, w *index.Writer)
 	if err != nil {
 		return err
 	}
-	if st.FirstUS != 0 {
+	if !st.First.IsZero() {
 		if _, _, err := reclassify(ctx, s, db, w); err != nil {
 			return fmt.Errorf("re-derive failure classes: %w", err)
 		}

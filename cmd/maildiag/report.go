@@ -129,7 +129,7 @@ func reportRun(ctx context.Context, s *streams, path, format string, o *reportOp
 }
 
 // reportData maps the health analysis onto the report's input.
-func reportData(res *analyze.HealthResult, q analyze.HealthQuery, now time.Time, span index.Span) *report.Data {
+func reportData(res *analyze.HealthResult, q analyze.HealthQuery, now time.Time, span analyze.Span) *report.Data {
 	d := &report.Data{
 		Title:     "Delivery health: " + periodTitle(q.Since, q.Until),
 		Generated: now,
@@ -143,7 +143,7 @@ func reportData(res *analyze.HealthResult, q analyze.HealthQuery, now time.Time,
 	if q.To != nil {
 		d.Filters.To = q.To.String()
 	}
-	if span.FirstUS != 0 && span.FirstUS <= res.PrevSince.UnixMicro() {
+	if !span.First.IsZero() && !span.First.After(res.PrevSince) {
 		t := reportTotals(res.Previous)
 		d.PreviousTotals = &t
 	}

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/analyze"
 	"github.com/maildiag/maildiag/index"
-	"github.com/maildiag/maildiag/ingest"
 )
 
 // storedRef is a message found in the index, with what a resend needs.
@@ -40,17 +40,12 @@ func findStored(ctx context.Context, db *index.DB, query string) (*storedRef, er
 }
 
 func findByMessageID(ctx context.Context, db *index.DB, mid string) (*storedRef, error) {
-	mk := maildiag.MessageKey(mid)
-	rcpts, err := db.RecipientsOfMessage(ctx, mk)
+	evs, err := db.Events(ctx, analyze.EventQuery{MessageID: mid, Full: true})
 	if err != nil {
 		return nil, err
 	}
-	if len(rcpts) == 0 {
+	if len(evs) == 0 {
 		return nil, fmt.Errorf("message-id %s: %w", mid, errNotInIndex)
-	}
-	evs, err := messageEvents(ctx, db, rcpts, mk)
-	if err != nil {
-		return nil, err
 	}
 	ref := &storedRef{MessageID: mid}
 	for _, e := range evs {
@@ -65,41 +60,29 @@ func findByMessageID(ctx context.Context, db *index.DB, mid string) (*storedRef,
 
 // findByEventID finds an event by its Mailgun id.
 func findByEventID(ctx context.Context, db *index.DB, id string) (*storedRef, error) {
-	found, err := db.EventsByID(ctx, id)
+	found, err := db.Events(ctx, analyze.EventQuery{EventID: id})
 	if err != nil {
 		return nil, err
 	}
-	type hit struct{ rcpt, mk, seq int64 }
-	var hits []hit
-	for _, e := range found {
-		hits = append(hits, hit{e.RecipientID, e.MessageKey, e.Seq})
+	if len(found) == 0 {
+		return nil, fmt.Errorf("event %s: %w", id, errNotInIndex)
 	}
-	for _, h := range hits {
-		raws, err := db.RawEvents(ctx, []int64{h.seq})
-		if err != nil {
+	ev := found[len(found)-1] // the newest, as ids repeat only across days
+	if ev.Recipient == "" {
+		return nil, fmt.Errorf("event %s is a %s event without a recipient: nothing to resend", id, ev.Type)
+	}
+	evs := []maildiag.Event{ev}
+	if ev.MessageID != "" {
+		if evs, err = db.Events(ctx, analyze.EventQuery{MessageID: ev.MessageID, Addresses: []string{ev.Recipient}, Full: true}); err != nil {
 			return nil, err
 		}
-		ev, err := ingest.ParseEvent(raws[h.seq])
-		if err != nil || ev.ID != id {
-			continue // a hash shared by chance
-		}
-		if h.rcpt == 0 || ev.Recipient == "" {
-			return nil, fmt.Errorf("event %s is a %s event without a recipient: nothing to resend", id, ev.Type)
-		}
-		evs := []maildiag.Event{ev}
-		if h.mk != 0 {
-			if evs, err = messageEvents(ctx, db, []int64{h.rcpt}, h.mk); err != nil {
-				return nil, err
-			}
-		}
-		ref := &storedRef{MessageID: ev.MessageID, EventID: id, Recipients: []string{ev.Recipient}}
-		ref.fill(evs, ev.StorageURL)
-		if ref.SendingDomain == "" {
-			ref.SendingDomain = ev.SendingDomain
-		}
-		return ref, nil
 	}
-	return nil, fmt.Errorf("event %s: %w", id, errNotInIndex)
+	ref := &storedRef{MessageID: ev.MessageID, EventID: id, Recipients: []string{ev.Recipient}}
+	ref.fill(evs, ev.StorageURL)
+	if ref.SendingDomain == "" {
+		ref.SendingDomain = ev.SendingDomain
+	}
+	return ref, nil
 }
 
 // fill takes the storage URL (prefer, else the first event's that has
@@ -128,32 +111,4 @@ func (r *storedRef) fill(evs []maildiag.Event, prefer string) {
 	if accepted != 0 {
 		r.AcceptedAt = time.UnixMicro(accepted).UTC()
 	}
-}
-
-// messageEvents reads and parses the events of one message to some
-// recipients, oldest first.
-func messageEvents(ctx context.Context, db *index.DB, rcpts []int64, mk int64) ([]maildiag.Event, error) {
-	rows, err := db.EventsOf(ctx, rcpts, nil)
-	if err != nil {
-		return nil, err
-	}
-	var seqs []int64
-	for _, r := range rows {
-		if r.MessageKey == mk {
-			seqs = append(seqs, r.Seq)
-		}
-	}
-	raws, err := db.RawEvents(ctx, seqs)
-	if err != nil {
-		return nil, err
-	}
-	var out []maildiag.Event
-	for _, s := range seqs {
-		ev, err := ingest.ParseEvent(raws[s])
-		if err != nil {
-			continue // kept raw in the index; it tells nothing a resend needs
-		}
-		out = append(out, ev)
-	}
-	return out, nil
 }

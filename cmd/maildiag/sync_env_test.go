@@ -4,10 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -62,6 +66,8 @@ type syncEnv struct {
 	srv   *mgserver.Server
 	hs    *httptest.Server
 	clock *testClock
+
+	hashIndex string // an empty index whose event_hash keys the server's events
 
 	mu          sync.Mutex
 	arrivals    []arrival
@@ -154,6 +160,7 @@ type evKey struct {
 	day       int64
 	recipient string
 	typ       string
+	id        string // the server's id; the index keeps a hash of type and id
 	idHash    int64
 }
 
@@ -174,10 +181,18 @@ func (e *syncEnv) serverKeys(t testing.TB, keep func(*mgserver.Event) bool) map[
 			if ev.SendingDomain == "" {
 				ev.SendingDomain = d // as sync names it: the domain it reads (list events name none)
 			}
-			out[evKey{ev.SendingDomain, ev.Day(), ev.Recipient, ev.Type, ev.IDHash}]++
+			out[evKey{ev.SendingDomain, ev.TimeUS / (86400 * 1_000_000), ev.Recipient, ev.Type, ev.ID, 0}]++
 		}
 	}
-	return out
+	if e.hashIndex == "" {
+		e.hashIndex = filepath.Join(t.TempDir(), "hash.db")
+		db, err := index.Open(context.Background(), e.hashIndex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	}
+	return hashIDs(t, e.hashIndex, out)
 }
 
 // indexKeys returns the identities of the events in an index and the
@@ -205,7 +220,7 @@ func indexKeys(t testing.TB, path string) (map[evKey]int, int) {
 			break
 		}
 		s := func(v any) string { x, _ := v.(string); return x }
-		out[evKey{s(r[0]), r[1].(int64), s(r[2]), s(r[3]), r[4].(int64)}]++
+		out[evKey{s(r[0]), r[1].(int64), s(r[2]), s(r[3]), "", r[4].(int64)}]++
 		n++
 	}
 	return out, n
@@ -236,6 +251,44 @@ func sameEvents(t testing.TB, what, path string, want map[evKey]int) {
 		t.Fatalf("%s: index has %d rows, server %d events: %d missing, %d not on the server, %d stored twice",
 			what, rows, len(want), missing, extra, twice)
 	}
+}
+
+// hashIDs keys events as the index does, by the hash of type and id that
+// the index's own SQL function event_hash computes (any index's).
+func hashIDs(t testing.TB, path string, keys map[evKey]int) map[evKey]int {
+	t.Helper()
+	db, err := index.OpenReadOnly(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	all := slices.Collect(maps.Keys(keys))
+	out := make(map[evKey]int, len(keys))
+	for len(all) > 0 {
+		part := all[:min(len(all), 400)]
+		all = all[len(part):]
+		cols := make([]string, len(part))
+		var args []any
+		for i, k := range part {
+			cols[i] = "event_hash(?, ?)"
+			args = append(args, k.typ, k.id)
+		}
+		rows, err := db.Query(context.Background(), "SELECT "+strings.Join(cols, ", "), args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := rows.Next()
+		rows.Close()
+		if err != nil || r == nil {
+			t.Fatalf("hash event ids: %v", err)
+		}
+		for i, k := range part {
+			n := keys[k]
+			k.id, k.idHash = "", r[i].(int64)
+			out[k] += n
+		}
+	}
+	return out
 }
 
 // checkHeld fails when a request reached the server after a 429 was

@@ -10,7 +10,6 @@ import (
 
 	"github.com/maildiag/maildiag/analyze"
 	"github.com/maildiag/maildiag/index"
-	"github.com/maildiag/maildiag/ingest"
 )
 
 func newTraceCmd(s *streams, g *globals) *cobra.Command {
@@ -51,7 +50,7 @@ func traceRun(ctx context.Context, s *streams, path, format, query string, now t
 		return failure(err)
 	}
 	defer db.Close()
-	res, err := analyze.Trace(ctx, db, query, analyze.TraceOptions{Now: now, Parse: ingest.ParseEvent})
+	res, err := analyze.Trace(ctx, db, query, analyze.TraceOptions{Now: now})
 	if err != nil {
 		return failure(err)
 	}

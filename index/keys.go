@@ -1,0 +1,44 @@
+package index
+
+// hash63 is the 63-bit hash the index stores instead of long identifiers
+// (message-ids, event ids, addresses): FNV-1a, then a finaliser that spreads
+// the bits. It is never 0, so 0 can mean "none".
+func hash63(s string) int64 {
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	h := uint64(offset)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= prime
+	}
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	k := int64(h & (1<<63 - 1))
+	if k == 0 {
+		k = 1
+	}
+	return k
+}
+
+// messageKey is hash63 of a message-id (without angle brackets); 0 means
+// no message-id.
+func messageKey(messageID string) int64 {
+	if messageID == "" {
+		return 0
+	}
+	return hash63(messageID)
+}
+
+// eventHash is the hash of an event's type and Mailgun id that, with its
+// UTC day and recipient, identifies it in the index: ids are unique within
+// a day, and records of different types never describe one event.
+func eventHash(typ, id string) int64 { return hash63(typ + "\x00" + id) }
+
+// dayOf returns the UTC day number (days since the Unix epoch) of a time
+// in microseconds: Mailgun event ids are unique only within it.
+func dayOf(us int64) int64 { return floorDiv(us, usPerDay) }

@@ -1,0 +1,284 @@
+package index
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/analyze"
+)
+
+// likeEscape makes a string a literal inside a LIKE pattern with ESCAPE '\'.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func inList[T any](vals []T) (string, []any) {
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	return "(?" + strings.Repeat(", ?", len(vals)-1) + ")", args
+}
+
+// failureWhere renders a filter's conditions but the recipient ones; sds
+// are its sending domains' ids.
+func failureWhere(f *analyze.FailureFilter, sds []int64) (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, a ...any) {
+		conds = append(conds, cond)
+		args = append(args, a...)
+	}
+	if !f.From.IsZero() {
+		add("f.ts >= ?", f.From.UnixMicro())
+	}
+	if !f.Until.IsZero() {
+		add("f.ts < ?", f.Until.UnixMicro())
+	}
+	if len(sds) > 0 {
+		l, a := inList(sds)
+		add("f.sending_domain_id IN "+l, a...)
+	}
+	if len(f.Codes) > 0 {
+		l, a := inList(f.Codes)
+		add("f.code IN "+l, a...)
+	}
+	if len(f.Enhanced) > 0 {
+		var ors []string
+		for _, e := range f.Enhanced {
+			if strings.HasSuffix(e, ".") {
+				ors = append(ors, `f.enhanced LIKE ? ESCAPE '\'`)
+				args = append(args, likeEscape(e)+"%")
+			} else {
+				ors = append(ors, "f.enhanced = ?")
+				args = append(args, e)
+			}
+		}
+		conds = append(conds, "("+strings.Join(ors, " OR ")+")")
+	}
+	if len(f.Classes) > 0 {
+		l, a := inList(f.Classes)
+		add("f.class IN "+l, a...)
+	}
+	if len(f.Severities) > 0 {
+		l, a := inList(f.Severities)
+		add("f.severity IN "+l, a...)
+	}
+	if len(f.Gateways) > 0 {
+		lower := make([]string, len(f.Gateways))
+		for i, g := range f.Gateways {
+			lower[i] = strings.ToLower(g)
+		}
+		l, a := inList(lower)
+		add("(lower(f.gateway) IN "+l+" OR lower(f.provider) IN "+l+")", append(a, a...)...)
+	}
+	if f.FromContains != "" {
+		add(`x.from_addr LIKE ? ESCAPE '\'`, "%"+likeEscape(f.FromContains)+"%")
+	}
+	if f.SubjectContains != "" {
+		add(`x.subject LIKE ? ESCAPE '\'`, "%"+likeEscape(f.SubjectContains)+"%")
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " AND " + strings.Join(conds, " AND "), args
+}
+
+// failureSelect reads a failure whole.
+const failureSelect = `SELECT f.day, f.recipient_id, f.id_hash, f.ts, f.type_id, f.sending_domain_id, f.message_key,
+	f.outcome, COALESCE(f.severity, ''), COALESCE(f.reason, ''), COALESCE(f.code, 0), COALESCE(f.enhanced, ''),
+	COALESCE(f.class, ''), COALESCE(f.gateway, ''), COALESCE(f.provider, ''), f.delayed_bounce,
+	f.event_id, COALESCE(f.rule, ''), COALESCE(f.mx_host, ''), COALESCE(f.attempt, 0), COALESCE(f.retry_seconds, 0),
+	COALESCE(f.bounce_type, ''), COALESCE(f.sending_ip, ''),
+	COALESCE(x.reply, ''), COALESCE(x.description, ''), COALESCE(x.subject, ''), COALESCE(x.from_addr, '')
+	FROM failures f` + joinTexts
+
+// joinTexts adds a failure's long texts.
+const joinTexts = `
+	LEFT JOIN failure_texts x ON x.day = f.day AND x.recipient_id = f.recipient_id AND x.id_hash = f.id_hash`
+
+// failureSelectLight reads what breakdowns group and filter by, the first
+// 16 columns of failureSelect: a scan of a third of the bytes.
+const failureSelectLight = `SELECT f.day, f.recipient_id, f.id_hash, f.ts, f.type_id, f.sending_domain_id, f.message_key,
+	f.outcome, COALESCE(f.severity, ''), COALESCE(f.reason, ''), COALESCE(f.code, 0), COALESCE(f.enhanced, ''),
+	COALESCE(f.class, ''), COALESCE(f.gateway, ''), COALESCE(f.provider, ''), f.delayed_bounce
+	FROM failures f`
+
+// failureScan turns failures rows into analyze.Failures.
+type failureScan struct {
+	names       map[int64]string // domain names by id
+	ref         analyze.Ref
+	rcpt, ts    int64
+	typ, sd, mk int64
+	delayed     sql.NullInt64
+	f           analyze.Failure
+}
+
+// light are the scan targets of failureSelectLight.
+func (s *failureScan) light() []any {
+	f := &s.f
+	return []any{&s.ref[0], &s.ref[1], &s.ref[2], &s.ts, &s.typ, &s.sd, &s.mk,
+		&f.Outcome, &f.Severity, &f.Reason, &f.Code, &f.Enhanced, &f.Class, &f.Gateway, &f.Provider, &s.delayed}
+}
+
+// whole are the scan targets of failureSelect.
+func (s *failureScan) whole() []any {
+	f := &s.f
+	return append(s.light(), &f.EventID, &f.Rule, &f.MXHost, &f.Attempt, &f.RetrySeconds, &f.BounceType, &f.SendingIP,
+		&f.Reply, &f.Description, &f.Subject, &f.From)
+}
+
+// done completes the failure just scanned.
+func (s *failureScan) done() *analyze.Failure {
+	f := &s.f
+	f.Ref, f.Recipient, f.Message = s.ref, analyze.RecipientID(s.ref[1]), analyze.MessageRef(s.mk)
+	f.Time = time.UnixMicro(s.ts).UTC()
+	f.Type = maildiag.Failed
+	if s.typ == typeRejected {
+		f.Type = maildiag.Rejected
+	}
+	f.SendingDomain = s.names[s.sd]
+	f.RecipientDomain = ""
+	if s.ref[1] != 0 {
+		f.RecipientDomain = s.names[s.ref[1]>>domainShift]
+	}
+	f.DelayedBounce = s.delayed.Int64 != 0
+	return f
+}
+
+// Failures calls fn with every failure the filter selects, with what
+// breakdowns group and filter by: not its texts, rule, MX host, event id
+// or per-attempt details (FailureDetails reads those). Rows come day by
+// day; within a day, by recipient.
+func (db *DB) Failures(ctx context.Context, f analyze.FailureFilter, fn func(*analyze.Failure) error) error {
+	days, err := db.Days(ctx)
+	if err != nil {
+		return err
+	}
+	days = slices.DeleteFunc(days, func(d int64) bool {
+		return !f.From.IsZero() && d < dayOf(f.From.UnixMicro()) || !f.Until.IsZero() && d > dayOf(f.Until.UnixMicro()-1)
+	})
+	if len(days) == 0 {
+		return nil
+	}
+	sds, err := db.domainIDs(ctx, f.SendingDomains)
+	if err != nil {
+		return err
+	}
+	rds, err := db.domainIDs(ctx, f.RecipientDomains)
+	if err != nil {
+		return err
+	}
+	// Names of every domain, unless the filter names the recipients' ones.
+	var need []int64
+	if len(rds) > 0 || len(f.Recipients) > 0 {
+		if need, err = db.sendingDomainIDs(ctx); err != nil {
+			return err
+		}
+		need = append(need, rds...)
+		for _, r := range f.Recipients {
+			need = append(need, int64(r)>>domainShift)
+		}
+	}
+	sc := &failureScan{}
+	if sc.names, err = db.domainNames(ctx, need...); err != nil {
+		return err
+	}
+	cond, cargs := failureWhere(&f, sds)
+	sel := failureSelectLight
+	if f.FromContains != "" || f.SubjectContains != "" {
+		sel += joinTexts
+	}
+	run := func(q string, args ...any) error {
+		rows, err := db.sql.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("read failures: %w", err)
+		}
+		defer rows.Close()
+		dest := sc.light()
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				return fmt.Errorf("read failures: %w", err)
+			}
+			if err := fn(sc.done()); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	dl, dargs := dayList(days)
+	switch {
+	case len(f.Recipients) > 0:
+		rl, rargs := inList(f.Recipients)
+		rcond := ` AND f.recipient_id IN ` + rl
+		if len(rds) > 0 {
+			dl2, a := inList(rds)
+			rcond += ` AND f.recipient_id >> 32 IN ` + dl2
+			rargs = append(rargs, a...)
+		}
+		return run(sel+` WHERE f.day IN `+dl+rcond+cond, append(append(dargs, rargs...), cargs...)...)
+	case len(rds) > 0:
+		// One range of recipient ids per domain, sought on each day.
+		for _, d := range rds {
+			lo, hi := RecipientRange(d)
+			if err := run(sel+` WHERE f.day IN `+dl+` AND f.recipient_id BETWEEN ? AND ?`+cond,
+				append(append(append([]any{}, dargs...), lo, hi), cargs...)...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return run(sel+` WHERE f.day IN `+dl+cond, append(dargs, cargs...)...)
+}
+
+// FailureDetails reads some failures whole.
+func (db *DB) FailureDetails(ctx context.Context, refs []analyze.Ref) (map[analyze.Ref]*analyze.Failure, error) {
+	out := make(map[analyze.Ref]*analyze.Failure, len(refs))
+	if len(refs) == 0 {
+		return out, nil
+	}
+	ids := []int64{}
+	for _, r := range refs {
+		ids = append(ids, r[1]>>domainShift)
+	}
+	sds, err := db.sendingDomainIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sc := &failureScan{}
+	if sc.names, err = db.domainNames(ctx, append(ids, sds...)...); err != nil {
+		return nil, err
+	}
+	st, err := db.sql.PrepareContext(ctx, failureSelect+` WHERE f.day = ? AND f.recipient_id = ? AND f.id_hash = ?`)
+	if err != nil {
+		return nil, fmt.Errorf("read failures: %w", err)
+	}
+	defer st.Close()
+	dest := sc.whole()
+	for _, r := range refs {
+		if _, ok := out[r]; ok {
+			continue
+		}
+		err := st.QueryRowContext(ctx, r[0], r[1], r[2]).Scan(dest...)
+		if err == sql.ErrNoRows {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read failures: %w", err)
+		}
+		f := *sc.done()
+		out[r] = &f
+	}
+	return out, nil
+}
+
+// sendingDomainIDs returns the ids of the account's sending domains.
+func (db *DB) sendingDomainIDs(ctx context.Context) ([]int64, error) {
+	ids, _, err := db.domainsWhere(ctx, `sending = 1`)
+	return ids, err
+}
