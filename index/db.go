@@ -15,7 +15,6 @@ import (
 	"sync"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
-
 )
 
 const (

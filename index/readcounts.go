@@ -11,7 +11,6 @@ import (
 	"github.com/maildiag/maildiag/analyze"
 )
 
-
 // dayRange is the UTC days [from, until) touches, as inclusive day numbers;
 // open ends reach every day.
 func dayRange(from, until time.Time) (first, last int64) {
