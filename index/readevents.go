@@ -180,6 +180,22 @@ func (db *DB) eventsFromRows(ctx context.Context, rows []eventRow, full bool) ([
 	if err != nil {
 		return nil, err
 	}
+	// Who receives each recipient domain's mail, for the events read from
+	// their JSON, whose own fields may not tell (an accepted event has no
+	// MX host).
+	rdoms := map[int64]bool{}
+	for id := range rcpts {
+		rdoms[id>>domainShift] = true
+	}
+	l, args := inList(mapKeys(rdoms))
+	rdIDs, rds, err := db.domainsWhere(ctx, `id IN `+l, args...)
+	if err != nil {
+		return nil, err
+	}
+	gateways := map[int64]string{}
+	for i, id := range rdIDs {
+		gateways[id] = rds[i].Gateway
+	}
 	out := make([]maildiag.Event, len(rows))
 	messageIDs := map[delivery]string{}
 	for i, e := range rows {
@@ -198,6 +214,9 @@ func (db *DB) eventsFromRows(ctx context.Context, rows []eventRow, full bool) ([
 		}
 		if ev.Type == "" {
 			ev.Type = e.typ
+		}
+		if gw := gateways[e.rcpt>>domainShift]; gw != "" && parse[i] {
+			ev.Gateway = gw
 		}
 		if f != nil {
 			ev.Class, ev.Rule, ev.Gateway = f.Class, f.Rule, f.Gateway

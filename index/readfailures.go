@@ -160,7 +160,8 @@ func (db *DB) Failures(ctx context.Context, f analyze.FailureFilter, fn func(*an
 	if err != nil {
 		return err
 	}
-	days = slices.DeleteFunc(days, func(d int64) bool {
+	// Days may be the read-only DB's own list: filter a copy.
+	days = slices.DeleteFunc(slices.Clone(days), func(d int64) bool {
 		return !f.From.IsZero() && d < dayOf(f.From.UnixMicro()) || !f.Until.IsZero() && d > dayOf(f.Until.UnixMicro()-1)
 	})
 	if len(days) == 0 {

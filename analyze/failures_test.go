@@ -1,0 +1,78 @@
+package analyze_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/analyze"
+	"github.com/maildiag/maildiag/internal/testkit"
+)
+
+// Breakdowns as support engineers ask for them, and the answers as a
+// golden file.
+func TestFailuresBreakdowns(t *testing.T) {
+	db, a := store(t)
+	s := a.Result.Stories
+	ctx := context.Background()
+	pattern := func(p string) *analyze.Pattern {
+		x, err := analyze.ParsePattern(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &x
+	}
+	week := a.End.Add(-7 * 24 * time.Hour)
+	cases := []struct {
+		name string
+		q    analyze.FailureQuery
+	}{
+		{"by class", analyze.FailureQuery{}},
+		{"550 to gmail", analyze.FailureQuery{Codes: []int{550}, To: pattern("*@gmail.com")}},
+		{"a week by day and class", analyze.FailureQuery{Since: week, By: []string{analyze.ByDay, analyze.ByClass}}},
+		{"rate limiting by hour", analyze.FailureQuery{Enhanced: []string{"4.7.28"}, To: pattern("*@" + s.RateLimit.RecipientDomain),
+			By: []string{analyze.ByHour}}},
+		{"blocks by domain and gateway", analyze.FailureQuery{Classes: []string{maildiag.ClassPolicyBlock, maildiag.ClassBlocklisted},
+			By: []string{analyze.ByDomain, analyze.ByGateway}, Top: 5}},
+		{"by sending domain and severity", analyze.FailureQuery{By: []string{analyze.BySendingDomain, analyze.BySeverity}}},
+		{"by provider, code and enhanced code", analyze.FailureQuery{Providers: []string{"gmail"}, Severities: []string{maildiag.SeverityPermanent},
+			By: []string{analyze.ByProvider, analyze.ByCode, analyze.ByEnhanced}}},
+		{"one address", analyze.FailureQuery{To: pattern(s.Lookalike.BouncedAddress)}},
+		{"a subject", analyze.FailureQuery{Subject: "confirm", SendingDomains: []string{s.TypoDomain.SendingDomain}}},
+		{"nothing", analyze.FailureQuery{Codes: []int{299}}},
+		{"no such domain", analyze.FailureQuery{To: pattern("*@nowhere.example")}},
+	}
+	type answer struct {
+		Case   string                  `json:"case"`
+		Result *analyze.FailuresResult `json:"result"`
+	}
+	var all []answer
+	for _, c := range cases {
+		res, err := analyze.Failures(ctx, db, c.q)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		sum := res.Other
+		for _, g := range res.Groups {
+			sum += g.Failures
+			if g.Failures > 0 && g.Sample.Time.IsZero() {
+				t.Errorf("%s: group %v without a sample", c.name, g.Key)
+			}
+		}
+		if sum != res.Failures {
+			t.Errorf("%s: groups sum to %d, total %d", c.name, sum, res.Failures)
+		}
+		all = append(all, answer{c.name, res})
+	}
+	if r := all[1].Result; r.Failures == 0 || r.Groups[0].Key[0] != maildiag.ClassUserUnknown && r.Groups[0].Key[0] != maildiag.ClassBlocklisted {
+		t.Errorf("550 to gmail: %+v", r.Groups)
+	}
+	if r := all[9].Result; r.Failures != 0 || len(r.Groups) != 0 {
+		t.Errorf("code 299: %+v", r)
+	}
+	if _, err := analyze.Failures(ctx, db, analyze.FailureQuery{By: []string{"colour"}}); err == nil {
+		t.Error("by an unknown dimension: no error")
+	}
+	testkit.GoldenJSON(t, "failures.json", all)
+}
