@@ -130,7 +130,7 @@ func TestMessageStates(t *testing.T) {
 		{"a delayed bounce after delivery", []TracedEvent{acc, ev(maildiag.Delivered, "", "", 250, time.Minute), ev(maildiag.Failed, maildiag.SeverityPermanent, maildiag.ReasonBounce, 550, time.Hour)}, 2 * time.Hour, MsgFailed},
 		{"dropped", []TracedEvent{acc, ev(maildiag.Failed, maildiag.SeverityPermanent, maildiag.ReasonSuppressComplaint, 607, time.Second)}, time.Hour, MsgDropped},
 		{"a 5xx without severity", []TracedEvent{acc, ev(maildiag.Failed, "", "", 550, time.Second)}, time.Hour, MsgFailed},
-		{"too old", []TracedEvent{acc, ev(maildiag.Failed, maildiag.SeverityPermanent, maildiag.ReasonOld, 602, 8 * time.Hour)}, 9 * time.Hour, MsgExpired},
+		{"too old", []TracedEvent{acc, ev(maildiag.Failed, maildiag.SeverityPermanent, maildiag.ReasonOld, 602, 8*time.Hour)}, 9 * time.Hour, MsgExpired},
 		{"deferred, within the window", []TracedEvent{acc, ev(maildiag.Failed, maildiag.SeverityTemporary, "", 451, time.Minute)}, time.Hour, MsgRetrying},
 		{"deferred, long ago", []TracedEvent{acc, ev(maildiag.Failed, maildiag.SeverityTemporary, "", 451, time.Minute)}, 10 * time.Hour, MsgStuck},
 		{"accepted", []TracedEvent{acc}, time.Minute, MsgAccepted},

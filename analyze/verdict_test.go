@@ -87,7 +87,7 @@ func TestLookalikes(t *testing.T) {
 		{"john.smith", false, "john.smyth@initech.com"},
 		{"john.smith", true, "john.smyth@initech.com"},
 		{"jane_doe", true, "jane.doe@initech.com"},
-		{"bx", true, ""},     // short names differ by one letter: two people
+		{"bx", true, ""}, // short names differ by one letter: two people
 		{"bx", false, "bo@initech.com"},
 		{"xsmith", true, ""}, // another first letter: another person
 	} {
