@@ -47,23 +47,9 @@ func (db *DB) Audit(ctx context.Context, f maildiag.AuditFilter) ([]maildiag.Aud
 		q += " AND result IN " + l
 		args = append(args, a...)
 	}
-	rows, err := db.sql.QueryContext(ctx, q+" ORDER BY at, id", args...)
-	if err != nil {
-		return nil, fmt.Errorf("read audit: %w", err)
-	}
-	defer rows.Close()
-	var out []maildiag.AuditEntry
-	for rows.Next() {
-		var e maildiag.AuditEntry
-		if err := rows.Scan(&e.ID, &e.AtUS, &e.Run, &e.User, &e.Action, &e.Command, &e.Pattern, &e.Filters, &e.Address,
+	return queryAll(ctx, db, "read audit", q+" ORDER BY at, id", args, func(e *maildiag.AuditEntry) []any {
+		return []any{&e.ID, &e.AtUS, &e.Run, &e.User, &e.Action, &e.Command, &e.Pattern, &e.Filters, &e.Address,
 			&e.List, &e.SendingDomain, &e.BackupFile, &e.MessageID, &e.EventID, &e.OriginalTo, &e.ApprovedBy, &e.Result,
-			&e.Error, &e.Detail); err != nil {
-			return nil, fmt.Errorf("read audit: %w", err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read audit: %w", err)
-	}
-	return out, nil
+			&e.Error, &e.Detail}
+	})
 }

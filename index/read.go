@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/maildiag/maildiag"
@@ -14,29 +15,25 @@ import (
 // ids into names, recipient ids into analyze.RecipientIDs, days and
 // microseconds into times.
 
-// domainRow reads a domains row: id, name, provider, gateway, mx_host,
+// domainCols reads a domains row: id, name, provider, gateway, mx_host,
 // recipients.
 const domainCols = `SELECT id, name, COALESCE(provider, ''), COALESCE(gateway, ''), COALESCE(mx_host, ''), recipients FROM domains`
 
 // domainsWhere reads the domains that meet a condition, with their ids.
 func (db *DB) domainsWhere(ctx context.Context, cond string, args ...any) ([]int64, []analyze.Domain, error) {
-	rows, err := db.sql.QueryContext(ctx, domainCols+` WHERE `+cond, args...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read domains: %w", err)
+	type row struct {
+		id int64
+		d  analyze.Domain
 	}
-	defer rows.Close()
-	var ids []int64
-	var out []analyze.Domain
-	for rows.Next() {
-		var id int64
-		var d analyze.Domain
-		if err := rows.Scan(&id, &d.Name, &d.Provider, &d.Gateway, &d.MXHost, &d.Recipients); err != nil {
-			return nil, nil, fmt.Errorf("read domains: %w", err)
-		}
-		ids = append(ids, id)
-		out = append(out, d)
+	rows, err := queryAll(ctx, db, "read domains", domainCols+` WHERE `+cond, args, func(r *row) []any {
+		return []any{&r.id, &r.d.Name, &r.d.Provider, &r.d.Gateway, &r.d.MXHost, &r.d.Recipients}
+	})
+	ids := make([]int64, len(rows))
+	out := make([]analyze.Domain, len(rows))
+	for i, r := range rows {
+		ids[i], out[i] = r.id, r.d
 	}
-	return ids, out, rows.Err()
+	return ids, out, err
 }
 
 // Domains returns every domain, sending and recipient, by name.
@@ -127,22 +124,21 @@ func (db *DB) domainNames(ctx context.Context, ids ...int64) (map[int64]string, 
 		l, args = inList(ids)
 		cond = "id IN " + l
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, name FROM domains WHERE `+cond, args...)
-	if err != nil {
-		return nil, fmt.Errorf("read domains: %w", err)
+	rows, err := queryAll(ctx, db, "read domains", `SELECT id, name FROM domains WHERE `+cond, args, idName)
+	out := make(map[int64]string, len(rows))
+	for _, r := range rows {
+		out[r.id] = r.name
 	}
-	defer rows.Close()
-	out := map[int64]string{}
-	for rows.Next() {
-		var id int64
-		var name string
-		if err := rows.Scan(&id, &name); err != nil {
-			return nil, fmt.Errorf("read domains: %w", err)
-		}
-		out[id] = name
-	}
-	return out, rows.Err()
+	return out, err
 }
+
+// named is an id with a name or an address.
+type named struct {
+	id   int64
+	name string
+}
+
+func idName(r *named) []any { return []any{&r.id, &r.name} }
 
 // FindRecipient returns an address's id, or 0 when the index has none.
 func (db *DB) FindRecipient(ctx context.Context, addr string) (analyze.RecipientID, error) {
@@ -151,23 +147,14 @@ func (db *DB) FindRecipient(ctx context.Context, addr string) (analyze.Recipient
 }
 
 func (db *DB) recipientID(ctx context.Context, addr string) (int64, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT r.id, r.address FROM recipient_keys k JOIN recipients r ON r.id = k.id
-		WHERE k.hash = addr_hash(?)`, addr)
-	if err != nil {
-		return 0, fmt.Errorf("find recipient: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var a string
-		if err := rows.Scan(&id, &a); err != nil {
-			return 0, fmt.Errorf("find recipient: %w", err)
-		}
-		if a == addr {
-			return id, nil
+	rows, err := queryAll(ctx, db, "find recipient", `SELECT r.id, r.address FROM recipient_keys k JOIN recipients r ON r.id = k.id
+		WHERE k.hash = addr_hash(?)`, []any{addr}, idName)
+	for _, r := range rows {
+		if r.name == addr {
+			return r.id, nil
 		}
 	}
-	return 0, rows.Err()
+	return 0, err
 }
 
 // Recipients returns the addresses at a domain that match a glob of * and
@@ -189,22 +176,11 @@ func (db *DB) Recipients(ctx context.Context, domain, glob string, firsts ...byt
 		q += ` AND substr(address, 1, 1) IN ` + l
 		args = append(args, a...)
 	}
-	rows, err := db.sql.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("read recipients: %w", err)
+	rows, err := queryAll(ctx, db, "read recipients", q, args, func(r *analyze.Recipient) []any { return []any{&r.ID, &r.Address} })
+	if glob != "" {
+		rows = slices.DeleteFunc(rows, func(r analyze.Recipient) bool { return !maildiag.MatchGlob(glob, r.Address) })
 	}
-	defer rows.Close()
-	var out []analyze.Recipient
-	for rows.Next() {
-		var r analyze.Recipient
-		if err := rows.Scan(&r.ID, &r.Address); err != nil {
-			return nil, fmt.Errorf("read recipients: %w", err)
-		}
-		if glob == "" || maildiag.MatchGlob(glob, r.Address) {
-			out = append(out, r)
-		}
-	}
-	return out, rows.Err()
+	return rows, err
 }
 
 // Addresses resolves recipient ids.
@@ -213,22 +189,12 @@ func (db *DB) Addresses(ctx context.Context, ids []analyze.RecipientID) (map[ana
 	for len(ids) > 0 {
 		n := min(len(ids), 500)
 		l, args := inList(ids[:n])
-		rows, err := db.sql.QueryContext(ctx, `SELECT id, address FROM recipients WHERE id IN `+l, args...)
+		rows, err := queryAll(ctx, db, "read addresses", `SELECT id, address FROM recipients WHERE id IN `+l, args, idName)
 		if err != nil {
-			return nil, fmt.Errorf("read addresses: %w", err)
+			return nil, err
 		}
-		for rows.Next() {
-			var id analyze.RecipientID
-			var a string
-			if err := rows.Scan(&id, &a); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("read addresses: %w", err)
-			}
-			out[id] = a
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("read addresses: %w", err)
+		for _, r := range rows {
+			out[analyze.RecipientID(r.id)] = r.name
 		}
 		ids = ids[n:]
 	}
@@ -272,23 +238,14 @@ const maxSpanDays = 800
 // countedDays seeks from day to day in the counts: one lookup per day with
 // events, not a scan.
 func (db *DB) countedDays(ctx context.Context) ([]int64, error) {
-	rows, err := db.sql.QueryContext(ctx, `WITH RECURSIVE d(day) AS (
+	out, err := queryAll(ctx, db, "read days", `WITH RECURSIVE d(day) AS (
 			SELECT MIN(day) FROM daily_counts
 			UNION ALL SELECT (SELECT MIN(day) FROM daily_counts WHERE day > d.day) FROM d WHERE d.day IS NOT NULL)
-		SELECT day FROM d WHERE day IS NOT NULL`)
-	if err != nil {
-		return nil, fmt.Errorf("read days: %w", err)
+		SELECT day FROM d WHERE day IS NOT NULL`, nil, func(d *int64) []any { return []any{d} })
+	if out == nil {
+		out = []int64{}
 	}
-	defer rows.Close()
-	out := []int64{}
-	for rows.Next() {
-		var d int64
-		if err := rows.Scan(&d); err != nil {
-			return nil, fmt.Errorf("read days: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return out, err
 }
 
 // dayList renders days as a bound IN list: each day is one index seek.

@@ -48,7 +48,7 @@ func (db *DB) Counts(ctx context.Context, cq analyze.CountQuery) ([]analyze.Coun
 		}
 		return "0"
 	}
-	dims := []string{col(analyze.CountByDay, "c.day"), col(analyze.CountBySendingDomain, "c.sending_domain_id"),
+	dims := []string{col(analyze.CountByDay, "c.day * 86400000000"), col(analyze.CountBySendingDomain, "c.sending_domain_id"),
 		col(analyze.CountByRecipientDomain, "c.recipient_domain_id")}
 	first, last := dayRange(cq.From, cq.Until)
 	q := `SELECT ` + strings.Join(dims, ", ") + `, t.name, c.outcome, SUM(c.n)
@@ -77,31 +77,37 @@ func (db *DB) Counts(ctx context.Context, cq analyze.CountQuery) ([]analyze.Coun
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, q+" GROUP BY 1, 2, 3, c.type_id, c.outcome", args...)
-	if err != nil {
-		return nil, fmt.Errorf("read counts: %w", err)
-	}
-	defer rows.Close()
-	var out []analyze.Count
-	for rows.Next() {
-		var c analyze.Count
-		var day, sd, rd int64
-		if err := rows.Scan(&day, &sd, &rd, &c.Type, &c.Outcome, &c.N); err != nil {
-			return nil, fmt.Errorf("read counts: %w", err)
+	rows, err := queryAll(ctx, db, "read counts", q+" GROUP BY 1, 2, 3, c.type_id, c.outcome", args, countDest)
+	out := make([]analyze.Count, len(rows))
+	for i, r := range rows {
+		out[i] = r.count(names)
+		if cq.By&analyze.CountByDay == 0 {
+			out[i].Time = time.Time{}
 		}
-		if cq.By&analyze.CountByDay != 0 {
-			c.Time = dayTime(day)
-		}
-		c.SendingDomain, c.RecipientDomain = names[sd], names[rd]
-		out = append(out, c)
 	}
-	return out, rows.Err()
+	return out, err
+}
+
+// countRow is a counts row: the start of its day or hour in microseconds,
+// the domains' ids, type and outcome.
+type countRow struct {
+	us, sd, rd int64
+	typ        string
+	outcome    maildiag.Outcome
+	n          int64
+}
+
+func countDest(r *countRow) []any { return []any{&r.us, &r.sd, &r.rd, &r.typ, &r.outcome, &r.n} }
+
+func (r *countRow) count(names map[int64]string) analyze.Count {
+	return analyze.Count{Time: time.UnixMicro(r.us).UTC(), SendingDomain: names[r.sd], RecipientDomain: names[r.rd],
+		Type: r.typ, Outcome: r.outcome, N: r.n}
 }
 
 // HourlyCounts returns the hourly counts kept at ingest for the hours of
 // [from, until).
 func (db *DB) HourlyCounts(ctx context.Context, from, until time.Time, sendingDomains []string) ([]analyze.Count, error) {
-	q := `SELECT c.hour, c.sending_domain_id, t.name, c.outcome, c.n
+	q := `SELECT c.hour * 3600000000, c.sending_domain_id, 0, t.name, c.outcome, c.n
 		FROM hourly_counts c JOIN event_types t ON t.id = c.type_id WHERE c.hour BETWEEN ? AND ?`
 	args := []any{floorDiv(from.UnixMicro(), usPerHour), floorDiv(until.UnixMicro()-1, usPerHour)}
 	sds, err := db.domainIDs(ctx, sendingDomains)
@@ -117,22 +123,12 @@ func (db *DB) HourlyCounts(ctx context.Context, from, until time.Time, sendingDo
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("read counts: %w", err)
+	rows, err := queryAll(ctx, db, "read counts", q, args, countDest)
+	out := make([]analyze.Count, len(rows))
+	for i, r := range rows {
+		out[i] = r.count(names)
 	}
-	defer rows.Close()
-	var out []analyze.Count
-	for rows.Next() {
-		var c analyze.Count
-		var hour, sd int64
-		if err := rows.Scan(&hour, &sd, &c.Type, &c.Outcome, &c.N); err != nil {
-			return nil, fmt.Errorf("read counts: %w", err)
-		}
-		c.Time, c.SendingDomain = time.UnixMicro(hour*usPerHour).UTC(), names[sd]
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, err
 }
 
 // DomainHourCounts counts the events to some recipient domains in [from,
@@ -153,40 +149,21 @@ func (db *DB) DomainHourCounts(ctx context.Context, recipientDomains []string, f
 		days = append(days, d)
 	}
 	dl, dargs := dayList(days)
-	type key struct {
-		hour, sd     int64
-		typ, outcome string
-	}
-	acc := map[key]int64{}
+	var out []analyze.Count
 	for _, rd := range rds {
 		lo, hi := RecipientRange(rd)
-		rows, err := db.sql.QueryContext(ctx, `SELECT e.ts / 3600000000, e.sending_domain_id, t.name,
+		rows, err := queryAll(ctx, db, "count events", `SELECT e.ts / 3600000000 * 3600000000, e.sending_domain_id, 0, t.name,
 				COALESCE((SELECT f.outcome FROM failures f WHERE f.day = e.day AND f.recipient_id = e.recipient_id AND f.id_hash = e.id_hash), ''),
 				COUNT(*)
 			FROM events e JOIN event_types t ON t.id = e.type_id
 			WHERE e.day IN `+dl+` AND e.recipient_id BETWEEN ? AND ? AND e.ts >= ? AND e.ts < ?
-			GROUP BY 1, 2, 3, 4`, append(append([]any{}, dargs...), lo, hi, fromUS, untilUS)...)
+			GROUP BY 1, 2, 4, 5`, append(append([]any{}, dargs...), lo, hi, fromUS, untilUS), countDest)
 		if err != nil {
-			return nil, fmt.Errorf("count events: %w", err)
+			return nil, err
 		}
-		for rows.Next() {
-			var k key
-			var n int64
-			if err := rows.Scan(&k.hour, &k.sd, &k.typ, &k.outcome, &n); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("count events: %w", err)
-			}
-			acc[k] += n
+		for _, r := range rows {
+			out = append(out, r.count(names))
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("count events: %w", err)
-		}
-	}
-	out := make([]analyze.Count, 0, len(acc))
-	for k, n := range acc {
-		out = append(out, analyze.Count{Time: time.UnixMicro(k.hour * usPerHour).UTC(), SendingDomain: names[k.sd], Type: k.typ,
-			Outcome: maildiag.Outcome(k.outcome), N: n})
 	}
 	return out, nil
 }
@@ -209,25 +186,20 @@ func (db *DB) Delays(ctx context.Context, from, until time.Time, sendingDomains 
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("read delays: %w", err)
+	type row struct {
+		day, sd int64
+		gateway string
+		le, n   int64
 	}
-	defer rows.Close()
-	var out []analyze.DelayCount
-	for rows.Next() {
-		var c analyze.DelayCount
-		var day, sd, le int64
-		if err := rows.Scan(&day, &sd, &c.Gateway, &le, &c.N); err != nil {
-			return nil, fmt.Errorf("read delays: %w", err)
+	rows, err := queryAll(ctx, db, "read delays", q, args, func(r *row) []any { return []any{&r.day, &r.sd, &r.gateway, &r.le, &r.n} })
+	out := make([]analyze.DelayCount, len(rows))
+	for i, r := range rows {
+		out[i] = analyze.DelayCount{Day: dayTime(r.day), SendingDomain: names[r.sd], Gateway: r.gateway, Le: time.Duration(math.MaxInt64), N: r.n}
+		if r.le < math.MaxInt64/int64(time.Millisecond) {
+			out[i].Le = time.Duration(r.le) * time.Millisecond
 		}
-		c.Day, c.SendingDomain, c.Le = dayTime(day), names[sd], time.Duration(math.MaxInt64)
-		if le < math.MaxInt64/int64(time.Millisecond) {
-			c.Le = time.Duration(le) * time.Millisecond
-		}
-		out = append(out, c)
 	}
-	return out, rows.Err()
+	return out, err
 }
 
 // Pending returns the deliveries accepted in [from, until) that have no
@@ -235,24 +207,12 @@ func (db *DB) Delays(ctx context.Context, from, until time.Time, sendingDomains 
 // final event was stored before its accepted one (files imported newest
 // first): those are checked against the events and left out.
 func (db *DB) Pending(ctx context.Context, from, until time.Time, limit int) ([]analyze.Pending, int, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT message_key, recipient_id, accepted_at, sending_domain_id FROM pending
-		WHERE accepted_at >= ? AND accepted_at < ? ORDER BY accepted_at`, from.UnixMicro(), until.UnixMicro())
-	if err != nil {
-		return nil, 0, fmt.Errorf("read pending: %w", err)
-	}
 	type cand struct{ mk, rcpt, at, sd int64 }
-	var cands []cand
-	for rows.Next() {
-		var c cand
-		if err := rows.Scan(&c.mk, &c.rcpt, &c.at, &c.sd); err != nil {
-			rows.Close()
-			return nil, 0, fmt.Errorf("read pending: %w", err)
-		}
-		cands = append(cands, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("read pending: %w", err)
+	cands, err := queryAll(ctx, db, "read pending", `SELECT message_key, recipient_id, accepted_at, sending_domain_id FROM pending
+		WHERE accepted_at >= ? AND accepted_at < ? ORDER BY accepted_at`, []any{from.UnixMicro(), until.UnixMicro()},
+		func(c *cand) []any { return []any{&c.mk, &c.rcpt, &c.at, &c.sd} })
+	if err != nil {
+		return nil, 0, err
 	}
 	names, err := db.domainNames(ctx)
 	if err != nil {

@@ -26,20 +26,9 @@ const eventSelect = `SELECT e.day, e.recipient_id, e.id_hash, e.ts, t.name, e.se
 	FROM events e JOIN event_types t ON t.id = e.type_id`
 
 func (db *DB) eventRowsWhere(ctx context.Context, cond string, args ...any) ([]eventRow, error) {
-	rows, err := db.sql.QueryContext(ctx, eventSelect+` WHERE `+cond, args...)
-	if err != nil {
-		return nil, fmt.Errorf("read events: %w", err)
-	}
-	defer rows.Close()
-	var out []eventRow
-	for rows.Next() {
-		var e eventRow
-		if err := rows.Scan(&e.day, &e.rcpt, &e.idHash, &e.ts, &e.typ, &e.sd, &e.mk, &e.seq); err != nil {
-			return nil, fmt.Errorf("read events: %w", err)
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db, "read events", eventSelect+` WHERE `+cond, args, func(e *eventRow) []any {
+		return []any{&e.day, &e.rcpt, &e.idHash, &e.ts, &e.typ, &e.sd, &e.mk, &e.seq}
+	})
 }
 
 // eventsOf reads the events of some recipients on every day with events,
@@ -64,21 +53,8 @@ func (db *DB) recipientsOfMessage(ctx context.Context, mk int64) ([]int64, error
 		return nil, err
 	}
 	dl, args := dayList(days)
-	rows, err := db.sql.QueryContext(ctx, `SELECT DISTINCT recipient_id FROM messages WHERE day IN `+dl+` AND message_key = ?`,
-		append(args, mk)...)
-	if err != nil {
-		return nil, fmt.Errorf("read message: %w", err)
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("read message: %w", err)
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db, "read message", `SELECT DISTINCT recipient_id FROM messages WHERE day IN `+dl+` AND message_key = ?`,
+		append(args, mk), func(id *int64) []any { return []any{id} })
 }
 
 // Events returns the events a query selects, oldest first, with the class,

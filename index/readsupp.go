@@ -3,7 +3,6 @@ package index
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/maildiag/maildiag"
@@ -44,33 +43,29 @@ func (db *DB) Suppressions(ctx context.Context, f analyze.SuppressionFilter) ([]
 		q += " AND s.created_at < ?"
 		args = append(args, f.CreatedUntil.UnixMicro())
 	}
-	rows, err := db.sql.QueryContext(ctx, q+" ORDER BY s.address, sd.name, s.list, s.created_at", args...)
-	if err != nil {
-		return nil, fmt.Errorf("read suppressions: %w", err)
+	type row struct {
+		e                             analyze.ListEntry
+		tags                          string
+		first, last, removed, imports int64
 	}
-	defer rows.Close()
-	var out []analyze.ListEntry
-	for rows.Next() {
-		var e analyze.ListEntry
-		var tags string
-		var first, last, removed, imported int64
-		if err := rows.Scan(&e.SendingDomain, &e.List, &e.Address, &e.Kind, &e.Code, &e.Error, &tags,
-			&e.Reason, &e.CreatedUS, &first, &last, &removed, &imported); err != nil {
-			return nil, fmt.Errorf("read suppressions: %w", err)
-		}
-		if f.AddressGlob != "" && !maildiag.MatchGlob(f.AddressGlob, e.Address) {
+	rows, err := queryAll(ctx, db, "read suppressions", q+" ORDER BY s.address, sd.name, s.list, s.created_at", args, func(r *row) []any {
+		e := &r.e
+		return []any{&e.SendingDomain, &e.List, &e.Address, &e.Kind, &e.Code, &e.Error, &r.tags,
+			&e.Reason, &e.CreatedUS, &r.first, &r.last, &r.removed, &r.imports}
+	})
+	out := make([]analyze.ListEntry, 0, len(rows))
+	for _, r := range rows {
+		if f.AddressGlob != "" && !maildiag.MatchGlob(f.AddressGlob, r.e.Address) {
 			continue
 		}
-		if tags != "" {
-			json.Unmarshal([]byte(tags), &e.Tags)
+		e := r.e
+		if r.tags != "" {
+			json.Unmarshal([]byte(r.tags), &e.Tags)
 		}
-		e.FirstSeen, e.LastSeen, e.Imported = usTime(first), usTime(last), imported != 0
-		if removed != 0 {
-			e.Removed = usTime(removed)
-		}
+		e.FirstSeen, e.LastSeen, e.Removed, e.Imported = usTime(r.first), usTime(r.last), usTime(r.removed), r.imports != 0
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	return out, err
 }
 
 // usTime is a time in microseconds as a UTC time; 0 is the zero time.
@@ -83,18 +78,6 @@ func usTime(us int64) time.Time {
 
 // ListSyncs returns when each suppression list was last synced.
 func (db *DB) ListSyncs(ctx context.Context) ([]maildiag.ListSync, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT d.name, s.list, s.synced_at FROM list_syncs s JOIN domains d ON d.id = s.sending_domain_id ORDER BY 1, 2`)
-	if err != nil {
-		return nil, fmt.Errorf("read list syncs: %w", err)
-	}
-	defer rows.Close()
-	var out []maildiag.ListSync
-	for rows.Next() {
-		var s maildiag.ListSync
-		if err := rows.Scan(&s.SendingDomain, &s.List, &s.SyncedUS); err != nil {
-			return nil, fmt.Errorf("read list syncs: %w", err)
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db, "read list syncs", `SELECT d.name, s.list, s.synced_at FROM list_syncs s JOIN domains d ON d.id = s.sending_domain_id ORDER BY 1, 2`,
+		nil, func(s *maildiag.ListSync) []any { return []any{&s.SendingDomain, &s.List, &s.SyncedUS} })
 }

@@ -11,27 +11,15 @@ import (
 // its class as stored and its original JSON, in the order they were stored,
 // reading each raw block once.
 func (db *DB) ForEachFailureJSON(ctx context.Context, fn func(ref analyze.Ref, class string, raw []byte) error) error {
-	rows, err := db.sql.QueryContext(ctx, `SELECT day, recipient_id, id_hash, COALESCE(class, ''), seq FROM failures ORDER BY seq`)
-	if err != nil {
-		return fmt.Errorf("read failures: %w", err)
-	}
 	type item struct {
 		ref   analyze.Ref
 		class string
 		seq   int64
 	}
-	var items []item
-	for rows.Next() {
-		var it item
-		if err := rows.Scan(&it.ref[0], &it.ref[1], &it.ref[2], &it.class, &it.seq); err != nil {
-			rows.Close()
-			return fmt.Errorf("read failures: %w", err)
-		}
-		items = append(items, it)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read failures: %w", err)
+	items, err := queryAll(ctx, db, "read failures", `SELECT day, recipient_id, id_hash, COALESCE(class, ''), seq FROM failures ORDER BY seq`, nil,
+		func(it *item) []any { return []any{&it.ref[0], &it.ref[1], &it.ref[2], &it.class, &it.seq} })
+	if err != nil {
+		return err
 	}
 	const chunk = 4096
 	for i := 0; i < len(items); i += chunk {

@@ -80,26 +80,17 @@ func (db *DB) Status(ctx context.Context) (*Status, error) {
 			st.SizeBytes += fi.Size()
 		}
 	}
-	rows, err := db.sql.QueryContext(ctx, `
+	counts, err := queryAll(ctx, db, "status", `
 		SELECT COALESCE(d.name, ''), t.name, SUM(c.n)
 		FROM daily_counts c JOIN event_types t ON t.id = c.type_id
 		LEFT JOIN domains d ON d.id = c.sending_domain_id
-		GROUP BY 1, 2 ORDER BY 1, 3 DESC`)
+		GROUP BY 1, 2 ORDER BY 1, 3 DESC`, nil, func(c *EventCount) []any { return []any{&c.SendingDomain, &c.Type, &c.Events} })
 	if err != nil {
-		return nil, fmt.Errorf("status: %w", err)
+		return nil, err
 	}
-	for rows.Next() {
-		var c EventCount
-		if err := rows.Scan(&c.SendingDomain, &c.Type, &c.Events); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("status: %w", err)
-		}
+	for _, c := range counts {
 		st.Events += c.Events
 		st.EventCounts = append(st.EventCounts, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("status: %w", err)
 	}
 	if err := db.coverage(ctx, st); err != nil {
 		return nil, err
@@ -108,25 +99,14 @@ func (db *DB) Status(ctx context.Context) (*Status, error) {
 		return nil, err
 	}
 
-	rows, err = db.sql.QueryContext(ctx, `
+	supp, err := queryAll(ctx, db, "status", `
 		SELECT d.name, s.list, SUM(s.removed_at IS NULL), SUM(s.removed_at IS NOT NULL)
 		FROM suppressions s JOIN domains d ON d.id = s.sending_domain_id
-		GROUP BY 1, 2 ORDER BY 1, 2`)
+		GROUP BY 1, 2 ORDER BY 1, 2`, nil, func(c *SuppressionCount) []any { return []any{&c.SendingDomain, &c.List, &c.Active, &c.Removed} })
 	if err != nil {
-		return nil, fmt.Errorf("status: %w", err)
+		return nil, err
 	}
-	for rows.Next() {
-		var c SuppressionCount
-		if err := rows.Scan(&c.SendingDomain, &c.List, &c.Active, &c.Removed); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("status: %w", err)
-		}
-		st.Suppressions = append(st.Suppressions, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("status: %w", err)
-	}
+	st.Suppressions = append(st.Suppressions, supp...)
 	if err := db.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM rejects`).Scan(&st.Rejects); err != nil {
 		return nil, fmt.Errorf("status: %w", err)
 	}
@@ -142,22 +122,17 @@ func (db *DB) Status(ctx context.Context) (*Status, error) {
 
 // coverage reads the days with events per sending domain and finds the gaps.
 func (db *DB) coverage(ctx context.Context, st *Status) error {
-	rows, err := db.sql.QueryContext(ctx, `
-		SELECT COALESCE(d.name, ''), c.day
+	days, err := queryAll(ctx, db, "status", `
+		SELECT c.day, COALESCE(d.name, '')
 		FROM (SELECT DISTINCT sending_domain_id, day FROM daily_counts) c
 		LEFT JOIN domains d ON d.id = c.sending_domain_id
-		ORDER BY 1, 2`)
+		ORDER BY 2, 1`, nil, idName)
 	if err != nil {
-		return fmt.Errorf("status: %w", err)
+		return err
 	}
-	defer rows.Close()
 	var cur *Coverage
-	for rows.Next() {
-		var name string
-		var day int64
-		if err := rows.Scan(&name, &day); err != nil {
-			return fmt.Errorf("status: %w", err)
-		}
+	for _, r := range days {
+		day, name := r.id, r.name
 		if cur == nil || cur.SendingDomain != name {
 			st.Coverage = append(st.Coverage, Coverage{SendingDomain: name, FirstDay: day, LastDay: day, Gaps: []DayRange{}})
 			cur = &st.Coverage[len(st.Coverage)-1]
@@ -167,34 +142,32 @@ func (db *DB) coverage(ctx context.Context, st *Status) error {
 		cur.LastDay = day
 		cur.DaysWithData++
 	}
-	return rows.Err()
+	return nil
 }
 
 // Imports lists the most recent imports, newest first.
 func (db *DB) Imports(ctx context.Context, limit int) ([]maildiag.Import, error) {
-	rows, err := db.sql.QueryContext(ctx, `
+	type row struct {
+		im     maildiag.Import
+		shapes string
+	}
+	rows, err := queryAll(ctx, db, "list imports", `
 		SELECT id, source, COALESCE(sha256, ''), COALESCE(bytes, 0), gzip, COALESCE(shapes, ''), status,
 			COALESCE(error, ''), started_at, COALESCE(finished_at, 0), events_read, events_new,
 			suppressions_read, suppressions_new, rejects
-		FROM imports ORDER BY id DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list imports: %w", err)
-	}
-	defer rows.Close()
-	out := []maildiag.Import{}
-	for rows.Next() {
-		var im maildiag.Import
-		var shapes string
-		if err := rows.Scan(&im.ID, &im.Source, &im.SHA256, &im.Bytes, &im.Gzip, &shapes, &im.Status, &im.Error,
-			&im.StartedUS, &im.FinishedUS, &im.EventsRead, &im.EventsNew, &im.SuppressionsRead, &im.SuppressionsNew, &im.Rejects); err != nil {
-			return nil, fmt.Errorf("list imports: %w", err)
+		FROM imports ORDER BY id DESC LIMIT ?`, []any{limit}, func(r *row) []any {
+		im := &r.im
+		return []any{&im.ID, &im.Source, &im.SHA256, &im.Bytes, &im.Gzip, &r.shapes, &im.Status, &im.Error,
+			&im.StartedUS, &im.FinishedUS, &im.EventsRead, &im.EventsNew, &im.SuppressionsRead, &im.SuppressionsNew, &im.Rejects}
+	})
+	out := make([]maildiag.Import, len(rows))
+	for i, r := range rows {
+		out[i] = r.im
+		if r.shapes != "" {
+			json.Unmarshal([]byte(r.shapes), &out[i].Shapes)
 		}
-		if shapes != "" {
-			json.Unmarshal([]byte(shapes), &im.Shapes)
-		}
-		out = append(out, im)
 	}
-	return out, rows.Err()
+	return out, err
 }
 
 // Meta returns a value of the meta table, "" when it has none.
@@ -211,19 +184,12 @@ func (db *DB) Meta(ctx context.Context, key string) (string, error) {
 }
 
 func (db *DB) syncStatus(ctx context.Context) ([]SyncStatus, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT sending_domain, source, MIN(from_us), MAX(to_us), MAX(synced_at), COUNT(*)
-		FROM sync_ranges GROUP BY 1, 2 ORDER BY 1, 2`)
-	if err != nil {
-		return nil, fmt.Errorf("status: %w", err)
+	out, err := queryAll(ctx, db, "status", `SELECT sending_domain, source, MIN(from_us), MAX(to_us), MAX(synced_at), COUNT(*)
+		FROM sync_ranges GROUP BY 1, 2 ORDER BY 1, 2`, nil, func(s *SyncStatus) []any {
+		return []any{&s.SendingDomain, &s.Source, &s.FromUS, &s.ToUS, &s.LastSyncUS, &s.Ranges}
+	})
+	if out == nil {
+		out = []SyncStatus{}
 	}
-	defer rows.Close()
-	out := []SyncStatus{}
-	for rows.Next() {
-		var s SyncStatus
-		if err := rows.Scan(&s.SendingDomain, &s.Source, &s.FromUS, &s.ToUS, &s.LastSyncUS, &s.Ranges); err != nil {
-			return nil, fmt.Errorf("status: %w", err)
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return out, err
 }

@@ -11,21 +11,9 @@ import (
 // SyncedRanges returns the ranges of a sending domain's events a sync has
 // read completely from a source, merged and in order.
 func (db *DB) SyncedRanges(ctx context.Context, sendingDomain, source string) ([]maildiag.Range, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT from_us, to_us FROM sync_ranges WHERE sending_domain = ? AND source = ? ORDER BY from_us`,
-		sendingDomain, source)
-	if err != nil {
-		return nil, fmt.Errorf("read synced ranges: %w", err)
-	}
-	defer rows.Close()
-	var out []maildiag.Range
-	for rows.Next() {
-		var r maildiag.Range
-		if err := rows.Scan(&r.FromUS, &r.ToUS); err != nil {
-			return nil, fmt.Errorf("read synced ranges: %w", err)
-		}
-		out = append(out, r)
-	}
-	return mergeRanges(out), rows.Err()
+	out, err := queryAll(ctx, db, "read synced ranges", `SELECT from_us, to_us FROM sync_ranges WHERE sending_domain = ? AND source = ? ORDER BY from_us`,
+		[]any{sendingDomain, source}, func(r *maildiag.Range) []any { return []any{&r.FromUS, &r.ToUS} })
+	return mergeRanges(out), err
 }
 
 func mergeRanges(rs []maildiag.Range) []maildiag.Range {
