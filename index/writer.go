@@ -13,8 +13,8 @@ import (
 
 // Writer stores events, suppression entries and rejects. It owns one
 // connection and works in explicit transactions: what Commit returns from is
-// durable and consistent (events with their raw JSON, counts and whatever
-// the caller wrote with Exec), so an interrupted run loses only the
+// durable and consistent (events with their raw JSON, counts, synced
+// ranges, audit entries), so an interrupted run loses only the
 // transaction in flight and a re-run stores nothing twice. One goroutine at
 // a time may use it.
 //
@@ -198,20 +198,6 @@ func (w *Writer) Rollback() {
 	if w.inTx {
 		w.rollback()
 	}
-}
-
-// Exec runs a statement inside the writer's current transaction, so that
-// for example a sync cursor commits together with the events it covers.
-func (w *Writer) Exec(ctx context.Context, query string, args ...any) error {
-	if err := w.begin(ctx); err != nil {
-		return err
-	}
-	vals := make([]driver.Value, len(args))
-	for i, a := range args {
-		vals[i] = a
-	}
-	_, err := w.conn.Exec(query, vals)
-	return err
 }
 
 func (w *Writer) stmt(query string) (driver.Stmt, error) {
