@@ -50,7 +50,7 @@ type SuppressedAddress struct {
 	Cause         *Cause    `json:"cause,omitempty"`
 	Drops         int       `json:"dropped_since"` // later messages Mailgun dropped because of it
 	LastDrop      time.Time `json:"last_drop,omitzero"`
-	State         string    `json:"state"` // listed, removed, probably-listed, unknown
+	State         string    `json:"state"` // listed, removed, probably-listed
 	StateNote     string    `json:"state_note"`
 }
 
@@ -59,7 +59,6 @@ const (
 	StateListed         = "listed"
 	StateRemoved        = "removed"
 	StateProbablyListed = "probably-listed"
-	StateUnknown        = "unknown"
 )
 
 // Verdict kinds for a customer domain.

@@ -112,10 +112,6 @@ func (c *Client) Limiter() *Limiter { return c.limiter }
 // Stats returns the counters the client's requests count into.
 func (c *Client) Stats() *Stats { return c.stats }
 
-// HTTPClient returns the client's *http.Client: paced, retrying, no
-// redirects. Its requests need their own credentials.
-func (c *Client) HTTPClient() *http.Client { return c.http }
-
 // Mailgun returns a mailgun-go client for a sending domain ("" for
 // account-wide calls) that sends through c.
 func (c *Client) Mailgun(domain string) *mailgun.MailgunImpl {

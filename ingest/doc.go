@@ -4,7 +4,7 @@
 // retries what is worth retrying: the Events API and Logs API pagers
 // (EventPages, LogPages), the suppression lists (ReadList) and the
 // domains (Domains, CheckDomain). Every page goes through the same
-// normaliser as a file (ParsePage).
+// normaliser as a file.
 //
 // It hands its results to callbacks and knows nothing of SQL or of the
 // index; it never logs, and never puts the API key in an error.

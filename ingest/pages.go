@@ -40,14 +40,14 @@ type pageEnvelope struct {
 	} `json:"pagination"`
 }
 
-// ParsePage normalises one page body of the Events API
+// parsePage normalises one page body of the Events API
 // ({"items":[...],"paging":{...}}), the Logs API
 // ({"items":[...],"pagination":{...}}) or a suppression list, exactly as
 // Read does for the same page in a file, and returns its batch and what
 // the page says about the next one. A malformed item becomes a Reject; a
 // body that is not a whole page is an error (a cut body is retried by the
 // client before it gets here).
-func ParsePage(body []byte, opts Options) (*Batch, PageInfo, error) {
+func parsePage(body []byte, opts Options) (*Batch, PageInfo, error) {
 	env, err := decodeEnvelope(body)
 	if err != nil {
 		return nil, PageInfo{}, err

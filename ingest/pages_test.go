@@ -33,7 +33,7 @@ func TestParsePage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, info, err := ParsePage([]byte(tt.body), Options{SendingDomain: "mg.x.io"})
+			b, info, err := parsePage([]byte(tt.body), Options{SendingDomain: "mg.x.io"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,7 +56,7 @@ func TestParsePageNormalisesLikeRead(t *testing.T) {
 	// The sample events as one Events API page.
 	lines := bytes.Split(bytes.TrimSpace(readFile(t, eventsFile)), []byte("\n"))
 	body := append(append([]byte(`{"items":[`), bytes.Join(lines, []byte(",\n"))...), `],"paging":{"next":"n"}}`...)
-	b, _, err := ParsePage(body, Options{})
+	b, _, err := parsePage(body, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,8 +82,8 @@ func TestParsePageNormalisesLikeRead(t *testing.T) {
 
 func TestParsePageRefusesNonPages(t *testing.T) {
 	for _, body := range []string{``, `[]`, `{"message":"Domain not found"}`, `{"items":{"a":1}}`, `{"items":[{"event":"accepted"`, `<html>502</html>`} {
-		if _, _, err := ParsePage([]byte(body), Options{}); !errors.Is(err, ErrNotPage) {
-			t.Errorf("ParsePage(%q): %v, want ErrNotPage", body, err)
+		if _, _, err := parsePage([]byte(body), Options{}); !errors.Is(err, ErrNotPage) {
+			t.Errorf("parsePage(%q): %v, want ErrNotPage", body, err)
 		}
 	}
 }
@@ -93,7 +93,7 @@ func FuzzParsePage(f *testing.F) {
 	f.Add([]byte(`{"items":[{"event":"failed","@timestamp":"2025-11-20T01:02:03Z","id":"b"}],"pagination":{"next":"t"}}`))
 	f.Add([]byte(`{"items":[{"address":"a@b.c","code":"550","created_at":"Thu, 11 Dec 2025 01:49:40 UTC"}],"paging":{"next":"https://h/v3/d/bounces?page=next"}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		b, info, err := ParsePage(body, Options{SendingDomain: "d"})
+		b, info, err := parsePage(body, Options{SendingDomain: "d"})
 		if err != nil {
 			return
 		}

@@ -74,9 +74,9 @@ func (l *Limiter) Block(t time.Time) {
 	l.mu.Unlock()
 }
 
-// BlockedUntil returns the time requests are held back until (zero or past
+// blockedUntil returns the time requests are held back until (zero or past
 // when they are not).
-func (l *Limiter) BlockedUntil() time.Time {
+func (l *Limiter) blockedUntil() time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.until

@@ -96,8 +96,8 @@ func TestLimiterBlocksEveryone(t *testing.T) {
 	for at := range early {
 		t.Errorf("a request was let through %s before the reset", reset.Sub(at))
 	}
-	if !l.BlockedUntil().Equal(reset) {
-		t.Errorf("BlockedUntil %v, want %v", l.BlockedUntil(), reset)
+	if !l.blockedUntil().Equal(reset) {
+		t.Errorf("BlockedUntil %v, want %v", l.blockedUntil(), reset)
 	}
 }
 

@@ -143,7 +143,7 @@ func TestWriteMatchesGenerate(t *testing.T) {
 			case FormatLogsJSONL:
 				want = e.AppendLogsJSON(want, res.AccountID)
 			default:
-				want = e.AppendWebhook(want, res.SigningKey)
+				want = e.appendWebhook(want, &signer{key: res.SigningKey})
 			}
 			want = append(want, '\n')
 		}

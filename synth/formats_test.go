@@ -317,7 +317,7 @@ func TestLegacyWebhooks(t *testing.T) {
 	evs, _ := collect(t, formatCfg)
 	want := 0
 	for _, e := range evs {
-		if _, ok := e.AppendLegacy(nil, "k"); ok {
+		if _, ok := e.appendLegacy(nil, &signer{key: "k"}); ok {
 			want++
 		}
 	}

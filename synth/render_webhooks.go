@@ -8,14 +8,11 @@ import (
 	"strconv"
 )
 
-// AppendWebhook appends the event as a webhook payload:
+// appendWebhook appends the event as a webhook payload:
 // {"signature":{"token","timestamp","signature"},"event-data":{...}}, signed
-// with signingKey the way Mailgun signs (HMAC-SHA256 of timestamp+token).
-// The token derives from the event, so output stays deterministic.
-func (e *Event) AppendWebhook(dst []byte, signingKey string) []byte {
-	return e.appendWebhook(dst, &signer{key: signingKey})
-}
-
+// with the signer's key the way Mailgun signs (HMAC-SHA256 of
+// timestamp+token). The token derives from the event, so output stays
+// deterministic.
 func (e *Event) appendWebhook(dst []byte, sg *signer) []byte {
 	var tb [50]byte
 	token := e.appendToken(tb[:0])
@@ -57,14 +54,10 @@ func (s *signer) append(dst, ts, token []byte) []byte {
 	return hex.AppendEncode(dst, s.mac.Sum(sum[:0]))
 }
 
-// AppendLegacy appends the event as a legacy (pre-2018) webhook: flat
+// appendLegacy appends the event as a legacy (pre-2018) webhook: flat
 // string fields, as the form-encoded payloads were. It reports false, and
 // appends nothing, for events legacy webhooks did not send (accepted,
 // temporary failures, rejected, stored, list events).
-func (e *Event) AppendLegacy(dst []byte, signingKey string) ([]byte, bool) {
-	return e.appendLegacy(dst, &signer{key: signingKey})
-}
-
 func (e *Event) appendLegacy(dst []byte, sg *signer) ([]byte, bool) {
 	m := e.Msg
 	var event, code, desc, reason, errText string

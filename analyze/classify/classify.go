@@ -14,12 +14,12 @@ type Classification struct {
 	Hard  bool   // the address itself is at fault: retrying it cannot work
 }
 
-// Classify returns the failure class of a failed or rejected event, by the
+// classifyEvent returns the failure class of a failed or rejected event, by the
 // first rule of rules.txt that matches it. Other events get the zero
 // Classification. The enhanced code is taken from the reply when the
-// event's field is empty, and the gateway is detected as DetectGateway
+// event's field is empty, and the gateway is detected as detectGateway
 // does, for rules that depend on it.
-func Classify(ev *maildiag.Event) Classification {
+func classifyEvent(ev *maildiag.Event) Classification {
 	k := kindOf(ev.Type)
 	if k == 0 {
 		return Classification{}

@@ -24,7 +24,7 @@ func FuzzClassify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, typ string, code int, enh, reason, severity string, delayed bool, mx, provider, domain, reply, desc string) {
 		ev := maildiag.Event{Type: typ, Code: code, EnhancedCode: enh, Reason: reason, Severity: severity, DelayedBounce: delayed,
 			MXHost: mx, Provider: provider, RecipientDomain: domain, Reply: reply, Description: desc}
-		c := Classify(&ev)
+		c := classifyEvent(&ev)
 		if typ != maildiag.Failed && typ != maildiag.Rejected {
 			if c != (Classification{}) {
 				t.Fatalf("type %q: got %+v, want the zero Classification", typ, c)
@@ -34,12 +34,12 @@ func FuzzClassify(f *testing.F) {
 			if !ok {
 				t.Fatalf("class %q is not in the taxonomy", c.Class)
 			}
-			r, ok := RuleOf(c.Rule)
+			r, ok := ruleOf(c.Rule)
 			if !ok || r.Class != info.Name || r.Hard != c.Hard {
 				t.Fatalf("got %+v, which rule %+v (found %v) does not give", c, r, ok)
 			}
 		}
-		gw := DetectGateway(mx, provider, reply, domain)
+		gw := detectGateway(mx, provider, reply, domain)
 		if gw != "" && !names[gw] && gw != strings.TrimSpace(provider) {
 			t.Fatalf("gateway %q is neither in gateways.txt nor the provider %q", gw, provider)
 		}

@@ -210,6 +210,6 @@ func BenchmarkClassifySynth(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		Classify(&evs[i%len(evs)])
+		classifyEvent(&evs[i%len(evs)])
 	}
 }

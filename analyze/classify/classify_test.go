@@ -123,14 +123,14 @@ func unescapeCell(s string) string {
 func TestClassifyCorpus(t *testing.T) {
 	for _, r := range loadCorpus(t) {
 		ev := r.ev
-		got := Classify(&ev)
+		got := classifyEvent(&ev)
 		if got.Class != r.wantClass {
 			t.Errorf("row %d: got class %s by rule %s, want %s\n\treply: %q", r.line, got.Class, got.Rule, r.wantClass, r.ev.Reply)
 		}
 		if got.Class == r.wantClass && got.Hard != r.wantHard {
 			t.Errorf("row %d: %s by rule %s: got hard %v, want %v", r.line, got.Class, got.Rule, got.Hard, r.wantHard)
 		}
-		if gw := DetectGateway(ev.MXHost, ev.Provider, ev.Reply, ev.RecipientDomain); gw != r.wantGateway {
+		if gw := detectGateway(ev.MXHost, ev.Provider, ev.Reply, ev.RecipientDomain); gw != r.wantGateway {
 			t.Errorf("row %d: got gateway %q, want %q (mx %q, provider %q, domain %q)", r.line, gw, r.wantGateway, ev.MXHost, ev.Provider, ev.RecipientDomain)
 		}
 		if !reflect.DeepEqual(ev, r.ev) {
@@ -162,9 +162,9 @@ func TestEveryRuleDecidesSomething(t *testing.T) {
 	decided := make(map[string]int)
 	for _, r := range loadCorpus(t) {
 		ev := r.ev
-		decided[Classify(&ev).Rule]++
+		decided[classifyEvent(&ev).Rule]++
 	}
-	for _, r := range Rules() {
+	for _, r := range rules() {
 		if decided[r.ID] == 0 {
 			t.Errorf("rule %s (rules.txt:%d, %s): decides no corpus row", r.ID, r.Line, r.Class)
 		}
@@ -188,14 +188,14 @@ func TestClassifyNonFailures(t *testing.T) {
 	for _, typ := range []string{maildiag.Accepted, maildiag.Delivered, maildiag.Opened, maildiag.Clicked,
 		maildiag.Complained, maildiag.Unsubscribed, maildiag.Stored, "list_member_uploaded", "", "Failed"} {
 		ev := maildiag.Event{Type: typ, Code: 550, EnhancedCode: "5.1.1", Reply: "5.1.1 user unknown", Severity: "permanent"}
-		if got := Classify(&ev); got != (Classification{}) {
+		if got := classifyEvent(&ev); got != (Classification{}) {
 			t.Errorf("type %q: got %+v, want the zero Classification", typ, got)
 		}
 	}
 }
 
 func TestRulesMatchTheirClasses(t *testing.T) {
-	rules := Rules()
+	rules := rules()
 	if len(rules) < 50 {
 		t.Fatalf("got %d rules, want the full table", len(rules))
 	}
@@ -205,16 +205,16 @@ func TestRulesMatchTheirClasses(t *testing.T) {
 			t.Errorf("rule %s: class %q not in the taxonomy", r.ID, r.Class)
 			continue
 		}
-		got, ok := RuleOf(r.ID)
+		got, ok := ruleOf(r.ID)
 		if !ok || got != r {
-			t.Errorf("RuleOf(%q) = %+v, %v; want %+v", r.ID, got, ok, r)
+			t.Errorf("ruleOf(%q) = %+v, %v; want %+v", r.ID, got, ok, r)
 		}
 		if r.Hard != info.Hard && !strings.Contains(r.Conditions, "hard=") {
 			t.Errorf("rule %s: Hard %v differs from class %s without hard=", r.ID, r.Hard, r.Class)
 		}
 	}
-	if _, ok := RuleOf("no-such-rule"); ok {
-		t.Error("RuleOf(no-such-rule) found a rule")
+	if _, ok := ruleOf("no-such-rule"); ok {
+		t.Error("ruleOf(no-such-rule) found a rule")
 	}
 	if last := rules[len(rules)-1]; last.ID != "other" || last.Conditions != "" {
 		t.Errorf("last rule is %s %q, want the catch-all other", last.ID, last.Conditions)
@@ -241,7 +241,7 @@ func TestPriorityOverGenericCodes(t *testing.T) {
 	}
 	for _, c := range cases {
 		ev := maildiag.Event{Type: maildiag.Failed, Code: c.code, EnhancedCode: c.enh, Reply: c.reply, Severity: "permanent"}
-		got := Classify(&ev)
+		got := classifyEvent(&ev)
 		if got.Class != c.class || got.Rule != c.rule {
 			t.Errorf("%q: got %s by rule %s, want %s by rule %s", c.reply, got.Class, got.Rule, c.class, c.rule)
 		}
@@ -314,7 +314,7 @@ func BenchmarkClassify(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		Classify(&evs[i%len(evs)])
+		classifyEvent(&evs[i%len(evs)])
 	}
 }
 
@@ -323,6 +323,6 @@ func BenchmarkClassifyNonFailure(b *testing.B) {
 		MXHost: "gmail-smtp-in.l.google.com", RecipientDomain: "gmail.com", Provider: "Gmail"}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		Classify(&ev)
+		classifyEvent(&ev)
 	}
 }

@@ -12,7 +12,7 @@ func TestDeriveAgreesWithClassifyAndDetectGateway(t *testing.T) {
 		ev := r.ev
 		ev.Class, ev.Rule, ev.Gateway = "stale", "stale", "stale"
 		Derive(&ev)
-		c := Classify(&r.ev)
+		c := classifyEvent(&r.ev)
 		if ev.Class != c.Class || ev.Rule != c.Rule {
 			t.Errorf("row %d: Derive gave %s by %s, Classify %s by %s", r.line, ev.Class, ev.Rule, c.Class, c.Rule)
 		}

@@ -8,12 +8,12 @@ import (
 	"github.com/maildiag/maildiag"
 )
 
-// DetectGateway names who receives mail for a recipient (Gmail, Microsoft
+// detectGateway names who receives mail for a recipient (Gmail, Microsoft
 // 365, Mimecast, Proofpoint, ...) from the MX host Mailgun talked to,
 // Mailgun's recipient-provider field, the recipient's domain and the
 // reply, in the order gateways.txt gives. It returns "" when none of them
 // tells.
-func DetectGateway(mxHost, provider, reply, recipientDomain string) string {
+func detectGateway(mxHost, provider, reply, recipientDomain string) string {
 	rh := replyHits{reply: reply}
 	return loaded().gateway(mxHost, provider, recipientDomain, &rh)
 }

@@ -93,8 +93,8 @@ var gatewayCases = []struct {
 
 func TestDetectGateway(t *testing.T) {
 	for _, c := range gatewayCases {
-		if got := DetectGateway(c.mx, c.provider, c.reply, c.domain); got != c.want {
-			t.Errorf("DetectGateway(%q, %q, %q, %q) = %q, want %q", c.mx, c.provider, c.reply, c.domain, got, c.want)
+		if got := detectGateway(c.mx, c.provider, c.reply, c.domain); got != c.want {
+			t.Errorf("detectGateway(%q, %q, %q, %q) = %q, want %q", c.mx, c.provider, c.reply, c.domain, got, c.want)
 		}
 	}
 }
@@ -132,6 +132,6 @@ func BenchmarkDetectGateway(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		c := gatewayCases[i%len(gatewayCases)]
-		DetectGateway(c.mx, c.provider, c.reply, c.domain)
+		detectGateway(c.mx, c.provider, c.reply, c.domain)
 	}
 }

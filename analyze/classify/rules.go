@@ -44,8 +44,8 @@ type Rule struct {
 	Conditions string // the conditions as written
 }
 
-// Rules returns the classification rules in the order they are tried.
-func Rules() []Rule {
+// rules returns the classification rules in the order they are tried.
+func rules() []Rule {
 	out := make([]Rule, len(loaded().rules))
 	for i := range loaded().rules {
 		out[i] = loaded().rules[i].Rule
@@ -53,8 +53,8 @@ func Rules() []Rule {
 	return out
 }
 
-// RuleOf returns the rule with the given id.
-func RuleOf(id string) (Rule, bool) {
+// ruleOf returns the rule with the given id.
+func ruleOf(id string) (Rule, bool) {
 	i, ok := loaded().ruleIndex[id]
 	if !ok {
 		return Rule{}, false
