@@ -3,6 +3,8 @@ package analyze
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -227,7 +229,7 @@ func gatherTraceFacts(ctx context.Context, db Store, res *TraceResult, now time.
 			note(s.Address, s.Cause.Class)
 		}
 	}
-	for _, a := range sortedSet(unknown) {
+	for _, a := range slices.Sorted(maps.Keys(unknown)) {
 		looks, err := deliveredLookalikes(ctx, db, a)
 		if err != nil {
 			return nil, err
@@ -415,13 +417,4 @@ func typoTargets(ctx context.Context, db DirectoryReader) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-func sortedSet(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -152,7 +153,7 @@ func (db *DB) eventsFromRows(ctx context.Context, rows []eventRow, full bool) ([
 	if err != nil {
 		return nil, err
 	}
-	names, err := db.domainNames(ctx, mapKeys(sds)...)
+	names, err := db.domainNames(ctx, slices.Sorted(maps.Keys(sds))...)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +164,7 @@ func (db *DB) eventsFromRows(ctx context.Context, rows []eventRow, full bool) ([
 	for id := range rcpts {
 		rdoms[id>>domainShift] = true
 	}
-	l, args := inList(mapKeys(rdoms))
+	l, args := inList(slices.Sorted(maps.Keys(rdoms)))
 	rdIDs, rds, err := db.domainsWhere(ctx, `id IN `+l, args...)
 	if err != nil {
 		return nil, err
@@ -223,15 +224,6 @@ func failureEvent(f *analyze.Failure) maildiag.Event {
 		EnhancedCode: f.Enhanced, Reply: f.Reply, Description: f.Description, MXHost: f.MXHost, Attempt: f.Attempt,
 		RetrySeconds: f.RetrySeconds, BounceType: f.BounceType, DelayedBounce: f.DelayedBounce, SendingIP: f.SendingIP,
 		Subject: f.Subject, From: f.From, Class: f.Class, Rule: f.Rule, Gateway: f.Gateway}
-}
-
-func mapKeys[V any](m map[int64]V) []int64 {
-	out := make([]int64, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // Deliveries counts the delivered events of some recipients.

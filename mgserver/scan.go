@@ -1,6 +1,7 @@
 package mgserver
 
 import (
+	"slices"
 	"sort"
 )
 
@@ -195,10 +196,4 @@ func mergeHits(lists [][]hit, fwd bool, n int) []hit {
 		all = all[:n]
 	}
 	return all
-}
-
-func reverseHits(h []hit) {
-	for i, j := 0, len(h)-1; i < j; i, j = i+1, j-1 {
-		h[i], h[j] = h[j], h[i]
-	}
 }

@@ -1,5 +1,7 @@
 package synth
 
+import "slices"
+
 // timeline shapes traffic over the time range: a daily rhythm, quieter
 // weekends, day-to-day noise and newsletter campaigns that burst for two
 // hours. Background messages are placed by "virtual time" u in [0, 1): the
@@ -80,7 +82,7 @@ func newTimeline(seed int64, start, end int64, senders []*sender, forced map[int
 		week := secs / 86400 / 7
 		for _, s := range senders {
 			plan := campaignPlan[s.idx%len(campaignPlan)]
-			due := hourOfDay == plan.hour && week%plan.weeks == int64(s.idx)%plan.weeks && contains(plan.days, wd)
+			due := hourOfDay == plan.hour && week%plan.weeks == int64(s.idx)%plan.weeks && slices.Contains(plan.days, wd)
 			if f := forced[t]; f != nil {
 				due = f == s
 			}
@@ -107,15 +109,6 @@ func newTimeline(seed int64, start, end int64, senders []*sender, forced map[int
 		tl.cum[h] /= sum
 	}
 	return tl
-}
-
-func contains(xs []int, x int) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *sender) brandSlug() string {
