@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -65,7 +66,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, domain, to
 	origins := s.acct.origins
 	s.acct.mu.RUnlock()
 	if sp.reverse {
-		reverseHits(hits)
+		slices.Reverse(hits)
 	}
 	var first, last pos
 	if len(hits) > 0 {

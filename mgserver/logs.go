@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -135,7 +136,7 @@ func (a *Account) scanAll(w window, asc bool, c cursor, n int, keep func(*Event)
 	}
 	hits := mergeHits(lists, sp.fwd, n)
 	if sp.reverse {
-		reverseHits(hits)
+		slices.Reverse(hits)
 	}
 	return hits
 }

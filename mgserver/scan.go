@@ -1,7 +1,6 @@
 package mgserver
 
 import (
-	"slices"
 	"sort"
 )
 
