@@ -41,8 +41,13 @@ bench-tools:
 	@command -v jq >/dev/null && command -v sqlite3 >/dev/null || \
 		(apt-get update -qq && apt-get install -y -qq jq sqlite3 >/dev/null)
 
+# make bench BASE=<git ref> also builds that ref and times it beside this
+# build, alternating, and prints every figure of both (A/B).
+BASE ?=
+
 bench: build bench-tools
-	$(GO) run ./bench -bin $(BIN) -dir $(BENCH)
+	@if [ -n "$(BASE)" ]; then ./scripts/build-base.sh "$(BASE)" $(BENCH)/base; fi
+	$(GO) run ./bench -bin $(BIN) -dir $(BENCH) $(if $(BASE),-base $(BENCH)/base)
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \

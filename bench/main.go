@@ -30,6 +30,8 @@ const end = "2026-11-20T00:00:00Z"
 
 type bench struct {
 	bin, dir string
+	base     string // directory with the previous build's maildiag: timed beside this one's
+	ab       []abRow
 	events   int
 	big      int
 	only     map[string]bool
@@ -45,6 +47,7 @@ func main() {
 	b := &bench{out: os.Stdout}
 	flag.StringVar(&b.bin, "bin", "bin", "directory with the maildiag and mgsim binaries")
 	flag.StringVar(&b.dir, "dir", ".bench", "work directory (generated files and indexes)")
+	flag.StringVar(&b.base, "base", "", "directory with another build's maildiag to time beside this one (A/B)")
 	flag.IntVar(&b.events, "events", 1_000_000, "events in the small account")
 	flag.IntVar(&b.big, "big", 10_000_000, "events in the large account")
 	only := flag.String("only", "", "comma-separated sections: import,questions,analyses,big,report,sync (default all)")
@@ -88,6 +91,7 @@ func main() {
 			b.failures++
 		}
 	}
+	b.printAB()
 	b.table("Machine speed: one fixed single-threaded loop on each CPU (lower is faster), at the start and the end of this run",
 		append([]string{"when"}, speedHeader()...), [][]string{append([]string{"start"}, speedAtStart...), append([]string{"end"}, b.machineSpeed()...)})
 	for _, s := range b.skipped {
@@ -234,6 +238,84 @@ func (b *bench) md(db string, args ...string) []string {
 	return append([]string{b.tool("maildiag"), "--db", db, "--now", end, "--output", "json"}, args...)
 }
 
+// timeMD is median for a maildiag command line; with -base, the base
+// build runs the same command line too, each run alternating with this
+// build's, and the pair is kept for the A/B table under name.
+func (b *bench) timeMD(name string, n int, argv []string) (time.Duration, []byte, error) {
+	if b.base == "" {
+		return median(n, argv)
+	}
+	baseArgv := append([]string{filepath.Join(b.base, "maildiag")}, argv[1:]...)
+	for _, a := range [][]string{argv, baseArgv} {
+		if _, _, err := run(a); err != nil {
+			return 0, nil, err
+		}
+	}
+	var this, base []time.Duration
+	var out []byte
+	for range n {
+		d, o, err := run(argv)
+		if err != nil {
+			return 0, nil, err
+		}
+		this, out = append(this, d), o
+		if d, _, err = run(baseArgv); err != nil {
+			return 0, nil, err
+		}
+		base = append(base, d)
+	}
+	mt, mb := medianOf(this), medianOf(base)
+	b.addAB(name, mt.Seconds(), mb.Seconds(), true, "s")
+	return mt, out, nil
+}
+
+func medianOf(ds []time.Duration) time.Duration {
+	ds = slices.Clone(ds)
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
+
+// abRow is one figure measured with both builds in this run.
+type abRow struct {
+	name        string
+	this, base  float64
+	lowerBetter bool
+	unit        string
+}
+
+func (b *bench) addAB(name string, this, base float64, lowerBetter bool, unit string) {
+	b.ab = append(b.ab, abRow{name, this, base, lowerBetter, unit})
+}
+
+// printAB prints every figure of both builds: a change more than 5% for
+// the worse is flagged.
+func (b *bench) printAB() {
+	if b.base == "" {
+		return
+	}
+	var rows [][]string
+	worse := 0
+	for _, r := range b.ab {
+		change := 0.0
+		if r.base != 0 {
+			change = (r.this - r.base) / r.base
+		}
+		bad := r.lowerBetter && change > 0.05 || !r.lowerBetter && change < -0.05
+		if bad {
+			worse++
+		}
+		f := func(v float64) string {
+			if r.unit == "s" {
+				return fmt.Sprintf("%.4g s", v)
+			}
+			return fmt.Sprintf("%.0f %s", v, r.unit)
+		}
+		rows = append(rows, []string{r.name, f(r.this), f(r.base), fmt.Sprintf("%+.1f%%", 100*change), verdict(!bad)})
+	}
+	b.table(fmt.Sprintf("This build against %s, measured alternately in this run (%d figures more than 5%% worse)", b.base, worse),
+		[]string{"figure", "this build", "base", "change", "within 5%"}, rows)
+}
+
 // warm reads files into the page cache: this machine pages out what has
 // not been touched for a minute, and a benchmark of decoding should not
 // time the disk.
@@ -297,19 +379,33 @@ func (b *bench) importSmall() error {
 	}
 	// Three imports, each into a fresh index, and their median: one run
 	// is at the mercy of a busy neighbour on a shared machine.
-	var runs []time.Duration
+	var runs, baseRuns []time.Duration
 	var out []byte
-	for range 3 {
-		for _, p := range []string{b.smallDB, b.smallDB + "-wal", b.smallDB + "-shm"} {
+	importInto := func(bin, db string) (time.Duration, []byte, error) {
+		for _, p := range []string{db, db + "-wal", db + "-shm"} {
 			os.Remove(p)
 		}
 		syscall.Sync() // the last run's pages written back before this one is timed
-		warm(b.file, b.tool("maildiag"))
-		d, o, err := run([]string{b.tool("maildiag"), "--db", b.smallDB, "--output", "json", "import", b.file})
+		warm(b.file, bin)
+		return run([]string{bin, "--db", db, "--output", "json", "import", b.file})
+	}
+	for range 3 {
+		d, o, err := importInto(b.tool("maildiag"), b.smallDB)
 		if err != nil {
 			return err
 		}
 		runs, out = append(runs, d), o
+		if b.base != "" {
+			baseDB := b.smallDB + ".base"
+			d, _, err := importInto(filepath.Join(b.base, "maildiag"), baseDB)
+			if err != nil {
+				return err
+			}
+			baseRuns = append(baseRuns, d)
+			os.Remove(baseDB)
+			os.Remove(baseDB + "-wal")
+			os.Remove(baseDB + "-shm")
+		}
 	}
 	each := make([]string, len(runs))
 	for i, r := range runs {
@@ -331,6 +427,9 @@ func (b *bench) importSmall() error {
 	gzBytes, _ := strconv.ParseInt(strings.TrimSpace(string(gz)), 10, 64)
 	idx := fileSize(b.smallDB, b.smallDB+"-wal")
 	rate := float64(imps[0].EventsNew) / d.Seconds()
+	if b.base != "" {
+		b.addAB(fmt.Sprintf("import %d events, events/s", b.events), rate, float64(imps[0].EventsNew)/medianOf(baseRuns).Seconds(), false, "/s")
+	}
 	b.table(fmt.Sprintf("Import of %d generated events (JSON lines) into a fresh, query-ready index", b.events),
 		[]string{"measure", "value", "target", "result"},
 		[][]string{
@@ -398,7 +497,7 @@ func (b *bench) questions() error {
 		if err != nil {
 			return err
 		}
-		mdd, _, err := median(3, x.maildiag)
+		mdd, _, err := b.timeMD(x.name, 3, x.maildiag)
 		if err != nil {
 			return err
 		}
@@ -434,7 +533,7 @@ func (b *bench) analyses() error {
 	}
 	var rows [][]string
 	for _, x := range qs {
-		d, _, err := median(5, x.maildiag)
+		d, _, err := b.timeMD(x.name, 5, x.maildiag)
 		if err != nil {
 			return err
 		}
@@ -456,19 +555,61 @@ func (b *bench) importBig() error {
 	if fileSize(b.bigDB) > 0 && b.only == nil {
 		return b.bigQueries()
 	}
-	for _, p := range []string{b.bigDB, b.bigDB + "-wal", b.bigDB + "-shm"} {
+	s, err := b.streamImport(b.tool("maildiag"), b.bigDB)
+	if err != nil {
+		return err
+	}
+	idx := fileSize(b.bigDB, b.bigDB+"-wal")
+	b.table(fmt.Sprintf("Import of %d events streamed from the generator into import - (no file)", b.big),
+		[]string{"measure", "value", "target", "result"},
+		[][]string{
+			{"wall time", secs(s.total), "", ""},
+			{"events/s overall", fmt.Sprintf("%.0f", s.overall), "", ""},
+			{"events/s, first million", fmt.Sprintf("%.0f", s.first), "", ""},
+			{"events/s, last million", fmt.Sprintf("%.0f", s.last), ">= 80% of the first", verdict(s.last >= 0.8*s.first)},
+			{"last / first", fmt.Sprintf("%.0f%%", 100*s.last/s.first), "", ""},
+			{"index on disk", mb(idx), "", ""},
+		})
+	if b.base != "" {
+		baseDB := b.bigDB + ".base"
+		bs, err := b.streamImport(filepath.Join(b.base, "maildiag"), baseDB)
+		if err != nil {
+			return err
+		}
+		name := fmt.Sprintf("import %d events streamed, events/s", b.big)
+		b.addAB(name+" overall", s.overall, bs.overall, false, "/s")
+		b.addAB(name+", first million", s.first, bs.first, false, "/s")
+		b.addAB(name+", last million", s.last, bs.last, false, "/s")
+		b.addAB(fmt.Sprintf("index of %d events on disk", b.big), float64(idx), float64(fileSize(baseDB, baseDB+"-wal")), true, "B")
+		for _, p := range []string{baseDB, baseDB + "-wal", baseDB + "-shm"} {
+			os.Remove(p)
+		}
+	}
+	return b.bigQueries()
+}
+
+// streamed is how fast an import of the large account went.
+type streamed struct {
+	total                time.Duration
+	overall, first, last float64 // events/s
+}
+
+// streamImport streams the large account from the generator into bin's
+// import -, into a fresh index at db.
+func (b *bench) streamImport(bin, db string) (streamed, error) {
+	for _, p := range []string{db, db + "-wal", db + "-shm"} {
 		os.Remove(p)
 	}
 	syscall.Sync()
 	cmd := exec.Command("bash", "-o", "pipefail", "-c", fmt.Sprintf("%s generate --seed 1 --events %d --end %s | %s --db %s import --stats -",
-		q(b.tool("mgsim")), b.big, end, q(b.tool("maildiag")), q(b.bigDB)))
+		q(b.tool("mgsim")), b.big, end, q(bin), q(db)))
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
-		return err
+		return streamed{}, err
 	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return err
+		return streamed{}, err
 	}
 	type point struct {
 		events int
@@ -488,10 +629,10 @@ func (b *bench) importBig() error {
 		}
 	}
 	if err := cmd.Wait(); err != nil {
-		return fmt.Errorf("streamed import: %v: %s", err, strings.Join(tail, " | "))
+		return streamed{}, fmt.Errorf("streamed import: %v: %s", err, strings.Join(tail, " | "))
 	}
-	total := time.Since(start)
-	pts = append(pts, point{b.big, total.Seconds()})
+	s := streamed{total: time.Since(start)}
+	pts = append(pts, point{b.big, s.total.Seconds()})
 	at := func(n int) point { // the first point at or after n events
 		for _, p := range pts {
 			if p.events >= n {
@@ -503,20 +644,10 @@ func (b *bench) importBig() error {
 	first := at(1_000_000)
 	lastFrom := at(b.big - 1_000_000)
 	last := pts[len(pts)-1]
-	firstRate := float64(first.events) / first.at
-	lastRate := float64(last.events-lastFrom.events) / (last.at - lastFrom.at)
-	idx := fileSize(b.bigDB, b.bigDB+"-wal")
-	b.table(fmt.Sprintf("Import of %d events streamed from the generator into import - (no file)", b.big),
-		[]string{"measure", "value", "target", "result"},
-		[][]string{
-			{"wall time", secs(total), "", ""},
-			{"events/s overall", fmt.Sprintf("%.0f", float64(b.big)/total.Seconds()), "", ""},
-			{"events/s, first million", fmt.Sprintf("%.0f", firstRate), "", ""},
-			{"events/s, last million", fmt.Sprintf("%.0f", lastRate), ">= 80% of the first", verdict(lastRate >= 0.8*firstRate)},
-			{"last / first", fmt.Sprintf("%.0f%%", 100*lastRate/firstRate), "", ""},
-			{"index on disk", mb(idx), "", ""},
-		})
-	return b.bigQueries()
+	s.overall = float64(b.big) / s.total.Seconds()
+	s.first = float64(first.events) / first.at
+	s.last = float64(last.events-lastFrom.events) / (last.at - lastFrom.at)
+	return s, nil
 }
 
 // bigQueries times the failures breakdowns on the large index beside jq
@@ -536,7 +667,7 @@ func (b *bench) bigQueries() error {
 	}
 	var rows [][]string
 	for _, x := range qs {
-		d, _, err := median(3, x.maildiag)
+		d, _, err := b.timeMD(x.name+" (10M)", 3, x.maildiag)
 		if err != nil {
 			return err
 		}
@@ -563,7 +694,7 @@ func (b *bench) report() error {
 		return nil
 	}
 	out := filepath.Join(b.dir, "report.html")
-	d, _, err := median(3, []string{b.tool("maildiag"), "--db", b.bigDB, "--now", end, "report", "--since", "7d", "-o", out})
+	d, _, err := b.timeMD("report --since 7d (10M)", 3, []string{b.tool("maildiag"), "--db", b.bigDB, "--now", end, "report", "--since", "7d", "-o", out})
 	if err != nil {
 		return err
 	}

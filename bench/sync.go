@@ -38,7 +38,14 @@ func (b *bench) sync() error {
 		return err
 	}
 	seqEvents, seqFailed, seqTime, seqErr := sequentialPager(srv.url)
-	mdEvents, mdSum, mdTime, mdErr := b.maildiagSync(srv.url, "sync-plain.db")
+	mdEvents, mdSum, mdTime, mdErr := b.maildiagSync(b.tool("maildiag"), srv.url, "sync-plain.db")
+	if b.base != "" && mdErr == nil {
+		n, _, d, err := b.maildiagSync(filepath.Join(b.base, "maildiag"), srv.url, "sync-base.db")
+		if err != nil {
+			return err
+		}
+		b.addAB("sync 300000 events, events/s", float64(mdEvents)/mdTime.Seconds(), float64(n)/d.Seconds(), false, "/s")
+	}
 	srv.stop()
 	if seqErr != nil {
 		return fmt.Errorf("sequential pager: %w", seqErr)
@@ -51,7 +58,7 @@ func (b *bench) sync() error {
 	if err != nil {
 		return err
 	}
-	fEvents, fSum, fTime, fErr := b.maildiagSync(srv429.url, "sync-429.db")
+	fEvents, fSum, fTime, fErr := b.maildiagSync(b.tool("maildiag"), srv429.url, "sync-429.db")
 	served := srv429.stop()
 	if fErr != nil {
 		return fErr
@@ -176,14 +183,14 @@ type syncCounts struct {
 	requests, retries, rateLimited, failed int64
 }
 
-// maildiagSync runs maildiag sync into a fresh index and returns the
-// events the index then holds.
-func (b *bench) maildiagSync(base, name string) (int64, syncCounts, time.Duration, error) {
+// maildiagSync runs bin's maildiag sync into a fresh index and returns
+// the events the index then holds.
+func (b *bench) maildiagSync(bin, base, name string) (int64, syncCounts, time.Duration, error) {
 	db := filepath.Join(b.dir, name)
 	for _, p := range []string{db, db + "-wal", db + "-shm"} {
 		os.Remove(p)
 	}
-	md := q(b.tool("maildiag"))
+	md := q(bin)
 	d, out, err := timed(fmt.Sprintf("%s --db %s --output json sync --api-base %s --api-key %s", md, q(db), q(base), q(syncKey)))
 	var c syncCounts
 	if err != nil {
