@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/maildiag/maildiag/mgserver"
+	"github.com/maildiag/maildiag/remedy"
 )
 
 // storedMsg is a message of the account with one recipient and a stored copy.
@@ -151,12 +152,12 @@ func TestStorageURLFor(t *testing.T) {
 		{"https://storage.api.mailgun.net/v3/d/bounces", "https://api.mailgun.net", "", "not a stored message"},
 		{"not a url", "https://api.mailgun.net", "", "not a URL"},
 	} {
-		got, err := storageURLFor(c.url, c.base)
+		got, err := remedy.StorageURLFor(c.url, c.base)
 		switch {
 		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
-			t.Errorf("storageURLFor(%q, %q) = %q, %v; want an error saying %q", c.url, c.base, got, err, c.err)
+			t.Errorf("remedy.StorageURLFor(%q, %q) = %q, %v; want an error saying %q", c.url, c.base, got, err, c.err)
 		case c.err == "" && (err != nil || got != c.want):
-			t.Errorf("storageURLFor(%q, %q) = %q, %v; want %q", c.url, c.base, got, err, c.want)
+			t.Errorf("remedy.StorageURLFor(%q, %q) = %q, %v; want %q", c.url, c.base, got, err, c.want)
 		}
 	}
 }

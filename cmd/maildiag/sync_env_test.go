@@ -15,6 +15,7 @@ import (
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/ingest"
 	"github.com/maildiag/maildiag/mgserver"
+	"github.com/maildiag/maildiag/syncer"
 	"github.com/maildiag/maildiag/synth"
 )
 
@@ -123,14 +124,14 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 // sync runs maildiag sync in-process against the env with the clock at now.
-func (e *syncEnv) sync(t *testing.T, db string, now time.Time, args ...string) (int, *syncSummary, string) {
+func (e *syncEnv) sync(t *testing.T, db string, now time.Time, args ...string) (int, *syncer.Summary, string) {
 	t.Helper()
 	all := append([]string{"--db", db, "--now", now.UTC().Format(time.RFC3339Nano), "--output", "json",
 		"sync", "--api-base", e.hs.URL, "--api-key", syncKey, "--retry-delay", "5ms"}, args...)
 	code, out, errs := run(t, "", all...)
-	var sum *syncSummary
+	var sum *syncer.Summary
 	if out != "" {
-		sum = &syncSummary{}
+		sum = &syncer.Summary{}
 		if err := json.Unmarshal([]byte(out), sum); err != nil {
 			t.Fatalf("sync output is not a summary: %v: %s", err, out)
 		}
@@ -139,7 +140,7 @@ func (e *syncEnv) sync(t *testing.T, db string, now time.Time, args ...string) (
 }
 
 // mustSync is sync that fails the test unless it exits 0.
-func (e *syncEnv) mustSync(t *testing.T, db string, now time.Time, args ...string) *syncSummary {
+func (e *syncEnv) mustSync(t *testing.T, db string, now time.Time, args ...string) *syncer.Summary {
 	t.Helper()
 	code, sum, errs := e.sync(t, db, now, args...)
 	if code != 0 || sum == nil {

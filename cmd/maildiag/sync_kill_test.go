@@ -14,6 +14,7 @@ import (
 
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/mgserver"
+	"github.com/maildiag/maildiag/syncer"
 )
 
 // buildMaildiag builds this command into a temporary directory.
@@ -114,7 +115,7 @@ wait:
 		t.Fatalf("sync after the kill: %v", err)
 	}
 	sameEvents(t, "after kill -9 and a second sync", db, want)
-	var sum syncSummary
+	var sum syncer.Summary
 	if err := json.Unmarshal(out, &sum); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/mgserver"
+	"github.com/maildiag/maildiag/syncer"
 	"github.com/maildiag/maildiag/synth"
 )
 
@@ -318,7 +319,7 @@ func TestSyncSuppressionSnapshots(t *testing.T) {
 	}
 }
 
-func findList(sum *syncSummary, domain, list string) *listResult {
+func findList(sum *syncer.Summary, domain, list string) *syncer.ListResult {
 	for _, d := range sum.Domains {
 		if d.Domain == domain {
 			for _, l := range d.Suppressions {
