@@ -49,7 +49,10 @@ type InputError struct {
 	Err    error
 }
 
+// Error names the input and what went wrong with it.
 func (e *InputError) Error() string { return e.Source + ": " + e.Err.Error() }
+
+// Unwrap returns what went wrong.
 func (e *InputError) Unwrap() error { return e.Err }
 
 // Importer loads inputs into a store through one writer.

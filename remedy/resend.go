@@ -90,6 +90,7 @@ type RefusedError struct {
 	Why string
 }
 
+// Error says why the resend was refused.
 func (e *RefusedError) Error() string { return "refused: " + e.Why }
 
 // CheckResend applies the guards of a resend of m to the address to (""
@@ -125,6 +126,7 @@ type GoneError struct {
 	Answer  string // Mailgun's words
 }
 
+// Error says since when Mailgun had the message, and what to do.
 func (e *GoneError) Error() string {
 	m := e.Message
 	when := "at a time the index does not know"

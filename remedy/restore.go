@@ -60,6 +60,7 @@ type DomainMismatchError struct {
 	File, Named, Given string
 }
 
+// Error names the file and both sending domains.
 func (e *DomainMismatchError) Error() string {
 	return fmt.Sprintf("%s: the file name says sending domain %s, not %s", e.File, e.Named, e.Given)
 }

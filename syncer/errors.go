@@ -16,6 +16,7 @@ type DomainsFailed struct {
 	Total int     // domains in the pass
 }
 
+// Error says how many domains failed, and why.
 func (e *DomainsFailed) Error() string {
 	return fmt.Sprintf("sync failed for %d of %d domains (what was read is committed): %v", len(e.Errs), e.Total, errors.Join(e.Errs...))
 }

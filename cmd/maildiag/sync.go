@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -222,25 +221,4 @@ func syncRun(ctx context.Context, s *streams, g *globals, path, format string, o
 	return syncer.Watch(ctx, o.interval, pass, show, func(n int, err error) {
 		fmt.Fprintf(s.err, "maildiag: pass %d: %v (trying again in %s)\n", n, redactKey(err, o.apiKey), o.interval)
 	})
-}
-
-// retriesFlag maps --retries 0 (no retries) onto the policy's "none".
-func retriesFlag(n int) int {
-	if n == 0 {
-		return -1
-	}
-	return n
-}
-
-// redactKey takes the API key out of an error's text, should any layer
-// ever have put it there.
-func redactKey(err error, key string) error {
-	if err == nil || key == "" || !strings.Contains(err.Error(), key) {
-		return err
-	}
-	code := exitFailure
-	if ee, ok := err.(*exitError); ok {
-		code = ee.code
-	}
-	return &exitError{code: code, err: errors.New(strings.ReplaceAll(err.Error(), key, "[redacted]"))}
 }
