@@ -1,5 +1,7 @@
 package maildiag
 
+import "fmt"
+
 // Reject is an input record that could not be loaded, kept with its raw text
 // so that nothing is silently dropped.
 type Reject struct {
@@ -8,4 +10,16 @@ type Reject struct {
 	Offset int64  // byte offset of the record in the (decompressed) input
 	Reason string // why it was rejected
 	Raw    []byte
+}
+
+// Where names the record's place in an input called source: source:line,
+// with its item inside a page or array on that line when there is one.
+func (r *Reject) Where(source string) string {
+	switch {
+	case r.Line > 0 && r.Item > 0:
+		return fmt.Sprintf("%s:%d (item %d)", source, r.Line, r.Item)
+	case r.Line > 0:
+		return fmt.Sprintf("%s:%d", source, r.Line)
+	}
+	return source
 }

@@ -64,7 +64,3 @@ func (w *Writer) SetMeta(ctx context.Context, key, value string) error {
 	}
 	return nil
 }
-
-// MetaRulesVersion is the meta key of the rules version the stored classes
-// were derived with.
-const MetaRulesVersion = "rules_version"

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -79,4 +81,25 @@ func (a *apiOptions) client(rate float64) (*ingest.Client, error) {
 		return nil, usageErrorf("%v", err)
 	}
 	return c, nil
+}
+
+// retriesFlag maps --retries 0 (no retries) onto the policy's "none".
+func retriesFlag(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
+// redactKey takes the API key out of an error's text, should any layer
+// ever have put it there.
+func redactKey(err error, key string) error {
+	if err == nil || key == "" || !strings.Contains(err.Error(), key) {
+		return err
+	}
+	code := exitFailure
+	if ee, ok := err.(*exitError); ok {
+		code = ee.code
+	}
+	return &exitError{code: code, err: errors.New(strings.ReplaceAll(err.Error(), key, "[redacted]"))}
 }

@@ -6,6 +6,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/internal/mgtest"
+	"github.com/maildiag/maildiag/remedy"
 )
 
 // Every action of every command lands in the audit log with the OS user
@@ -13,19 +17,19 @@ import (
 // none of it, nor anywhere else maildiag wrote.
 func TestAuditLogListsEveryAction(t *testing.T) {
 	e := newActEnv(t)
-	t.Setenv("MG_API_KEY", actKey)
+	t.Setenv("MG_API_KEY", mgtest.Key)
 	t.Setenv("MAILGUN_API_KEY", "")
-	local := []string{"--api-base", e.hs.URL, "--retry-delay", "5ms"}
-	block := len(e.block.Addresses)
+	local := []string{"--api-base", e.URL, "--retry-delay", "5ms"}
+	block := len(e.Block().Addresses)
 
 	e.jsonRun(t, nil, 0, "suppressions", "remove", "*@acme.com", "--class", "policy-block")
-	var res removeJSON
+	var res remedy.RemoveResult
 	e.jsonRun(t, &res, 0, append([]string{"suppressions", "remove", "*@acme.com", "--class", "policy-block", "--yes"}, local...)...)
 	e.jsonRun(t, nil, 0, append([]string{"suppressions", "restore", res.Backups[0].File}, local...)...)
-	m := e.findMessage(t, 2*time.Hour, 48*time.Hour)
-	e.jsonRun(t, nil, 0, append([]string{"resend", m.id}, local...)...)
+	m := e.FindMessage(t, 2*time.Hour, 48*time.Hour)
+	e.jsonRun(t, nil, 0, append([]string{"resend", m.ID}, local...)...)
 
-	var rows []auditJSON
+	var rows []maildiag.AuditEntry
 	e.jsonRun(t, &rows, 0, "audit")
 	count := map[string]int{}
 	for _, r := range rows {
@@ -71,14 +75,14 @@ func TestCommandLineLeavesOutKey(t *testing.T) {
 	cmd.Flags().StringVar(&key, "api-key", "", "")
 	cmd.Flags().StringSliceVar(&lists, "list", nil, "")
 	cmd.Flags().BoolVar(&yes, "yes", false, "")
-	cmd.SetArgs([]string{"*@acme.com", "--api-key", actKey, "--list", "bounces,complaints", "--yes"})
+	cmd.SetArgs([]string{"*@acme.com", "--api-key", mgtest.Key, "--list", "bounces,complaints", "--yes"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
 	if want := "remove '*@acme.com' --list bounces --list complaints --yes"; got != want {
 		t.Errorf("command line %q, want %q", got, want)
 	}
-	if strings.Contains(got, actKey) {
+	if strings.Contains(got, mgtest.Key) {
 		t.Errorf("the key is in the command line %q", got)
 	}
 	if q := shellQuote("it's"); q != `'it'\''s'` {

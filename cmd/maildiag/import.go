@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/importer"
 	"github.com/maildiag/maildiag/index"
-	"github.com/maildiag/maildiag/ingest"
 )
 
 type importOptions struct {
@@ -68,11 +68,6 @@ table with its raw text, and the rest of the file still loads.`,
 	return cmd
 }
 
-// commitEvery is how many input records go into one transaction: large
-// enough that index pages dirtied by scattered inserts are written once for
-// many events.
-const commitEvery = 200_000
-
 func importRun(ctx context.Context, s *streams, path, format string, o *importOptions) error {
 	stdinUsed := false
 	for _, f := range o.files {
@@ -93,27 +88,28 @@ func importRun(ctx context.Context, s *streams, path, format string, o *importOp
 		return failure(err)
 	}
 	defer w.Close()
-	if err := ensureRules(ctx, s, db, w); err != nil {
+	im, err := importer.New(ctx, db, w, importer.Options{SendingDomain: o.sendingDomain}, newReclassifyBar(s, true))
+	if err != nil {
 		return failure(err)
 	}
 
 	var results []*maildiag.Import
 	bad := 0
 	for _, f := range o.files {
-		imp, err := importOne(ctx, s, w, f, o)
+		imp, err := importOne(ctx, s, im, f, o)
 		if imp != nil {
 			results = append(results, imp)
 		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return failure(ctx.Err())
-			}
-			var ee *exitError
-			if errors.As(err, &ee) && ee.code == exitFailure {
-				return err
-			}
+		var ie *importer.InputError
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return failure(ctx.Err())
+		case errors.As(err, &ie):
 			fmt.Fprintf(s.err, "maildiag: %v\n", err)
 			bad++
+		default:
+			return failure(err)
 		}
 	}
 	t := &table{columns: []string{"source", "shape", "read", "new", "seen_before", "suppressions", "rejects", "mb_per_s", "events_per_s"}}
@@ -153,9 +149,9 @@ func shapeList(m map[string]int) string {
 	return strings.Join(parts, " ")
 }
 
-// importOne reads one input into the index. Errors about the input itself
-// are returned plainly; errors of the index are wrapped with failure().
-func importOne(ctx context.Context, s *streams, w *index.Writer, name string, o *importOptions) (*maildiag.Import, error) {
+// importOne opens one input and imports it, with a progress bar and the
+// first rejected records printed.
+func importOne(ctx context.Context, s *streams, im *importer.Importer, name string, o *importOptions) (*maildiag.Import, error) {
 	var r io.Reader
 	var size int64 = -1
 	source := name
@@ -164,106 +160,38 @@ func importOne(ctx context.Context, s *streams, w *index.Writer, name string, o 
 	} else {
 		f, err := os.Open(name)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, unwrapPathError(err))
+			return nil, &importer.InputError{Source: name, Err: unwrapPathError(err)}
 		}
 		defer f.Close()
 		if st, err := f.Stat(); err == nil {
 			if st.IsDir() {
-				return nil, fmt.Errorf("%s: is a directory", name)
+				return nil, &importer.InputError{Source: name, Err: errors.New("is a directory")}
 			}
 			size = st.Size()
 		}
 		r = f
 	}
-	imp, err := w.StartImport(ctx, source)
-	if err != nil {
-		return nil, failure(err)
-	}
 	bar := newProgress(s, size, "importing "+source)
 	shown := 0
-	sinceCommit := 0
-	var sum *ingest.Summary
-	sum, err = ingest.Read(ctx, r, ingest.Options{SendingDomain: o.sendingDomain, Progress: bar.set}, func(b *ingest.Batch) error {
-		n, err := w.AddEvents(ctx, b.Events, imp.ID)
-		if err != nil {
-			return failure(err)
+	p := importer.Progress{Read: bar.set, Reject: func(rj maildiag.Reject) {
+		if shown < o.maxShown {
+			bar.clear()
+			fmt.Fprintf(s.err, "%s: %s\n", rj.Where(source), rj.Reason)
 		}
-		imp.EventsRead += len(b.Events)
-		imp.EventsNew += n
-		sn, err := w.AddSuppressions(ctx, b.Suppressions, imp.ID, imp.StartedUS)
-		if err != nil {
-			return failure(err)
+		shown++
+	}}
+	if o.stats {
+		p.Commit = func(imp *maildiag.Import) {
+			fmt.Fprintf(s.err, "stats\t%d\t%.3f\n", imp.EventsRead, float64(time.Now().UnixMicro()-imp.StartedUS)/1e6)
 		}
-		imp.SuppressionsRead += len(b.Suppressions)
-		imp.SuppressionsNew += sn
-		if err := w.AddRejects(ctx, source, imp.ID, b.Rejects); err != nil {
-			return failure(err)
-		}
-		imp.Rejects += len(b.Rejects)
-		for _, rj := range b.Rejects {
-			if shown < o.maxShown {
-				bar.clear()
-				fmt.Fprintf(s.err, "%s: %s\n", where(source, rj.Line, rj.Item), rj.Reason)
-			}
-			shown++
-		}
-		sinceCommit += len(b.Events) + len(b.Suppressions) + len(b.Rejects)
-		if sinceCommit >= commitEvery {
-			sinceCommit = 0
-			imp.FinishedUS = time.Now().UnixMicro()
-			if err := w.SaveImport(ctx, imp); err != nil {
-				return failure(err)
-			}
-			if err := w.Commit(ctx); err != nil {
-				return failure(err)
-			}
-			if o.stats {
-				fmt.Fprintf(s.err, "stats\t%d\t%.3f\n", imp.EventsRead, float64(time.Now().UnixMicro()-imp.StartedUS)/1e6)
-			}
-		}
-		return nil
-	})
+	}
+	imp, err := im.Import(ctx, r, source, p)
 	bar.finish()
-	if shown > o.maxShown {
+	if shown > o.maxShown && imp != nil {
 		fmt.Fprintf(s.err, "%s: %d more rejected records (all are in the index: maildiag query \"SELECT line, reason FROM rejects WHERE import_id = %d\")\n",
 			source, shown-o.maxShown, imp.ID)
 	}
-	if sum != nil {
-		imp.Bytes, imp.SHA256, imp.Gzip = sum.Bytes, sum.SHA256, sum.Gzip
-		imp.Shapes = sum.Shapes
-	}
-	imp.FinishedUS = time.Now().UnixMicro()
-	imp.Status = "done"
-	var ee *exitError
-	switch {
-	case err != nil && errors.As(err, &ee):
-		w.Rollback()
-		return imp, err
-	case err != nil && ctx.Err() != nil:
-		return imp, failure(ctx.Err())
-	case err != nil:
-		// The input failed part-way (unknown shape, read error): keep what
-		// loaded and say so.
-		imp.Status, imp.Error = "failed", err.Error()
-		err = fmt.Errorf("%s: %w", source, err)
-	}
-	if serr := w.SaveImport(ctx, imp); serr != nil {
-		return imp, failure(serr)
-	}
-	if cerr := w.Commit(ctx); cerr != nil {
-		return imp, failure(cerr)
-	}
 	return imp, err
-}
-
-func where(source string, line int64, item int) string {
-	switch {
-	case line > 0 && item > 0:
-		return fmt.Sprintf("%s:%d (item %d)", source, line, item)
-	case line > 0:
-		return fmt.Sprintf("%s:%d", source, line)
-	}
-	return source
 }
 
 func unwrapPathError(err error) error {

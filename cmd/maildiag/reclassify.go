@@ -1,15 +1,13 @@
 package main
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
-	"github.com/maildiag/maildiag/analyze"
 	"github.com/maildiag/maildiag/analyze/classify"
 	"github.com/maildiag/maildiag/index"
-	"github.com/maildiag/maildiag/ingest"
+	"github.com/maildiag/maildiag/reclassify"
 )
 
 func newReclassifyCmd(s *streams, g *globals) *cobra.Command {
@@ -38,86 +36,38 @@ command forces it.`,
 				return failure(err)
 			}
 			defer w.Close()
-			n, changed, err := reclassify(cmd.Context(), s, db, w)
+			res, err := reclassify.Run(cmd.Context(), db, w, newReclassifyBar(s, false))
 			if err != nil {
 				return failure(err)
 			}
-			fmt.Fprintf(s.out, "re-derived %d failures with rules %s: %d changed class\n", n, classify.RulesVersion, changed)
+			fmt.Fprintf(s.out, "re-derived %d failures with rules %s: %d changed class\n", res.Failures, classify.RulesVersion, res.Changed)
 			return nil
 		},
 	}
 }
 
-// reclassify re-derives every stored failure and records the rules version.
-func reclassify(ctx context.Context, s *streams, db *index.DB, w *index.Writer) (int, int, error) {
-	bar := newPercentProgress(s, "re-deriving failure classes")
-	defer bar.finish()
-	type update struct {
-		ref                  analyze.Ref
-		class, rule, gateway string
-	}
-	var ups []update
-	n, changed := 0, 0
-	err := db.ForEachFailureJSON(ctx, func(ref analyze.Ref, class string, raw []byte) error {
-		n++
-		ev, err := ingest.ParseEvent(raw)
-		if err != nil {
-			return nil // not an event shape the normaliser reads (e.g. a CSV row): keep its class
-		}
-		if ev.Class != class {
-			changed++
-		}
-		ups = append(ups, update{ref, ev.Class, ev.Rule, ev.Gateway})
-		return nil
-	})
-	if err != nil {
-		return 0, 0, err
-	}
-	for i, u := range ups {
-		if err := w.SetFailureClass(ctx, u.ref, u.class, u.rule, u.gateway); err != nil {
-			return 0, 0, err
-		}
-		if i%50_000 == 49_999 {
-			if err := w.Commit(ctx); err != nil {
-				return 0, 0, err
-			}
-			bar.set(int64(100 * (i + 1) / len(ups)))
-		}
-	}
-	if err := w.SetMeta(ctx, index.MetaRulesVersion, classify.RulesVersion); err != nil {
-		return 0, 0, err
-	}
-	return n, changed, w.Commit(ctx)
+// reclassifyBar draws the progress of a re-derivation and, when announce
+// is set, says why it happens before a command stores anything.
+type reclassifyBar struct {
+	s        *streams
+	announce bool
+	bar      *progress
 }
 
-// ensureRules re-derives the stored classes when they came from other
-// rules than this build's, before anything new is stored beside them.
-func ensureRules(ctx context.Context, s *streams, db *index.DB, w *index.Writer) error {
-	v, err := db.Meta(ctx, index.MetaRulesVersion)
-	if err != nil || v == classify.RulesVersion {
-		return err
-	}
-	if v != "" {
-		fmt.Fprintf(s.err, "maildiag: the failure rules changed since the classes were stored (%s, now %s): re-deriving them\n", v, classify.RulesVersion)
-		if _, _, err := reclassify(ctx, s, db, w); err != nil {
-			return fmt.Errorf("re-derive failure classes: %w", err)
-		}
-		return nil
-	}
-	// A new index, or one from before versions were kept: classify what
-	// it holds only if it holds anything.
-	st, err := db.Span(ctx)
-	if err != nil {
-		return err
-	}
-	if !st.First.IsZero() {
-		if _, _, err := reclassify(ctx, s, db, w); err != nil {
-			return fmt.Errorf("re-derive failure classes: %w", err)
-		}
-		return nil
-	}
-	if err := w.SetMeta(ctx, index.MetaRulesVersion, classify.RulesVersion); err != nil {
-		return err
-	}
-	return w.Commit(ctx)
+func newReclassifyBar(s *streams, announce bool) *reclassifyBar {
+	return &reclassifyBar{s: s, announce: announce}
 }
+
+// Start implements reclassify.Progress.
+func (r *reclassifyBar) Start(stored string) {
+	if r.announce && stored != "" {
+		fmt.Fprintf(r.s.err, "maildiag: the failure rules changed since the classes were stored (%s, now %s): re-deriving them\n", stored, classify.RulesVersion)
+	}
+	r.bar = newPercentProgress(r.s, "re-deriving failure classes")
+}
+
+// Step implements reclassify.Progress.
+func (r *reclassifyBar) Step(percent int) { r.bar.set(int64(percent)) }
+
+// Done implements reclassify.Progress.
+func (r *reclassifyBar) Done() { r.bar.finish() }

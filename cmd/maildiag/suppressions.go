@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/analyze"
 	"github.com/maildiag/maildiag/index"
+	"github.com/maildiag/maildiag/remedy"
 )
 
 // newSuppressionsCmd groups the commands that change suppression lists.
@@ -45,7 +45,7 @@ type removeOptions struct {
 	backupDir      string
 	api            apiOptions
 
-	filter removeFilter // resolved in RunE
+	filter remedy.RemoveFilter // resolved in RunE
 }
 
 func newSuppressionsRemoveCmd(s *streams, g *globals) *cobra.Command {
@@ -114,9 +114,8 @@ Exit status: 0 when everything matched was removed (or shown, in a dry run),
 			if err != nil {
 				return failure(err)
 			}
-			au := newAuditor(cmd, args, g.now)
-			au.secret = o.api.apiKey
-			return redactKey(removeRun(cmd.Context(), s, path, format, o, au), o.api.apiKey)
+			sess := &remedy.Session{Who: newIdentity(cmd, args), Now: g.now, Key: o.api.apiKey}
+			return redactKey(removeRun(cmd.Context(), s, path, format, o, sess), o.api.apiKey)
 		},
 	}
 	f := cmd.Flags()
@@ -133,12 +132,12 @@ Exit status: 0 when everything matched was removed (or shown, in a dry run),
 
 // validate checks the flags and resolves the filter.
 func (o *removeOptions) validate(now time.Time) error {
-	f := removeFilter{Lists: defaultLists, SendingDomains: o.sendingDomains, Classes: o.classes}
+	f := remedy.RemoveFilter{Lists: remedy.DefaultLists, SendingDomains: o.sendingDomains, Classes: o.classes}
 	if len(o.lists) > 0 {
 		f.Lists = nil
 		for _, l := range o.lists {
 			l = strings.ToLower(strings.TrimSpace(l))
-			if !slices.Contains(removableLists, l) {
+			if !slices.Contains(remedy.RemovableLists, l) {
 				return usageErrorf("--list %q: use bounces, unsubscribes or complaints (the allowlist is not a suppression)", l)
 			}
 			if !slices.Contains(f.Lists, l) {
@@ -165,23 +164,7 @@ func (o *removeOptions) validate(now time.Time) error {
 	return nil
 }
 
-// removeResult is what remove prints: the --output json contract.
-type removeResult struct {
-	Pattern   string       `json:"pattern"`
-	DryRun    bool         `json:"dry_run"`
-	Filters   removeFilter `json:"filters"`
-	Matched   int          `json:"matched"`
-	Skipped   int          `json:"skipped_already_removed"`
-	BackupDir string       `json:"backup_dir"`
-	Backups   []backupFile `json:"backups"`
-	Removed   int          `json:"removed"`
-	NotFound  int          `json:"not_found"`
-	Failed    int          `json:"failed"`
-	NotTried  int          `json:"not_attempted"`
-	Entries   []removal    `json:"entries"`
-}
-
-func removeRun(ctx context.Context, s *streams, path, format string, o *removeOptions, au *auditor) error {
+func removeRun(ctx context.Context, s *streams, path, format string, o *removeOptions, sess *remedy.Session) error {
 	p, err := analyze.ParsePattern(o.pattern)
 	if err != nil {
 		return usageErrorf("%v", err)
@@ -192,46 +175,34 @@ func removeRun(ctx context.Context, s *streams, path, format string, o *removeOp
 	if slices.Contains(o.filter.Lists, maildiag.ListUnsubscribes) {
 		fmt.Fprintln(s.err, "maildiag: warning: --list unsubscribes: these people unsubscribed. Remove an unsubscribe only with the person's consent; Mailgun will deliver to them again.")
 	}
-	// index.Open would create a missing index, and find nothing in it.
-	if _, err := os.Stat(path); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return failure(fmt.Errorf("%w at %s: import or sync something first", index.ErrNoIndex, path))
-		}
-		return failure(fmt.Errorf("open index: %w", err))
-	}
-	db, err := index.Open(ctx, path)
+	db, err := openExisting(ctx, path)
 	if err != nil {
-		return failure(err)
+		return err
 	}
 	defer db.Close()
 	diag, err := analyze.Suppressed(ctx, db, p, analyze.SuppressedOptions{SendingDomains: o.filter.SendingDomains, Lists: o.filter.Lists})
 	if err != nil {
 		return failure(err)
 	}
-	done, err := db.Audit(ctx, maildiag.AuditFilter{Actions: []string{maildiag.AuditRemove}, Results: []string{maildiag.AuditRemoved, maildiag.AuditNotFound}})
+	dir := o.backupDir
+	if dir == "" {
+		dir = filepath.Join(filepath.Dir(path), "backups")
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	res, err := remedy.PlanRemoval(ctx, db, diag, o.filter, dir)
 	if err != nil {
 		return failure(err)
 	}
-	res := &removeResult{Pattern: p.String(), DryRun: !o.yes, Filters: o.filter, Backups: []backupFile{}, Entries: []removal{}}
-	entries, skipped := selectRemovals(diag, o.filter, removedByUs(done))
-	res.Matched, res.Skipped = len(entries), skipped
-	if entries != nil {
-		res.Entries = entries
-	}
-	res.BackupDir = o.backupDir
-	if res.BackupDir == "" {
-		res.BackupDir = filepath.Join(filepath.Dir(path), "backups")
-	}
-	if abs, err := filepath.Abs(res.BackupDir); err == nil {
-		res.BackupDir = abs
-	}
-	if len(entries) == 0 {
+	res.DryRun = !o.yes
+	if len(res.Entries) == 0 {
 		if err := renderRemoval(s, format, res); err != nil {
 			return failure(err)
 		}
 		fmt.Fprintf(s.err, "maildiag: no listed suppressions match %s with these filters\n", res.Pattern)
-		if skipped > 0 {
-			fmt.Fprintf(s.err, "maildiag: %d known only from the event log were removed by maildiag already (run maildiag sync to refresh the lists)\n", skipped)
+		if res.Skipped > 0 {
+			fmt.Fprintf(s.err, "maildiag: %d known only from the event log were removed by maildiag already (run maildiag sync to refresh the lists)\n", res.Skipped)
 		}
 		return errNo
 	}
@@ -241,35 +212,30 @@ func removeRun(ctx context.Context, s *streams, path, format string, o *removeOp
 		return failure(err)
 	}
 	defer w.Close()
-	filters, _ := json.Marshal(o.filter)
-	base := au.entry(maildiag.AuditRemove, maildiag.AuditDryRun)
-	base.Pattern, base.Filters = res.Pattern, string(filters)
-
+	sess.W = w
 	if !o.yes {
-		if err := recordDryRun(ctx, w, au, base, res.Entries); err != nil {
+		if err := sess.DryRun(ctx, res); err != nil {
 			return failure(err)
 		}
 		if err := renderRemoval(s, format, res); err != nil {
 			return failure(err)
 		}
-		fmt.Fprintf(s.err, "Dry run: nothing was changed. %d suppression(s) would be removed, one address at a time.\n", len(entries))
-		fmt.Fprintf(s.err, "To remove them (a CSV backup of each list is written to %s first):\n  %s --yes\n", res.BackupDir, au.command)
+		fmt.Fprintf(s.err, "Dry run: nothing was changed. %d suppression(s) would be removed, one address at a time.\n", len(res.Entries))
+		fmt.Fprintf(s.err, "To remove them (a CSV backup of each list is written to %s first):\n  %s --yes\n", res.BackupDir, sess.Who.Command)
 		return nil
 	}
 
-	res.Backups, err = writeBackups(res.BackupDir, res.Entries, au.now())
-	if err != nil {
+	if err := sess.Backup(res); err != nil {
 		return failure(fmt.Errorf("no suppression was removed: %w", err))
 	}
 	for _, b := range res.Backups {
 		fmt.Fprintf(s.err, "Backup of %d %s entries of %s: %s\n", b.Entries, b.List, b.SendingDomain, b.File)
 	}
-	client, err := o.api.client(0)
-	if err != nil {
+	if sess.Client, err = o.api.client(0); err != nil {
 		return err
 	}
-	runErr := removeAll(ctx, w, client, au, base, res.Entries)
-	notRemoved := res.tally()
+	runErr := sess.Remove(ctx, res)
+	notRemoved := res.NotRemoved()
 	if err := renderRemoval(s, format, res); err != nil {
 		return failure(err)
 	}
@@ -288,45 +254,25 @@ func removeRun(ctx context.Context, s *streams, path, format string, o *removeOp
 	return nil
 }
 
-// recordDryRun marks the entries as shown, not done, in the result and the
-// audit.
-func recordDryRun(ctx context.Context, w *index.Writer, au *auditor, base *maildiag.AuditEntry, entries []removal) error {
-	for i := range entries {
-		r := &entries[i]
-		r.Result = maildiag.AuditDryRun
-		e := *base
-		e.Address, e.List, e.SendingDomain = r.Address, r.List, r.SendingDomain
-		if err := au.record(ctx, w, &e); err != nil {
-			return err
+// openExisting opens the index at path for a command that acts on what
+// it holds: index.Open would create a missing index, and find nothing in
+// it.
+func openExisting(ctx context.Context, path string) (*index.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, failure(fmt.Errorf("%w at %s: import or sync something first", index.ErrNoIndex, path))
 		}
+		return nil, failure(fmt.Errorf("open index: %w", err))
 	}
-	return w.Commit(ctx)
-}
-
-// tally counts the results and returns the entries not removed, each with
-// why.
-func (res *removeResult) tally() []string {
-	var notRemoved []string
-	for _, r := range res.Entries {
-		what := r.Address + " (" + r.List + ", " + r.SendingDomain + ")"
-		switch r.Result {
-		case maildiag.AuditRemoved:
-			res.Removed++
-		case maildiag.AuditNotFound:
-			res.NotFound++
-		case maildiag.AuditFailed:
-			res.Failed++
-			notRemoved = append(notRemoved, what+": "+r.Error)
-		default:
-			res.NotTried++
-			notRemoved = append(notRemoved, what+": not attempted")
-		}
+	db, err := index.Open(ctx, path)
+	if err != nil {
+		return nil, failure(err)
 	}
-	return notRemoved
+	return db, nil
 }
 
 // renderRemoval prints the entries and what became of them.
-func renderRemoval(s *streams, format string, res *removeResult) error {
+func renderRemoval(s *streams, format string, res *remedy.RemoveResult) error {
 	t := &table{title: fmt.Sprintf("Suppressions matching %s", res.Pattern),
 		columns: []string{"address", "list", "sending_domain", "since", "class", "cause", "state", "result", "error"}}
 	for _, r := range res.Entries {

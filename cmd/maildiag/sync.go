@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -13,6 +12,8 @@ import (
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/ingest"
+	"github.com/maildiag/maildiag/reclassify"
+	"github.com/maildiag/maildiag/syncer"
 )
 
 // syncOptions are the flags of maildiag sync.
@@ -30,9 +31,7 @@ type syncOptions struct {
 	watch          bool
 	interval       time.Duration
 
-	// Resolved by validate.
-	sinceSpan    time.Duration
-	retentionDur time.Duration
+	retentionDur time.Duration // resolved by validate
 }
 
 func newSyncCmd(s *streams, g *globals) *cobra.Command {
@@ -128,11 +127,9 @@ func (o *syncOptions) validate() error {
 		return usageErrorf("--retention: %q is not a duration such as 30d, 72h or 3d", o.retention)
 	}
 	ref := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	t, err := maildiag.ParseWhen(o.since, ref)
-	if err != nil || o.since == "" {
+	if _, err := maildiag.ParseWhen(o.since, ref); err != nil || o.since == "" {
 		return usageErrorf("--since: %v", orNoValue(err))
 	}
-	o.sinceSpan = ref.Sub(t) // for a date, resolved again against the sync clock
 	switch {
 	case o.workers < 1 || o.workers > 64:
 		return usageErrorf("--workers must be from 1 to 64, not %d", o.workers)
@@ -161,12 +158,17 @@ func orNoValue(err error) error {
 	return err
 }
 
-// sinceTime is where a pass starting at now begins reading.
-func (o *syncOptions) sinceTime(now time.Time) time.Time {
-	if t, err := maildiag.ParseWhen(o.since, now); err == nil {
-		return t
+// engineOptions are the options of a pass; Since or Lookback as --since
+// says: a span is taken back from each pass's start.
+func (o *syncOptions) engineOptions(now func() time.Time, reclass reclassify.Progress) syncer.Options {
+	eo := syncer.Options{Source: o.source, Domains: o.domains, LateThreshold: o.lateThreshold, Workers: o.workers,
+		Window: o.window, NoSuppressions: o.noSuppressions, Now: now, Reclassify: reclass}
+	if d, err := maildiag.ParseSpan(o.since); err == nil && d >= 0 {
+		eo.Lookback = d
+	} else {
+		eo.Since, _ = maildiag.ParseWhen(o.since, now()) // a date or a time: validated
 	}
-	return now.Add(-o.sinceSpan)
+	return eo
 }
 
 // syncRun syncs once, or keeps syncing with --watch until ctx ends.
@@ -182,48 +184,41 @@ func syncRun(ctx context.Context, s *streams, g *globals, path, format string, o
 	if err != nil {
 		return err
 	}
-	for pass := 1; ; pass++ {
-		sum, err := syncPass(ctx, s, g, db, client, o)
-		if sum != nil {
-			if rerr := render(s.out, format, sum, sum.tables()...); rerr != nil {
-				return failure(rerr)
-			}
-		}
-		if !o.watch {
-			return err
-		}
-		if ctx.Err() != nil {
-			return nil // interrupted while watching: what was committed stays
-		}
+	opts := o.engineOptions(g.now, newReclassifyBar(s, true))
+	pass := func(ctx context.Context) (*syncer.Summary, error) {
+		w, err := db.NewWriter(ctx)
 		if err != nil {
-			if !retryLater(err) {
-				return err
+			return nil, failure(err)
+		}
+		defer w.Close()
+		bars := &syncBars{s: s, o: o}
+		sum, err := syncer.Run(ctx, db, w, client, opts, bars)
+		bars.finish()
+		if sum != nil {
+			for _, d := range sum.Domains {
+				if d.Err != nil {
+					d.Error = explainAPIError(d.Err, o).Error()
+				}
 			}
-			fmt.Fprintf(s.err, "maildiag: pass %d: %v (trying again in %s)\n", pass, redactKey(err, o.apiKey), o.interval)
 		}
-		if ingest.Sleep(ctx, o.interval) != nil {
-			return nil
+		return sum, o.explain(err)
+	}
+	show := func(sum *syncer.Summary) error {
+		if err := render(s.out, format, sum, syncTables(sum)...); err != nil {
+			return failure(err)
 		}
+		return nil
 	}
-}
-
-// retriesFlag maps --retries 0 (no retries) onto the policy's "none".
-func retriesFlag(n int) int {
-	if n == 0 {
-		return -1
-	}
-	return n
-}
-
-// redactKey takes the API key out of an error's text, should any layer
-// ever have put it there.
-func redactKey(err error, key string) error {
-	if err == nil || key == "" || !strings.Contains(err.Error(), key) {
+	if !o.watch {
+		sum, err := pass(ctx)
+		if sum != nil {
+			if serr := show(sum); serr != nil {
+				return serr
+			}
+		}
 		return err
 	}
-	code := exitFailure
-	if ee, ok := err.(*exitError); ok {
-		code = ee.code
-	}
-	return &exitError{code: code, err: errors.New(redactText(err.Error(), key))}
+	return syncer.Watch(ctx, o.interval, pass, show, func(n int, err error) {
+		fmt.Fprintf(s.err, "maildiag: pass %d: %v (trying again in %s)\n", n, redactKey(err, o.apiKey), o.interval)
+	})
 }

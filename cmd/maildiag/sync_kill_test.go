@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/maildiag/maildiag/index"
+	"github.com/maildiag/maildiag/internal/mgtest"
 	"github.com/maildiag/maildiag/mgserver"
+	"github.com/maildiag/maildiag/syncer"
 )
 
 // buildMaildiag builds this command into a temporary directory.
@@ -55,13 +57,13 @@ func TestSyncSurvivesKill9(t *testing.T) {
 	bin := buildMaildiag(t)
 	// Slow answers, so that the sync is killed with work committed and
 	// work left.
-	e := newSyncEnv(t, syncConfig(30000, threeDomains...), mgserver.Options{Faults: mgserver.Faults{Latency: 40 * time.Millisecond}})
-	want := e.serverKeys(t, nil)
+	e := mgtest.New(t, mgtest.Config(30000, mgtest.Domains...), mgserver.Options{Faults: mgserver.Faults{Latency: 40 * time.Millisecond}})
+	want := e.EventKeys(t, nil)
 	db := filepath.Join(t.TempDir(), "index.db")
 	var stderr bytes.Buffer
-	cmd := exec.Command(bin, "--db", db, "--now", e.res.End.Format(time.RFC3339), "sync", "--api-base", e.hs.URL,
+	cmd := exec.Command(bin, "--db", db, "--now", e.Res.End.Format(time.RFC3339), "sync", "--api-base", e.URL,
 		"--since", "8d", "--workers", "2", "--retry-delay", "5ms")
-	cmd.Env = append(cmd.Environ(), "MG_API_KEY="+syncKey)
+	cmd.Env = append(cmd.Environ(), "MG_API_KEY="+mgtest.Key)
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -92,7 +94,7 @@ wait:
 	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		t.Fatalf("sync ended with %v, want killed", err)
 	}
-	if strings.Contains(stderr.String(), syncKey) {
+	if strings.Contains(stderr.String(), mgtest.Key) {
 		t.Fatal("the key is in the killed sync's stderr")
 	}
 	kept := committedEvents(db)
@@ -100,7 +102,7 @@ wait:
 		t.Fatalf("after the kill the index holds %d events (%d seen before it), want some of %d", kept, before, len(want))
 	}
 	t.Logf("killed with %d of %d events committed", kept, len(want))
-	got, _ := indexKeys(t, db)
+	got, _ := mgtest.IndexKeys(t, db)
 	for k := range got {
 		if want[k] == 0 {
 			t.Fatalf("the killed sync stored an event the server does not have: %v", k)
@@ -108,13 +110,13 @@ wait:
 	}
 
 	// Run again, with the same binary: exactly the server's events.
-	out, err := exec.Command(bin, "--db", db, "--now", e.res.End.Format(time.RFC3339), "--output", "json", "sync",
-		"--api-base", e.hs.URL, "--api-key", syncKey, "--since", "8d", "--retry-delay", "5ms").Output()
+	out, err := exec.Command(bin, "--db", db, "--now", e.Res.End.Format(time.RFC3339), "--output", "json", "sync",
+		"--api-base", e.URL, "--api-key", mgtest.Key, "--since", "8d", "--retry-delay", "5ms").Output()
 	if err != nil {
 		t.Fatalf("sync after the kill: %v", err)
 	}
-	sameEvents(t, "after kill -9 and a second sync", db, want)
-	var sum syncSummary
+	mgtest.SameEvents(t, "after kill -9 and a second sync", db, want)
+	var sum syncer.Summary
 	if err := json.Unmarshal(out, &sum); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/maildiag/maildiag/syncer"
 )
 
 // barSteps is the resolution of a domain's bar: the share of its missing
@@ -85,3 +87,43 @@ func (m *multiBar) draw(force bool) {
 
 // finish draws the bars a last time and leaves them on screen.
 func (m *multiBar) finish() { m.draw(true) }
+
+// syncBars draws a pass's progress as one bar per domain (syncer.Progress),
+// after warning when the pass reaches past Mailgun's log retention.
+type syncBars struct {
+	s     *streams
+	o     *syncOptions
+	bars  *multiBar
+	lists int // lists read per domain
+}
+
+// Plan implements syncer.Progress.
+func (b *syncBars) Plan(p syncer.Plan) {
+	oldest := p.Now.Add(-b.o.retentionDur)
+	if !p.Oldest.IsZero() && p.Oldest.Before(oldest) {
+		fmt.Fprintf(b.s.err, "maildiag: warning: --since %s reaches back to %s, past Mailgun's log retention of %s (--retention): events before %s may be gone from Mailgun and cannot be synced\n",
+			b.o.since, p.Oldest.Format(time.RFC3339), b.o.retention, oldest.Format(time.RFC3339))
+	}
+	b.bars = newMultiBar(b.s, p.Domains)
+	b.lists = p.Lists
+}
+
+// Domain implements syncer.Progress: the bar shows the share of the
+// domain's missing time read.
+func (b *syncBars) Domain(d syncer.DomainProgress) {
+	desc := fmt.Sprintf("%d events (%d new)", d.EventsRead, d.EventsNew)
+	if b.lists > 0 {
+		desc += fmt.Sprintf(", lists %d/%d", d.ListsDone, b.lists)
+	}
+	b.bars.set(d.Index, int64(d.Share*barSteps), desc)
+}
+
+// Tick implements syncer.Progress.
+func (b *syncBars) Tick() { b.bars.draw(false) }
+
+// finish draws the bars a last time, if the pass got as far as drawing them.
+func (b *syncBars) finish() {
+	if b.bars != nil {
+		b.bars.finish()
+	}
+}

@@ -1,4 +1,4 @@
-package main
+package remedy
 
 import (
 	"bytes"
@@ -60,7 +60,7 @@ func FuzzParseBackupName(f *testing.F) {
 // commas, quotes and line breaks in the error, several tags.
 func TestBackupCSVReadsBack(t *testing.T) {
 	at := time.Date(2025, 12, 11, 1, 49, 40, 0, time.UTC)
-	cases := map[string][]*removal{
+	cases := map[string][]*Removal{
 		maildiag.ListBounces: {
 			{Address: "a@acme.com", ListCode: "550", ListError: "5.7.1 \"blocked\", see\nhttps://x.example", Since: at},
 			{Address: "b@acme.com", ListCode: "5.1.1", ListError: "", Since: at.Add(time.Second)},

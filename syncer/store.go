@@ -1,14 +1,12 @@
-package main
+package syncer
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/maildiag/maildiag"
-	"github.com/maildiag/maildiag/ingest"
 )
 
 // Commit cadence: a transaction holds at most this many events or pages,
@@ -65,12 +63,12 @@ func (p *pass) store(ctx context.Context, results <-chan result, cancel context.
 			if pend.events >= commitEvents || pend.pages >= commitPages || time.Since(pend.since) >= commitAfter {
 				commit()
 			}
-			p.bars.draw(false)
+			p.progress.Tick()
 		case <-tick.C:
 			if time.Since(pend.since) >= commitAfter {
 				commit()
 			}
-			p.bars.draw(false)
+			p.progress.Tick()
 		}
 	}
 }
@@ -91,7 +89,7 @@ func (p *pass) apply(wctx, ctx context.Context, r result, pend *pending, cancel 
 		if d.err == nil {
 			d.err = r.err
 		}
-		if refused(r.err) && p.fatal == nil {
+		if KeyRefused(r.err) && p.fatal == nil {
 			p.fatal = r.err
 			cancel(r.err)
 		}
@@ -106,7 +104,7 @@ func (p *pass) apply(wctx, ctx context.Context, r result, pend *pending, cancel 
 		if err != nil {
 			return fmt.Errorf("store events of %s: %w", d.name, err)
 		}
-		if err := p.w.AddRejects(wctx, "sync "+p.o.source+" "+d.name, 0, b.Rejects); err != nil {
+		if err := p.w.AddRejects(wctx, "sync "+p.o.Source+" "+d.name, 0, b.Rejects); err != nil {
 			return fmt.Errorf("store rejects of %s: %w", d.name, err)
 		}
 		d.sum.EventsRead += len(b.Events)
@@ -121,12 +119,12 @@ func (p *pass) apply(wctx, ctx context.Context, r result, pend *pending, cancel 
 		// Never closer to the sync than the late threshold: late events
 		// may still appear before it.
 		if to := min(done, p.cutoffUS); to > w.from {
-			if err := p.w.AddSyncedRange(wctx, d.name, p.o.source, maildiag.Range{FromUS: w.from, ToUS: to}, p.nowUS); err != nil {
+			if err := p.w.AddSyncedRange(wctx, d.name, p.o.Source, maildiag.Range{FromUS: w.from, ToUS: to}, p.nowUS); err != nil {
 				return fmt.Errorf("record synced range of %s: %w", d.name, err)
 			}
 			pend.pages++ // worth committing even without events
 		}
-		p.progress(d)
+		p.report(d)
 	}
 	return nil
 }
@@ -136,7 +134,7 @@ func (p *pass) applyList(wctx context.Context, r result, pend *pending) error {
 	d := r.d
 	l := d.lists[r.list]
 	if l == nil {
-		l = &listResult{List: r.list}
+		l = &ListResult{List: r.list}
 		d.lists[r.list] = l
 	}
 	if b := r.batch; b != nil {
@@ -159,73 +157,7 @@ func (p *pass) applyList(wctx context.Context, r result, pend *pending) error {
 		}
 		l.Removed, l.Complete = removed, true
 		pend.pages++
-		p.progress(d)
+		p.report(d)
 	}
 	return nil
-}
-
-// progress redraws a domain's bar: the share of its missing time read.
-func (p *pass) progress(d *domainRun) {
-	var done int64
-	for _, w := range d.windows {
-		done += w.done - w.from
-	}
-	steps := int64(barSteps)
-	if d.total > 0 {
-		steps = done * barSteps / d.total
-	}
-	lists := 0
-	for _, l := range d.lists {
-		if l.Complete {
-			lists++
-		}
-	}
-	desc := fmt.Sprintf("%d events (%d new)", d.sum.EventsRead, d.sum.EventsNew)
-	if !p.o.noSuppressions {
-		desc += fmt.Sprintf(", lists %d/%d", lists, len(ingest.Lists()))
-	}
-	p.bars.set(d.idx, steps, desc)
-}
-
-// refused tells whether the API refused the key: nothing else will work.
-func refused(err error) bool {
-	ae, ok := ingest.AsAPIError(err)
-	return ok && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden)
-}
-
-// explainAPIError turns an API error into a message the user can act on,
-// keeping the error underneath for errors.Is and errors.As.
-func explainAPIError(err error, o *syncOptions) error {
-	other := "eu"
-	if o.region == "eu" && o.apiBase == "" {
-		other = "us"
-	}
-	if errors.Is(err, ingest.ErrNoSuchDomain) {
-		return &hintError{fmt.Sprintf("%v (wrong region? try --region %s)", err, other), err}
-	}
-	ae, ok := ingest.AsAPIError(err)
-	switch {
-	case !ok:
-		return err
-	case ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden:
-		return &hintError{fmt.Sprintf("%d from %s: bad API key, or the domain is in the other region (try --region %s)", ae.Status, ae.Host, other), err}
-	case ae.Status == http.StatusNotFound:
-		return &hintError{fmt.Sprintf("%v (is the domain name right, and in this region? try --region %s)", err, other), err}
-	}
-	return err
-}
-
-// hintError is an error with a message written for the user.
-type hintError struct {
-	msg string
-	err error
-}
-
-func (e *hintError) Error() string { return e.msg }
-func (e *hintError) Unwrap() error { return e.err }
-
-// retryLater tells whether a failed pass is worth repeating in --watch
-// mode: not when the key is refused or a domain does not exist.
-func retryLater(err error) bool {
-	return !refused(err) && !errors.Is(err, ingest.ErrNoSuchDomain)
 }

@@ -1,4 +1,4 @@
-package main
+package remedy
 
 import (
 	"bytes"
@@ -30,9 +30,9 @@ var backupHeaders = map[string][]string{
 	maildiag.ListComplaints:   {"address", "created_at"},
 }
 
-// backupFile is one written backup: the entries of one list of one
-// sending domain.
-type backupFile struct {
+// Backup is one written backup: the entries of one list of one sending
+// domain.
+type Backup struct {
 	File          string `json:"file"`
 	SendingDomain string `json:"sending_domain"`
 	List          string `json:"list"`
@@ -61,7 +61,7 @@ func parseBackupName(path string) (sendingDomain, list string, ok bool) {
 }
 
 // backupCSV renders entries of one list in Mailgun's import format.
-func backupCSV(list string, entries []*removal) ([]byte, error) {
+func backupCSV(list string, entries []*Removal) ([]byte, error) {
 	var buf bytes.Buffer
 	cw := csv.NewWriter(&buf)
 	cw.Write(backupHeaders[list])
@@ -90,15 +90,23 @@ func backupCSV(list string, entries []*removal) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// writeBackups writes, before anything is deleted, one backup per list of
-// each sending domain into dir and notes in each entry where it is.
-func writeBackups(dir string, entries []removal, at time.Time) ([]backupFile, error) {
+// Backup writes, before anything is deleted, one backup per list of each
+// sending domain of the removal into its BackupDir (mode 0600 files, never
+// replacing an earlier backup), and notes in each entry where it is.
+func (s *Session) Backup(res *RemoveResult) error {
+	var err error
+	res.Backups, err = writeBackups(res.BackupDir, res.Entries, s.now())
+	return err
+}
+
+// writeBackups writes the backups of entries into dir.
+func writeBackups(dir string, entries []Removal, at time.Time) ([]Backup, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create backup directory: %w", err)
 	}
 	type group struct{ sd, list string }
 	var order []group
-	byGroup := map[group][]*removal{}
+	byGroup := map[group][]*Removal{}
 	for i := range entries {
 		g := group{entries[i].SendingDomain, entries[i].List}
 		if byGroup[g] == nil {
@@ -106,7 +114,7 @@ func writeBackups(dir string, entries []removal, at time.Time) ([]backupFile, er
 		}
 		byGroup[g] = append(byGroup[g], &entries[i])
 	}
-	var out []backupFile
+	var out []Backup
 	for _, g := range order {
 		data, err := backupCSV(g.list, byGroup[g])
 		if err != nil {
@@ -119,7 +127,7 @@ func writeBackups(dir string, entries []removal, at time.Time) ([]backupFile, er
 		for _, r := range byGroup[g] {
 			r.Backup = path
 		}
-		out = append(out, backupFile{File: path, SendingDomain: g.sd, List: g.list, Entries: len(byGroup[g])})
+		out = append(out, Backup{File: path, SendingDomain: g.sd, List: g.list, Entries: len(byGroup[g])})
 	}
 	return out, nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"os"
@@ -9,44 +8,19 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/maildiag/maildiag"
-	"github.com/maildiag/maildiag/index"
+	"github.com/maildiag/maildiag/remedy"
 )
 
-// auditor writes the audit entries of one invocation of a command: who ran
-// it, the command line, one run id for all its rows.
-type auditor struct {
-	run     string
-	user    string
-	command string
-	now     func() time.Time
-	secret  string // the API key, kept out of every entry
-}
-
-// newAuditor describes the invocation of cmd with args.
-func newAuditor(cmd *cobra.Command, args []string, now func() time.Time) *auditor {
+// newIdentity describes the invocation of cmd with args for the audit:
+// the OS user, the command line as typed, a run id for all its entries.
+func newIdentity(cmd *cobra.Command, args []string) remedy.Identity {
 	var b [8]byte
 	rand.Read(b[:])
-	return &auditor{run: hex.EncodeToString(b[:]), user: osUser(), command: commandLine(cmd, args), now: now}
-}
-
-// entry starts an audit entry stamped with the invocation.
-func (a *auditor) entry(action, result string) *maildiag.AuditEntry {
-	return &maildiag.AuditEntry{AtUS: a.now().UnixMicro(), Run: a.run, User: a.user, Action: action, Command: a.command, Result: result}
-}
-
-// record writes e in w's open transaction, with the API key taken out of
-// any text that might carry it (an error message quoting a request).
-func (a *auditor) record(ctx context.Context, w *index.Writer, e *maildiag.AuditEntry) error {
-	for _, s := range []*string{&e.Command, &e.Pattern, &e.Filters, &e.Address, &e.BackupFile, &e.Error, &e.Detail, &e.ApprovedBy} {
-		*s = redactText(*s, a.secret)
-	}
-	return w.AddAudit(ctx, e)
+	return remedy.Identity{Run: hex.EncodeToString(b[:]), User: osUser(), Command: commandLine(cmd, args)}
 }
 
 // osUser is the user running maildiag, as the OS knows it.

@@ -1,6 +1,7 @@
-package main
+package remedy
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,9 +11,9 @@ import (
 	"github.com/maildiag/maildiag/analyze"
 )
 
-// removal is one list entry a removal acts on, with what the index knows
+// Removal is one list entry a removal acts on, with what the index knows
 // of it (what the backup keeps) and what became of it.
-type removal struct {
+type Removal struct {
 	Address       string    `json:"address"`
 	List          string    `json:"list"`
 	SendingDomain string    `json:"sending_domain"`
@@ -29,8 +30,8 @@ type removal struct {
 	Error         string    `json:"error,omitempty"`
 }
 
-// removeFilter narrows what analyze.Suppressed found.
-type removeFilter struct {
+// RemoveFilter narrows what analyze.Suppressed found.
+type RemoveFilter struct {
 	Lists          []string  `json:"lists"`
 	SendingDomains []string  `json:"sending_domains,omitempty"`
 	Classes        []string  `json:"classes,omitempty"`
@@ -38,14 +39,59 @@ type removeFilter struct {
 	Before         time.Time `json:"before,omitzero"` // entries created before
 }
 
-// removableLists are the lists a removal may touch; the allowlist is not a
-// suppression.
-var removableLists = []string{maildiag.ListBounces, maildiag.ListUnsubscribes, maildiag.ListComplaints}
+// RemovableLists are the lists a removal may touch; the allowlist is not
+// a suppression.
+var RemovableLists = []string{maildiag.ListBounces, maildiag.ListUnsubscribes, maildiag.ListComplaints}
 
-// defaultLists are the lists removed from unless --list says otherwise:
+// DefaultLists are the lists removed from unless others are named:
 // unsubscribes and complaints only when named, as both are the person's
 // own choice.
-var defaultLists = []string{maildiag.ListBounces}
+var DefaultLists = []string{maildiag.ListBounces}
+
+// RemoveResult is a removal: the entries chosen and what became of them,
+// the --output json contract of maildiag suppressions remove.
+type RemoveResult struct {
+	Pattern   string       `json:"pattern"`
+	DryRun    bool         `json:"dry_run"`
+	Filters   RemoveFilter `json:"filters"`
+	Matched   int          `json:"matched"`
+	Skipped   int          `json:"skipped_already_removed"`
+	BackupDir string       `json:"backup_dir"`
+	Backups   []Backup     `json:"backups"`
+	Removed   int          `json:"removed"`
+	NotFound  int          `json:"not_found"`
+	Failed    int          `json:"failed"`
+	NotTried  int          `json:"not_attempted"`
+	Entries   []Removal    `json:"entries"`
+}
+
+// PlanRemoval chooses from a diagnosis (analyze.Suppressed, asked for the
+// filter's lists and sending domains) the entries the filter takes that
+// are still listed, or probably listed. Entries known only from the event
+// log that the audit shows maildiag removed since are left out and
+// counted as skipped. The backups go to dir. Nothing is done yet: see
+// Session.DryRun and Session.Remove.
+func PlanRemoval(ctx context.Context, log AuditLog, diag *analyze.SuppressedResult, f RemoveFilter, dir string) (*RemoveResult, error) {
+	if len(f.Lists) == 0 {
+		f.Lists = DefaultLists
+	}
+	for _, l := range f.Lists {
+		if !slices.Contains(RemovableLists, l) {
+			return nil, fmt.Errorf("plan removal: %s is not a list maildiag removes from", l)
+		}
+	}
+	done, err := log.Audit(ctx, maildiag.AuditFilter{Actions: []string{maildiag.AuditRemove}, Results: []string{maildiag.AuditRemoved, maildiag.AuditNotFound}})
+	if err != nil {
+		return nil, err
+	}
+	res := &RemoveResult{Pattern: diag.Pattern, DryRun: true, Filters: f, BackupDir: dir, Backups: []Backup{}, Entries: []Removal{}}
+	entries, skipped := selectRemovals(diag, f, removedByUs(done))
+	res.Matched, res.Skipped = len(entries), skipped
+	if entries != nil {
+		res.Entries = entries
+	}
+	return res, nil
+}
 
 // entryKey names one list entry.
 type entryKey struct{ address, sendingDomain, list string }
@@ -54,7 +100,7 @@ type entryKey struct{ address, sendingDomain, list string }
 // probably listed) that the filter takes. gone holds, for entries known
 // only from the event log, when maildiag last removed them: the event log
 // keeps showing them after that, and they are skipped.
-func selectRemovals(res *analyze.SuppressedResult, f removeFilter, gone map[entryKey]int64) (out []removal, skipped int) {
+func selectRemovals(res *analyze.SuppressedResult, f RemoveFilter, gone map[entryKey]int64) (out []Removal, skipped int) {
 	at := map[entryKey]int{} // an entry imported and synced under two creation times is deleted once
 	for _, a := range res.Addresses {
 		if !slices.Contains(f.Lists, a.List) || strings.HasPrefix(a.Address, "*@") {
@@ -77,7 +123,7 @@ func selectRemovals(res *analyze.SuppressedResult, f removeFilter, gone map[entr
 			skipped++
 			continue
 		}
-		r := removal{Address: a.Address, List: a.List, SendingDomain: a.SendingDomain, Since: a.Since, ListCode: a.ListCode,
+		r := Removal{Address: a.Address, List: a.List, SendingDomain: a.SendingDomain, Since: a.Since, ListCode: a.ListCode,
 			ListError: a.ListError, Tags: a.Tags, Class: class, State: a.State, Source: a.Source}
 		if c := a.Cause; c != nil {
 			r.Cause = causeLine(c)
@@ -122,8 +168,11 @@ func causeLine(c *analyze.Cause) string {
 	if c.Enhanced != "" && !strings.HasPrefix(reply, c.Enhanced) {
 		parts = append(parts, c.Enhanced)
 	}
+	if r := []rune(reply); len(r) > 160 {
+		reply = string(r[:159]) + "…"
+	}
 	if reply != "" {
-		parts = append(parts, truncate(reply, 160))
+		parts = append(parts, reply)
 	}
 	return strings.Join(parts, " ")
 }

@@ -1,4 +1,4 @@
-package main
+package remedy
 
 import (
 	"strings"
@@ -25,16 +25,16 @@ func TestSelectRemovals(t *testing.T) {
 	gone := map[entryKey]int64{{"f@acme.com", "mg.x.com", "bounces"}: day(10).UnixMicro()}
 	for _, c := range []struct {
 		name    string
-		f       removeFilter
+		f       RemoveFilter
 		want    string
 		skipped int
 	}{
-		{"default lists", removeFilter{Lists: defaultLists}, "a@acme.com b@acme.com", 1},
-		{"all lists", removeFilter{Lists: removableLists}, "a@acme.com b@acme.com d@acme.com e@acme.com", 1},
-		{"class", removeFilter{Lists: removableLists, Classes: []string{"policy-block"}}, "a@acme.com", 1},
-		{"after", removeFilter{Lists: removableLists, After: day(7)}, "a@acme.com d@acme.com e@acme.com", 0},
-		{"before", removeFilter{Lists: removableLists, Before: day(7)}, "a@acme.com b@acme.com", 1},
-		{"unsubscribes", removeFilter{Lists: []string{"unsubscribes"}}, "d@acme.com", 0},
+		{"default lists", RemoveFilter{Lists: DefaultLists}, "a@acme.com b@acme.com", 1},
+		{"all lists", RemoveFilter{Lists: RemovableLists}, "a@acme.com b@acme.com d@acme.com e@acme.com", 1},
+		{"class", RemoveFilter{Lists: RemovableLists, Classes: []string{"policy-block"}}, "a@acme.com", 1},
+		{"after", RemoveFilter{Lists: RemovableLists, After: day(7)}, "a@acme.com d@acme.com e@acme.com", 0},
+		{"before", RemoveFilter{Lists: RemovableLists, Before: day(7)}, "a@acme.com b@acme.com", 1},
+		{"unsubscribes", RemoveFilter{Lists: []string{"unsubscribes"}}, "d@acme.com", 0},
 	} {
 		got, skipped := selectRemovals(res, c.f, gone)
 		var addrs []string
@@ -45,7 +45,7 @@ func TestSelectRemovals(t *testing.T) {
 			t.Errorf("%s: got %q (%d skipped), want %q (%d skipped)", c.name, s, skipped, c.want, c.skipped)
 		}
 	}
-	got, _ := selectRemovals(res, removeFilter{Lists: defaultLists}, gone)
+	got, _ := selectRemovals(res, RemoveFilter{Lists: DefaultLists}, gone)
 	if a := got[0]; !a.Since.Equal(day(7)) || a.Cause != "550 5.7.1 Envelope blocked" {
 		t.Errorf("a@acme.com: since %v, cause %q; want the newer entry and the first line of the reply", a.Since, a.Cause)
 	}

@@ -1,0 +1,38 @@
+package syncer
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/maildiag/maildiag/ingest"
+)
+
+// DomainsFailed is the error of a pass in which some domains failed after
+// their retries; what was read of them is committed, and the next pass
+// resumes.
+type DomainsFailed struct {
+	Errs  []error // one a failed domain, each naming it
+	Total int     // domains in the pass
+}
+
+// Error says how many domains failed, and why.
+func (e *DomainsFailed) Error() string {
+	return fmt.Sprintf("sync failed for %d of %d domains (what was read is committed): %v", len(e.Errs), e.Total, errors.Join(e.Errs...))
+}
+
+// Unwrap returns the domains' errors.
+func (e *DomainsFailed) Unwrap() []error { return e.Errs }
+
+// KeyRefused tells whether the API refused the key (401 or 403): nothing
+// else will work with it.
+func KeyRefused(err error) bool {
+	ae, ok := ingest.AsAPIError(err)
+	return ok && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden)
+}
+
+// Retryable tells whether a failed pass is worth repeating later: not when
+// the key is refused or a domain does not exist (ingest.ErrNoSuchDomain).
+func Retryable(err error) bool {
+	return !KeyRefused(err) && !errors.Is(err, ingest.ErrNoSuchDomain)
+}

@@ -1,0 +1,113 @@
+package syncer
+
+import (
+	"context"
+	"time"
+
+	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/ingest"
+	"github.com/maildiag/maildiag/reclassify"
+)
+
+// Store is what a pass reads from the index.
+type Store interface {
+	reclassify.Store
+	SyncedRanges(ctx context.Context, sendingDomain, source string) ([]maildiag.Range, error)
+}
+
+// Writer is what a pass stores through, from one goroutine, in
+// transactions it commits.
+type Writer interface {
+	reclassify.Writer
+	AddEvents(ctx context.Context, evs []maildiag.Event, importID int64) (int, error)
+	AddRejects(ctx context.Context, source string, importID int64, rs []maildiag.Reject) error
+	AddSuppressions(ctx context.Context, ss []maildiag.Suppression, importID, seenUS int64) (int, error)
+	AddSyncedRange(ctx context.Context, sendingDomain, source string, r maildiag.Range, syncedUS int64) error
+	FinishListSync(ctx context.Context, sendingDomain, list string, startedUS int64) (int, error)
+	Rollback()
+}
+
+// Options are the settings of a pass, resolved.
+type Options struct {
+	// Source is where events come from: ingest.SourceEvents (the default)
+	// or ingest.SourceLogs.
+	Source string
+	// Domains are the sending domains to sync, lower-cased; empty: every
+	// domain of the account.
+	Domains []string
+	// Since is the time a pass reads events from. When it is zero, a pass
+	// reads from Lookback before its start.
+	Since    time.Time
+	Lookback time.Duration
+	// LateThreshold keeps ranges this far from the time of the pass, as
+	// Mailgun adds late events to pages it has served: they are read again
+	// next time.
+	LateThreshold time.Duration
+	// Workers page windows in parallel; 0 is 1.
+	Workers int
+	// Window is the longest time window one worker pages through; 0: about
+	// four windows per worker, none shorter than 15 minutes.
+	Window time.Duration
+	// NoSuppressions leaves the suppression lists alone.
+	NoSuppressions bool
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+	// Reclassify hears the re-derivation of stored classes a pass makes
+	// first when the rules changed (reclassify.EnsureRules); nil is fine.
+	Reclassify reclassify.Progress
+}
+
+// withDefaults fills in what o leaves to the package.
+func (o Options) withDefaults() Options {
+	if o.Source == "" {
+		o.Source = ingest.SourceEvents
+	}
+	o.Workers = max(o.Workers, 1)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Run makes one pass: it plans from what st holds, fetches the missing
+// events and the suppression lists through client in parallel, and stores
+// them through w, which it uses from one goroutine. The summary comes
+// back whenever the pass got as far as planning, also with an error; what
+// was committed stays. p may be nil.
+func Run(ctx context.Context, st Store, w Writer, client *ingest.Client, o Options, p Progress) (*Summary, error) {
+	o = o.withDefaults()
+	started := time.Now().UTC()
+	now := o.Now().UTC()
+	names, err := resolveDomains(ctx, client, o.Domains)
+	if err != nil {
+		return nil, err
+	}
+	ps := &pass{o: o, st: st, w: w, nowUS: now.UnixMicro(), progress: orQuiet(p)}
+	ps.cutoffUS = ps.nowUS - o.LateThreshold.Microseconds()
+	sum := &Summary{Source: o.Source, APIBase: client.BaseURL(), Started: started, Workers: o.Workers}
+	since := o.Since
+	if since.IsZero() {
+		since = now.Add(-o.Lookback)
+	}
+	if err := ps.plan(ctx, client, names, since.UnixMicro(), sum); err != nil {
+		return nil, err
+	}
+	if err := reclassify.EnsureRules(ctx, st, w, o.Reclassify); err != nil {
+		return nil, err
+	}
+	runErr := ps.run(ctx)
+	if err := ps.summarize(ctx, sum); err != nil && runErr == nil {
+		runErr = err
+	}
+	sum.Finished = time.Now().UTC()
+	sum.Seconds = sum.Finished.Sub(started).Seconds()
+	switch {
+	case runErr != nil:
+		return sum, runErr
+	case ps.fatal != nil:
+		return sum, ps.fatal
+	case ctx.Err() != nil:
+		return sum, ctx.Err()
+	}
+	return sum, ps.failures()
+}
