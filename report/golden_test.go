@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -48,14 +47,4 @@ func golden(t *testing.T, name string, got []byte) {
 func TestGolden(t *testing.T) {
 	golden(t, "sample.html", []byte(renderString(t, sampleData(), Options{})))
 	golden(t, "empty.html", []byte(renderString(t, emptyData(), Options{})))
-}
-
-// TestGoldenJSON pins the JSON shape of Data: `maildiag report --output
-// json` prints it, so scripts depend on it.
-func TestGoldenJSON(t *testing.T) {
-	b, err := json.MarshalIndent(sampleData(), "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "sample.json", append(b, '\n'))
 }
