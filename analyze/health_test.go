@@ -88,3 +88,40 @@ func TestHealthGolden(t *testing.T) {
 		}
 	})
 }
+
+// TestHealthFromEvents reports on an index of events alone: the new
+// suppressions are derived from first hard bounces, with their replies,
+// and two weeks reach back to the planted lookalike's bounce.
+func TestHealthFromEvents(t *testing.T) {
+	cfg := synth.Config{Seed: 5, Events: 12_000, End: storyAccount.End}
+	db, acct := testkit.EventIndex(t, cfg)
+	r, err := analyze.Health(context.Background(), db, analyze.HealthQuery{Since: cfg.End.Add(-14 * 24 * time.Hour), Now: cfg.End}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Suppressed) == 0 || len(r.SuppressionDays) == 0 {
+		t.Fatalf("%d new suppressions over %d days, want some derived from bounces", len(r.Suppressed), len(r.SuppressionDays))
+	}
+	var bounces int64
+	for _, d := range r.SuppressionDays {
+		bounces += d.Bounces
+	}
+	if bounces != int64(len(r.Suppressed)+r.SuppressedNotShown) {
+		t.Errorf("%d bounces by day, %d addresses listed and %d not shown", bounces, len(r.Suppressed), r.SuppressedNotShown)
+	}
+	for _, s := range r.Suppressed {
+		if s.List != "bounces" || s.Code == "" || s.Reason == "" || s.Address == "" {
+			t.Fatalf("derived suppression %+v, want a bounce with its address, code and reply", s)
+		}
+	}
+	la := acct.Stories.Lookalike
+	found := false
+	for _, l := range r.Lookalikes {
+		if l.Failing == la.BouncedAddress && l.Receiving == la.DeliveredAddress {
+			found = l.Failures >= 1 && l.Delivered >= 1 && l.Code == "User unknown" && l.Edits == 1
+		}
+	}
+	if !found {
+		t.Errorf("lookalikes %+v, want %s next to %s", r.Lookalikes, la.BouncedAddress, la.DeliveredAddress)
+	}
+}

@@ -21,6 +21,18 @@ import (
 // index holds nothing of the clock.
 func StoryIndex(t testing.TB, cfg synth.Config) (*index.DB, *synth.Result) {
 	t.Helper()
+	return loadAccount(t, cfg, true)
+}
+
+// EventIndex is StoryIndex without the suppression lists: an index made
+// from exported events only.
+func EventIndex(t testing.TB, cfg synth.Config) (*index.DB, *synth.Result) {
+	t.Helper()
+	return loadAccount(t, cfg, false)
+}
+
+func loadAccount(t testing.TB, cfg synth.Config, lists bool) (*index.DB, *synth.Result) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := index.Open(ctx, filepath.Join(t.TempDir(), "index.db"))
 	if err != nil {
@@ -64,6 +76,9 @@ func StoryIndex(t testing.TB, cfg synth.Config) (*index.DB, *synth.Result) {
 	}
 	res := g.res
 	for _, sd := range res.SendingDomains {
+		if !lists {
+			break
+		}
 		for _, format := range []synth.Format{synth.FormatBouncesCSV, synth.FormatUnsubscribesCSV, synth.FormatComplaintsCSV} {
 			var buf bytes.Buffer
 			if _, err := synth.Write(ctx, &buf, cfg, synth.Output{Format: format, SendingDomain: sd}); err != nil {
