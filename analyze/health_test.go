@@ -69,6 +69,19 @@ func TestHealthGolden(t *testing.T) {
 			testkit.GoldenJSON(t, filepath.Join("testdata", "golden", tc.golden), r)
 		})
 	}
+	t.Run("a week of one domain", func(t *testing.T) {
+		r, err := analyze.Health(context.Background(), db, analyze.HealthQuery{Since: end.Add(-7 * 24 * time.Hour), Now: end, To: &acme}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The daily totals and the domain's row are counted apart.
+		if r.Hourly || len(r.Domains) != 1 || r.Domains[0].Accepted != r.Totals.Accepted || r.Domains[0].Failures != r.Totals.FailedPermanent+r.Totals.Suppressed {
+			t.Errorf("hourly %v, rows %+v, totals %+v: want one acme.com row that agrees with the totals", r.Hourly, r.Domains, r.Totals)
+		}
+		if r.Totals.Accepted == 0 || len(r.Blocks) != 1 {
+			t.Errorf("%d accepted, %d blocks: want the week of the acme.com block", r.Totals.Accepted, len(r.Blocks))
+		}
+	})
 	t.Run("no such domain", func(t *testing.T) {
 		p, err := analyze.ParsePattern("*@nowhere.example")
 		if err != nil {
