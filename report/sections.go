@@ -6,7 +6,7 @@ import (
 	"github.com/maildiag/maildiag/analyze"
 )
 
-// The section builders turn each part of Data into rows of text for the
+// The section builders turn each part of the result into rows of text for the
 // template, cut to the limits in Options.
 
 func limit(n, def int) int {

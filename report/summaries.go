@@ -170,7 +170,7 @@ func providersSummary(d *analyze.HealthResult) string {
 }
 
 // listTotals counts new suppressions per list, from the daily counts or,
-// when the caller gave none, from the address list.
+// when the result has none, from the address list.
 func listTotals(d *analyze.HealthResult) (b, c, u int64) {
 	for _, s := range d.SuppressionDays {
 		b, c, u = b+s.Bounces, c+s.Complaints, u+s.Unsubscribes
