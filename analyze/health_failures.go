@@ -26,7 +26,6 @@ type failureScan struct {
 	noMX       map[string]*TypoRow                 // domains without MX
 	noMXRcpts  map[string]map[RecipientID]struct{}
 	deferred   map[delivery]struct{} // deliveries deferred at least once
-	total      int64
 }
 
 // delivery is one message to one recipient.
@@ -52,7 +51,6 @@ func scanFailures(ctx context.Context, db Store, q HealthQuery, buckets int, b *
 		if !sc.to.has(r.Recipient) {
 			return nil
 		}
-		fs.total++
 		class := classOrOther(r.Class)
 		fs.classes[class]++
 		cr := fs.classRcpts[class]
