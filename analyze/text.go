@@ -35,6 +35,21 @@ func humanDuration(d time.Duration) string {
 	return plural(int(d.Hours()/24+0.5), "day")
 }
 
+// durationUp says how long a wave lasted, rounded up so that "within"
+// stays true: 35 minutes, 2 hours, 3 days.
+func durationUp(d time.Duration) string {
+	ceil := func(u time.Duration) int { return int((d + u - 1) / u) }
+	switch {
+	case d <= time.Minute:
+		return "1 minute"
+	case d <= 90*time.Minute:
+		return plural(ceil(time.Minute), "minute")
+	case d <= 48*time.Hour:
+		return plural(ceil(time.Hour), "hour")
+	}
+	return plural(ceil(day), "day")
+}
+
 func plural(n int, unit string) string {
 	if n == 1 {
 		return "1 " + unit

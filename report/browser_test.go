@@ -19,6 +19,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/maildiag/maildiag/analyze"
 )
 
 // The browser test opens rendered reports in Debian's headless chromium,
@@ -340,7 +342,7 @@ const showTips = `(() => {
   return true;
 })()`
 
-func writeReport(t *testing.T, d *Data) string {
+func writeReport(t *testing.T, d *analyze.HealthResult) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "report.html")
 	if err := WriteFile(path, d, Options{}); err != nil {

@@ -1,23 +1,27 @@
 package report
 
-import "fmt"
+import (
+	"fmt"
 
-// metric is one summary card: how to read it from Totals and whether a rise
+	"github.com/maildiag/maildiag/analyze"
+)
+
+// metric is one summary card: how to read it from the totals and whether a rise
 // is good news.
 type metric struct {
 	label string
-	get   func(Totals) int64
+	get   func(analyze.Totals) int64
 	up    string // tone of a rise: good, bad or neutral
 }
 
 var metrics = []metric{
-	{"Accepted", func(t Totals) int64 { return t.Accepted }, "neutral"},
-	{"Delivered", func(t Totals) int64 { return t.Delivered }, "good"},
-	{"Failed temporary", func(t Totals) int64 { return t.FailedTemporary }, "bad"},
-	{"Failed permanent", func(t Totals) int64 { return t.FailedPermanent }, "bad"},
-	{"Suppressed drops", func(t Totals) int64 { return t.Suppressed }, "bad"},
-	{"Complaints", func(t Totals) int64 { return t.Complaints }, "bad"},
-	{"Unsubscribes", func(t Totals) int64 { return t.Unsubscribes }, "bad"},
+	{"Accepted", func(t analyze.Totals) int64 { return t.Accepted }, "neutral"},
+	{"Delivered", func(t analyze.Totals) int64 { return t.Delivered }, "good"},
+	{"Failed temporary", func(t analyze.Totals) int64 { return t.FailedTemporary }, "bad"},
+	{"Failed permanent", func(t analyze.Totals) int64 { return t.FailedPermanent }, "bad"},
+	{"Suppressed drops", func(t analyze.Totals) int64 { return t.Suppressed }, "bad"},
+	{"Complaints", func(t analyze.Totals) int64 { return t.Complaints }, "bad"},
+	{"Unsubscribes", func(t analyze.Totals) int64 { return t.Unsubscribes }, "bad"},
 }
 
 func tone(diff float64, up string) string {
@@ -67,7 +71,7 @@ func abs(f float64) float64 {
 // value, the change as a number and a percentage ("new" when the previous
 // was 0), and whether that change is good or bad news; then the delivery
 // rate, whose change is in percentage points.
-func cards(cur Totals, prev *Totals) []cardView {
+func cards(cur analyze.Totals, prev *analyze.Totals) []cardView {
 	var out []cardView
 	for _, m := range metrics {
 		c := cardView{Label: m.label, Value: formatInt(m.get(cur)), Tone: "neutral"}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
+
+	"github.com/maildiag/maildiag/analyze"
 )
 
 // chartSpec is one chart as the page script reads it: the container id, the
@@ -95,7 +97,7 @@ func barData(vs []int64) []opts.BarData {
 
 // buildCharts makes the spec of every chart that has data, in page order.
 // Sections without data render a sentence instead, and have no spec.
-func buildCharts(d *Data, v *view, o Options) ([]chartSpec, error) {
+func buildCharts(d *analyze.HealthResult, v *view, o Options) ([]chartSpec, error) {
 	c := clock{o.Location}
 	bars := limit(o.MaxBars, 10)
 	var out []chartSpec
@@ -138,7 +140,7 @@ func buildCharts(d *Data, v *view, o Options) ([]chartSpec, error) {
 	return out, nil
 }
 
-func volumeChart(d *Data, c clock, height int) (chartSpec, error) {
+func volumeChart(d *analyze.HealthResult, c clock, height int) (chartSpec, error) {
 	labels := make([]string, len(d.Volume))
 	var acc, del, tmp, perm []int64
 	rate := make([]opts.LineData, len(d.Volume))
@@ -176,7 +178,7 @@ func volumeChart(d *Data, c clock, height int) (chartSpec, error) {
 	return spec(chartVolume, bar, []string{"", "", "", "", "%"}, 0)
 }
 
-func classesChart(d *Data, c clock, height int) (chartSpec, error) {
+func classesChart(d *analyze.HealthResult, c clock, height int) (chartSpec, error) {
 	totals := classTotals(d.Classes)
 	named := map[string]int{} // class -> series index
 	var names []string
@@ -242,7 +244,7 @@ func horizontal(bar *charts.Bar, labels []string, valueAxis opts.XAxis) {
 	)
 }
 
-func domainsChart(rows []DomainRow, height int) (chartSpec, error) {
+func domainsChart(rows []analyze.DomainRow, height int) (chartSpec, error) {
 	labels := make([]string, len(rows))
 	var failed, ok []int64
 	for i, r := range rows {
@@ -257,7 +259,7 @@ func domainsChart(rows []DomainRow, height int) (chartSpec, error) {
 	return spec(chartDomains, bar, []string{"", ""}, 160)
 }
 
-func providersChart(rows []ProviderRow, height int) (chartSpec, error) {
+func providersChart(rows []analyze.ProviderRow, height int) (chartSpec, error) {
 	labels := make([]string, len(rows))
 	data := make([]opts.BarData, len(rows))
 	for i, r := range rows {
@@ -287,7 +289,7 @@ func providersChart(rows []ProviderRow, height int) (chartSpec, error) {
 	return spec(chartProviders, bar, []string{"%"}, 140)
 }
 
-func suppressionsChart(d *Data, c clock, height int) (chartSpec, error) {
+func suppressionsChart(d *analyze.HealthResult, c clock, height int) (chartSpec, error) {
 	labels := make([]string, len(d.SuppressionDays))
 	var b, cm, u []int64
 	for i, s := range d.SuppressionDays {
@@ -306,7 +308,7 @@ func suppressionsChart(d *Data, c clock, height int) (chartSpec, error) {
 
 // delaysChart draws the percentiles on a log axis: a p50 of seconds and a
 // p99 of hours side by side would otherwise leave the p50 invisible.
-func delaysChart(rows []DelayRow, height int) (chartSpec, error) {
+func delaysChart(rows []analyze.DelayRow, height int) (chartSpec, error) {
 	labels := make([]string, len(rows))
 	data := make([][]opts.BarData, 3)
 	display := make([][]string, 3)

@@ -3,6 +3,9 @@ package report
 import (
 	"fmt"
 	"time"
+
+	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/analyze"
 )
 
 // The fixture is one realistic week of four sending domains, with the
@@ -65,45 +68,55 @@ func person(n int) string {
 	}
 }
 
-func sampleData() *Data {
-	d := &Data{
+// The verdict texts the rows of the fixture show.
+const (
+	blockVerdict     = "Domain-wide block at the recipient, not bad addresses: ask their admin to allowlist our sending IPs, then remove the suppressions."
+	badVerdict       = "Scattered bad addresses: the domain accepts our mail; clean the list."
+	temporaryVerdict = "Mostly deferrals: Mailgun is still retrying."
+)
+
+func sampleData() *analyze.HealthResult {
+	d := &analyze.HealthResult{
 		Title:     "Delivery health: 1–7 December 2025",
 		Generated: time.Date(2025, 12, 8, 6, 0, 0, 0, time.UTC),
-		Period:    Range{From: day(0), Until: day(7)},
-		Previous:  Range{From: day(-7), Until: day(0)},
-		Filters:   Filters{},
-		Totals: Totals{
+		Period:    analyze.Period{From: day(0), Until: day(7)},
+		Previous:  analyze.Period{From: day(-7), Until: day(0)},
+		Totals: analyze.Totals{
 			Accepted: 42880, Delivered: 41275, FailedTemporary: 2005, FailedPermanent: 932,
 			Suppressed: 214, Complaints: 6, Unsubscribes: 38,
 		},
-		PreviousTotals: &Totals{
+		PreviousTotals: &analyze.Totals{
 			Accepted: 40110, Delivered: 39380, FailedTemporary: 880, FailedPermanent: 401,
 			Suppressed: 162, Complaints: 0, Unsubscribes: 41,
 		},
 	}
 
-	d.Blocks = []DomainBlock{{
-		Domain: "acme.com", Addresses: 42, Code: 550, EnhancedCode: "5.7.1",
+	d.Blocks = []analyze.DomainBlock{{
+		Domain: "acme.com",
+		Text: "acme.com: 42 addresses bounced with 550 5.7.1 from one Mimecast gateway within 2 hours: a domain-wide block at the recipient, not bad addresses. " +
+			"Ask their admin to allowlist our sending IPs, then remove the suppressions.",
+		Addresses: 42, Code: 550, EnhancedCode: "5.7.1",
 		Gateway: "Mimecast", MXHost: "eu-smtp-inbound-1.mimecast.com",
 		First: at(2, 9, 12), Last: at(2, 10, 58),
 		SendingDomains: []string{"mg.brightcart.io", "mail.ledgerly.com"},
 		SampleReply:    replyMimecast,
+		Advice:         "Ask their admin to allowlist our sending IPs, then remove the suppressions.",
 	}}
-	d.Alerts = []Alert{
+	d.Alerts = []analyze.Alert{
 		{
-			Severity: Warning,
-			Title:    "Gmail rate-limits mg.brightcart.io (421 4.7.28)",
-			Text:     "Gmail deferred 1,020 messages with 421 4.7.28 on Wed 3 and Thu 4 Dec: an unusual rate of unsolicited mail from our SPF domain. Mailgun retried and 96% were delivered later. Slow down the news sends and check complaint rates.",
-			Evidence: []string{"Wed 3 Dec: 610 deferrals 4.7.28", "Thu 4 Dec: 410 deferrals 4.7.28", "40 expired after 8 hours of retries"},
-		},
-		{
-			Severity: Critical,
+			Severity: analyze.AlertCritical,
 			Title:    "Microsoft 365 blocks our IP 203.0.113.7 (S3150)",
 			Text:     "contoso.com (Microsoft 365): after 4.7.650 reputation deferrals on Fri 5 Dec, Microsoft rejects our sending IP as block-listed (S3150) since Sat 6 Dec. Request delisting through Microsoft's sender support, then resend.",
 			Evidence: []string{"Fri 5 Dec: 118 deferrals 451 4.7.650 from contoso-com.mail.protection.outlook.com", "Sat 6 – Sun 7 Dec: 94 rejections 550 5.7.1 (S3150)", "Sending IP 203.0.113.7 (mail.ledgerly.com)"},
 		},
 		{
-			Severity: Info,
+			Severity: analyze.AlertWarning,
+			Title:    "Gmail rate-limits mg.brightcart.io (421 4.7.28)",
+			Text:     "Gmail deferred 1,020 messages with 421 4.7.28 on Wed 3 and Thu 4 Dec: an unusual rate of unsolicited mail from our SPF domain. Mailgun retried and 96% were delivered later. Slow down the news sends and check complaint rates.",
+			Evidence: []string{"Wed 3 Dec: 610 deferrals 4.7.28", "Thu 4 Dec: 410 deferrals 4.7.28", "40 expired after 8 hours of retries"},
+		},
+		{
+			Severity: analyze.AlertInfo,
 			Title:    "Typo domain gmial.com",
 			Text:     "18 messages went to 14 addresses at gmial.com, which has no MX: a typo of gmail.com. Fix the addresses at sign-up.",
 		},
@@ -119,7 +132,7 @@ func sampleData() *Data {
 		{2880, 2815, 70, 41},
 	}
 	for i, v := range vol {
-		d.Volume = append(d.Volume, VolumeBucket{Start: day(i), Accepted: v[0], Delivered: v[1], FailedTemporary: v[2], FailedPermanent: v[3]})
+		d.Volume = append(d.Volume, analyze.VolumeBucket{Start: day(i), Totals: analyze.Totals{Accepted: v[0], Delivered: v[1], FailedTemporary: v[2], FailedPermanent: v[3]}})
 	}
 
 	// Per day: user-unknown, mailbox-full, policy-block, blocklisted,
@@ -136,37 +149,37 @@ func sampleData() *Data {
 	}
 	total := make([]int64, len(classes))
 	for i, row := range perDay {
-		b := ClassBucket{Start: day(i)}
+		b := analyze.ClassBucket{Start: day(i)}
 		for k, n := range row {
 			if n > 0 {
-				b.Counts = append(b.Counts, ClassCount{Class: classes[k], Count: n})
+				b.Counts = append(b.Counts, analyze.ClassCount{Class: classes[k], Count: n})
 			}
 			total[k] += n
 		}
 		d.Classes = append(d.Classes, b)
 	}
-	kinds := map[string]string{"user-unknown": Hard, "mailbox-full": Soft, "policy-block": Soft, "blocklisted": Soft, "rate-limited": Soft, "domain-not-found": Hard, "expired": Soft}
 	order := []int{4, 0, 6, 3, 2, 1, 7, 5} // by total, most first
 	for _, k := range order {
-		d.TopClasses = append(d.TopClasses, ClassRow{Class: classes[k], Count: total[k], Kind: kinds[classes[k]]})
+		info, _ := maildiag.ClassOf(classes[k])
+		d.TopClasses = append(d.TopClasses, analyze.ClassRow{Class: classes[k], Title: info.Title, Count: total[k], Kind: info.BounceKind(), Advice: info.Action})
 	}
 
-	d.Domains = []DomainRow{
-		{Domain: "acme.com", Messages: 44, Failures: 42, Class: "policy-block", Gateway: "Mimecast", Verdict: VerdictDomainBlock},
-		{Domain: "contoso.com", Messages: 380, Failures: 212, Class: "blocklisted", Gateway: "Microsoft 365", Verdict: VerdictDomainBlock,
+	d.Domains = []analyze.DomainRow{
+		{Domain: "acme.com", Messages: 44, Failures: 42, Class: "policy-block", Gateway: "Mimecast", Verdict: analyze.RowDomainBlock, VerdictText: blockVerdict},
+		{Domain: "contoso.com", Messages: 380, Failures: 212, Class: "blocklisted", Gateway: "Microsoft 365", Verdict: analyze.RowDomainBlock,
 			VerdictText: "Microsoft 365 blocks our sending IP (S3150) after 4.7.650 deferrals: request delisting, then resend."},
-		{Domain: "gmial.com", Messages: 18, Failures: 18, Class: "domain-not-found", Verdict: VerdictBadAddresses, VerdictText: "Typo of gmail.com: no MX."},
-		{Domain: "globex.net", Messages: 150, Failures: 31, Class: "policy-block", Gateway: "Proofpoint", Verdict: VerdictBadAddresses},
-		{Domain: "initech.com", Messages: 260, Failures: 9, Class: "user-unknown", Gateway: "Google Workspace", Verdict: VerdictBadAddresses},
-		{Domain: "umbrella-corp.io", Messages: 90, Failures: 12, Class: "mailbox-full", Gateway: "Gmail", Verdict: VerdictTemporary},
-		{Domain: "hooli.xyz", Messages: 410, Failures: 11, Class: "user-unknown", Gateway: "Microsoft 365", Verdict: VerdictBadAddresses},
-		{Domain: "stark-industries.co", Messages: 120, Failures: 7, Class: "mailbox-full", Gateway: "Mimecast", Verdict: VerdictTemporary},
-		{Domain: "wayne-enterprises.com", Messages: 75, Failures: 5, Class: "user-unknown", Gateway: "Proofpoint", Verdict: VerdictBadAddresses},
-		{Domain: "hotmial.com", Messages: 3, Failures: 3, Class: "domain-not-found", Verdict: VerdictBadAddresses, VerdictText: "Typo of hotmail.com: no MX."},
-		{Domain: "soylent.co", Messages: 64, Failures: 3, Class: "user-unknown", Gateway: "Gmail", Verdict: VerdictBadAddresses},
-		{Domain: "massive-dynamic.com", Messages: 52, Failures: 2, Class: "user-unknown", Gateway: "Microsoft 365", Verdict: VerdictBadAddresses},
+		{Domain: "gmial.com", Messages: 18, Failures: 18, Class: "domain-not-found", Verdict: analyze.RowBadAddresses, VerdictText: "Typo of gmail.com: no MX."},
+		{Domain: "globex.net", Messages: 150, Failures: 31, Class: "policy-block", Gateway: "Proofpoint", Verdict: analyze.RowBadAddresses, VerdictText: badVerdict},
+		{Domain: "initech.com", Messages: 260, Failures: 9, Class: "user-unknown", Gateway: "Google Workspace", Verdict: analyze.RowBadAddresses, VerdictText: badVerdict},
+		{Domain: "umbrella-corp.io", Messages: 90, Failures: 12, Class: "mailbox-full", Gateway: "Gmail", Verdict: analyze.RowTemporary, VerdictText: temporaryVerdict},
+		{Domain: "hooli.xyz", Messages: 410, Failures: 11, Class: "user-unknown", Gateway: "Microsoft 365", Verdict: analyze.RowBadAddresses, VerdictText: badVerdict},
+		{Domain: "stark-industries.co", Messages: 120, Failures: 7, Class: "mailbox-full", Gateway: "Mimecast", Verdict: analyze.RowTemporary, VerdictText: temporaryVerdict},
+		{Domain: "wayne-enterprises.com", Messages: 75, Failures: 5, Class: "user-unknown", Gateway: "Proofpoint", Verdict: analyze.RowBadAddresses, VerdictText: badVerdict},
+		{Domain: "hotmial.com", Messages: 3, Failures: 3, Class: "domain-not-found", Verdict: analyze.RowBadAddresses, VerdictText: "Typo of hotmail.com: no MX."},
+		{Domain: "soylent.co", Messages: 64, Failures: 3, Class: "user-unknown", Gateway: "Gmail", Verdict: analyze.RowBadAddresses, VerdictText: badVerdict},
+		{Domain: "massive-dynamic.com", Messages: 52, Failures: 2, Class: "user-unknown", Gateway: "Microsoft 365", Verdict: analyze.RowBadAddresses, VerdictText: badVerdict},
 	}
-	d.Providers = []ProviderRow{
+	d.Providers = []analyze.ProviderRow{
 		{Provider: "Gmail", Messages: 18400, Delivered: 17720, Failures: 680, Class: "rate-limited", ClassCount: 520},
 		{Provider: "Microsoft 365", Messages: 9800, Delivered: 9380, Failures: 420, Class: "blocklisted", ClassCount: 212},
 		{Provider: "Yahoo", Messages: 4100, Delivered: 4010, Failures: 90, Class: "rate-limited", ClassCount: 61},
@@ -176,7 +189,7 @@ func sampleData() *Data {
 		{Provider: "Google Workspace", Messages: 2900, Delivered: 2870, Failures: 30, Class: "user-unknown", ClassCount: 22},
 		{Provider: "Other", Messages: 2510, Delivered: 2280, Failures: 230, Class: "user-unknown", ClassCount: 101},
 	}
-	d.Codes = []CodeRow{
+	d.Codes = []analyze.CodeRow{
 		{Code: "421", Count: 1137, Meaning: "service not available, try later", SampleReply: replyGmailRate},
 		{Code: "550", Count: 470, Meaning: "mailbox unavailable or policy rejection", SampleReply: replyGmailUnknown},
 		{Code: "605", Count: 214, Meaning: "Mailgun: previously bounced address", SampleReply: replySuppress},
@@ -185,7 +198,7 @@ func sampleData() *Data {
 		{Code: "554", Count: 31, Meaning: "transaction failed", SampleReply: replyProof},
 		{Code: "498", Count: 18, Meaning: "Mailgun: no MX for the domain", SampleReply: replyNoMX},
 	}
-	d.Enhanced = []CodeRow{
+	d.Enhanced = []analyze.CodeRow{
 		{Code: "4.7.28", Count: 1020, Meaning: "Gmail: rate limited for unsolicited mail", SampleReply: replyGmailRate},
 		{Code: "5.1.1", Count: 287, Meaning: "bad destination mailbox", SampleReply: replyGmailUnknown},
 		{Code: "5.7.1", Count: 167, Meaning: "delivery not authorised", SampleReply: replyMS3150},
@@ -196,37 +209,37 @@ func sampleData() *Data {
 
 	sup := [][3]int64{{9, 0, 4}, {12, 1, 6}, {58, 2, 9}, {10, 1, 7}, {14, 1, 5}, {9, 1, 4}, {6, 0, 3}}
 	for i, s := range sup {
-		d.SuppressionDays = append(d.SuppressionDays, SuppressionDay{Day: day(i), Bounces: s[0], Complaints: s[1], Unsubscribes: s[2]})
+		d.SuppressionDays = append(d.SuppressionDays, analyze.SuppressionDay{Day: day(i), Bounces: s[0], Complaints: s[1], Unsubscribes: s[2]})
 	}
 	for i := range 42 {
-		d.Suppressed = append(d.Suppressed, SuppressedAddress{
+		d.Suppressed = append(d.Suppressed, analyze.NewSuppression{
 			Address: person(i) + "@acme.com", List: "bounces", SendingDomain: sending[i%2],
 			Created: at(2, 9, 12).Add(time.Duration(i) * 150 * time.Second), Code: "550", Reason: replyMimecast,
 		})
 	}
 	for i := range 14 {
-		d.Suppressed = append(d.Suppressed, SuppressedAddress{
+		d.Suppressed = append(d.Suppressed, analyze.NewSuppression{
 			Address: person(100+i) + "@gmial.com", List: "bounces", SendingDomain: sending[2+i%2],
 			Created: at(i%7, 8+i%9, 5*i%60), Code: "498", Reason: replyNoMX,
 		})
 	}
 	d.Suppressed = append(d.Suppressed,
-		SuppressedAddress{Address: "john_smith@initech.com", List: "bounces", SendingDomain: "mail.ledgerly.com", Created: at(1, 14, 3), Code: "5.1.1", Reason: replyInitech},
-		SuppressedAddress{Address: "priya.raman@hooli.xyz", List: "complaints", SendingDomain: "news.fitpulse.app", Created: at(3, 19, 40)},
-		SuppressedAddress{Address: "k.oconnor@umbrella-corp.io", List: "unsubscribes", SendingDomain: "news.fitpulse.app", Created: at(4, 7, 15)},
+		analyze.NewSuppression{Address: "john_smith@initech.com", List: "bounces", SendingDomain: "mail.ledgerly.com", Created: at(1, 14, 3), Code: "5.1.1", Reason: replyInitech},
+		analyze.NewSuppression{Address: "priya.raman@hooli.xyz", List: "complaints", SendingDomain: "news.fitpulse.app", Created: at(3, 19, 40)},
+		analyze.NewSuppression{Address: "k.oconnor@umbrella-corp.io", List: "unsubscribes", SendingDomain: "news.fitpulse.app", Created: at(4, 7, 15)},
 	)
 	for i := range 24 {
 		list, code, reason := "bounces", "550", replyGmailUnknown
 		if i%4 == 3 {
 			list, code, reason = "unsubscribes", "", ""
 		}
-		d.Suppressed = append(d.Suppressed, SuppressedAddress{
+		d.Suppressed = append(d.Suppressed, analyze.NewSuppression{
 			Address: person(200+i) + "@gmail.com", List: list, SendingDomain: sending[i%4],
 			Created: at(i%7, 10+i%10, 7*i%60), Code: code, Reason: reason,
 		})
 	}
 
-	d.Delays = []DelayRow{
+	d.Delays = []analyze.DelayRow{
 		{Provider: "Gmail", Messages: 17720, P50: 4, P90: 95, P99: 4.1 * 3600, Deferrals: 1120},
 		{Provider: "Microsoft 365", Messages: 9380, P50: 6, P90: 12 * 60, P99: 5.8 * 3600, Deferrals: 402},
 		{Provider: "Yahoo", Messages: 4010, P50: 5, P90: 40, P99: 35 * 60, Deferrals: 190},
@@ -236,19 +249,19 @@ func sampleData() *Data {
 	}
 	d.Deferrals = 2005
 	d.DeferredMessages = 1460
-	d.Stuck = Stuck{AfterHours: 8, Count: 7, Messages: []StuckMessage{
+	d.Stuck = analyze.Stuck{AfterHours: 8, Count: 7, Messages: []analyze.StuckMessage{
 		{Recipient: "a.lindqvist@contoso.com", SendingDomain: "mail.ledgerly.com", Subject: "Your Ledgerly invoice #INV-20931", Accepted: at(6, 8, 2), LastEvent: "failed temporary 451 4.7.650"},
 		{Recipient: "r.mehta@contoso.com", SendingDomain: "mail.ledgerly.com", Subject: "Reset your Ledgerly password", Accepted: at(6, 9, 41), LastEvent: "failed temporary 451 4.7.650"},
 		{Recipient: "tomas.novak@gmail.com", SendingDomain: "mg.brightcart.io", Subject: "Your order #BC-77812 has shipped", Accepted: at(3, 22, 10), LastEvent: "failed temporary 421 4.7.28"},
 		{Recipient: "j.dubois@yahoo.com", SendingDomain: "news.fitpulse.app", Subject: "Your weekly FitPulse summary", Accepted: at(6, 18, 30), LastEvent: "failed temporary 421 4.7.0 [TSS04]"},
 		{Recipient: "ines.costa@globex.net", SendingDomain: "notify.tripnest.co", Subject: "Booking confirmed: Lisbon, 12–15 Dec", Accepted: at(6, 21, 5), LastEvent: "accepted"},
 	}}
-	d.Typos = []TypoRow{
+	d.Typos = []analyze.TypoRow{
 		{Domain: "gmial.com", Suggested: "gmail.com", Addresses: 14, Messages: 18, Note: "no MX (498)"},
 		{Domain: "hotmial.com", Suggested: "hotmail.com", Addresses: 3, Messages: 3, Note: "no MX (498)"},
 		{Domain: "yaho.com", Suggested: "yahoo.com", Addresses: 2, Messages: 2, Note: "no MX (498)"},
 	}
-	d.Lookalikes = []LookalikeRow{
+	d.Lookalikes = []analyze.LookalikeRow{
 		{Failing: "john_smith@initech.com", Failures: 3, Code: "550 5.1.1", Receiving: "john.smith@initech.com", Delivered: 27},
 		{Failing: "m.garcia@globex.net", Failures: 2, Code: "550 5.1.1", Receiving: "m.garcia1@globex.net", Delivered: 11},
 	}
@@ -256,38 +269,39 @@ func sampleData() *Data {
 }
 
 // emptyData is a period in which nothing happened.
-func emptyData() *Data {
-	return &Data{
+func emptyData() *analyze.HealthResult {
+	return &analyze.HealthResult{
 		Generated: time.Date(2025, 12, 8, 6, 0, 0, 0, time.UTC),
-		Period:    Range{From: day(0), Until: day(7)},
+		Period:    analyze.Period{From: day(0), Until: day(7)},
+		Stuck:     analyze.Stuck{AfterHours: 8},
 	}
 }
 
 // largeData is sampleData scaled to a big account: 5,000 customer domains,
 // 1,000 suppressed addresses, 60 hourly buckets.
-func largeData() *Data {
+func largeData() *analyze.HealthResult {
 	d := sampleData()
 	d.Hourly = true
 	d.Volume, d.Classes = nil, nil
 	for h := range 60 {
 		t := weekStart.Add(time.Duration(h) * time.Hour)
-		d.Volume = append(d.Volume, VolumeBucket{Start: t, Accepted: int64(400 + h*7%90), Delivered: int64(380 + h*5%80), FailedTemporary: int64(h % 13), FailedPermanent: int64(h % 7)})
-		b := ClassBucket{Start: t}
+		d.Volume = append(d.Volume, analyze.VolumeBucket{Start: t, Totals: analyze.Totals{Accepted: int64(400 + h*7%90), Delivered: int64(380 + h*5%80), FailedTemporary: int64(h % 13), FailedPermanent: int64(h % 7)}})
+		b := analyze.ClassBucket{Start: t}
 		for k, c := range []string{"user-unknown", "mailbox-full", "policy-block", "blocklisted", "rate-limited", "domain-not-found", "suppressed-bounce", "expired", "reputation", "spam-content"} {
-			b.Counts = append(b.Counts, ClassCount{Class: c, Count: int64((h + k*3) % 11)})
+			b.Counts = append(b.Counts, analyze.ClassCount{Class: c, Count: int64((h + k*3) % 11)})
 		}
 		d.Classes = append(d.Classes, b)
 	}
 	d.Domains = d.Domains[:0]
 	for i := range 5000 {
-		d.Domains = append(d.Domains, DomainRow{
+		d.Domains = append(d.Domains, analyze.DomainRow{
 			Domain: fmt.Sprintf("customer-%04d.example", i), Messages: int64(5000 - i), Failures: int64((5000 - i) / 10),
-			Class: "user-unknown", Gateway: "Microsoft 365", Verdict: VerdictBadAddresses,
+			Class: "user-unknown", Gateway: "Microsoft 365", Verdict: analyze.RowBadAddresses, VerdictText: badVerdict,
 		})
 	}
 	d.Suppressed = d.Suppressed[:0]
 	for i := range 1000 {
-		d.Suppressed = append(d.Suppressed, SuppressedAddress{
+		d.Suppressed = append(d.Suppressed, analyze.NewSuppression{
 			Address: fmt.Sprintf("%s%d@customer-%04d.example", person(i), i, i%5000), List: "bounces",
 			SendingDomain: sending[i%4], Created: weekStart.Add(time.Duration(i) * time.Minute), Code: "550", Reason: replyGmailUnknown,
 		})

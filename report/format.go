@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/maildiag/maildiag/analyze"
 )
 
 // formatInt writes n with thousands separators: 12,340.
@@ -79,28 +81,6 @@ func formatSeconds(s float64) string {
 	}
 }
 
-// formatSpan writes how long a wave lasted, rounded up so that "within"
-// stays true: 35 minutes, 2 hours, 3 days.
-func formatSpan(d time.Duration) string {
-	unit := func(n int64, one string) string {
-		if n == 1 {
-			return "1 " + one
-		}
-		return fmt.Sprintf("%d %ss", n, one)
-	}
-	ceil := func(d, u time.Duration) int64 { return int64((d + u - 1) / u) }
-	switch {
-	case d <= time.Minute:
-		return "1 minute"
-	case d <= 90*time.Minute:
-		return unit(ceil(d, time.Minute), "minute")
-	case d <= 48*time.Hour:
-		return unit(ceil(d, time.Hour), "hour")
-	default:
-		return unit(ceil(d, 24*time.Hour), "day")
-	}
-}
-
 // clock formats times in one location for the whole page.
 type clock struct{ loc *time.Location }
 
@@ -134,7 +114,7 @@ func (c clock) bucket(t time.Time, hourly bool) string {
 }
 
 // periodText describes a range: "2025-12-01 00:00 UTC to 2025-12-08 00:00 UTC (7 days)".
-func (c clock) periodText(r Range) string {
+func (c clock) periodText(r analyze.Period) string {
 	if r.IsZero() {
 		return "–"
 	}

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+
+	"github.com/maildiag/maildiag/analyze"
 )
 
 // RedactAddress replaces the local part of an email address with a stable
@@ -43,11 +45,12 @@ func RedactText(s, salt string) string {
 	return addrRE.ReplaceAllStringFunc(s, func(a string) string { return RedactAddress(a, salt) })
 }
 
-// Redact replaces the local part of every address in d, in address fields
-// and inside any text (replies, subjects, alert text, evidence), and sets
-// d.Redacted. It walks every string field, so a field added to Data later is
-// covered without changing this function.
-func (d *Data) Redact(salt string) {
+// Redact replaces the local part of every address in a health result, in
+// address fields and inside any text (replies, subjects, alert text,
+// evidence), and sets d.Redacted: both the HTML and the JSON of the result
+// are then redacted. It walks every string field, so a field added to the
+// result later is covered without changing this function.
+func Redact(d *analyze.HealthResult, salt string) {
 	redactValue(reflect.ValueOf(d).Elem(), salt)
 	d.Redacted = true
 }

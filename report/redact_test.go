@@ -63,7 +63,7 @@ func TestRedactRendered(t *testing.T) {
 	if len(locals) < 50 {
 		t.Fatalf("fixture has only %d local parts", len(locals))
 	}
-	d.Redact("per-report-salt")
+	Redact(d, "per-report-salt")
 	if !d.Redacted {
 		t.Error("Redact did not set Redacted")
 	}
@@ -91,7 +91,7 @@ func TestRedactRendered(t *testing.T) {
 func TestRedactEveryField(t *testing.T) {
 	d := sampleData()
 	fillStrings(reflect.ValueOf(d).Elem(), func() string { return "reply from zed.secret@acme.com here" })
-	d.Redact("k")
+	Redact(d, "k")
 	raw, _ := json.Marshal(d)
 	if strings.Contains(string(raw), "zed.secret") {
 		t.Error("a field kept the address")

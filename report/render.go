@@ -12,6 +12,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/maildiag/maildiag/analyze"
 )
 
 // Options tune the page. The zero value gives the defaults.
@@ -57,7 +59,7 @@ type pageData struct {
 // Render writes the report for d as one self-contained HTML page. It fails
 // with ErrAssetMissing when the package was built without the ECharts
 // script (run `make assets`).
-func Render(w io.Writer, d *Data, opts Options) error {
+func Render(w io.Writer, d *analyze.HealthResult, opts Options) error {
 	js, err := echartsOnce()
 	if err != nil {
 		return err
@@ -67,7 +69,7 @@ func Render(w io.Writer, d *Data, opts Options) error {
 
 // render is Render with the ECharts script given, so that tests can render
 // golden pages with a short placeholder in its place.
-func render(w io.Writer, d *Data, opts Options, echartsJS []byte) error {
+func render(w io.Writer, d *analyze.HealthResult, opts Options, echartsJS []byte) error {
 	if d == nil {
 		return errors.New("render report: no data")
 	}

@@ -10,13 +10,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/maildiag/maildiag/analyze"
 )
 
 // placeholderJS stands in for ECharts where a test reads the page, not runs
 // it: the golden files stay small and the tests run before `make assets`.
 const placeholderJS = "/* echarts placeholder */"
 
-func renderString(t testing.TB, d *Data, o Options) string {
+func renderString(t testing.TB, d *analyze.HealthResult, o Options) string {
 	t.Helper()
 	var b bytes.Buffer
 	if err := render(&b, d, o, []byte(placeholderJS)); err != nil {
@@ -285,8 +287,8 @@ func TestChartOptions(t *testing.T) {
 }
 
 func TestCards(t *testing.T) {
-	cur := Totals{Accepted: 1000, Delivered: 950, FailedTemporary: 10, FailedPermanent: 5, Suppressed: 0, Complaints: 3, Unsubscribes: 2}
-	prev := Totals{Accepted: 800, Delivered: 780, FailedTemporary: 20, FailedPermanent: 5, Suppressed: 4, Complaints: 0, Unsubscribes: 4}
+	cur := analyze.Totals{Accepted: 1000, Delivered: 950, FailedTemporary: 10, FailedPermanent: 5, Suppressed: 0, Complaints: 3, Unsubscribes: 2}
+	prev := analyze.Totals{Accepted: 800, Delivered: 780, FailedTemporary: 20, FailedPermanent: 5, Suppressed: 4, Complaints: 0, Unsubscribes: 4}
 	got := cards(cur, &prev)
 	want := []struct{ label, value, change, tone string }{
 		{"Accepted", "1,000", "+200 (+25.0%)", "neutral"},
@@ -314,21 +316,6 @@ func TestCards(t *testing.T) {
 	}
 }
 
-func TestBlockSentence(t *testing.T) {
-	for _, tc := range []struct {
-		b    DomainBlock
-		want string
-	}{
-		{DomainBlock{Domain: "a.example", Addresses: 1, Code: 554}, "a.example: 1 address bounced with 554: a domain-wide block"},
-		{DomainBlock{Domain: "b.example", Addresses: 9, EnhancedCode: "5.7.1", First: at(0, 1, 0), Last: at(0, 1, 20)}, "b.example: 9 addresses bounced with 5.7.1 within 20 minutes: a domain-wide block"},
-		{DomainBlock{Domain: "c.example", Addresses: 3, Code: 550, Gateway: "Proofpoint", Advice: "Call them."}, "c.example: 3 addresses bounced with 550 from one Proofpoint gateway: a domain-wide block at the recipient, not bad addresses. Call them."},
-	} {
-		if got := blockSentence(tc.b); !strings.HasPrefix(got, tc.want) {
-			t.Errorf("got %q, want it to start with %q", got, tc.want)
-		}
-	}
-}
-
 func TestFormat(t *testing.T) {
 	for _, tc := range []struct{ got, want string }{
 		{formatInt(0), "0"},
@@ -340,10 +327,6 @@ func TestFormat(t *testing.T) {
 		{formatPct(100), "100.0%"},
 		{formatPct(0), "0.0%"},
 		{pctOf(1, 0), "–"},
-		{formatSpan(106 * time.Minute), "2 hours"},
-		{formatSpan(35 * time.Minute), "35 minutes"},
-		{formatSpan(50 * time.Hour), "3 days"},
-		{formatSpan(0), "1 minute"},
 		{formatSeconds(4), "4 s"},
 		{formatSeconds(720), "12 min"},
 		{formatSeconds(4.1 * 3600), "4.1 h"},

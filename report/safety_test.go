@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/maildiag/maildiag/analyze"
 )
 
 // payloads are attacker-controlled strings, as a subject, an address or a
@@ -28,7 +30,7 @@ var payloads = []string{
 
 // fillStrings sets every string in v, in every field and slice element, to
 // the next payload, and gives empty string slices one element, so that no
-// field of Data escapes the test. It returns how many strings it set.
+// field of the result escapes the test. It returns how many strings it set.
 func fillStrings(v reflect.Value, next func() string) int {
 	n := 0
 	switch v.Kind() {
@@ -57,7 +59,7 @@ func fillStrings(v reflect.Value, next func() string) int {
 }
 
 // payloadData is the sample with every string replaced by a payload.
-func payloadData() *Data {
+func payloadData() *analyze.HealthResult {
 	d := sampleData()
 	i := 0
 	fillStrings(reflect.ValueOf(d).Elem(), func() string {
@@ -139,7 +141,7 @@ func TestFillStringsCoversData(t *testing.T) {
 // TestOffline checks the page refers to nothing outside itself. The browser
 // test proves it by recording requests; this runs without a browser.
 func TestOffline(t *testing.T) {
-	for name, d := range map[string]*Data{"sample": sampleData(), "empty": emptyData()} {
+	for name, d := range map[string]*analyze.HealthResult{"sample": sampleData(), "empty": emptyData()} {
 		out := renderString(t, d, Options{})
 		for _, re := range []string{
 			`(?i)\ssrc\s*=`,

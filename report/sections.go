@@ -1,11 +1,12 @@
 package report
 
 import (
-	"cmp"
 	"fmt"
+
+	"github.com/maildiag/maildiag/analyze"
 )
 
-// The section builders turn each part of Data into rows of text for the
+// The section builders turn each part of the result into rows of text for the
 // template, cut to the limits in Options.
 
 func limit(n, def int) int {
@@ -15,7 +16,7 @@ func limit(n, def int) int {
 	return n
 }
 
-func volumeSection(d *Data, c clock) volumeView {
+func volumeSection(d *analyze.HealthResult, c clock) volumeView {
 	v := volumeView{Unit: "Day"}
 	if d.Hourly {
 		v.Unit = "Hour"
@@ -37,7 +38,7 @@ func volumeSection(d *Data, c clock) volumeView {
 	return v
 }
 
-func failuresSection(d *Data, c clock, o Options) failuresView {
+func failuresSection(d *analyze.HealthResult, c clock, o Options) failuresView {
 	v := failuresView{}
 	var sum int64
 	for _, r := range d.TopClasses {
@@ -54,7 +55,7 @@ func failuresSection(d *Data, c clock, o Options) failuresView {
 			Count:  formatInt(r.Count),
 			Share:  pctOf(r.Count, sum),
 			Kind:   kind,
-			Advice: cmp.Or(r.Advice, classAdvice(r.Class)),
+			Advice: r.Advice,
 		})
 	}
 	v.More = more{n, len(d.TopClasses)}
@@ -63,7 +64,7 @@ func failuresSection(d *Data, c clock, o Options) failuresView {
 	return v
 }
 
-func classSeriesTotal(bs []ClassBucket) int64 {
+func classSeriesTotal(bs []analyze.ClassBucket) int64 {
 	var n int64
 	for _, b := range bs {
 		for _, c := range b.Counts {
@@ -73,7 +74,7 @@ func classSeriesTotal(bs []ClassBucket) int64 {
 	return n
 }
 
-func domainsSection(d *Data, o Options) domainsView {
+func domainsSection(d *analyze.HealthResult, o Options) domainsView {
 	v := domainsView{Empty: len(d.Domains) == 0}
 	n := min(len(d.Domains), limit(o.MaxRows, 25))
 	for _, r := range d.Domains[:n] {
@@ -85,7 +86,7 @@ func domainsSection(d *Data, o Options) domainsView {
 			Class:       r.Class,
 			Gateway:     r.Gateway,
 			Verdict:     r.Verdict,
-			VerdictText: cmp.Or(r.VerdictText, verdictText[r.Verdict]),
+			VerdictText: r.VerdictText,
 		})
 	}
 	v.More = more{n, len(d.Domains)}
@@ -96,7 +97,7 @@ func domainsSection(d *Data, o Options) domainsView {
 // barHeight sizes a horizontal bar chart to its number of bars.
 func barHeight(bars int) int { return 80 + 32*max(bars, 1) }
 
-func providersSection(d *Data, o Options) providersView {
+func providersSection(d *analyze.HealthResult, o Options) providersView {
 	v := providersView{Empty: len(d.Providers) == 0}
 	n := min(len(d.Providers), limit(o.MaxRows, 25))
 	for _, r := range d.Providers[:n] {
@@ -119,7 +120,7 @@ func providersSection(d *Data, o Options) providersView {
 	return v
 }
 
-func codeRows(rows []CodeRow, maxRows int) ([]codeRowView, more) {
+func codeRows(rows []analyze.CodeRow, maxRows int) ([]codeRowView, more) {
 	var sum int64
 	for _, r := range rows {
 		sum += r.Count
@@ -138,14 +139,14 @@ func codeRows(rows []CodeRow, maxRows int) ([]codeRowView, more) {
 	return out, more{n, len(rows)}
 }
 
-func codesSection(d *Data, o Options) codesView {
+func codesSection(d *analyze.HealthResult, o Options) codesView {
 	var v codesView
 	v.Codes, v.CodesMore = codeRows(d.Codes, limit(o.MaxRows, 25))
 	v.Enhanced, v.EnhancedMore = codeRows(d.Enhanced, limit(o.MaxRows, 25))
 	return v
 }
 
-func suppressionsSection(d *Data, c clock, o Options) suppressionsView {
+func suppressionsSection(d *analyze.HealthResult, c clock, o Options) suppressionsView {
 	var total int64
 	for _, s := range d.SuppressionDays {
 		total += s.Bounces + s.Complaints + s.Unsubscribes
@@ -167,16 +168,12 @@ func suppressionsSection(d *Data, c clock, o Options) suppressionsView {
 	return v
 }
 
-func delaysSection(d *Data, c clock, o Options) delaysView {
-	after := d.Stuck.AfterHours
-	if after <= 0 {
-		after = 8
-	}
+func delaysSection(d *analyze.HealthResult, c clock, o Options) delaysView {
 	v := delaysView{
 		Empty:            len(d.Delays) == 0,
 		Deferrals:        formatInt(d.Deferrals),
 		DeferredMessages: formatInt(d.DeferredMessages),
-		StuckAfter:       fmt.Sprintf("%d hours", after),
+		StuckAfter:       fmt.Sprintf("%d hours", d.Stuck.AfterHours),
 		StuckCount:       formatInt(d.Stuck.Count),
 	}
 	n := min(len(d.Delays), limit(o.MaxRows, 25))
@@ -207,7 +204,7 @@ func delaysSection(d *Data, c clock, o Options) delaysView {
 	return v
 }
 
-func typosSection(d *Data, o Options) typosView {
+func typosSection(d *analyze.HealthResult, o Options) typosView {
 	var v typosView
 	n := min(len(d.Typos), limit(o.MaxRows, 25))
 	for _, r := range d.Typos[:n] {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/maildiag/maildiag/analyze"
 )
 
 // The summaries are the plain-text reading of each chart, shown beside it:
@@ -12,8 +14,8 @@ import (
 // without JavaScript or on paper. Ties go to the first row, so that the
 // text is deterministic.
 
-func volumeSummary(d *Data, c clock) string {
-	var t VolumeBucket
+func volumeSummary(d *analyze.HealthResult, c clock) string {
+	var t analyze.VolumeBucket
 	for _, b := range d.Volume {
 		t.Accepted += b.Accepted
 		t.Delivered += b.Delivered
@@ -49,28 +51,28 @@ func volumeSummary(d *Data, c clock) string {
 }
 
 // classTotals sums the class series per class, most failures first.
-func classTotals(bs []ClassBucket) []ClassCount {
+func classTotals(bs []analyze.ClassBucket) []analyze.ClassCount {
 	sum := map[string]int64{}
 	for _, b := range bs {
 		for _, c := range b.Counts {
 			sum[c.Class] += c.Count
 		}
 	}
-	out := make([]ClassCount, 0, len(sum))
+	out := make([]analyze.ClassCount, 0, len(sum))
 	for k, n := range sum {
-		out = append(out, ClassCount{k, n})
+		out = append(out, analyze.ClassCount{Class: k, Count: n})
 	}
-	slices.SortFunc(out, func(a, b ClassCount) int {
+	slices.SortFunc(out, func(a, b analyze.ClassCount) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Class, b.Class))
 	})
 	return out
 }
 
-func classesSummary(d *Data, c clock) string {
+func classesSummary(d *analyze.HealthResult, c clock) string {
 	rows := d.TopClasses
 	if len(rows) == 0 {
 		for _, t := range classTotals(d.Classes) {
-			rows = append(rows, ClassRow{Class: t.Class, Count: t.Count})
+			rows = append(rows, analyze.ClassRow{Class: t.Class, Count: t.Count})
 		}
 	}
 	var sum int64
@@ -105,7 +107,7 @@ func classesSummary(d *Data, c clock) string {
 	return s.String()
 }
 
-func domainsSummary(d *Data) string {
+func domainsSummary(d *analyze.HealthResult) string {
 	if len(d.Domains) == 0 {
 		return "No customer domain had failures in this period."
 	}
@@ -119,7 +121,7 @@ func domainsSummary(d *Data) string {
 	if w.Gateway != "" {
 		fmt.Fprintf(&s, " behind %s", w.Gateway)
 	}
-	if w.Verdict == VerdictDomainBlock {
+	if w.Verdict == analyze.RowDomainBlock {
 		s.WriteString(": a domain-wide block")
 	}
 	s.WriteString(".")
@@ -136,7 +138,7 @@ func domainsSummary(d *Data) string {
 	return s.String()
 }
 
-func providersSummary(d *Data) string {
+func providersSummary(d *analyze.HealthResult) string {
 	lo, hi := -1, -1
 	var loR, hiR float64
 	for i, p := range d.Providers {
@@ -168,8 +170,8 @@ func providersSummary(d *Data) string {
 }
 
 // listTotals counts new suppressions per list, from the daily counts or,
-// when the caller gave none, from the address list.
-func listTotals(d *Data) (b, c, u int64) {
+// when the result has none, from the address list.
+func listTotals(d *analyze.HealthResult) (b, c, u int64) {
 	for _, s := range d.SuppressionDays {
 		b, c, u = b+s.Bounces, c+s.Complaints, u+s.Unsubscribes
 	}
@@ -189,7 +191,7 @@ func listTotals(d *Data) (b, c, u int64) {
 	return b, c, u
 }
 
-func suppressionsSummary(d *Data, c clock) string {
+func suppressionsSummary(d *analyze.HealthResult, c clock) string {
 	b, cm, u := listTotals(d)
 	if b+cm+u == 0 {
 		return "No new suppressions in this period."
@@ -209,7 +211,7 @@ func suppressionsSummary(d *Data, c clock) string {
 	return s.String()
 }
 
-func delaysSummary(d *Data) string {
+func delaysSummary(d *analyze.HealthResult) string {
 	if len(d.Delays) == 0 {
 		return "No deliveries to measure in this period."
 	}
@@ -222,12 +224,8 @@ func delaysSummary(d *Data) string {
 			fast = i
 		}
 	}
-	after := d.Stuck.AfterHours
-	if after <= 0 {
-		after = 8
-	}
 	return fmt.Sprintf("Slowest p90: %s %s (p99 %s). Fastest median: %s %s. %s deferrals in the period; %s messages stuck for over %d hours.",
 		d.Delays[slow].Provider, formatSeconds(d.Delays[slow].P90), formatSeconds(d.Delays[slow].P99),
 		d.Delays[fast].Provider, formatSeconds(d.Delays[fast].P50),
-		formatInt(d.Deferrals), formatInt(d.Stuck.Count), after)
+		formatInt(d.Deferrals), formatInt(d.Stuck.Count), d.Stuck.AfterHours)
 }

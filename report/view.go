@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/maildiag/maildiag/analyze"
 )
 
 // view is what the page template reads: every number already formatted,
@@ -206,7 +208,7 @@ const (
 	reasonChars = 60
 )
 
-func buildView(d *Data, o Options) view {
+func buildView(d *analyze.HealthResult, o Options) view {
 	c := clock{o.Location}
 	v := view{
 		Title:     cmp.Or(d.Title, "Delivery health report"),
@@ -244,7 +246,7 @@ func buildView(d *Data, o Options) view {
 	return v
 }
 
-func filterLines(f Filters) []field {
+func filterLines(f analyze.HealthFilters) []field {
 	sending := "all"
 	if len(f.SendingDomains) > 0 {
 		sending = strings.Join(f.SendingDomains, ", ")

@@ -5,13 +5,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/maildiag/maildiag/analyze"
 )
 
 // WriteFile renders d to path atomically: into a temporary file in the same
 // directory, synced, then renamed over path, so that a reader never sees a
 // half-written report and a failed render leaves an existing file as it
 // was. The file has mode 0600: it holds email addresses.
-func WriteFile(path string, d *Data, opts Options) error {
+func WriteFile(path string, d *analyze.HealthResult, opts Options) error {
 	return writeAtomic(path, func(w io.Writer) error { return Render(w, d, opts) })
 }
 

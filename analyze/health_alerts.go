@@ -1,0 +1,163 @@
+package analyze
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/maildiag/maildiag"
+)
+
+// healthDecide writes what the report says about the facts gathered: the
+// header, whether the previous period can be compared, each listed
+// domain's verdict, the alerts and the notes. It reads nothing: all it
+// needs is in res, q and f.
+func healthDecide(res *HealthResult, q HealthQuery, f *healthFacts) {
+	res.Title = "Delivery health: " + periodTitle(q.Since, q.Until)
+	res.Generated = q.Now
+	res.Period = Period{From: q.Since, Until: q.Until}
+	res.Previous = Period{From: f.prevSince, Until: q.Since}
+	res.Filters = HealthFilters{SendingDomains: q.SendingDomains}
+	if q.To != nil {
+		res.Filters.To = q.To.String()
+	}
+	if covers(f.span, f.prevSince) {
+		p := f.previous
+		res.PreviousTotals = &p
+	}
+	for i := range res.Domains {
+		d := &res.Domains[i]
+		v, judged := f.verdicts[d.Domain]
+		d.Verdict, d.VerdictText = rowVerdict(*d, v, judged)
+	}
+	deferrals := map[string]int64{}
+	for _, p := range res.Providers {
+		deferrals[p.Provider] = p.Deferrals
+	}
+	for i := range res.Delays {
+		res.Delays[i].Deferrals = deferrals[res.Delays[i].Provider]
+	}
+	res.Stuck.AfterHours = int(retryWindow / time.Hour)
+	for i := range res.Typos {
+		res.Typos[i].Note = "no MX: every attempt failed"
+	}
+	unknown, _ := maildiag.ClassOf(maildiag.ClassUserUnknown)
+	for i := range res.Lookalikes {
+		res.Lookalikes[i].Code = unknown.Title
+	}
+	res.Blocks, res.Alerts = healthAlerts(f.verdicts, res.Stuck.Count, res.Typos)
+}
+
+// covers reports whether an index spanning span holds all of the time
+// from t on.
+func covers(span Span, t time.Time) bool {
+	return !span.First.IsZero() && !span.First.After(t)
+}
+
+// rowVerdict reads a domain's verdict (judged: it has one) for its row.
+func rowVerdict(r DomainRow, v DomainVerdict, judged bool) (verdict, text string) {
+	switch {
+	case judged && v.Kind == VerdictDomainBlock:
+		return RowDomainBlock, v.Summary + " " + v.Action
+	case judged:
+		return RowBadAddresses, v.Summary
+	case r.Failures == 0:
+		return RowTemporary, "Mostly deferrals: Mailgun is still retrying."
+	}
+	return "", ""
+}
+
+// healthAlerts are the domain-wide blocks and the other alerts: domains
+// that do not receive mail, messages without a final event, typo domains.
+// Blocks come with the most addresses first; alerts most severe first.
+func healthAlerts(verdicts map[string]DomainVerdict, stuck int64, typos []TypoRow) ([]DomainBlock, []Alert) {
+	var found []DomainVerdict
+	for _, v := range verdicts {
+		if v.Addresses >= minBlockAddresses && (v.Kind == VerdictDomainBlock || v.Kind == VerdictDeadDomain) {
+			found = append(found, v)
+		}
+	}
+	slices.SortFunc(found, func(a, b DomainVerdict) int {
+		return cmp.Or(cmp.Compare(b.InWindow, a.InWindow), cmp.Compare(a.Domain, b.Domain))
+	})
+	blocks, alerts := []DomainBlock{}, []Alert{}
+	for _, v := range found {
+		if v.Kind == VerdictDomainBlock {
+			blocks = append(blocks, blockOf(v))
+			continue
+		}
+		alerts = append(alerts, Alert{Severity: AlertWarning, Kind: v.Kind, Domain: v.Domain,
+			Title: v.Domain + ": " + strings.ReplaceAll(v.Kind, "-", " "), Text: v.Summary + " " + v.Action, Evidence: v.Evidence})
+	}
+	if stuck > 0 {
+		alerts = append(alerts, Alert{Severity: AlertInfo, Kind: AlertStuck, Title: fmt.Sprintf("%d messages without a final event", stuck),
+			Text: "Accepted more than " + humanDuration(retryWindow) + " ago with no delivery or permanent failure in the index: sync again, then ask Mailgun support about any that stay."})
+	}
+	for _, t := range typos {
+		alerts = append(alerts, Alert{Severity: AlertInfo, Kind: AlertTypo, Domain: t.Domain,
+			Title: fmt.Sprintf("%s looks like a typo of %s", t.Domain, t.Suggested),
+			Text:  fmt.Sprintf("%d addresses at %s failed with no MX: ask the people concerned to correct their address.", t.Addresses, t.Domain)})
+	}
+	slices.SortStableFunc(alerts, func(a, b Alert) int { return cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)) })
+	return blocks, alerts
+}
+
+// severityRank orders alert severities, most urgent first.
+func severityRank(s string) int {
+	switch s {
+	case AlertCritical:
+		return 0
+	case AlertWarning:
+		return 1
+	}
+	return 2
+}
+
+// blockOf is a domain-wide block verdict as an alert.
+func blockOf(v DomainVerdict) DomainBlock {
+	b := DomainBlock{Domain: v.Domain, Addresses: int64(v.InWindow), Code: v.Code, EnhancedCode: v.Enhanced,
+		Gateway: v.Gateway, MXHost: v.MXHost, First: v.From, Last: v.To, SampleReply: v.Sample, Advice: v.Action}
+	b.Text = blockText(b)
+	return b
+}
+
+// blockText says a domain-wide block in one sentence, then its advice.
+func blockText(b DomainBlock) string {
+	var s strings.Builder
+	noun := "addresses"
+	if b.Addresses == 1 {
+		noun = "address"
+	}
+	fmt.Fprintf(&s, "%s: %d %s bounced", b.Domain, b.Addresses, noun)
+	switch {
+	case b.Code != 0 && b.EnhancedCode != "":
+		fmt.Fprintf(&s, " with %d %s", b.Code, b.EnhancedCode)
+	case b.Code != 0:
+		fmt.Fprintf(&s, " with %d", b.Code)
+	case b.EnhancedCode != "":
+		fmt.Fprintf(&s, " with %s", b.EnhancedCode)
+	}
+	if b.Gateway != "" {
+		fmt.Fprintf(&s, " from one %s gateway", b.Gateway)
+	}
+	if !b.First.IsZero() && !b.Last.Before(b.First) {
+		fmt.Fprintf(&s, " within %s", durationUp(b.Last.Sub(b.First)))
+	}
+	s.WriteString(": a domain-wide block at the recipient, not bad addresses. ")
+	s.WriteString(b.Advice)
+	return s.String()
+}
+
+// periodTitle names a period for the report's title.
+func periodTitle(from, until time.Time) string {
+	days := until.Sub(from).Hours() / 24
+	switch {
+	case days <= 2:
+		return fmt.Sprintf("%s, %.0f hours", until.Format("2 January 2006"), until.Sub(from).Hours())
+	case from.Year() == until.Year():
+		return fmt.Sprintf("%s to %s", from.Format("2 January"), until.Add(-time.Second).Format("2 January 2006"))
+	}
+	return fmt.Sprintf("%s to %s", from.Format("2 January 2006"), until.Add(-time.Second).Format("2 January 2006"))
+}

@@ -1,0 +1,483 @@
+package analyze
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/maildiag/maildiag"
+)
+
+// failureScan is what one pass over the period's failures collects.
+type failureScan struct {
+	classes    map[string]int64
+	classRcpts map[string]map[RecipientID]struct{}
+	series     map[string][]int64
+	codes      map[string]*codeCount
+	enhanced   map[string]*codeCount
+	domClass   map[string]map[string]int64
+	gwClass    map[string]map[string]int64
+	firstHard  map[string]map[RecipientID]*Failure // domain -> recipient -> first permanent failure (not a drop)
+	unknown    map[RecipientID]*lookBounce         // recipients bounced as unknown
+	noMX       map[string]*TypoRow                 // domains without MX
+	noMXRcpts  map[string]map[RecipientID]struct{}
+	deferred   map[delivery]struct{} // deliveries deferred at least once
+}
+
+// delivery is one message to one recipient.
+type delivery struct {
+	message   MessageRef
+	recipient RecipientID
+}
+
+type lookBounce struct {
+	domain string
+	n      int
+	last   time.Time
+}
+
+func scanFailures(ctx context.Context, db Store, q HealthQuery, buckets int, b *bucketer, sc *scope) (*failureScan, error) {
+	fs := &failureScan{classes: map[string]int64{}, classRcpts: map[string]map[RecipientID]struct{}{}, series: map[string][]int64{},
+		codes: map[string]*codeCount{}, enhanced: map[string]*codeCount{}, domClass: map[string]map[string]int64{},
+		gwClass: map[string]map[string]int64{}, firstHard: map[string]map[RecipientID]*Failure{},
+		unknown: map[RecipientID]*lookBounce{}, noMX: map[string]*TypoRow{}, noMXRcpts: map[string]map[RecipientID]struct{}{},
+		deferred: map[delivery]struct{}{}}
+	f := FailureFilter{From: q.Since, Until: q.Until, SendingDomains: sc.sending, RecipientDomains: sc.recipientDomains()}
+	err := db.Failures(ctx, f, func(r *Failure) error {
+		if !sc.to.has(r.Recipient) {
+			return nil
+		}
+		class := classOrOther(r.Class)
+		fs.classes[class]++
+		cr := fs.classRcpts[class]
+		if cr == nil {
+			cr = map[RecipientID]struct{}{}
+			fs.classRcpts[class] = cr
+		}
+		cr[r.Recipient] = struct{}{}
+		s := fs.series[class]
+		if s == nil {
+			s = make([]int64, buckets)
+			fs.series[class] = s
+		}
+		if i := b.of(r.Time); i >= 0 && i < len(s) {
+			s[i]++
+		}
+		countCode(fs.codes, orDash(codeText(r.Code)), class, r)
+		if r.Enhanced != "" {
+			countCode(fs.enhanced, r.Enhanced, class, r)
+		}
+		rd := r.RecipientDomain
+		if r.Recipient != 0 {
+			dc := fs.domClass[rd]
+			if dc == nil {
+				dc = map[string]int64{}
+				fs.domClass[rd] = dc
+			}
+			dc[class]++
+		}
+		gc := fs.gwClass[sc.gateway(rd)]
+		if gc == nil {
+			gc = map[string]int64{}
+			fs.gwClass[sc.gateway(rd)] = gc
+		}
+		gc[class]++
+		if r.Outcome == maildiag.OutcomePermanent && r.Recipient != 0 && !r.DelayedBounce {
+			fh := fs.firstHard[rd]
+			if fh == nil {
+				fh = map[RecipientID]*Failure{}
+				fs.firstHard[rd] = fh
+			}
+			if old := fh[r.Recipient]; old == nil || r.Time.Before(old.Time) {
+				c := *r
+				fh[r.Recipient] = &c
+			}
+		}
+		if r.Outcome == maildiag.OutcomeTemporary {
+			fs.deferred[delivery{r.Message, r.Recipient}] = struct{}{}
+		}
+		if class == maildiag.ClassUserUnknown {
+			lb := fs.unknown[r.Recipient]
+			if lb == nil {
+				lb = &lookBounce{domain: rd}
+				fs.unknown[r.Recipient] = lb
+			}
+			lb.n++
+			lb.last = later(lb.last, r.Time)
+		}
+		if class == maildiag.ClassDomainNotFound && r.Recipient != 0 {
+			t := fs.noMX[rd]
+			if t == nil {
+				t = &TypoRow{Domain: rd}
+				fs.noMX[rd] = t
+				fs.noMXRcpts[rd] = map[RecipientID]struct{}{}
+			}
+			t.Messages++
+			fs.noMXRcpts[rd][r.Recipient] = struct{}{}
+		}
+		return nil
+	})
+	return fs, err
+}
+
+func codeText(code int) string {
+	if code == 0 {
+		return ""
+	}
+	return strconv.Itoa(code)
+}
+
+// codeCount counts the failures with one code; the first one's class
+// and reply stand for them all.
+type codeCount struct {
+	n      int64
+	class  string
+	sample Ref
+}
+
+func countCode(m map[string]*codeCount, code, class string, r *Failure) {
+	c := m[code]
+	if c == nil {
+		c = &codeCount{class: class, sample: r.Ref}
+		m[code] = c
+	}
+	c.n++
+}
+
+// finish turns the scan into the report's failure sections, and judges
+// the domains that have enough first bounces to judge, or are listed,
+// into f.verdicts. The replies quoted (the codes' samples and each
+// verdict's) are read in one batch first.
+func (fs *failureScan) finish(ctx context.Context, db Store, res *HealthResult, f *healthFacts, sc *scope) error {
+	res.DeferredMessages = int64(len(fs.deferred))
+	shares := make([]Share, 0, len(fs.classes))
+	for c, n := range fs.classes {
+		shares = append(shares, Share{c, int(n)})
+	}
+	sort.Slice(shares, func(i, j int) bool {
+		if shares[i].Count != shares[j].Count {
+			return shares[i].Count > shares[j].Count
+		}
+		return shares[i].Name < shares[j].Name
+	})
+	for _, s := range shares {
+		info, _ := maildiag.ClassOf(s.Name)
+		res.TopClasses = append(res.TopClasses, ClassRow{Class: s.Name, Title: info.Title, Count: int64(s.Count), Kind: info.BounceKind(),
+			Recipients: len(fs.classRcpts[s.Name]), Advice: info.Action})
+	}
+	for i, v := range res.Volume {
+		cb := ClassBucket{Start: v.Start, Counts: []ClassCount{}}
+		for _, s := range shares {
+			if n := fs.series[s.Name][i]; n > 0 {
+				cb.Counts = append(cb.Counts, ClassCount{Class: s.Name, Count: n})
+			}
+		}
+		res.Classes = append(res.Classes, cb)
+	}
+	var codeSamples, enhancedSamples []Ref
+	res.Codes, codeSamples = topCodes(fs.codes)
+	res.Enhanced, enhancedSamples = topCodes(fs.enhanced)
+	for i := range res.Domains {
+		d := &res.Domains[i]
+		if dc := fs.domClass[d.Domain]; len(dc) > 0 {
+			d.Class = topOf(dc)
+		}
+	}
+	for i := range res.Providers {
+		p := &res.Providers[i]
+		if gc := fs.gwClass[p.Provider]; len(gc) > 0 {
+			p.Class = topOf(gc)
+		}
+	}
+	// Each domain's causes, for its verdict: a domain-wide block is many
+	// addresses of one domain failing alike.
+	causes := map[string][]*Cause{}
+	listed := map[string]bool{}
+	for _, d := range res.Domains {
+		listed[d.Domain] = true
+	}
+	for rd, fh := range fs.firstHard {
+		if len(fh) < minBlockAddresses && !listed[rd] {
+			continue
+		}
+		cs := make([]*Cause, 0, len(fh))
+		for _, r := range fh {
+			cs = append(cs, causeOf(r))
+		}
+		causes[rd] = cs
+	}
+	refs := slices.Concat(codeSamples, enhancedSamples)
+	samples := map[string]*Cause{}
+	for rd, cs := range causes {
+		samples[rd] = verdictSample(cs)
+		refs = append(refs, samples[rd].ref)
+	}
+	details, err := db.FailureDetails(ctx, refs)
+	if err != nil {
+		return err
+	}
+	for i, ref := range codeSamples {
+		if d := details[ref]; d != nil {
+			res.Codes[i].SampleReply = d.Text()
+		}
+	}
+	for i, ref := range enhancedSamples {
+		if d := details[ref]; d != nil {
+			res.Enhanced[i].SampleReply = d.Text()
+		}
+	}
+	for _, c := range samples {
+		c.fill(details[c.ref])
+	}
+	for _, rd := range slices.Sorted(maps.Keys(causes)) {
+		f.verdicts[rd] = verdictOf(rd, len(causes[rd]), causes[rd], nil)
+	}
+	// Typo domains.
+	known, err := typoTargets(ctx, db)
+	if err != nil {
+		return err
+	}
+	for rd, t := range fs.noMX {
+		if t.Suggested = TypoOf(t.Domain, known); t.Suggested != "" {
+			t.Addresses = int64(len(fs.noMXRcpts[rd]))
+			res.Typos = append(res.Typos, *t)
+		}
+	}
+	sort.Slice(res.Typos, func(i, j int) bool {
+		if res.Typos[i].Messages != res.Typos[j].Messages {
+			return res.Typos[i].Messages > res.Typos[j].Messages
+		}
+		return res.Typos[i].Domain < res.Typos[j].Domain
+	})
+	return fs.lookalikes(ctx, db, res, sc)
+}
+
+// maxLookalikeDomain is the most addresses a domain may have for its
+// bounces to be compared with its deliveries: at consumer domains two
+// near-identical addresses are usually two people.
+const maxLookalikeDomain = 5000
+
+// lookalikes pairs addresses that bounced as unknown with near-identical
+// ones at the same domain that received mail.
+func (fs *failureScan) lookalikes(ctx context.Context, db Store, res *HealthResult, sc *scope) error {
+	byDomain := map[string][]RecipientID{}
+	for id, lb := range fs.unknown {
+		if sc.domains[lb.domain].Recipients <= maxLookalikeDomain {
+			byDomain[lb.domain] = append(byDomain[lb.domain], id)
+		}
+	}
+	var small []RecipientID
+	for _, bounced := range byDomain {
+		small = append(small, bounced...)
+	}
+	all, err := db.Addresses(ctx, small)
+	if err != nil {
+		return err
+	}
+	for d, bounced := range byDomain {
+		// Close lookalikes start with the same character as the bounced
+		// address (closeLookalike), or differ only in separators.
+		addr := make(map[RecipientID]string, len(bounced))
+		firsts := map[byte]bool{}
+		for _, id := range bounced {
+			a := all[id]
+			addr[id] = a
+			if a != "" {
+				firsts[a[0]] = true
+				if sq := squash(localOf(a)); sq != "" {
+					firsts[sq[0]] = true
+				}
+			}
+		}
+		rs, err := db.Recipients(ctx, d, "", slices.Sorted(maps.Keys(firsts))...)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			addr[r.ID] = r.Address
+		}
+		type pair struct {
+			bounced, other RecipientID
+			edits          int
+		}
+		var pairs []pair
+		cand := map[RecipientID]bool{}
+		look := newLookalikes(rs)
+		for _, b := range bounced {
+			for _, h := range look.of(localOf(addr[b]), true) {
+				pairs = append(pairs, pair{b, h.r.ID, h.edits})
+				cand[h.r.ID] = true
+			}
+		}
+		if len(pairs) == 0 {
+			continue
+		}
+		delivered, err := db.Deliveries(ctx, sortedKeys(cand))
+		if err != nil {
+			return err
+		}
+		for _, p := range pairs {
+			if delivered[p.other].N == 0 {
+				continue
+			}
+			lb := fs.unknown[p.bounced]
+			res.Lookalikes = append(res.Lookalikes, LookalikeRow{Failing: addr[p.bounced], Failures: int64(lb.n), Receiving: addr[p.other],
+				Delivered: int64(delivered[p.other].N), Edits: p.edits, LastBounce: lb.last})
+		}
+	}
+	sort.Slice(res.Lookalikes, func(i, j int) bool {
+		if res.Lookalikes[i].Failing != res.Lookalikes[j].Failing {
+			return res.Lookalikes[i].Failing < res.Lookalikes[j].Failing
+		}
+		return res.Lookalikes[i].Receiving < res.Lookalikes[j].Receiving
+	})
+	return nil
+}
+
+func topOf(m map[string]int64) string {
+	best, bn := "", int64(-1)
+	for k, n := range m {
+		if n > bn || n == bn && k < best {
+			best, bn = k, n
+		}
+	}
+	return best
+}
+
+// topCodesShown is how many codes the report lists.
+const topCodesShown = 15
+
+// topCodes are the most frequent codes, with the failure whose reply each
+// quotes.
+func topCodes(m map[string]*codeCount) ([]CodeRow, []Ref) {
+	codes := slices.Collect(maps.Keys(m))
+	sort.Slice(codes, func(i, j int) bool {
+		if a, b := m[codes[i]].n, m[codes[j]].n; a != b {
+			return a > b
+		}
+		return codes[i] < codes[j]
+	})
+	codes = codes[:min(len(codes), topCodesShown)]
+	rows := make([]CodeRow, len(codes))
+	samples := make([]Ref, len(codes))
+	for i, code := range codes {
+		c := m[code]
+		info, _ := maildiag.ClassOf(c.class)
+		rows[i] = CodeRow{Code: code, Count: c.n, Class: c.class, Meaning: info.Title}
+		samples[i] = c.sample
+	}
+	return rows, samples
+}
+
+// healthSuppressions counts new suppressions per day and lists the
+// addresses suppressed in the period: from the lists when they are in the
+// index, else from the events (first hard bounce, complaints and
+// unsubscribes).
+func healthSuppressions(ctx context.Context, db Store, q HealthQuery, res *HealthResult, fs *failureScan, sc *scope) error {
+	rows, err := db.Suppressions(ctx, SuppressionFilter{Domains: sc.recipientDomains(), SendingDomains: sc.sending,
+		CreatedFrom: q.Since, CreatedUntil: q.Until,
+		Lists: []string{maildiag.ListBounces, maildiag.ListComplaints, maildiag.ListUnsubscribes}})
+	if err != nil {
+		return err
+	}
+	days := map[time.Time]*SuppressionDay{}
+	dayOf := func(t time.Time) *SuppressionDay {
+		d := t.Truncate(day)
+		s := days[d]
+		if s == nil {
+			s = &SuppressionDay{Day: d}
+			days[d] = s
+		}
+		return s
+	}
+	// cause is the hard bounce an entry is derived from, when no list
+	// shows it.
+	type entry struct {
+		NewSuppression
+		cause *Ref
+	}
+	var list []entry
+	for _, r := range rows {
+		created := usTime(r.CreatedUS)
+		s := dayOf(created)
+		switch r.List {
+		case maildiag.ListBounces:
+			s.Bounces++
+		case maildiag.ListComplaints:
+			s.Complaints++
+		case maildiag.ListUnsubscribes:
+			s.Unsubscribes++
+		}
+		list = append(list, entry{NewSuppression: NewSuppression{Address: r.Address, List: r.List, SendingDomain: r.SendingDomain,
+			Created: created, Code: r.Code, Reason: oneLine(r.Error)}})
+	}
+	if len(rows) == 0 {
+		// No lists: the first hard bounce of an address in the period.
+		var ids []RecipientID
+		for _, fh := range fs.firstHard {
+			for id, r := range fh {
+				if r.Reason == maildiag.ReasonBounce {
+					ids = append(ids, id)
+				}
+			}
+		}
+		addrs, err := db.Addresses(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for _, fh := range fs.firstHard {
+			for id, r := range fh {
+				if r.Reason != maildiag.ReasonBounce {
+					continue
+				}
+				dayOf(r.Time).Bounces++
+				ref := r.Ref
+				list = append(list, entry{NewSuppression: NewSuppression{Address: addrs[id], List: maildiag.ListBounces, SendingDomain: r.SendingDomain,
+					Created: r.Time, Code: strings.TrimSpace(codeText(r.Code) + " " + r.Enhanced)}, cause: &ref})
+			}
+		}
+		for i := range res.Volume {
+			v := &res.Volume[i]
+			if v.Complaints+v.Unsubscribes > 0 {
+				s := dayOf(v.Start)
+				s.Complaints += v.Complaints
+				s.Unsubscribes += v.Unsubscribes
+			}
+		}
+	}
+	for _, s := range days {
+		res.SuppressionDays = append(res.SuppressionDays, *s)
+	}
+	sort.Slice(res.SuppressionDays, func(i, j int) bool { return res.SuppressionDays[i].Day.Before(res.SuppressionDays[j].Day) })
+	sort.Slice(list, func(i, j int) bool {
+		if !list[i].Created.Equal(list[j].Created) {
+			return list[i].Created.Before(list[j].Created)
+		}
+		return list[i].Address < list[j].Address
+	})
+	if len(list) > q.MaxRows {
+		res.SuppressedNotShown = len(list) - q.MaxRows
+		list = list[:q.MaxRows]
+	}
+	var refs []Ref
+	for _, n := range list {
+		if n.cause != nil {
+			refs = append(refs, *n.cause)
+		}
+	}
+	details, err := db.FailureDetails(ctx, refs)
+	if err != nil {
+		return err
+	}
+	for _, e := range list {
+		if e.cause != nil && details[*e.cause] != nil {
+			e.Reason = oneLine(details[*e.cause].Text())
+		}
+		res.Suppressed = append(res.Suppressed, e.NewSuppression)
+	}
+	return nil
+}

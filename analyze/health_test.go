@@ -1,0 +1,140 @@
+package analyze_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/maildiag/maildiag/analyze"
+	"github.com/maildiag/maildiag/internal/testkit"
+	"github.com/maildiag/maildiag/synth"
+)
+
+// storyAccount is the generated account the health goldens are made on:
+// the same as the command's report golden, loaded in-process.
+var storyAccount = synth.Config{Seed: 11, Events: 40_000, End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}
+
+// TestHealthGolden pins the health result's JSON, the contract `maildiag
+// report --output json` prints, on a generated account with a fixed clock:
+// a week of the whole account, and the two days of one customer domain's
+// block (hourly buckets, counts by recipient domain).
+func TestHealthGolden(t *testing.T) {
+	db, _ := testkit.StoryIndex(t, storyAccount)
+	end := storyAccount.End
+	acme, err := analyze.ParsePattern("*@acme.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		golden string
+		q      analyze.HealthQuery
+		check  func(t *testing.T, r *analyze.HealthResult)
+	}{
+		{"health.json", analyze.HealthQuery{Since: end.Add(-7 * 24 * time.Hour), Now: end}, func(t *testing.T, r *analyze.HealthResult) {
+			if len(r.Blocks) != 1 || r.Blocks[0].Domain != "acme.com" || r.Blocks[0].Gateway != "Mimecast" {
+				t.Errorf("blocks %+v, want the planted acme.com block behind Mimecast", r.Blocks)
+			}
+			if len(r.Typos) != 1 || r.Typos[0].Domain != "gmial.com" || r.Typos[0].Suggested != "gmail.com" {
+				t.Errorf("typos %+v, want gmial.com for gmail.com", r.Typos)
+			}
+			if r.PreviousTotals == nil || r.Hourly || len(r.Volume) != 7 {
+				t.Errorf("previous %v, hourly %v, %d buckets: want a comparison and 7 days", r.PreviousTotals, r.Hourly, len(r.Volume))
+			}
+		}},
+		{"health-acme-48h.json", analyze.HealthQuery{Since: end.Add(-5 * 24 * time.Hour), Until: end.Add(-3 * 24 * time.Hour), Now: end, To: &acme}, func(t *testing.T, r *analyze.HealthResult) {
+			if !r.Hourly || len(r.Volume) != 48 || r.Filters.To != "*@acme.com" {
+				t.Errorf("hourly %v, %d buckets, filter %q: want 48 hours of acme.com", r.Hourly, len(r.Volume), r.Filters.To)
+			}
+			if len(r.Blocks) != 1 || r.Blocks[0].Domain != "acme.com" || r.Totals.Accepted == 0 {
+				t.Errorf("blocks %+v, %d accepted: want the acme.com block", r.Blocks, r.Totals.Accepted)
+			}
+			for _, d := range r.Domains {
+				if d.Domain != "acme.com" {
+					t.Errorf("domain row %s in a report on acme.com", d.Domain)
+				}
+			}
+		}},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			var last float64
+			r, err := analyze.Health(context.Background(), db, tc.q, func(done float64) { last = done })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if last != 1 {
+				t.Errorf("progress ended at %v, want 1", last)
+			}
+			tc.check(t, r)
+			testkit.GoldenJSON(t, filepath.Join("testdata", "golden", tc.golden), r)
+		})
+	}
+	t.Run("a week of one domain", func(t *testing.T) {
+		r, err := analyze.Health(context.Background(), db, analyze.HealthQuery{Since: end.Add(-7 * 24 * time.Hour), Now: end, To: &acme}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The daily totals and the domain's row are counted apart.
+		if r.Hourly || len(r.Domains) != 1 || r.Domains[0].Accepted != r.Totals.Accepted || r.Domains[0].Failures != r.Totals.FailedPermanent+r.Totals.Suppressed {
+			t.Errorf("hourly %v, rows %+v, totals %+v: want one acme.com row that agrees with the totals", r.Hourly, r.Domains, r.Totals)
+		}
+		if r.Totals.Accepted == 0 || len(r.Blocks) != 1 {
+			t.Errorf("%d accepted, %d blocks: want the week of the acme.com block", r.Totals.Accepted, len(r.Blocks))
+		}
+	})
+	t.Run("no such domain", func(t *testing.T) {
+		p, err := analyze.ParsePattern("*@nowhere.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := analyze.Health(context.Background(), db, analyze.HealthQuery{Since: end.Add(-7 * 24 * time.Hour), Now: end, To: &p}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Title == "" || r.Filters.To != "*@nowhere.example" || r.Totals.Accepted != 0 || len(r.Domains) != 0 || r.Domains == nil || r.Alerts == nil {
+			t.Errorf("got title %q, filter %q, %d accepted, domains %v, alerts %v: want a header and empty lists", r.Title, r.Filters.To, r.Totals.Accepted, r.Domains, r.Alerts)
+		}
+	})
+	t.Run("bad period", func(t *testing.T) {
+		if _, err := analyze.Health(context.Background(), db, analyze.HealthQuery{Since: end, Until: end, Now: end}, nil); err == nil {
+			t.Error("an empty period was accepted")
+		}
+	})
+}
+
+// TestHealthFromEvents reports on an index of events alone: the new
+// suppressions are derived from first hard bounces, with their replies,
+// and two weeks reach back to the planted lookalike's bounce.
+func TestHealthFromEvents(t *testing.T) {
+	cfg := synth.Config{Seed: 5, Events: 12_000, End: storyAccount.End}
+	db, acct := testkit.EventIndex(t, cfg)
+	r, err := analyze.Health(context.Background(), db, analyze.HealthQuery{Since: cfg.End.Add(-14 * 24 * time.Hour), Now: cfg.End}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Suppressed) == 0 || len(r.SuppressionDays) == 0 {
+		t.Fatalf("%d new suppressions over %d days, want some derived from bounces", len(r.Suppressed), len(r.SuppressionDays))
+	}
+	var bounces int64
+	for _, d := range r.SuppressionDays {
+		bounces += d.Bounces
+	}
+	if bounces != int64(len(r.Suppressed)+r.SuppressedNotShown) {
+		t.Errorf("%d bounces by day, %d addresses listed and %d not shown", bounces, len(r.Suppressed), r.SuppressedNotShown)
+	}
+	for _, s := range r.Suppressed {
+		if s.List != "bounces" || s.Code == "" || s.Reason == "" || s.Address == "" {
+			t.Fatalf("derived suppression %+v, want a bounce with its address, code and reply", s)
+		}
+	}
+	la := acct.Stories.Lookalike
+	found := false
+	for _, l := range r.Lookalikes {
+		if l.Failing == la.BouncedAddress && l.Receiving == la.DeliveredAddress {
+			found = l.Failures >= 1 && l.Delivered >= 1 && l.Code == "User unknown" && l.Edits == 1
+		}
+	}
+	if !found {
+		t.Errorf("lookalikes %+v, want %s next to %s", r.Lookalikes, la.BouncedAddress, la.DeliveredAddress)
+	}
+}
