@@ -2,6 +2,7 @@ package analyze_test
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,8 +14,8 @@ import (
 // Breakdowns as support engineers ask for them, and the answers as a
 // golden file.
 func TestFailuresBreakdowns(t *testing.T) {
-	db, a := store(t)
-	s := a.Result.Stories
+	db, s := store(t)
+	end := storyAccount.End
 	ctx := context.Background()
 	pattern := func(p string) *analyze.Pattern {
 		x, err := analyze.ParsePattern(p)
@@ -23,7 +24,7 @@ func TestFailuresBreakdowns(t *testing.T) {
 		}
 		return &x
 	}
-	week := a.End.Add(-7 * 24 * time.Hour)
+	week := end.Add(-7 * 24 * time.Hour)
 	cases := []struct {
 		name string
 		q    analyze.FailureQuery
@@ -74,5 +75,5 @@ func TestFailuresBreakdowns(t *testing.T) {
 	if _, err := analyze.Failures(ctx, db, analyze.FailureQuery{By: []string{"colour"}}); err == nil {
 		t.Error("by an unknown dimension: no error")
 	}
-	testkit.GoldenJSON(t, "failures.json", all)
+	testkit.GoldenJSON(t, filepath.Join("testdata", "golden", "failures.json"), all)
 }

@@ -11,10 +11,6 @@ import (
 	"github.com/maildiag/maildiag/synth"
 )
 
-// storyAccount is the generated account the health goldens are made on:
-// the same as the command's report golden, loaded in-process.
-var storyAccount = synth.Config{Seed: 11, Events: 40_000, End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}
-
 // TestHealthGolden pins the health result's JSON, the contract `maildiag
 // report --output json` prints, on a generated account with a fixed clock:
 // a week of the whole account, and the two days of one customer domain's

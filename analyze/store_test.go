@@ -1,7 +1,6 @@
 package analyze_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -13,20 +12,16 @@ import (
 
 func TestMain(m *testing.M) { testkit.Main(m) }
 
-// account is the generated account the analyses are tested on: its planted
-// stories are known, so the tests can say what the answers must be.
-var account = synth.Config{Seed: 11, Events: 40_000, End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}
+// storyAccount is the generated account the analyses are tested on (the
+// same as the commands' story tests): its planted stories are known, so
+// the tests can say what the answers must be.
+var storyAccount = synth.Config{Seed: 11, Events: 40_000, End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}
 
-// store opens the account's index read-only, as the commands do.
-func store(t *testing.T) (*index.DB, *testkit.Account) {
+// store opens the story account's index read-only, as the commands do.
+func store(t *testing.T) (*index.DB, *synth.Stories) {
 	t.Helper()
-	a := testkit.Index(t, account)
-	db, err := index.OpenReadOnly(context.Background(), a.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db, a
+	db, res := testkit.StoryIndex(t, storyAccount)
+	return db, res.Stories
 }
 
 // The index is an analyze.Store.

@@ -2,6 +2,7 @@ package analyze_test
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/maildiag/maildiag"
@@ -12,8 +13,7 @@ import (
 // The domain-wide block story found from every side a support engineer
 // asks from, and the answers as a golden file.
 func TestSuppressedStories(t *testing.T) {
-	db, a := store(t)
-	s := a.Result.Stories
+	db, s := store(t)
 	ctx := context.Background()
 	type answer struct {
 		Case   string                    `json:"case"`
@@ -81,5 +81,5 @@ func TestSuppressedStories(t *testing.T) {
 	if _, err := analyze.Suppressed(ctx, db, p, analyze.SuppressedOptions{SendingDomains: []string{"mg.unknown.example"}}); err == nil {
 		t.Error("an unknown sending domain: no error")
 	}
-	testkit.GoldenJSON(t, "suppressed.json", all)
+	testkit.GoldenJSON(t, filepath.Join("testdata", "golden", "suppressed.json"), all)
 }

@@ -2,6 +2,7 @@ package analyze_test
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -13,28 +14,28 @@ import (
 // The stories' recipients traced in process: the verdicts the stories
 // call for, and the whole answers as a golden file.
 func TestTraceStories(t *testing.T) {
-	db, a := store(t)
-	s := a.Result.Stories
+	db, s := store(t)
+	end := storyAccount.End
 	ctx := context.Background()
 	cases := []struct {
 		name, query string
 		now         time.Time
 		kind        string
 	}{
-		{"domain block", s.DomainBlock.Addresses[0], a.End, analyze.TraceSuppressed},
-		{"typo domain", s.TypoDomain.Addresses[0], a.End, analyze.TraceTypoDomain},
-		{"lookalike", s.Lookalike.BouncedAddress, a.End, analyze.TraceUserUnknown},
-		{"lookalike that receives", s.Lookalike.DeliveredAddress, a.End, ""},
+		{"domain block", s.DomainBlock.Addresses[0], end, analyze.TraceSuppressed},
+		{"typo domain", s.TypoDomain.Addresses[0], end, analyze.TraceTypoDomain},
+		{"lookalike", s.Lookalike.BouncedAddress, end, analyze.TraceUserUnknown},
+		{"lookalike that receives", s.Lookalike.DeliveredAddress, end, ""},
 		{"confirmation, an hour later", s.NeverOpened.Address, s.NeverOpened.DeliveredAt.Add(time.Hour), analyze.TraceDelivered},
 		{"confirmation, days later", s.NeverOpened.Address, s.NeverOpened.DeliveredAt.Add(72 * time.Hour), analyze.TraceLinkExpired},
 		{"confirmation by message-id", "<" + s.NeverOpened.MessageID + ">", s.NeverOpened.DeliveredAt.Add(time.Hour), analyze.TraceDelivered},
-		{"complaint", s.Complaints.Complaints[0].Address, a.End, analyze.TraceComplained},
-		{"rate limited", s.RateLimit.Messages[0].Recipient, a.End, ""},
-		{"ip block", s.IPBlock.Addresses[0], a.End, ""},
-		{"not found", "nobody@never-mailed.example", a.End, analyze.TraceNotFound},
-		{"typo, never mailed", "someone@gmial.com", a.End, analyze.TraceNotFound},
-		{"no such message", "<no-such-message@mg.example.com>", a.End, analyze.TraceNotFound},
-		{"not an address", "hello world", a.End, analyze.TraceNoSuchMessage},
+		{"complaint", s.Complaints.Complaints[0].Address, end, analyze.TraceComplained},
+		{"rate limited", s.RateLimit.Messages[0].Recipient, end, ""},
+		{"ip block", s.IPBlock.Addresses[0], end, ""},
+		{"not found", "nobody@never-mailed.example", end, analyze.TraceNotFound},
+		{"typo, never mailed", "someone@gmial.com", end, analyze.TraceNotFound},
+		{"no such message", "<no-such-message@mg.example.com>", end, analyze.TraceNotFound},
+		{"not an address", "hello world", end, analyze.TraceNoSuchMessage},
 	}
 	type answer struct {
 		Case   string               `json:"case"`
@@ -88,5 +89,5 @@ func TestTraceStories(t *testing.T) {
 			}
 		}
 	}
-	testkit.GoldenJSON(t, "trace.json", all)
+	testkit.GoldenJSON(t, filepath.Join("testdata", "golden", "trace.json"), all)
 }

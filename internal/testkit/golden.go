@@ -47,12 +47,16 @@ func Golden(t testing.TB, path string, got []byte) {
 	}
 }
 
-// GoldenJSON is Golden of v as indented JSON.
+// GoldenJSON is Golden of v as indented JSON, written as --output json
+// writes it (no HTML escapes).
 func GoldenJSON(t testing.TB, path string, v any) {
 	t.Helper()
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		t.Fatal(err)
 	}
-	Golden(t, path, append(b, '\n'))
+	Golden(t, path, b.Bytes())
 }
