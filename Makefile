@@ -10,7 +10,10 @@ export CGO_ENABLED := 1
 
 all: build
 
-# ECharts for the HTML report: pinned, verified, from the npm registry.
+# ECharts for the HTML report: pinned, verified, from the npm registry. The
+# one download of the build besides Go modules; the report package embeds
+# report/assets/fetched-by-make-build/echarts.min.js and does not compile
+# without it.
 assets:
 	./scripts/fetch-echarts.sh
 
@@ -22,13 +25,12 @@ chromium:
 # 100 fewer page faults); stack traces and profiles keep their names.
 LDFLAGS := -s -w
 
-# The binary embeds ECharts at compile time.
 build: assets
 	$(GO) build -ldflags='$(LDFLAGS)' -o $(BIN)/maildiag ./cmd/maildiag
 	$(GO) build -ldflags='$(LDFLAGS)' -o $(BIN)/mgsim ./cmd/mgsim
 
 # A generated realistic account served by the local Mailgun-compatible
-# server, synced, analysed and reported. No key, no network.
+# server, synced, analysed and reported. No key; no network beyond `make assets`.
 demo: build
 	./scripts/demo.sh $(BIN) $(DEMO)
 
@@ -62,6 +64,7 @@ STATICCHECK         := .tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 $(STATICCHECK):
 	GOBIN=$(CURDIR)/$(dir $@) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
+# vet and staticcheck compile the report package, which embeds ECharts.
 lint: assets $(STATICCHECK)
 	@unformatted=$$(gofmt -l .); \
 		if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
