@@ -8,7 +8,8 @@ import (
 )
 
 // ParseSpan reads a length of time as users write it: 30d, 2w, 36h, 90m,
-// or a Go duration such as 1h30m.
+// or a Go duration such as 1h30m. A span is never negative nor longer
+// than a century, whatever its unit.
 func ParseSpan(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if n := len(s); n > 1 {
@@ -20,7 +21,16 @@ func ParseSpan(s string) (time.Duration, error) {
 			return time.Duration(v) * unit, nil
 		}
 	}
-	return time.ParseDuration(s)
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return 0, err
+	case d < 0:
+		return 0, fmt.Errorf("%q is negative", s)
+	case d > maxSpan:
+		return 0, fmt.Errorf("%q is too long", s)
+	}
+	return d, nil
 }
 
 // maxSpan is the longest span a time expression may name: a century.
@@ -34,7 +44,7 @@ func ParseWhen(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if d, err := ParseSpan(s); err == nil && d >= 0 && d <= maxSpan {
+	if d, err := ParseSpan(s); err == nil {
 		return now.Add(-d), nil
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {

@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/maildiag/maildiag"
 )
 
 // Pattern matches whole addresses with * (any run of characters) and ?
-// (any one character), case-insensitively: *@acme.com, *@*.acme.com,
+// (any one byte: one character of an ASCII address), case-insensitively: *@acme.com, *@*.acme.com,
 // j*@acme.com. A bare domain (acme.com) means every address at it.
 type Pattern struct {
 	Local  string // glob of the local part, lower case
@@ -22,7 +23,7 @@ func ParsePattern(s string) (Pattern, error) {
 	if t == "" {
 		return Pattern{}, fmt.Errorf("empty pattern: give an address, a domain or a pattern such as '*@acme.com'")
 	}
-	if strings.ContainsAny(t, " \t\r\n,;<>") {
+	if strings.ContainsFunc(t, unicode.IsSpace) || strings.ContainsAny(t, ",;<>") {
 		return Pattern{}, fmt.Errorf("pattern %q: one address pattern at a time, without spaces or commas", s)
 	}
 	local, domain, ok := strings.Cut(t, "@")

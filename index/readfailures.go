@@ -113,7 +113,7 @@ const failureSelectLight = `SELECT f.day, f.recipient_id, f.id_hash, f.ts, f.typ
 type failureScan struct {
 	names       map[int64]string // domain names by id
 	ref         analyze.Ref
-	rcpt, ts    int64
+	ts          int64
 	typ, sd, mk int64
 	delayed     sql.NullInt64
 	f           analyze.Failure

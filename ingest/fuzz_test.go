@@ -154,34 +154,6 @@ func FuzzRead(f *testing.F) {
 	})
 }
 
-// firstLineHasMore tells whether the first JSON object of in is followed by
-// something other than a line break on its line.
-func firstLineHasMore(in []byte) bool {
-	in = bytes.TrimPrefix(in, []byte("\ufeff"))
-	i := skipSpace(in, 0)
-	if i >= len(in) || in[i] != '{' {
-		return false
-	}
-	end, err := valueEnd(in, i)
-	if err != nil {
-		return false
-	}
-	for ; end < len(in); end++ {
-		switch in[end] {
-		case ' ', '\t', '\r':
-		case '\n':
-			return false
-		default:
-			return true
-		}
-	}
-	return false
-}
-
-func sameCounts(a, b result) bool {
-	return len(a.events) == len(b.events) && len(a.sups) == len(b.sups) && len(a.rejects) == len(b.rejects)
-}
-
 // compareResults checks that two reads of one input agree.
 func compareResults(t *testing.T, a, b result) {
 	t.Helper()

@@ -50,6 +50,10 @@ func newBrowser(t *testing.T) context.Context {
 	closed := l.Addr().String()
 	l.Close()
 	profile := t.TempDir()
+	// chromium keeps its singleton socket in a directory of its own under
+	// TMPDIR, which it removes only when it exits cleanly; the test kills
+	// it, so give it a TMPDIR that the test removes.
+	tmp := t.TempDir()
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Headless,
@@ -72,6 +76,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("proxy-bypass-list", "<-loopback>"),
 		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND"),
 		chromedp.UserDataDir(profile),
+		chromedp.Env("TMPDIR="+tmp),
 		chromedp.WindowSize(1280, 900),
 	)
 	t.Cleanup(cancelAlloc)

@@ -57,8 +57,8 @@ type pageData struct {
 }
 
 // Render writes the report for d as one self-contained HTML page. It fails
-// with ErrAssetMissing when the package was built without the ECharts
-// script (run `make assets`).
+// when the embedded ECharts script is not the pinned release (run
+// `make build`).
 func Render(w io.Writer, d *analyze.HealthResult, opts Options) error {
 	js, err := echartsOnce()
 	if err != nil {

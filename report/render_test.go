@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"html"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -15,7 +14,7 @@ import (
 )
 
 // placeholderJS stands in for ECharts where a test reads the page, not runs
-// it: the golden files stay small and the tests run before `make assets`.
+// it, so that the golden files stay small.
 const placeholderJS = "/* echarts placeholder */"
 
 func renderString(t testing.TB, d *analyze.HealthResult, o Options) string {
@@ -27,16 +26,12 @@ func renderString(t testing.TB, d *analyze.HealthResult, o Options) string {
 	return b.String()
 }
 
-// requireECharts returns the embedded ECharts script. Without it, a test
-// fails under CI, where `make test` fetched it first, and skips elsewhere.
+// requireECharts returns the embedded ECharts script, checked.
 func requireECharts(t testing.TB) []byte {
 	t.Helper()
 	js, err := echartsOnce()
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%v", err)
-		}
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	return js
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Fetches the pinned ECharts build that every HTML report inlines, from the
-# npm registry, verifies it, and writes it to report/assets/echarts.min.js
-# (git-ignored; the report package embeds it). Idempotent: does nothing when
-# the file is there with the pinned hash. Run by `make assets`.
+# npm registry, verifies it, and writes it to
+# report/assets/fetched-by-make-build/echarts.min.js (git-ignored; the report
+# package embeds it and does not compile without it). Idempotent: does
+# nothing when the file is there with the pinned hash. Run by `make assets`,
+# which `make build`, `make test` and `make lint` run first.
 #
 # To upgrade: change the three pins below (npm view echarts@X dist.integrity;
 # the sha256 of package/dist/echarts.min.js in that tarball), and
@@ -15,7 +17,7 @@ ECHARTS_INTEGRITY=sha512-oTbVTsXfKuEhxftHqL5xprgLoc0k7uScAwtryCgWF6hPYFLRwOUHiFm
 ECHARTS_MIN_SHA256=bf4a223524e40b77c304bec67e1222cf551f14880cf42c69dc046558e11c07b1
 
 cd "$(dirname "$0")/.."
-dest=report/assets/echarts.min.js
+dest=report/assets/fetched-by-make-build/echarts.min.js
 
 sha256() { sha256sum "$1" | cut -d' ' -f1; }
 
@@ -47,6 +49,7 @@ if [ "$got" != "$ECHARTS_MIN_SHA256" ]; then
 	exit 1
 fi
 
+mkdir -p "$(dirname "$dest")"
 install -m 0644 "$tmp/package/dist/echarts.min.js" "$dest.tmp"
 mv "$dest.tmp" "$dest"
 echo "fetch-echarts: wrote $dest (ECharts $ECHARTS_VERSION)"

@@ -29,7 +29,7 @@ var (
 func builtBinary(t *testing.T) string {
 	t.Helper()
 	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "maildiag-bin")
+		dir, err := sharedTempDir("maildiag-bin")
 		if err != nil {
 			binErr = err
 			return
@@ -66,7 +66,7 @@ func storyIndex(t *testing.T) storyAccount {
 	t.Helper()
 	bin := builtBinary(t)
 	storyOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "maildiag-stories")
+		dir, err := sharedTempDir("maildiag-stories")
 		if err != nil {
 			storyErr = err
 			return

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+)
+
+// Some tests share what is slow to build (the binary, the story account) in
+// directories that outlive any one test, so t.TempDir cannot hold them;
+// TestMain removes them after the last test.
+var sharedDirs struct {
+	sync.Mutex
+	paths []string
+}
+
+// sharedTempDir makes a directory that TestMain removes at the end.
+func sharedTempDir(pattern string) (string, error) {
+	dir, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		return "", err
+	}
+	sharedDirs.Lock()
+	sharedDirs.paths = append(sharedDirs.paths, dir)
+	sharedDirs.Unlock()
+	return dir, nil
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, dir := range sharedDirs.paths {
+		if err := os.RemoveAll(dir); err != nil && code == 0 {
+			fmt.Fprintf(os.Stderr, "remove shared test directory: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
