@@ -287,9 +287,19 @@ func TestUsageErrors(t *testing.T) {
 		{"query"},
 		{"import", "--nope", "x"},
 		{"frobnicate"},
+		{"suppressions", "frobnicate"},
+		{"completion", "frobnicate"},
+		{"status", "extra"},
+		{"trace", "a@b.c", "d@e.f"},
+		{"failures", "--top", "x"},
 	} {
-		if code, _, _ := run(t, "", args...); code != 2 {
-			t.Errorf("%v: exit %d, want 2", args, code)
+		if code, _, errs := run(t, "", args...); code != 2 || !strings.HasPrefix(errs, "maildiag: ") {
+			t.Errorf("%v: exit %d (%s), want 2 and a message", args, code, errs)
+		}
+	}
+	for _, args := range [][]string{{}, {"suppressions"}, {"help"}} {
+		if code, out, _ := run(t, "", args...); code != 0 || !strings.Contains(out, "maildiag") {
+			t.Errorf("%v: exit %d, want 0 and help", args, code)
 		}
 	}
 	if code, _, errs := run(t, "", "--db", filepath.Join(t.TempDir(), "none.db"), "status"); code != 3 || !strings.Contains(errs, "no index") {

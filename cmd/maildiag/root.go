@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -91,8 +90,6 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	code := exitFailure
 	if errors.As(err, &ee) {
 		code = ee.code
-	} else if isUsage(err) {
-		code = exitUsage
 	}
 	if msg := err.Error(); msg != "" {
 		fmt.Fprintln(stderr, "maildiag: "+msg)
@@ -101,17 +98,6 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "maildiag: interrupted; what was committed stays in the index")
 	}
 	return code
-}
-
-// isUsage recognises cobra's own argument and flag errors.
-func isUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "requires exactly", "bad flag"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
 }
 
 func newRootCmd(s *streams, g *globals) *cobra.Command {
@@ -152,7 +138,35 @@ customer domain are suppressed, what failed and why.`,
 		newResendCmd(s, g),
 		newAuditCmd(s, g),
 	)
+	root.InitDefaultCompletionCmd()
+	usageErrors(root)
 	return root
+}
+
+// usageErrors makes every error cobra finds in a command line's arguments a
+// usage error, as flag errors are (SetFlagErrorFunc): each command's own
+// argument check is wrapped, and a command that only groups others runs to
+// print its help, or to refuse an unknown subcommand.
+func usageErrors(c *cobra.Command) {
+	if c.HasSubCommands() {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("unknown command %q for %q (see %s --help)", args[0], cmd.CommandPath(), cmd.CommandPath())
+			}
+			return nil
+		}
+		c.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
+	} else if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return usageErrorf("%v (see %s --help)", err, cmd.CommandPath())
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageErrors(sub)
+	}
 }
 
 // dbPath resolves --db, MAILDIAG_DB and the default location.

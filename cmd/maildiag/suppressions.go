@@ -28,7 +28,6 @@ between. These commands remove exactly the entries a diagnosis found
 (maildiag suppressed), one at a time, after writing a CSV backup that
 maildiag suppressions restore (and maildiag import) can read back. Every
 action is recorded in the audit log (maildiag audit).`,
-		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newSuppressionsRemoveCmd(s, g), newSuppressionsRestoreCmd(s, g))
 	return cmd
