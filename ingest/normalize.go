@@ -40,6 +40,7 @@ var errNoTime = errors.New("no timestamp: an event without a time cannot be inde
 // normalizer turns decoded records into events and suppression entries.
 type normalizer struct {
 	sendingDomain string // fallback when a record does not name its sending domain
+	asStored      bool   // do not derive class and gateway (ParseEvent)
 }
 
 // eventFromWire normalises an Events API or Logs API item (webhook
@@ -111,7 +112,8 @@ func (n *normalizer) eventFromWire(w *wire, raw []byte, ev *maildiag.Event) erro
 }
 
 // finish fills the fields every shape derives the same way, then the
-// class and gateway.
+// class and gateway (but for a stored event read again: its class is the
+// store's).
 func (n *normalizer) finish(ev *maildiag.Event) {
 	if ev.RecipientDomain == "" {
 		ev.RecipientDomain = maildiag.DomainOf(ev.Recipient)
@@ -128,7 +130,9 @@ func (n *normalizer) finish(ev *maildiag.Event) {
 	if ev.ID == "" {
 		ev.ID = syntheticID(ev.Raw)
 	}
-	classify.Derive(ev)
+	if !n.asStored {
+		classify.Derive(ev)
+	}
 }
 
 // sendingDomainOf finds the sending domain: named in the record, else the

@@ -199,10 +199,10 @@ func listName(seg string) string {
 }
 
 // ParseEvent normalises the original JSON of one stored event (any of the
-// shapes Read accepts for a single event), with its class and gateway
-// derived by this build's rules.
+// shapes Read accepts for a single event). Its class, rule and gateway are
+// left empty: the store keeps them, and classify.Derive derives them again.
 func ParseEvent(raw []byte) (maildiag.Event, error) {
-	n := &normalizer{}
+	n := &normalizer{asStored: true}
 	var b Batch
 	n.jsonRecord(raw, loc{line: 1}, &b, 0, container{})
 	switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/maildiag/maildiag/analyze"
+	"github.com/maildiag/maildiag/analyze/classify"
 	"github.com/maildiag/maildiag/ingest"
 )
 
@@ -39,6 +40,7 @@ func scan(ctx context.Context, st FailureStore) (ups []update, read, changed int
 		if err != nil {
 			return nil // not an event shape the normaliser reads (e.g. a CSV row): keep its class
 		}
+		classify.Derive(&ev)
 		if ev.Class != class {
 			changed++
 		}
