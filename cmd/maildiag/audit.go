@@ -41,10 +41,7 @@ Exit status: 0 with entries, 1 with none, 2 on usage errors, 3 on failure.`,
   maildiag audit --action resend --output json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
+			format := g.output
 			f := maildiag.AuditFilter{}
 			since, err := maildiag.ParseWhen(o.since, g.now())
 			if err != nil {

@@ -52,10 +52,7 @@ Exit status: 0 with failures, 1 with none, 2 on usage errors, 3 on failure.`,
   maildiag failures --enhanced 5.7. --provider 'Microsoft 365' --since 2026-11-01 --output csv`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
+			format := g.output
 			path, err := g.dbPath()
 			if err != nil {
 				return failure(err)

@@ -49,10 +49,7 @@ table with its raw text, and the rest of the file still loads.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.files = args
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
+			format := g.output
 			path, err := g.dbPath()
 			if err != nil {
 				return failure(err)

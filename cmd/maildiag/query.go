@@ -28,10 +28,7 @@ with names joined in, and event_json gives each event's original JSON.`,
   maildiag query --output json "SELECT json FROM event_json WHERE id_hash = event_hash('delivered', 'hK7mQVt1QtqRiOfQXta4sw')"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
+			format := g.output
 			path, err := g.dbPath()
 			if err != nil {
 				return failure(err)

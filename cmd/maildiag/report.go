@@ -45,10 +45,7 @@ described in the README.`,
   maildiag report --since 24h --output json | jq .totals`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
+			format := g.output
 			if o.out == "" && format != "json" {
 				return usageErrorf("name the report file with -o FILE.html (or use --output json)")
 			}

@@ -53,10 +53,7 @@ stored, 2 on usage errors and refusals, 3 on failure.`,
   maildiag resend 20261118101500.2.ABCDEF@mg.example.com --to jane.doe@initech.example --approved-by "R. Manager"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
+			format := g.output
 			o.query = strings.TrimSpace(args[0])
 			o.to = strings.ToLower(strings.TrimSpace(o.to))
 			o.approvedBy = strings.TrimSpace(o.approvedBy)

@@ -121,6 +121,7 @@ customer domain are suppressed, what failed and why.`,
 	root.PersistentFlags().StringVar(&g.output, "output", "table", "output format: table, json or csv")
 	root.PersistentFlags().StringVar(&g.nowAt, "now", "", "the current time, RFC 3339 (for reproducible output)")
 	root.PersistentFlags().MarkHidden("now")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return g.checkFormat() }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%v (see %s --help)", err, c.CommandPath())
 	})
@@ -177,11 +178,11 @@ func (g *globals) dbPath() (string, error) {
 	return index.DefaultPath()
 }
 
-// format validates --output.
-func (g *globals) format() (string, error) {
+// checkFormat validates --output, before any command runs.
+func (g *globals) checkFormat() error {
 	switch g.output {
 	case "table", "json", "csv":
-		return g.output, nil
+		return nil
 	}
-	return "", usageErrorf("--output must be table, json or csv, not %q", g.output)
+	return usageErrorf("--output must be table, json or csv, not %q", g.output)
 }

@@ -22,10 +22,7 @@ lists, rejected records and recent imports.`,
   maildiag status --output json | jq .coverage`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
+			format := g.output
 			path, err := g.dbPath()
 			if err != nil {
 				return failure(err)

@@ -45,10 +45,7 @@ Exit status: 0 with results, 1 with none, 2 on usage errors, 3 on failure.`,
   maildiag suppressed 'j*@acme.com' --sending-domain mg.example.com --output json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
+			format := g.output
 			o.pattern = args[0]
 			path, err := g.dbPath()
 			if err != nil {

@@ -96,10 +96,7 @@ Exit status: 0 when everything matched was removed (or shown, in a dry run),
   maildiag suppressions remove acme.com --list complaints --after 2026-11-01 --yes`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
+			format := g.output
 			o.pattern = args[0]
 			if err := o.validate(g.now()); err != nil {
 				return err

@@ -46,10 +46,7 @@ that is not a suppression backup, 3 when any batch failed (run it again).`,
   maildiag suppressions restore --sending-domain mg.example.com bounces-export.csv`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
+			format := g.output
 			o.files = args
 			o.sendingDomain = strings.ToLower(strings.TrimSpace(o.sendingDomain))
 			if err := o.api.resolve(); err != nil {

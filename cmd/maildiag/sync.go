@@ -83,10 +83,7 @@ the key was refused (what was committed stays), 2 for bad flags.`,
   maildiag sync --api-base http://127.0.0.1:8025 --api-key test-key`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
+			format := g.output
 			if err := o.validate(); err != nil {
 				return err
 			}

@@ -31,10 +31,7 @@ errors, 3 on failure.`,
   maildiag trace john_smith@initech.com --output json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
+			format := g.output
 			path, err := g.dbPath()
 			if err != nil {
 				return failure(err)
