@@ -37,26 +37,6 @@ func Config(n int, domains ...string) synth.Config {
 	return synth.Config{Seed: 21, Events: n, Days: 7, End: End, NoStories: true, SendingDomains: domains}
 }
 
-// Clock is the server's settable clock.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now is the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Set moves the clock.
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 // Arrival is one request as the server saw it.
 type Arrival struct {
 	At, Done time.Time
@@ -72,7 +52,7 @@ type Server struct {
 	Res   *synth.Result
 	Srv   *mgserver.Server
 	URL   string
-	Clock *Clock // the server's clock unless the options named one; it starts at the account's end
+	Clock *mgserver.Clock // the server's clock unless the options named one; it starts at the account's end
 
 	hashIndex string // an empty index whose event_hash keys the server's events
 
@@ -98,7 +78,7 @@ func New(t testing.TB, cfg synth.Config, opts mgserver.Options) *Server {
 // until the test ends.
 func Serve(t testing.TB, acct *mgserver.Account, res *synth.Result, opts mgserver.Options) *Server {
 	t.Helper()
-	s := &Server{Acct: acct, Res: res, Clock: &Clock{t: res.End}}
+	s := &Server{Acct: acct, Res: res, Clock: mgserver.NewClock(res.End)}
 	opts.APIKey = Key
 	if opts.Now == nil {
 		opts.Now = s.Clock.Now
