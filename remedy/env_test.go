@@ -13,6 +13,7 @@ import (
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/ingest"
 	"github.com/maildiag/maildiag/internal/mgtest"
+	"github.com/maildiag/maildiag/internal/testkit"
 	"github.com/maildiag/maildiag/remedy"
 	"github.com/maildiag/maildiag/syncer"
 )
@@ -46,7 +47,7 @@ func newEnv(t *testing.T, noLists bool) *env {
 
 // open opens the index and a writer, closed when the test ends.
 func (e *env) open(t *testing.T) (*index.DB, *index.Writer) {
-	return mgtest.OpenIndex(t, e.db)
+	return testkit.OpenIndex(t, e.db)
 }
 
 // client is a client of the server; retries 0 retries nothing.

@@ -8,6 +8,7 @@ import (
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/ingest"
 	"github.com/maildiag/maildiag/internal/mgtest"
+	"github.com/maildiag/maildiag/internal/testkit"
 	"github.com/maildiag/maildiag/syncer"
 )
 
@@ -36,7 +37,7 @@ func pass(t testing.TB, s *mgtest.Server, path string, now time.Time, o syncer.O
 
 func passWith(t testing.TB, c *ingest.Client, path string, now time.Time, o syncer.Options, p syncer.Progress) (*syncer.Summary, error) {
 	t.Helper()
-	db, w := mgtest.OpenIndex(t, path)
+	db, w := testkit.OpenIndex(t, path)
 	o.Now = func() time.Time { return now }
 	return syncer.Run(context.Background(), db, w, c, o, p)
 }
@@ -59,7 +60,7 @@ func query(t testing.TB, path, q string) [][]any {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	return mgtest.Query(t, db, q)
+	return testkit.Query(t, db, q)
 }
 
 // recorder is a Progress that keeps what it heard.

@@ -1,8 +1,9 @@
 // Package mgtest serves a generated account with the project's
 // Mailgun-compatible server (mgserver) on loopback, for the tests of the
-// packages that talk to Mailgun, records every request that reaches it,
-// and compares what an index holds with what it serves. It is for tests
-// only.
+// packages that talk to Mailgun, and records every request that reaches
+// it. It is for tests only, and imports nothing of the module but mgserver
+// and synth, so that ingest's own tests can use it; comparing an index
+// with what the server serves is testkit's.
 package mgtest
 
 import (
@@ -53,8 +54,6 @@ type Server struct {
 	Srv   *mgserver.Server
 	URL   string
 	Clock *mgserver.Clock // the server's clock unless the options named one; it starts at the account's end
-
-	hashIndex string // an empty index whose event_hash keys the server's events
 
 	mu          sync.Mutex
 	arrivals    []Arrival
