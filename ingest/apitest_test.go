@@ -14,7 +14,7 @@ import (
 
 // apiConfig is ingest's small account: two domains, five days, no stories.
 func apiConfig(events int) synth.Config {
-	return synth.Config{Seed: 11, Events: events, Days: 5, End: mgtest.End, NoStories: true,
+	return synth.Config{Seed: 11, Events: events, Days: 5, End: synth.DefaultEnd, NoStories: true,
 		SendingDomains: []string{"mg.brightcart.io", "mail.ledgerly.com"}}
 }
 

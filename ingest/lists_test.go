@@ -36,18 +36,18 @@ func readWhole(t *testing.T, c *Client, domain, list string) (map[string]maildia
 }
 
 func TestReadListsMatchServer(t *testing.T) {
-	e := mgtest.New(t, synth.Config{Seed: 3, Events: 20000, Days: 20, End: mgtest.End, SendingDomains: []string{"mg.brightcart.io"}}, mgserver.Options{})
+	e := mgtest.New(t, synth.Config{Seed: 3, Events: 20000, Days: 20, End: synth.DefaultEnd, SendingDomains: []string{"mg.brightcart.io"}}, mgserver.Options{})
 	c := apiClient(t, e, RetryPolicy{})
 	dom := e.Res.SendingDomains[0]
 	// More than a page of bounces.
 	for i := range 1500 {
 		b := synth.Bounce{Address: fmt.Sprintf("user%04d@bulk.example", i), Code: "550", Error: "5.1.1 no such user",
-			CreatedAt: mgtest.End.Add(-time.Duration(i) * time.Minute)}
+			CreatedAt: synth.DefaultEnd.Add(-time.Duration(i) * time.Minute)}
 		if err := e.Acct.AddBounce(dom, b); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := e.Acct.AddAllow(dom, synth.AllowEntry{Type: "domain", Value: "partner.example", Reason: "vip", CreatedAt: mgtest.End}); err != nil {
+	if err := e.Acct.AddAllow(dom, synth.AllowEntry{Type: "domain", Value: "partner.example", Reason: "vip", CreatedAt: synth.DefaultEnd}); err != nil {
 		t.Fatal(err)
 	}
 

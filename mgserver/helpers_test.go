@@ -15,12 +15,10 @@ import (
 
 const testKey = "key-test-0123456789abcdef"
 
-var testEnd = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-
 // smallConfig is a quick account: two domains, a week, no stories.
 func smallConfig() synth.Config {
 	return synth.Config{
-		Seed: 7, Events: 3000, Days: 7, End: testEnd, NoStories: true,
+		Seed: 7, Events: 3000, Days: 7, End: synth.DefaultEnd, NoStories: true,
 		SendingDomains: []string{"mg.brightcart.io", "mail.ledgerly.com"},
 	}
 }

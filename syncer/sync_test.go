@@ -340,7 +340,7 @@ func TestSyncSuppressionSnapshots(t *testing.T) {
 
 // The index records the synced ranges the summary reports, per source.
 func TestSyncRangesInIndex(t *testing.T) {
-	s := mgtest.New(t, synth.Config{Seed: 2, Events: 2000, Days: 3, End: mgtest.End, NoStories: true, SendingDomains: mgtest.Domains[:1]}, mgserver.Options{})
+	s := mgtest.New(t, synth.Config{Seed: 2, Events: 2000, Days: 3, End: synth.DefaultEnd, NoStories: true, SendingDomains: mgtest.Domains[:1]}, mgserver.Options{})
 	db := tempDB(t)
 	o := options()
 	o.Lookback, o.NoSuppressions, o.Source = 48*time.Hour, true, ingest.SourceLogs

@@ -26,16 +26,13 @@ import (
 // look for it where it must never be.
 const Key = "key-MGTEST-7f3a9c2e1d4b5a60"
 
-// End is when generated accounts end.
-var End = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-
 // Domains are three sending domains of the generator.
 var Domains = []string{"mg.brightcart.io", "mail.ledgerly.com", "notify.tripnest.co"}
 
 // Config is an account of n events over a week in the given domains,
 // without the generator's stories.
 func Config(n int, domains ...string) synth.Config {
-	return synth.Config{Seed: 21, Events: n, Days: 7, End: End, NoStories: true, SendingDomains: domains}
+	return synth.Config{Seed: 21, Events: n, Days: 7, End: synth.DefaultEnd, NoStories: true, SendingDomains: domains}
 }
 
 // Arrival is one request as the server saw it.
