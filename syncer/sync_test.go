@@ -211,7 +211,7 @@ func TestSyncThroughFaults(t *testing.T) {
 		db := tempDB(t)
 		o := noLists
 		o.Workers = 2
-		sum, err := passWith(t, client(t, s.URL, mgtest.Key, 2), db, s.Res.End, o, nil)
+		sum, err := passWith(t, testkit.Client(t, s.URL, mgtest.Key, 2), db, s.Res.End, o, nil)
 		var failed *syncer.DomainsFailed
 		if !errors.As(err, &failed) || len(failed.Errs) == 0 || !strings.Contains(err.Error(), "gave up after 3 attempts") || !syncer.Retryable(err) {
 			t.Fatalf("error %v: want domains that gave up after 3 attempts, worth a retry", err)
@@ -270,7 +270,7 @@ func TestSyncLogsEqualsEvents(t *testing.T) {
 // to try again; so is a domain the account does not have.
 func TestSyncRefusals(t *testing.T) {
 	s := mgtest.New(t, mgtest.Config(1000, mgtest.Domains[:1]...), mgserver.Options{})
-	sum, err := passWith(t, client(t, s.URL, "key-WRONG-0123456789abcdef", 8), tempDB(t), s.Res.End, options(), nil)
+	sum, err := passWith(t, testkit.Client(t, s.URL, "key-WRONG-0123456789abcdef", 8), tempDB(t), s.Res.End, options(), nil)
 	if !syncer.KeyRefused(err) || syncer.Retryable(err) || sum != nil {
 		t.Fatalf("wrong key: %v (summary %v): want a refused key, not worth a retry, no summary", err, sum)
 	}
