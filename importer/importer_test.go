@@ -11,7 +11,7 @@ import (
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/importer"
 	"github.com/maildiag/maildiag/index"
-	"github.com/maildiag/maildiag/internal/mgtest"
+	"github.com/maildiag/maildiag/internal/testkit"
 )
 
 // samples are the Mailgun payloads ingest keeps as test data.
@@ -19,7 +19,7 @@ const samples = "../ingest/testdata"
 
 // store is a fresh index and its writer, closed when the test ends.
 func store(t *testing.T) (*index.DB, *index.Writer) {
-	return mgtest.OpenIndex(t, filepath.Join(t.TempDir(), "index.db"))
+	return testkit.OpenIndex(t, filepath.Join(t.TempDir(), "index.db"))
 }
 
 // load imports files, returning their provenance and where each reject
@@ -50,7 +50,7 @@ func importFile(im *importer.Importer, name string, p importer.Progress) (*maild
 // count runs a COUNT query on the index.
 func count(t *testing.T, db *index.DB, q string) int64 {
 	t.Helper()
-	return mgtest.Query(t, db, q)[0][0].(int64)
+	return testkit.Query(t, db, q)[0][0].(int64)
 }
 
 func newImporter(t *testing.T, db *index.DB, w *index.Writer, o importer.Options) *importer.Importer {

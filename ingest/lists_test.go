@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/internal/mgtest"
 	"github.com/maildiag/maildiag/mgserver"
 	"github.com/maildiag/maildiag/synth"
 )
@@ -35,23 +36,23 @@ func readWhole(t *testing.T, c *Client, domain, list string) (map[string]maildia
 }
 
 func TestReadListsMatchServer(t *testing.T) {
-	e := newAPIEnv(t, synth.Config{Seed: 3, Events: 20000, Days: 20, End: apiEnd, SendingDomains: []string{"mg.brightcart.io"}}, mgserver.Options{})
-	c := e.client(t, RetryPolicy{})
-	dom := e.res.SendingDomains[0]
+	e := mgtest.New(t, synth.Config{Seed: 3, Events: 20000, Days: 20, End: synth.DefaultEnd, SendingDomains: []string{"mg.brightcart.io"}}, mgserver.Options{})
+	c := apiClient(t, e, RetryPolicy{})
+	dom := e.Res.SendingDomains[0]
 	// More than a page of bounces.
 	for i := range 1500 {
 		b := synth.Bounce{Address: fmt.Sprintf("user%04d@bulk.example", i), Code: "550", Error: "5.1.1 no such user",
-			CreatedAt: apiEnd.Add(-time.Duration(i) * time.Minute)}
-		if err := e.acct.AddBounce(dom, b); err != nil {
+			CreatedAt: synth.DefaultEnd.Add(-time.Duration(i) * time.Minute)}
+		if err := e.Acct.AddBounce(dom, b); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := e.acct.AddAllow(dom, synth.AllowEntry{Type: "domain", Value: "partner.example", Reason: "vip", CreatedAt: apiEnd}); err != nil {
+	if err := e.Acct.AddAllow(dom, synth.AllowEntry{Type: "domain", Value: "partner.example", Reason: "vip", CreatedAt: synth.DefaultEnd}); err != nil {
 		t.Fatal(err)
 	}
 
 	bounces, pages := readWhole(t, c, dom, maildiag.ListBounces)
-	want := e.acct.Bounces(dom)
+	want := e.Acct.Bounces(dom)
 	if len(bounces) != len(want) || pages < 2 {
 		t.Fatalf("bounces: %d entries in %d pages, want %d in several", len(bounces), pages, len(want))
 	}
@@ -64,7 +65,7 @@ func TestReadListsMatchServer(t *testing.T) {
 	}
 
 	unsubs, _ := readWhole(t, c, dom, maildiag.ListUnsubscribes)
-	wantU := e.acct.Unsubscribes(dom)
+	wantU := e.Acct.Unsubscribes(dom)
 	if len(unsubs) != len(wantU) || len(wantU) == 0 {
 		t.Fatalf("unsubscribes: %d, want %d (and some)", len(unsubs), len(wantU))
 	}
@@ -75,7 +76,7 @@ func TestReadListsMatchServer(t *testing.T) {
 	}
 
 	complaints, _ := readWhole(t, c, dom, maildiag.ListComplaints)
-	if wantC := e.acct.Complaints(dom); len(complaints) != len(wantC) {
+	if wantC := e.Acct.Complaints(dom); len(complaints) != len(wantC) {
 		t.Fatalf("complaints: %d, want %d", len(complaints), len(wantC))
 	}
 	for _, g := range complaints {
@@ -85,7 +86,7 @@ func TestReadListsMatchServer(t *testing.T) {
 	}
 
 	allow, _ := readWhole(t, c, dom, maildiag.ListAllowlist)
-	wantA := e.acct.Allowlist(dom)
+	wantA := e.Acct.Allowlist(dom)
 	if len(allow) != len(wantA) {
 		t.Fatalf("allowlist: %d, want %d", len(allow), len(wantA))
 	}
@@ -95,14 +96,14 @@ func TestReadListsMatchServer(t *testing.T) {
 }
 
 func TestReadListFaultsAndErrors(t *testing.T) {
-	e := newAPIEnv(t, apiConfig(3000), mgserver.Options{Faults: mgserver.Faults{
+	e := mgtest.New(t, apiConfig(3000), mgserver.Options{Faults: mgserver.Faults{
 		ServerError: mgserver.FaultRule{Every: 2}, Truncate: mgserver.FaultRule{Every: 3},
 	}})
-	c := e.client(t, RetryPolicy{})
-	dom := e.res.SendingDomains[0]
+	c := apiClient(t, e, RetryPolicy{})
+	dom := e.Res.SendingDomains[0]
 	got, _ := readWhole(t, c, dom, maildiag.ListBounces)
-	if len(got) != len(e.acct.Bounces(dom)) {
-		t.Fatalf("through faults: %d bounces, want %d", len(got), len(e.acct.Bounces(dom)))
+	if len(got) != len(e.Acct.Bounces(dom)) {
+		t.Fatalf("through faults: %d bounces, want %d", len(got), len(e.Acct.Bounces(dom)))
 	}
 	if _, err := c.ReadList(context.Background(), "nosuch.example.com", maildiag.ListAllowlist, func(*Batch) error { return nil }); err == nil {
 		t.Error("allowlist of an unknown domain: no error")

@@ -7,15 +7,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maildiag/maildiag/internal/mgtest"
 	"github.com/maildiag/maildiag/mgserver"
 )
 
 func TestEventPagesAscendingAndDescending(t *testing.T) {
-	e := newAPIEnv(t, apiConfig(4000), mgserver.Options{})
-	c := e.client(t, RetryPolicy{})
-	dom := e.res.SendingDomains[0]
-	from, to := e.res.Start.UnixMicro(), e.res.End.UnixMicro()
-	want := e.serverKeys(t, dom, from, to)
+	e := mgtest.New(t, apiConfig(4000), mgserver.Options{})
+	c := apiClient(t, e, RetryPolicy{})
+	dom := e.Res.SendingDomains[0]
+	from, to := e.Res.Start.UnixMicro(), e.Res.End.UnixMicro()
+	want := serverKeys(t, e.Acct, dom, from, to)
 	for _, desc := range []bool{false, true} {
 		got, pages := pageAll(t, c.EventPages, EventQuery{Domain: dom, FromUS: from, ToUS: to, Descending: desc})
 		sameKeys(t, dom, got, want)
@@ -44,21 +45,21 @@ func TestEventPagesAscendingAndDescending(t *testing.T) {
 }
 
 func TestEventPagesWindow(t *testing.T) {
-	e := newAPIEnv(t, apiConfig(3000), mgserver.Options{})
-	c := e.client(t, RetryPolicy{})
-	dom := e.res.SendingDomains[1]
+	e := mgtest.New(t, apiConfig(3000), mgserver.Options{})
+	c := apiClient(t, e, RetryPolicy{})
+	dom := e.Res.SendingDomains[1]
 	// A window cut mid-second: it is read widened to whole seconds.
-	from := e.res.Start.Add(26*time.Hour + 300*time.Millisecond).UnixMicro()
-	to := e.res.Start.Add(50*time.Hour + 700*time.Millisecond).UnixMicro()
+	from := e.Res.Start.Add(26*time.Hour + 300*time.Millisecond).UnixMicro()
+	to := e.Res.Start.Add(50*time.Hour + 700*time.Millisecond).UnixMicro()
 	got, _ := pageAll(t, c.EventPages, EventQuery{Domain: dom, FromUS: from, ToUS: to})
-	sameKeys(t, "window", got, e.serverKeys(t, dom, floorSec(from)*1e6, ceilSec(to)*1e6))
+	sameKeys(t, "window", got, serverKeys(t, e.Acct, dom, floorSec(from)*1e6, ceilSec(to)*1e6))
 }
 
 func TestLogPagesMatchEventPages(t *testing.T) {
-	e := newAPIEnv(t, apiConfig(3000), mgserver.Options{})
-	c := e.client(t, RetryPolicy{})
-	for _, dom := range e.res.SendingDomains {
-		q := EventQuery{Domain: dom, FromUS: e.res.Start.UnixMicro(), ToUS: e.res.End.UnixMicro()}
+	e := mgtest.New(t, apiConfig(3000), mgserver.Options{})
+	c := apiClient(t, e, RetryPolicy{})
+	for _, dom := range e.Res.SendingDomains {
+		q := EventQuery{Domain: dom, FromUS: e.Res.Start.UnixMicro(), ToUS: e.Res.End.UnixMicro()}
 		events, _ := pageAll(t, c.EventPages, q)
 		logs, pages := pageAll(t, c.LogPages, q)
 		sameKeys(t, dom+" logs", logs, events)
@@ -71,31 +72,31 @@ func TestLogPagesMatchEventPages(t *testing.T) {
 			}
 		}
 	}
-	if n := e.srv.Stats().LogPages; n == 0 {
+	if n := e.Srv.Stats().LogPages; n == 0 {
 		t.Error("no Logs API pages served")
 	}
 }
 
 func TestEventPagesUnknownDomain(t *testing.T) {
-	e := newAPIEnv(t, apiConfig(500), mgserver.Options{})
-	c := e.client(t, RetryPolicy{})
-	err := c.EventPages(context.Background(), EventQuery{Domain: "nosuch.example.com", FromUS: 0, ToUS: e.res.End.UnixMicro()}, Options{},
+	e := mgtest.New(t, apiConfig(500), mgserver.Options{})
+	c := apiClient(t, e, RetryPolicy{})
+	err := c.EventPages(context.Background(), EventQuery{Domain: "nosuch.example.com", FromUS: 0, ToUS: e.Res.End.UnixMicro()}, Options{},
 		func(*Page) error { return nil })
 	ae, ok := AsAPIError(err)
 	if !ok || ae.Status != 404 || !strings.Contains(err.Error(), "nosuch.example.com") {
 		t.Fatalf("got %v, want a 404 naming the domain", err)
 	}
-	if n := e.srv.Stats().Requests; n != 1 {
+	if n := e.Srv.Stats().Requests; n != 1 {
 		t.Errorf("%d requests for a 404, want 1 (not retried)", n)
 	}
 }
 
 func TestPagerCallbackErrorStops(t *testing.T) {
-	e := newAPIEnv(t, apiConfig(2000), mgserver.Options{})
-	c := e.client(t, RetryPolicy{})
+	e := mgtest.New(t, apiConfig(2000), mgserver.Options{})
+	c := apiClient(t, e, RetryPolicy{})
 	stop := errors.New("stop")
 	n := 0
-	err := c.EventPages(context.Background(), EventQuery{Domain: e.res.SendingDomains[0], FromUS: 0, ToUS: e.res.End.UnixMicro()}, Options{},
+	err := c.EventPages(context.Background(), EventQuery{Domain: e.Res.SendingDomains[0], FromUS: 0, ToUS: e.Res.End.UnixMicro()}, Options{},
 		func(*Page) error { n++; return stop })
 	if !errors.Is(err, stop) || n != 1 {
 		t.Fatalf("got %v after %d pages, want the callback's error after 1", err, n)

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,41 +15,22 @@ import (
 
 const testKey = "key-test-0123456789abcdef"
 
-var testEnd = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-
 // smallConfig is a quick account: two domains, a week, no stories.
 func smallConfig() synth.Config {
 	return synth.Config{
-		Seed: 7, Events: 3000, Days: 7, End: testEnd, NoStories: true,
+		Seed: 7, Events: 3000, Days: 7, End: synth.DefaultEnd, NoStories: true,
 		SendingDomains: []string{"mg.brightcart.io", "mail.ledgerly.com"},
 	}
 }
 
-// clock is a settable server clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
+// env is an account served on loopback, on a clock the test moves.
 type env struct {
 	t     testing.TB
 	acct  *Account
 	res   *synth.Result
 	srv   *Server
 	hs    *httptest.Server
-	clock *clock
+	clock *Clock
 }
 
 // newEnv serves the account cfg describes on loopback, with the clock at
@@ -64,12 +44,11 @@ func newEnv(t *testing.T, cfg synth.Config, opts Options) *env {
 	return serveAccount(t, acct, res, opts)
 }
 
+// serveAccount serves an account made by FromSynth, with the clock at
+// res.End unless opts sets one.
 func serveAccount(t *testing.T, acct *Account, res *synth.Result, opts Options) *env {
 	t.Helper()
-	c := &clock{t: testEnd}
-	if res != nil {
-		c.t = res.End
-	}
+	c := NewClock(res.End)
 	if opts.Now == nil {
 		opts.Now = c.Now
 	}

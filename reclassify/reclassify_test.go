@@ -10,7 +10,7 @@ import (
 	"github.com/maildiag/maildiag/analyze/classify"
 	"github.com/maildiag/maildiag/importer"
 	"github.com/maildiag/maildiag/index"
-	"github.com/maildiag/maildiag/internal/mgtest"
+	"github.com/maildiag/maildiag/internal/testkit"
 	"github.com/maildiag/maildiag/reclassify"
 )
 
@@ -28,7 +28,7 @@ func (r *recorder) Done()               { r.done++ }
 func classes(t *testing.T, db *index.DB) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, r := range mgtest.Query(t, db, "SELECT event_id, class || '/' || rule FROM failures_full") {
+	for _, r := range testkit.Query(t, db, "SELECT event_id, class || '/' || rule FROM failures_full") {
 		s, _ := r[1].(string)
 		out[r[0].(string)] = s
 	}
@@ -39,7 +39,7 @@ func classes(t *testing.T, db *index.DB) map[string]string {
 // anything new is stored, without a re-import.
 func TestEnsureRulesAfterRulesChange(t *testing.T) {
 	ctx := context.Background()
-	db, w := mgtest.OpenIndex(t, filepath.Join(t.TempDir(), "index.db"))
+	db, w := testkit.OpenIndex(t, filepath.Join(t.TempDir(), "index.db"))
 
 	// A new index is stamped with this build's rules, with nothing to do.
 	rec := &recorder{}

@@ -11,8 +11,8 @@ import (
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/analyze"
 	"github.com/maildiag/maildiag/index"
-	"github.com/maildiag/maildiag/ingest"
 	"github.com/maildiag/maildiag/internal/mgtest"
+	"github.com/maildiag/maildiag/internal/testkit"
 	"github.com/maildiag/maildiag/remedy"
 	"github.com/maildiag/maildiag/syncer"
 )
@@ -37,7 +37,7 @@ func newEnv(t *testing.T, noLists bool) *env {
 	ctx := context.Background()
 	db, w := e.open(t)
 	o := syncer.Options{Lookback: 30 * 24 * time.Hour, LateThreshold: 30 * time.Minute, Workers: 8, NoSuppressions: noLists, Now: e.Clock.Now}
-	if _, err := syncer.Run(ctx, db, w, e.client(t, 8), o, nil); err != nil {
+	if _, err := syncer.Run(ctx, db, w, testkit.Client(t, e.URL, mgtest.Key, 8), o, nil); err != nil {
 		t.Fatalf("sync: %v", err)
 	}
 	e.Forget()
@@ -46,28 +46,14 @@ func newEnv(t *testing.T, noLists bool) *env {
 
 // open opens the index and a writer, closed when the test ends.
 func (e *env) open(t *testing.T) (*index.DB, *index.Writer) {
-	return mgtest.OpenIndex(t, e.db)
-}
-
-// client is a client of the server; retries 0 retries nothing.
-func (e *env) client(t *testing.T, retries int) *ingest.Client {
-	t.Helper()
-	if retries == 0 {
-		retries = -1
-	}
-	c, err := ingest.NewClient(ingest.ClientOptions{BaseURL: e.URL, APIKey: mgtest.Key, Limiter: ingest.NewLimiter(0),
-		Retry: ingest.RetryPolicy{Retries: retries, AttemptTimeout: 10 * time.Second, BaseDelay: 5 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testkit.OpenIndex(t, e.db)
 }
 
 // session is one invocation on the index, with a client retrying 8 times.
 func (e *env) session(t *testing.T) (*remedy.Session, *index.DB) {
 	t.Helper()
 	db, w := e.open(t)
-	return &remedy.Session{W: w, Client: e.client(t, 8), Who: who, Now: e.Clock.Now, Key: mgtest.Key}, db
+	return &remedy.Session{W: w, Client: testkit.Client(t, e.URL, mgtest.Key, 8), Who: who, Now: e.Clock.Now, Key: mgtest.Key}, db
 }
 
 // plan chooses the removal of pattern's suppressions the filter takes.

@@ -16,6 +16,7 @@ import (
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/analyze"
 	"github.com/maildiag/maildiag/internal/mgtest"
+	"github.com/maildiag/maildiag/internal/testkit"
 	"github.com/maildiag/maildiag/mgserver"
 	"github.com/maildiag/maildiag/remedy"
 )
@@ -228,7 +229,7 @@ func TestRemoveThroughFaultsFinishesOnRerun(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, db := e.session(t)
-	s.Client = e.client(t, 0)
+	s.Client = testkit.Client(t, e.URL, mgtest.Key, -1) // no retries
 	first, err := e.remove(t, s, db, "*@acme.com", notByUnsub)
 	st := e.Srv.Stats()
 	if err != nil || st.RateLimited == 0 || st.ServerErrors == 0 {

@@ -8,6 +8,7 @@ import (
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/ingest"
 	"github.com/maildiag/maildiag/internal/mgtest"
+	"github.com/maildiag/maildiag/internal/testkit"
 	"github.com/maildiag/maildiag/syncer"
 )
 
@@ -16,27 +17,16 @@ func options() syncer.Options {
 	return syncer.Options{Lookback: 8 * 24 * time.Hour, LateThreshold: 30 * time.Minute, Workers: 8}
 }
 
-// client is a client of the server with a fast retry policy.
-func client(t testing.TB, url, key string, retries int) *ingest.Client {
-	t.Helper()
-	c, err := ingest.NewClient(ingest.ClientOptions{BaseURL: url, APIKey: key, Limiter: ingest.NewLimiter(0),
-		Retry: ingest.RetryPolicy{Retries: retries, AttemptTimeout: 10 * time.Second, BaseDelay: 5 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // pass makes one pass from s into the index at path, the clock at now,
 // with p hearing it (nil: nobody).
 func pass(t testing.TB, s *mgtest.Server, path string, now time.Time, o syncer.Options, p syncer.Progress) (*syncer.Summary, error) {
 	t.Helper()
-	return passWith(t, client(t, s.URL, mgtest.Key, 8), path, now, o, p)
+	return passWith(t, testkit.Client(t, s.URL, mgtest.Key, 8), path, now, o, p)
 }
 
 func passWith(t testing.TB, c *ingest.Client, path string, now time.Time, o syncer.Options, p syncer.Progress) (*syncer.Summary, error) {
 	t.Helper()
-	db, w := mgtest.OpenIndex(t, path)
+	db, w := testkit.OpenIndex(t, path)
 	o.Now = func() time.Time { return now }
 	return syncer.Run(context.Background(), db, w, c, o, p)
 }
@@ -59,7 +49,7 @@ func query(t testing.TB, path, q string) [][]any {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	return mgtest.Query(t, db, q)
+	return testkit.Query(t, db, q)
 }
 
 // recorder is a Progress that keeps what it heard.

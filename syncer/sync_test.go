@@ -13,6 +13,7 @@ import (
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/ingest"
 	"github.com/maildiag/maildiag/internal/mgtest"
+	"github.com/maildiag/maildiag/internal/testkit"
 	"github.com/maildiag/maildiag/mgserver"
 	"github.com/maildiag/maildiag/syncer"
 	"github.com/maildiag/maildiag/synth"
@@ -29,7 +30,7 @@ func TestSyncAccountExactly(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sync: %v", err)
 	}
-	mgtest.SameEvents(t, "first sync", db, s.EventKeys(t, nil))
+	testkit.SameEvents(t, "first sync", db, testkit.EventKeys(t, s.Acct, nil))
 	if len(sum.Domains) != 3 || sum.Source != "events" {
 		t.Fatalf("summary of %d domains from %q, want 3 from events", len(sum.Domains), sum.Source)
 	}
@@ -90,7 +91,7 @@ func TestSyncAccountExactly(t *testing.T) {
 			t.Errorf("%s: NoSuppressions read %d lists", d.Domain, len(d.Suppressions))
 		}
 	}
-	mgtest.SameEvents(t, "second sync", db, s.EventKeys(t, nil))
+	testkit.SameEvents(t, "second sync", db, testkit.EventKeys(t, s.Acct, nil))
 }
 
 func TestSyncPicksUpLateEvents(t *testing.T) {
@@ -102,14 +103,14 @@ func TestSyncPicksUpLateEvents(t *testing.T) {
 	t0 := s.Res.End.Add(-3 * time.Hour)
 	s.Clock.Set(t0)
 	first := mustPass(t, s, db, t0, o)
-	got, _ := mgtest.IndexKeys(t, db)
-	settled := s.EventKeys(t, func(ev *mgserver.Event) bool { return ev.Time <= t0.Add(-delay).UnixMicro() })
+	got, _ := testkit.IndexKeys(t, db)
+	settled := testkit.EventKeys(t, s.Acct, func(ev *mgserver.Event) bool { return ev.Time <= t0.Add(-delay).UnixMicro() })
 	for k := range settled {
 		if got[k] == 0 {
 			t.Fatalf("event %v older than the late delay is missing after the first sync", k)
 		}
 	}
-	recent := s.EventKeys(t, func(ev *mgserver.Event) bool {
+	recent := testkit.EventKeys(t, s.Acct, func(ev *mgserver.Event) bool {
 		return ev.Time > t0.Add(-delay).UnixMicro() && ev.Time <= t0.UnixMicro()
 	})
 	late := 0
@@ -131,12 +132,12 @@ func TestSyncPicksUpLateEvents(t *testing.T) {
 	t1 := s.Res.End.Add(time.Hour)
 	s.Clock.Set(t1)
 	second := mustPass(t, s, db, t1, o)
-	mgtest.SameEvents(t, "after the late events arrived", db, s.EventKeys(t, nil))
+	testkit.SameEvents(t, "after the late events arrived", db, testkit.EventKeys(t, s.Acct, nil))
 	newTotal := 0
 	for _, d := range second.Domains {
 		newTotal += d.EventsNew
 	}
-	future := len(s.EventKeys(t, func(ev *mgserver.Event) bool { return ev.Time > t0.UnixMicro() }))
+	future := len(testkit.EventKeys(t, s.Acct, func(ev *mgserver.Event) bool { return ev.Time > t0.UnixMicro() }))
 	if newTotal != late+future {
 		t.Errorf("second sync stored %d new events, want the %d late ones and the %d after the first sync", newTotal, late, future)
 	}
@@ -144,7 +145,7 @@ func TestSyncPicksUpLateEvents(t *testing.T) {
 
 func TestSyncThroughFaults(t *testing.T) {
 	s := mgtest.New(t, mgtest.Config(9000, mgtest.Domains...), mgserver.Options{Seed: 4})
-	want := s.EventKeys(t, nil)
+	want := testkit.EventKeys(t, s.Acct, nil)
 	events := func(r *http.Request) bool { return strings.Contains(r.URL.Path, "/events") }
 	noLists := options()
 	noLists.NoSuppressions = true
@@ -157,7 +158,7 @@ func TestSyncThroughFaults(t *testing.T) {
 		before := len(s.Log())
 		db := tempDB(t)
 		sum := mustPass(t, s, db, s.Res.End, noLists)
-		mgtest.SameEvents(t, "after a 429 storm", db, want)
+		testkit.SameEvents(t, "after a 429 storm", db, want)
 		var limited int64
 		for _, d := range sum.Domains {
 			limited += d.RateLimited
@@ -180,7 +181,7 @@ func TestSyncThroughFaults(t *testing.T) {
 		stats := s.Srv.Stats()
 		db := tempDB(t)
 		sum := mustPass(t, s, db, s.Res.End, options())
-		mgtest.SameEvents(t, "through 5xx, cut bodies and drops", db, want)
+		testkit.SameEvents(t, "through 5xx, cut bodies and drops", db, want)
 		after := s.Srv.Stats()
 		if after.ServerErrors == stats.ServerErrors || after.Truncated == stats.Truncated || after.Dropped == stats.Dropped {
 			t.Fatalf("faults injected: %d 5xx, %d cut, %d dropped: want some of each", after.ServerErrors-stats.ServerErrors,
@@ -210,7 +211,7 @@ func TestSyncThroughFaults(t *testing.T) {
 		db := tempDB(t)
 		o := noLists
 		o.Workers = 2
-		sum, err := passWith(t, client(t, s.URL, mgtest.Key, 2), db, s.Res.End, o, nil)
+		sum, err := passWith(t, testkit.Client(t, s.URL, mgtest.Key, 2), db, s.Res.End, o, nil)
 		var failed *syncer.DomainsFailed
 		if !errors.As(err, &failed) || len(failed.Errs) == 0 || !strings.Contains(err.Error(), "gave up after 3 attempts") || !syncer.Retryable(err) {
 			t.Fatalf("error %v: want domains that gave up after 3 attempts, worth a retry", err)
@@ -220,7 +221,7 @@ func TestSyncThroughFaults(t *testing.T) {
 				t.Errorf("%s: error %q, want the text of %v", d.Domain, d.Error, d.Err)
 			}
 		}
-		got, rows := mgtest.IndexKeys(t, db)
+		got, rows := testkit.IndexKeys(t, db)
 		if rows == 0 || rows >= len(want) || sum == nil {
 			t.Fatalf("%d events kept of %d", rows, len(want))
 		}
@@ -231,7 +232,7 @@ func TestSyncThroughFaults(t *testing.T) {
 		}
 		s.Srv.SetFaults(mgserver.Faults{})
 		mustPass(t, s, db, s.Res.End, noLists)
-		mgtest.SameEvents(t, "resumed after giving up", db, want)
+		testkit.SameEvents(t, "resumed after giving up", db, want)
 	})
 }
 
@@ -247,9 +248,9 @@ func TestSyncLogsEqualsEvents(t *testing.T) {
 	if s.Srv.Stats().LogPages == 0 || sum.Source != "logs" {
 		t.Fatal("no Logs API pages read")
 	}
-	ev, _ := mgtest.IndexKeys(t, viaEvents)
-	mgtest.SameEvents(t, "Logs API", viaLogs, ev)
-	mgtest.SameEvents(t, "Events API", viaEvents, s.EventKeys(t, nil))
+	ev, _ := testkit.IndexKeys(t, viaEvents)
+	testkit.SameEvents(t, "Logs API", viaLogs, ev)
+	testkit.SameEvents(t, "Events API", viaEvents, testkit.EventKeys(t, s.Acct, nil))
 	for _, d := range sum.Domains {
 		if len(d.SyncedRanges) != 1 {
 			t.Errorf("%s: logs synced ranges %v", d.Domain, d.SyncedRanges)
@@ -269,7 +270,7 @@ func TestSyncLogsEqualsEvents(t *testing.T) {
 // to try again; so is a domain the account does not have.
 func TestSyncRefusals(t *testing.T) {
 	s := mgtest.New(t, mgtest.Config(1000, mgtest.Domains[:1]...), mgserver.Options{})
-	sum, err := passWith(t, client(t, s.URL, "key-WRONG-0123456789abcdef", 8), tempDB(t), s.Res.End, options(), nil)
+	sum, err := passWith(t, testkit.Client(t, s.URL, "key-WRONG-0123456789abcdef", 8), tempDB(t), s.Res.End, options(), nil)
 	if !syncer.KeyRefused(err) || syncer.Retryable(err) || sum != nil {
 		t.Fatalf("wrong key: %v (summary %v): want a refused key, not worth a retry, no summary", err, sum)
 	}
@@ -339,7 +340,7 @@ func TestSyncSuppressionSnapshots(t *testing.T) {
 
 // The index records the synced ranges the summary reports, per source.
 func TestSyncRangesInIndex(t *testing.T) {
-	s := mgtest.New(t, synth.Config{Seed: 2, Events: 2000, Days: 3, End: mgtest.End, NoStories: true, SendingDomains: mgtest.Domains[:1]}, mgserver.Options{})
+	s := mgtest.New(t, synth.Config{Seed: 2, Events: 2000, Days: 3, End: synth.DefaultEnd, NoStories: true, SendingDomains: mgtest.Domains[:1]}, mgserver.Options{})
 	db := tempDB(t)
 	o := options()
 	o.Lookback, o.NoSuppressions, o.Source = 48*time.Hour, true, ingest.SourceLogs
@@ -387,5 +388,5 @@ func TestWatchUntilCancelled(t *testing.T) {
 	if shown[1].Domains[0].EventsNew != 0 {
 		t.Errorf("the second pass stored %d new events, want 0", shown[1].Domains[0].EventsNew)
 	}
-	mgtest.SameEvents(t, "watched", db, s.EventKeys(t, nil))
+	testkit.SameEvents(t, "watched", db, testkit.EventKeys(t, s.Acct, nil))
 }

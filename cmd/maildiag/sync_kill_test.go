@@ -14,6 +14,7 @@ import (
 
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/internal/mgtest"
+	"github.com/maildiag/maildiag/internal/testkit"
 	"github.com/maildiag/maildiag/mgserver"
 	"github.com/maildiag/maildiag/syncer"
 )
@@ -58,7 +59,7 @@ func TestSyncSurvivesKill9(t *testing.T) {
 	// Slow answers, so that the sync is killed with work committed and
 	// work left.
 	e := mgtest.New(t, mgtest.Config(30000, mgtest.Domains...), mgserver.Options{Faults: mgserver.Faults{Latency: 40 * time.Millisecond}})
-	want := e.EventKeys(t, nil)
+	want := testkit.EventKeys(t, e.Acct, nil)
 	db := filepath.Join(t.TempDir(), "index.db")
 	var stderr bytes.Buffer
 	cmd := exec.Command(bin, "--db", db, "--now", e.Res.End.Format(time.RFC3339), "sync", "--api-base", e.URL,
@@ -102,7 +103,7 @@ wait:
 		t.Fatalf("after the kill the index holds %d events (%d seen before it), want some of %d", kept, before, len(want))
 	}
 	t.Logf("killed with %d of %d events committed", kept, len(want))
-	got, _ := mgtest.IndexKeys(t, db)
+	got, _ := testkit.IndexKeys(t, db)
 	for k := range got {
 		if want[k] == 0 {
 			t.Fatalf("the killed sync stored an event the server does not have: %v", k)
@@ -115,7 +116,7 @@ wait:
 	if err != nil {
 		t.Fatalf("sync after the kill: %v", err)
 	}
-	mgtest.SameEvents(t, "after kill -9 and a second sync", db, want)
+	testkit.SameEvents(t, "after kill -9 and a second sync", db, want)
 	var sum syncer.Summary
 	if err := json.Unmarshal(out, &sum); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/maildiag/maildiag/internal/mgtest"
+	"github.com/maildiag/maildiag/internal/testkit"
 	"github.com/maildiag/maildiag/mgserver"
 )
 
@@ -95,7 +96,7 @@ func TestSyncKeyNeverLeaks(t *testing.T) {
 		t.Fatal("no index files")
 	}
 	mgtest.CheckNoKey(t, dir, outputs...)
-	mgtest.SameEvents(t, "synced with the key from MG_API_KEY", db, s.EventKeys(t, nil))
+	testkit.SameEvents(t, "synced with the key from MG_API_KEY", db, testkit.EventKeys(t, s.Acct, nil))
 }
 
 func TestSyncWatchUntilInterrupted(t *testing.T) {
@@ -124,7 +125,7 @@ func TestSyncWatchUntilInterrupted(t *testing.T) {
 	if n := strings.Count(out.String(), "mg.brightcart.io"); n < 2 {
 		t.Errorf("%d summaries printed, want one per pass", n)
 	}
-	mgtest.SameEvents(t, "watched", db, s.EventKeys(t, nil))
+	testkit.SameEvents(t, "watched", db, testkit.EventKeys(t, s.Acct, nil))
 }
 
 func TestSyncFlags(t *testing.T) {

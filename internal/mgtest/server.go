@@ -1,8 +1,9 @@
 // Package mgtest serves a generated account with the project's
 // Mailgun-compatible server (mgserver) on loopback, for the tests of the
-// packages that talk to Mailgun, records every request that reaches it,
-// and compares what an index holds with what it serves. It is for tests
-// only.
+// packages that talk to Mailgun, and records every request that reaches
+// it. It is for tests only, and imports nothing of the module but mgserver
+// and synth, so that ingest's own tests can use it; comparing an index
+// with what the server serves is testkit's.
 package mgtest
 
 import (
@@ -25,36 +26,13 @@ import (
 // look for it where it must never be.
 const Key = "key-MGTEST-7f3a9c2e1d4b5a60"
 
-// End is when generated accounts end.
-var End = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-
 // Domains are three sending domains of the generator.
 var Domains = []string{"mg.brightcart.io", "mail.ledgerly.com", "notify.tripnest.co"}
 
 // Config is an account of n events over a week in the given domains,
 // without the generator's stories.
 func Config(n int, domains ...string) synth.Config {
-	return synth.Config{Seed: 21, Events: n, Days: 7, End: End, NoStories: true, SendingDomains: domains}
-}
-
-// Clock is the server's settable clock.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now is the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Set moves the clock.
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
+	return synth.Config{Seed: 21, Events: n, Days: 7, End: synth.DefaultEnd, NoStories: true, SendingDomains: domains}
 }
 
 // Arrival is one request as the server saw it.
@@ -72,9 +50,7 @@ type Server struct {
 	Res   *synth.Result
 	Srv   *mgserver.Server
 	URL   string
-	Clock *Clock // the server's clock unless the options named one; it starts at the account's end
-
-	hashIndex string // an empty index whose event_hash keys the server's events
+	Clock *mgserver.Clock // the server's clock unless the options named one; it starts at the account's end
 
 	mu          sync.Mutex
 	arrivals    []Arrival
@@ -98,7 +74,7 @@ func New(t testing.TB, cfg synth.Config, opts mgserver.Options) *Server {
 // until the test ends.
 func Serve(t testing.TB, acct *mgserver.Account, res *synth.Result, opts mgserver.Options) *Server {
 	t.Helper()
-	s := &Server{Acct: acct, Res: res, Clock: &Clock{t: res.End}}
+	s := &Server{Acct: acct, Res: res, Clock: mgserver.NewClock(res.End)}
 	opts.APIKey = Key
 	if opts.Now == nil {
 		opts.Now = s.Clock.Now

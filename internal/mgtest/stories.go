@@ -27,7 +27,7 @@ const (
 // account's end.
 func NewStories(t testing.TB) *Server {
 	t.Helper()
-	acct, res, err := mgserver.FromSynth(context.Background(), synth.Config{Seed: 11, Events: 8000, End: End})
+	acct, res, err := mgserver.FromSynth(context.Background(), synth.Config{Seed: 11, Events: 8000, End: synth.DefaultEnd})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,10 @@
-package mgtest
+package testkit
 
 import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/maildiag/maildiag/index"
@@ -21,14 +22,14 @@ type EventKey struct {
 	IDHash    int64
 }
 
-// EventKeys normalises the server's events that keep accepts (nil: all),
-// counting each identity.
-func (s *Server) EventKeys(t testing.TB, keep func(*mgserver.Event) bool) map[EventKey]int {
+// EventKeys normalises the events of an account served by mgserver that
+// keep accepts (nil: all), counting each identity.
+func EventKeys(t testing.TB, acct *mgserver.Account, keep func(*mgserver.Event) bool) map[EventKey]int {
 	t.Helper()
 	var out []EventKey
 	var ids []string
-	for _, d := range s.Acct.Domains() {
-		for _, se := range s.Acct.Events(d) {
+	for _, d := range acct.Domains() {
+		for _, se := range acct.Events(d) {
 			if keep != nil && !keep(&se) {
 				continue
 			}
@@ -43,22 +44,29 @@ func (s *Server) EventKeys(t testing.TB, keep func(*mgserver.Event) bool) map[Ev
 			ids = append(ids, ev.ID)
 		}
 	}
-	return s.hashIDs(t, out, ids)
+	return hashIDs(t, out, ids)
 }
 
+// hashIndexes are the empty indexes of the tests that hashed event ids,
+// each made once per test and forgotten when it ends.
+var hashIndexes sync.Map // testing.TB -> path
+
 // hashIDs fills in each key's IDHash as the index computes it, with its
-// own SQL function event_hash, on an empty index of the server's.
-func (s *Server) hashIDs(t testing.TB, keys []EventKey, ids []string) map[EventKey]int {
+// own SQL function event_hash, on an empty index of the test's.
+func hashIDs(t testing.TB, keys []EventKey, ids []string) map[EventKey]int {
 	t.Helper()
-	if s.hashIndex == "" {
-		s.hashIndex = filepath.Join(t.TempDir(), "hash.db")
-		db, err := index.Open(context.Background(), s.hashIndex)
+	path, ok := hashIndexes.Load(t)
+	if !ok {
+		p := filepath.Join(t.TempDir(), "hash.db")
+		db, err := index.Open(context.Background(), p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		db.Close()
+		path, _ = hashIndexes.LoadOrStore(t, p)
+		t.Cleanup(func() { hashIndexes.Delete(t) })
 	}
-	db, err := index.OpenReadOnly(context.Background(), s.hashIndex)
+	db, err := index.OpenReadOnly(context.Background(), path.(string))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,44 +115,6 @@ func IndexKeys(t testing.TB, path string) (map[EventKey]int, int) {
 		out[EventKey{s(r[0]), r[1].(int64), s(r[2]), s(r[3]), r[4].(int64)}]++
 	}
 	return out, len(rows)
-}
-
-// Query runs a read-only query on an index and returns its rows.
-func Query(t testing.TB, db *index.DB, q string) [][]any {
-	t.Helper()
-	rows, err := db.Query(context.Background(), q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out [][]any
-	for {
-		r, err := rows.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r == nil {
-			return out
-		}
-		out = append(out, r)
-	}
-}
-
-// OpenIndex opens (or creates) the index at path and its writer, both
-// closed when the test ends.
-func OpenIndex(t testing.TB, path string) (*index.DB, *index.Writer) {
-	t.Helper()
-	db, err := index.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	w, err := db.NewWriter(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
-	return db, w
 }
 
 // SameEvents fails unless the index holds exactly want, each event once.
