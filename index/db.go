@@ -56,8 +56,11 @@ var drvRO = &sqlite3.SQLiteDriver{
 	},
 }
 
-// mmapSize is how much of the index read-only connections map.
-const mmapSize = 1 << 40
+// mmapSize is how much of the index read-only connections map: as much as
+// this SQLite build maps at all (its SQLITE_MAX_MMAP_SIZE; a larger value is
+// silently capped). Measured on the 1M-event index, median of 31 alternating
+// runs: trace 36.9 ms mapped, 46.0 ms not; suppressed 31.6 ms, 38.4 ms.
+const mmapSize = 0x7fff0000
 
 func register() {
 	registerOnce.Do(func() {
