@@ -41,6 +41,10 @@ var plainBufs = sync.Pool{New: func() any { return new([]byte) }}
 var packedBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // compressors keeps zstd contexts from block to block, as zstd advises.
+// zstd's own C library through cgo, not the pure-Go zstd of
+// klauspost/compress (which the module has for gzip): importing 1M events
+// took 9.39 s with it against 9.79 s, into a 1.4% smaller index, and reads
+// were as fast (medians of 3 and 61 alternating runs, 2026-12-04).
 var compressors = sync.Pool{New: func() any { return ddzstd.NewCtx() }}
 
 // encode lays the block out and compresses it.
