@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"net/mail"
 	"strings"
 
 	"github.com/maildiag/maildiag"
@@ -317,9 +318,11 @@ func quarantineHint(gateway string) string {
 	return ""
 }
 
+// addressOf is the address of a From header, for the sentence that asks
+// to allowlist it.
 func addressOf(from string) string {
-	if i := strings.LastIndexByte(from, '<'); i >= 0 {
-		return strings.TrimSuffix(from[i+1:], ">")
+	if a, err := mail.ParseAddress(from); err == nil {
+		return a.Address
 	}
 	if from == "" {
 		return "address"
