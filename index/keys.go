@@ -3,16 +3,21 @@ package index
 // hash63 is the 63-bit hash the index stores instead of long identifiers
 // (message-ids, event ids, addresses): FNV-1a, then a finaliser that spreads
 // the bits. It is never 0, so 0 can mean "none".
-func hash63(s string) int64 {
-	const (
-		offset = 14695981039346656037
-		prime  = 1099511628211
-	)
-	h := uint64(offset)
+func hash63(s string) int64 { return finish63(fnv1a(fnvOffset, s)) }
+
+const fnvOffset = 14695981039346656037
+
+// fnv1a adds the bytes of s to an FNV-1a hash.
+func fnv1a(h uint64, s string) uint64 {
 	for i := 0; i < len(s); i++ {
 		h ^= uint64(s[i])
-		h *= prime
+		h *= 1099511628211
 	}
+	return h
+}
+
+// finish63 spreads the bits of an FNV-1a hash into a non-zero int64.
+func finish63(h uint64) int64 {
 	h ^= h >> 33
 	h *= 0xff51afd7ed558ccd
 	h ^= h >> 33
@@ -37,7 +42,10 @@ func messageKey(messageID string) int64 {
 // eventHash is the hash of an event's type and Mailgun id that, with its
 // UTC day and recipient, identifies it in the index: ids are unique within
 // a day, and records of different types never describe one event.
-func eventHash(typ, id string) int64 { return hash63(typ + "\x00" + id) }
+// It is hash63(typ + "\x00" + id), without making that string.
+func eventHash(typ, id string) int64 {
+	return finish63(fnv1a(fnv1a(fnv1a(fnvOffset, typ), "\x00"), id))
+}
 
 // dayOf returns the UTC day number (days since the Unix epoch) of a time
 // in microseconds: Mailgun event ids are unique only within it.

@@ -118,12 +118,16 @@ func (db *DB) domainIDs(ctx context.Context, names []string) ([]int64, error) {
 // domainNames maps the ids of domains to their names: all of them, or
 // only those of ids.
 func (db *DB) domainNames(ctx context.Context, ids ...int64) (map[int64]string, error) {
-	cond, args := "1", []any(nil)
-	if len(ids) > 0 {
-		var l string
-		l, args = inList(ids)
-		cond = "id IN " + l
+	if len(ids) == 0 {
+		return db.namesWhere(ctx, "1", nil)
 	}
+	l, args := inList(ids)
+	return db.namesWhere(ctx, "id IN "+l, args)
+}
+
+// namesWhere maps the ids of the domains that meet a condition to their
+// names.
+func (db *DB) namesWhere(ctx context.Context, cond string, args []any) (map[int64]string, error) {
 	rows, err := queryAll(ctx, db, "read domains", `SELECT id, name FROM domains WHERE `+cond, args, idName)
 	out := make(map[int64]string, len(rows))
 	for _, r := range rows {

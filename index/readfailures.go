@@ -89,21 +89,20 @@ func failureWhere(f *analyze.FailureFilter, sds []int64) (string, []any) {
 	return " AND " + strings.Join(conds, " AND "), args
 }
 
-// failureSelect reads a failure whole.
-const failureSelect = `SELECT f.day, f.recipient_id, f.id_hash, f.ts, f.type_id, f.sending_domain_id, f.message_key,
+// failureCols are the columns of a failure read whole.
+const failureCols = `SELECT f.day, f.recipient_id, f.id_hash, f.ts, f.type_id, f.sending_domain_id, f.message_key,
 	f.outcome, COALESCE(f.severity, ''), COALESCE(f.reason, ''), COALESCE(f.code, 0), COALESCE(f.enhanced, ''),
 	COALESCE(f.class, ''), COALESCE(f.gateway, ''), COALESCE(f.provider, ''), f.delayed_bounce,
 	f.event_id, COALESCE(f.rule, ''), COALESCE(f.mx_host, ''), COALESCE(f.attempt, 0), COALESCE(f.retry_seconds, 0),
 	COALESCE(f.bounce_type, ''), COALESCE(f.sending_ip, ''),
-	COALESCE(x.reply, ''), COALESCE(x.description, ''), COALESCE(x.subject, ''), COALESCE(x.from_addr, '')
-	FROM failures f` + joinTexts
+	COALESCE(x.reply, ''), COALESCE(x.description, ''), COALESCE(x.subject, ''), COALESCE(x.from_addr, '')`
 
 // joinTexts adds a failure's long texts.
 const joinTexts = `
 	LEFT JOIN failure_texts x ON x.day = f.day AND x.recipient_id = f.recipient_id AND x.id_hash = f.id_hash`
 
 // failureSelectLight reads what breakdowns group and filter by, the first
-// 16 columns of failureSelect: a scan of a third of the bytes.
+// 16 columns of failureCols: a scan of a third of the bytes.
 const failureSelectLight = `SELECT f.day, f.recipient_id, f.id_hash, f.ts, f.type_id, f.sending_domain_id, f.message_key,
 	f.outcome, COALESCE(f.severity, ''), COALESCE(f.reason, ''), COALESCE(f.code, 0), COALESCE(f.enhanced, ''),
 	COALESCE(f.class, ''), COALESCE(f.gateway, ''), COALESCE(f.provider, ''), f.delayed_bounce
@@ -126,7 +125,7 @@ func (s *failureScan) light() []any {
 		&f.Outcome, &f.Severity, &f.Reason, &f.Code, &f.Enhanced, &f.Class, &f.Gateway, &f.Provider, &s.delayed}
 }
 
-// whole are the scan targets of failureSelect.
+// whole are the scan targets of failureCols.
 func (s *failureScan) whole() []any {
 	f := &s.f
 	return append(s.light(), &f.EventID, &f.Rule, &f.MXHost, &f.Attempt, &f.RetrySeconds, &f.BounceType, &f.SendingIP,
@@ -176,18 +175,17 @@ func (db *DB) Failures(ctx context.Context, f analyze.FailureFilter, fn func(*an
 		return err
 	}
 	// Names of every domain, unless the filter names the recipients' ones.
-	var need []int64
-	if len(rds) > 0 || len(f.Recipients) > 0 {
-		if need, err = db.sendingDomainIDs(ctx); err != nil {
-			return err
-		}
-		need = append(need, rds...)
+	sc := &failureScan{}
+	if len(rds) == 0 && len(f.Recipients) == 0 {
+		sc.names, err = db.domainNames(ctx)
+	} else {
+		need := slices.Clone(rds)
 		for _, r := range f.Recipients {
 			need = append(need, int64(r)>>domainShift)
 		}
+		sc.names, err = db.namesWithSending(ctx, need)
 	}
-	sc := &failureScan{}
-	if sc.names, err = db.domainNames(ctx, need...); err != nil {
+	if err != nil {
 		return err
 	}
 	cond, cargs := failureWhere(&f, sds)
@@ -243,39 +241,52 @@ func (db *DB) FailureDetails(ctx context.Context, refs []analyze.Ref) (map[analy
 	if len(refs) == 0 {
 		return out, nil
 	}
-	ids := []int64{}
-	for _, r := range refs {
-		ids = append(ids, r[1]>>domainShift)
-	}
-	sds, err := db.sendingDomainIDs(ctx)
-	if err != nil {
-		return nil, err
+	ids := make([]int64, len(refs))
+	for i, r := range refs {
+		ids[i] = r[1] >> domainShift
 	}
 	sc := &failureScan{}
-	if sc.names, err = db.domainNames(ctx, append(ids, sds...)...); err != nil {
+	var err error
+	if sc.names, err = db.namesWithSending(ctx, ids); err != nil {
 		return nil, err
 	}
-	st, err := db.sql.PrepareContext(ctx, failureSelect+` WHERE f.day = ? AND f.recipient_id = ? AND f.id_hash = ?`)
-	if err != nil {
-		return nil, fmt.Errorf("read failures: %w", err)
-	}
-	defer st.Close()
 	dest := sc.whole()
-	for _, r := range refs {
-		if _, ok := out[r]; ok {
-			continue
+	// The keys as a table the failures are sought from, a few hundred a
+	// query: one statement, each row one primary-key seek.
+	for len(refs) > 0 {
+		n := min(len(refs), 300)
+		args := make([]any, 0, 3*n)
+		for _, r := range refs[:n] {
+			args = append(args, r[0], r[1], r[2])
 		}
-		err := st.QueryRowContext(ctx, r[0], r[1], r[2]).Scan(dest...)
-		if err == sql.ErrNoRows {
-			continue
-		}
+		q := `WITH k(d, r, h) AS (VALUES (?, ?, ?)` + strings.Repeat(", (?, ?, ?)", n-1) + `) ` + failureCols + `
+			FROM k CROSS JOIN failures f ON f.day = k.d AND f.recipient_id = k.r AND f.id_hash = k.h` + joinTexts
+		rows, err := db.sql.QueryContext(ctx, q, args...)
 		if err != nil {
 			return nil, fmt.Errorf("read failures: %w", err)
 		}
-		f := *sc.done()
-		out[r] = &f
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read failures: %w", err)
+			}
+			f := *sc.done()
+			out[f.Ref] = &f
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read failures: %w", err)
+		}
+		refs = refs[n:]
 	}
 	return out, nil
+}
+
+// namesWithSending maps the ids of the sending domains and of some others
+// to their names, in one read.
+func (db *DB) namesWithSending(ctx context.Context, ids []int64) (map[int64]string, error) {
+	l, args := inList(append(ids, -1))
+	return db.namesWhere(ctx, "sending = 1 OR id IN "+l, args)
 }
 
 // sendingDomainIDs returns the ids of the account's sending domains.
