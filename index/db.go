@@ -111,6 +111,9 @@ type DB struct {
 	readOnly bool
 	daysMu   sync.Mutex
 	days     []int64 // Days, once read on a read-only DB
+	namesMu  sync.Mutex
+	names    map[int64]string // every domain's name by id, once read on a read-only DB
+	ids      map[string]int64 // and the other way
 }
 
 // ErrNoIndex is returned when opening read-only an index that does not exist.

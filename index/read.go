@@ -116,13 +116,63 @@ func (db *DB) domainIDs(ctx context.Context, names []string) ([]int64, error) {
 }
 
 // domainNames maps the ids of domains to their names: all of them, or
-// only those of ids.
+// only those of ids. The map returned must not be changed.
 func (db *DB) domainNames(ctx context.Context, ids ...int64) (map[int64]string, error) {
 	if len(ids) == 0 {
-		return db.namesWhere(ctx, "1", nil)
+		return db.allNames(ctx)
+	}
+	if all := db.namesRead(); all != nil {
+		return all, nil
 	}
 	l, args := inList(ids)
 	return db.namesWhere(ctx, "id IN "+l, args)
+}
+
+// allNames is every domain's name by id. A read-only DB reads them once:
+// an analysis over all domains resolves names in several reads, and a
+// large index has tens of thousands of domains.
+func (db *DB) allNames(ctx context.Context) (map[int64]string, error) {
+	if !db.readOnly {
+		return db.namesWhere(ctx, "1", nil)
+	}
+	db.namesMu.Lock()
+	defer db.namesMu.Unlock()
+	if db.names == nil {
+		names, err := db.namesWhere(ctx, "1", nil)
+		if err != nil {
+			return nil, err
+		}
+		db.names, db.ids = names, make(map[string]int64, len(names))
+		for id, n := range names {
+			db.ids[n] = id
+		}
+	}
+	return db.names, nil
+}
+
+// namesRead is every domain's name by id when a read-only DB has read
+// them, else nil: a few names are then read on their own.
+func (db *DB) namesRead() map[int64]string {
+	if !db.readOnly {
+		return nil
+	}
+	db.namesMu.Lock()
+	defer db.namesMu.Unlock()
+	return db.names
+}
+
+// domainID is the id of a domain, 0 when the index has none.
+func (db *DB) domainID(ctx context.Context, name string) (int64, error) {
+	if db.namesRead() != nil {
+		db.namesMu.Lock()
+		defer db.namesMu.Unlock()
+		return db.ids[name], nil
+	}
+	ids, _, err := db.domainsWhere(ctx, `name = ?`, name)
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	return ids[0], nil
 }
 
 // namesWhere maps the ids of the domains that meet a condition to their
@@ -165,11 +215,11 @@ func (db *DB) recipientID(ctx context.Context, addr string) (int64, error) {
 // ? ("": all), in id order; with firsts, only those whose first character
 // is one of them.
 func (db *DB) Recipients(ctx context.Context, domain, glob string, firsts ...byte) ([]analyze.Recipient, error) {
-	ids, _, err := db.domainsWhere(ctx, `name = ?`, domain)
-	if err != nil || len(ids) == 0 {
+	id, err := db.domainID(ctx, domain)
+	if err != nil || id == 0 {
 		return nil, err
 	}
-	lo, hi := RecipientRange(ids[0])
+	lo, hi := RecipientRange(id)
 	q, args := `SELECT id, address FROM recipients WHERE id BETWEEN ? AND ?`, []any{lo, hi}
 	if len(firsts) > 0 {
 		fs := make([]string, len(firsts))

@@ -285,6 +285,9 @@ func (db *DB) FailureDetails(ctx context.Context, refs []analyze.Ref) (map[analy
 // namesWithSending maps the ids of the sending domains and of some others
 // to their names, in one read.
 func (db *DB) namesWithSending(ctx context.Context, ids []int64) (map[int64]string, error) {
+	if all := db.namesRead(); all != nil {
+		return all, nil
+	}
 	l, args := inList(append(ids, -1))
 	return db.namesWhere(ctx, "sending = 1 OR id IN "+l, args)
 }
