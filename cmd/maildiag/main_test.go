@@ -306,3 +306,45 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("status without an index: exit %d, %s", code, errs)
 	}
 }
+
+// TestDBURLRefused: --db postgres://... (before the PostgreSQL store) or a
+// typo of it made a SQLite file named like the URL, in a tree of
+// directories. A value with a URL scheme is a usage error naming the
+// scheme, without the password, and creates nothing.
+func TestDBURLRefused(t *testing.T) {
+	events, err := filepath.Abs(samples + "/events.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, tt := range []struct {
+		env  bool
+		args []string
+	}{
+		{false, []string{"--db", "postgres://maildiag:s3cret@db.example.com:5432/maildiag", "status"}},
+		{false, []string{"--db", "postgre://db.example.com/maildiag", "import", events}},
+		{false, []string{"--db", "sqlite:///tmp/x.db", "query", "SELECT 1"}},
+		{true, []string{"trace", "jane@example.com"}},
+	} {
+		if tt.env {
+			t.Setenv("MAILDIAG_DB", "postgresql://maildiag:s3cret@localhost/maildiag")
+		}
+		code, out, errs := run(t, "", tt.args...)
+		if code != exitUsage || !strings.Contains(errs, ":// store, and this build keeps the index in SQLite files only") ||
+			strings.Contains(out+errs, "s3cret") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 naming the scheme, without the password", tt.args, code, errs)
+		}
+		if tt.env && !strings.Contains(errs, "$MAILDIAG_DB names a postgresql:// store") {
+			t.Errorf("%v: stderr %q does not name $MAILDIAG_DB", tt.args, errs)
+		}
+	}
+	if files, _ := os.ReadDir(dir); len(files) != 0 {
+		t.Errorf("files created: %v", files)
+	}
+	// A file name with a colon is a file name.
+	db := filepath.Join(dir, "idx:2026.db")
+	if code, _, errs := run(t, "", "--db", db, "import", events); code != 0 {
+		t.Errorf("--db %s: exit %d: %s", db, code, errs)
+	}
+}

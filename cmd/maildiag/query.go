@@ -31,7 +31,7 @@ with names joined in, and event_json gives each event's original JSON.`,
 			format := g.output
 			path, err := g.dbPath()
 			if err != nil {
-				return failure(err)
+				return err
 			}
 			return queryRun(cmd.Context(), s, path, format, args[0])
 		},

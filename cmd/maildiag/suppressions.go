@@ -108,7 +108,7 @@ Exit status: 0 when everything matched was removed (or shown, in a dry run),
 			}
 			path, err := g.dbPath()
 			if err != nil {
-				return failure(err)
+				return err
 			}
 			sess := &remedy.Session{Who: newIdentity(cmd, args), Now: g.now, Key: o.api.apiKey}
 			return redactKey(removeRun(cmd.Context(), s, path, format, o, sess), o.api.apiKey)

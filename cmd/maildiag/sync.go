@@ -89,7 +89,7 @@ the key was refused (what was committed stays), 2 for bad flags.`,
 			}
 			path, err := g.dbPath()
 			if err != nil {
-				return failure(err)
+				return err
 			}
 			err = syncRun(cmd.Context(), s, g, path, format, o)
 			return redactKey(err, o.apiKey)
