@@ -221,8 +221,8 @@ func removeRun(ctx context.Context, s *streams, path, format string, o *removeOp
 		return nil
 	}
 
-	if err := sess.Backup(res); err != nil {
-		return failure(fmt.Errorf("no suppression was removed: %w", err))
+	if err := sess.Backup(ctx, res); err != nil {
+		return failure(err)
 	}
 	for _, b := range res.Backups {
 		fmt.Fprintf(s.err, "Backup of %d %s entries of %s: %s\n", b.Entries, b.List, b.SendingDomain, b.File)
