@@ -230,6 +230,36 @@ func TestImportErrorsAndStrict(t *testing.T) {
 	}
 }
 
+// TestImportCSVRefused: a bounces CSV without --sending-domain loaded
+// nothing and exited 0; a CSV with two event columns silently used the
+// first. Each is an input not loaded (exit 1), named with the reason; the
+// other inputs load.
+func TestImportCSVRefused(t *testing.T) {
+	db := tempDB(t)
+	dir := t.TempDir()
+	bounces := filepath.Join(dir, "bounces.csv")
+	os.WriteFile(bounces, []byte("address,code,error,created_at\na@b.com,550,x,\"Thu, 11 Dec 2025 01:49:40 UTC\"\n"), 0o600)
+	dup := filepath.Join(dir, "events.csv")
+	os.WriteFile(dup, []byte("timestamp,event,recipient,event\n1765417780,delivered,a@b.com,failed\n"), 0o600)
+	code, _, errs := run(t, "", "--db", db, "import", bounces, dup, samples+"/events.jsonl")
+	if code != exitNo {
+		t.Errorf("exit %d, want 1 (inputs not loaded)", code)
+	}
+	for _, want := range []string{"bounces.csv: a bounces list: suppression-list CSV exports do not name their sending domain: pass --sending-domain",
+		`events.csv: a CSV column is named twice: "event" names columns 2 and 4`} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr %q does not say %q", errs, want)
+		}
+	}
+	rows := queryJSON(t, db, "SELECT source, status FROM imports ORDER BY id")
+	if len(rows) != 3 || rows[0]["status"] != "failed" || rows[1]["status"] != "failed" || rows[2]["status"] != "done" {
+		t.Errorf("imports %v: want the two CSVs failed, the samples done", rows)
+	}
+	if code, _, errs := run(t, "", "--db", db, "import", "--sending-domain", "mg.example.com", bounces); code != 0 {
+		t.Errorf("with --sending-domain: exit %d: %s", code, errs)
+	}
+}
+
 func TestImportStdinAndStatus(t *testing.T) {
 	db := tempDB(t)
 	code, _, errs := run(t, readFile(t, samples+"/events.jsonl"), "--db", db, "import", "-")
