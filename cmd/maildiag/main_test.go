@@ -162,6 +162,24 @@ func TestQueryIsReadOnly(t *testing.T) {
 	}
 }
 
+// TestQueryOneStatement: query ran every statement and printed the last
+// one's rows (the README says one). A second statement is a usage error;
+// a trailing semicolon or comment is not one.
+func TestQueryOneStatement(t *testing.T) {
+	db := tempDB(t)
+	if code, _, errs := run(t, "", "--db", db, "import", samples+"/events.jsonl"); code != 0 {
+		t.Fatalf("import: %s", errs)
+	}
+	code, out, errs := run(t, "", "--db", db, "query", "SELECT 1 AS a; SELECT COUNT(*) AS n FROM events")
+	if code != exitUsage || out != "" || !strings.Contains(errs, "more than one SQL statement") || !strings.Contains(errs, "runs one statement") {
+		t.Errorf("two statements: exit %d, out %q, stderr %q; want 2, nothing printed", code, out, errs)
+	}
+	want := queryJSON(t, db, "SELECT COUNT(*) AS n FROM events")
+	if rows := queryJSON(t, db, "SELECT COUNT(*) AS n FROM events; -- every event\n"); len(rows) != 1 || rows[0]["n"] != want[0]["n"] {
+		t.Errorf("one statement with a trailing comment: %v, want %v", rows, want)
+	}
+}
+
 func TestIndexFileModeAndLocation(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("XDG_DATA_HOME", dir)
