@@ -8,7 +8,7 @@ type Import struct {
 	Bytes            int64          `json:"bytes"`
 	Gzip             bool           `json:"gzip"`
 	Shapes           map[string]int `json:"shapes,omitempty"`
-	Status           string         `json:"status"` // running | done | failed
+	Status           string         `json:"status"` // ImportRunning, ImportDone, ImportFailed or ImportInterrupted
 	Error            string         `json:"error,omitempty"`
 	StartedUS        int64          `json:"started_us"`
 	FinishedUS       int64          `json:"finished_us,omitempty"`
@@ -18,6 +18,14 @@ type Import struct {
 	SuppressionsNew  int            `json:"suppressions_new"`
 	Rejects          int            `json:"rejects"`
 }
+
+// The statuses of an import.
+const (
+	ImportRunning     = "running"
+	ImportDone        = "done"
+	ImportFailed      = "failed"      // the input failed part-way; what loaded before stays
+	ImportInterrupted = "interrupted" // its process ended before it finished (killed); what it committed stays
+)
 
 // Range is a half-open time range [FromUS, ToUS) in microseconds.
 type Range struct {

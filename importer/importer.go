@@ -104,7 +104,7 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, source string, p Pr
 		imp.Bytes, imp.SHA256, imp.Gzip = sum.Bytes, sum.SHA256, sum.Gzip
 		imp.Shapes = sum.Shapes
 	}
-	imp.Status = "done"
+	imp.Status = maildiag.ImportDone
 	switch {
 	case storeErr != nil:
 		w.Rollback()
@@ -114,7 +114,7 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, source string, p Pr
 		return imp, ctx.Err()
 	case err != nil:
 		// Keep what loaded and say so.
-		imp.Status, imp.Error = "failed", err.Error()
+		imp.Status, imp.Error = maildiag.ImportFailed, err.Error()
 		err = &InputError{Source: source, Err: err}
 	}
 	if cerr := im.commit(ctx, imp); cerr != nil {

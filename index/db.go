@@ -24,13 +24,20 @@ const (
 
 var registerOnce sync.Once
 
-// drv makes connections that know raw_event(), the SQL function that reads
-// an event's original JSON out of its raw block.
+// drv makes connections that know raw_event() and raw_block_cached(), the
+// SQL functions that read an event's original JSON out of its raw block
+// (rawEvents).
 var drv = &sqlite3.SQLiteDriver{ConnectHook: registerFuncs}
 
 // registerFuncs adds maildiag's SQL functions to a connection.
 func registerFuncs(c *sqlite3.SQLiteConn) error {
-	if err := c.RegisterFunc("raw_event", newRawEventFunc(), true); err != nil {
+	// Neither is pure: raw_block_cached answers from state, and
+	// raw_event(first_seq, slot, NULL) reads it.
+	raw := &rawEvents{}
+	if err := c.RegisterFunc("raw_event", raw.event, false); err != nil {
+		return err
+	}
+	if err := c.RegisterFunc("raw_block_cached", raw.cached, false); err != nil {
 		return err
 	}
 	if err := c.RegisterFunc("message_key", messageKey, true); err != nil {

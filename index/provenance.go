@@ -9,11 +9,16 @@ import (
 	"github.com/maildiag/maildiag"
 )
 
-// StartImport records that an import began, and commits so that an
-// interrupted import stays visible as "running".
+// StartImport records that an import began, and commits so that it is
+// visible as "running"; its lock (importlock.go) tells a reader when the
+// process has ended without finishing it. Imports of processes that ended
+// so are recorded as interrupted first.
 func (w *Writer) StartImport(ctx context.Context, source string) (*maildiag.Import, error) {
-	imp := &maildiag.Import{Source: source, Status: "running", StartedUS: time.Now().UnixMicro()}
+	imp := &maildiag.Import{Source: source, Status: maildiag.ImportRunning, StartedUS: time.Now().UnixMicro()}
 	if err := w.begin(ctx); err != nil {
+		return nil, err
+	}
+	if err := w.markInterrupted(); err != nil {
 		return nil, err
 	}
 	res, err := w.exec(`INSERT INTO imports(source, started_at, status) VALUES (?, ?, ?)`, source, imp.StartedUS, imp.Status)
@@ -21,6 +26,10 @@ func (w *Writer) StartImport(ctx context.Context, source string) (*maildiag.Impo
 		return nil, fmt.Errorf("record import: %w", err)
 	}
 	imp.ID, _ = res.LastInsertId()
+	// Locked before the row is visible: no reader sees it unheld.
+	if err := w.lockImport(imp.ID); err != nil {
+		return nil, err
+	}
 	return imp, w.Commit(ctx)
 }
 

@@ -145,7 +145,8 @@ func (db *DB) coverage(ctx context.Context, st *Status) error {
 	return nil
 }
 
-// Imports lists the most recent imports, newest first.
+// Imports lists the most recent imports, newest first; one recorded as
+// running whose process has ended is reported interrupted.
 func (db *DB) Imports(ctx context.Context, limit int) ([]maildiag.Import, error) {
 	type row struct {
 		im     maildiag.Import
@@ -160,14 +161,30 @@ func (db *DB) Imports(ctx context.Context, limit int) ([]maildiag.Import, error)
 		return []any{&im.ID, &im.Source, &im.SHA256, &im.Bytes, &im.Gzip, &r.shapes, &im.Status, &im.Error,
 			&im.StartedUS, &im.FinishedUS, &im.EventsRead, &im.EventsNew, &im.SuppressionsRead, &im.SuppressionsNew, &im.Rejects}
 	})
+	if err != nil {
+		return nil, err
+	}
 	out := make([]maildiag.Import, len(rows))
+	var running []int64
 	for i, r := range rows {
 		out[i] = r.im
 		if r.shapes != "" {
 			json.Unmarshal([]byte(r.shapes), &out[i].Shapes)
 		}
+		if r.im.Status == maildiag.ImportRunning {
+			running = append(running, r.im.ID)
+		}
 	}
-	return out, err
+	held, err := db.importsHeld(running)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if out[i].Status == maildiag.ImportRunning && !held[out[i].ID] {
+			out[i].Status, out[i].Error = maildiag.ImportInterrupted, interruptedError
+		}
+	}
+	return out, nil
 }
 
 // Meta returns a value of the meta table, "" when it has none.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -38,6 +39,8 @@ type Writer struct {
 
 	args     []driver.NamedValue
 	cacheKiB int64
+
+	importLock *os.File // holds the locks of this writer's imports (importlock.go)
 }
 
 // NewWriter opens the index's writing connection.
@@ -65,6 +68,9 @@ func (w *Writer) Close() error {
 		s.Close()
 	}
 	w.blocks.close()
+	if w.importLock != nil {
+		w.importLock.Close() // releases the imports' locks
+	}
 	return w.conn.Close()
 }
 

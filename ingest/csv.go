@@ -81,6 +81,9 @@ func parseCSVLayout(line []byte) (*csvLayout, error) {
 	for i, h := range header {
 		names[i] = canonColumn(h)
 	}
+	if err := duplicateColumn(header, names); err != nil {
+		return nil, err
+	}
 	sorted := append([]string(nil), names...)
 	slices.Sort(sorted)
 	if list, ok := suppressionHeaders[strings.Join(sorted, ",")]; ok {
@@ -104,6 +107,41 @@ func parseCSVLayout(line []byte) (*csvLayout, error) {
 		return nil, fmt.Errorf("%w (a CSV of events needs timestamp and event columns; got %s)", errNotCSV, strings.Join(header, ","))
 	}
 	return l, nil
+}
+
+// ErrDuplicateColumn is returned for a CSV header that names a column
+// maildiag reads twice: which of the two holds the value is anybody's guess.
+var ErrDuplicateColumn = errors.New("a CSV column is named twice")
+
+// duplicateColumn finds a column name that maildiag reads and the header
+// gives twice; names the same but for case and spaces are the same.
+func duplicateColumn(header, names []string) error {
+	first := map[string]int{}
+	for i, n := range names {
+		if !readColumn(n) {
+			continue
+		}
+		if j, ok := first[n]; ok {
+			return fmt.Errorf("%w: %q names columns %d and %d", ErrDuplicateColumn, strings.TrimSpace(header[i]), j+1, i+1)
+		}
+		first[n] = i
+	}
+	return nil
+}
+
+// readColumn tells whether maildiag reads a column of this canonical name,
+// in a CSV of events or of a suppression list.
+func readColumn(name string) bool {
+	switch name {
+	case "address", "code", "error", "created_at", "tags":
+		return true
+	}
+	for _, aliases := range csvAliases {
+		if slices.Contains(aliases, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // csvRecord normalises one CSV record (the raw text of one logical row).

@@ -226,20 +226,33 @@ func TestCSVSuppressions(t *testing.T) {
 				t.Errorf("shapes %v", got)
 			}
 
-			// Without --sending-domain every row is rejected, saying so.
-			r = mustRead(t, []byte(tt.in), Options{})
-			if len(r.sups) != 0 || len(r.rejects) != len(tt.want) {
-				t.Fatalf("without a domain: %d suppressions %d rejects, want 0 and %d", len(r.sups), len(r.rejects), len(tt.want))
-			}
-			for i, rj := range r.rejects {
-				if !strings.Contains(rj.Reason, "--sending-domain") {
-					t.Errorf("reject %d: reason %q does not name --sending-domain", i, rj.Reason)
-				}
-				if rj.Line < 2 || len(rj.Raw) == 0 {
-					t.Errorf("reject %d: line %d raw %q", i, rj.Line, rj.Raw)
-				}
+			// Without --sending-domain nothing could be stored: the input
+			// fails, saying so (it loaded nothing and ended well).
+			r = read(t, []byte(tt.in), Options{})
+			if !errors.Is(r.err, ErrNoSendingDomain) || !strings.Contains(r.err.Error(), "--sending-domain") || len(r.sups)+len(r.rejects) != 0 {
+				t.Fatalf("without a domain: %v, %d suppressions, %d rejects; want ErrNoSendingDomain naming --sending-domain, nothing read",
+					r.err, len(r.sups), len(r.rejects))
 			}
 		})
+	}
+}
+
+// TestCSVDuplicateColumn: a CSV with two event columns silently used the
+// first. A column maildiag reads named twice refuses the input, naming the
+// column and both positions; a repeated column it does not read is fine.
+func TestCSVDuplicateColumn(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"timestamp,event,recipient,Event\n1,delivered,a@b.com,failed\n", `"Event" names columns 2 and 4`},
+		{"address,code,error,created_at,address\na@b.com,550,x,1,c@d.com\n", `"address" names columns 1 and 5`},
+	} {
+		r := read(t, []byte(tt.in), Options{SendingDomain: "mg.example.com"})
+		if !errors.Is(r.err, ErrDuplicateColumn) || !strings.Contains(r.err.Error(), tt.want) || len(r.events)+len(r.sups) != 0 {
+			t.Errorf("%q: %v, %d events, %d suppressions; want ErrDuplicateColumn with %s, nothing read", tt.in, r.err, len(r.events), len(r.sups), tt.want)
+		}
+	}
+	r := mustRead(t, []byte("timestamp,event,recipient,note,note\n1,delivered,a@b.com,x,y\n"), Options{})
+	if len(r.events) != 1 {
+		t.Errorf("a repeated column maildiag does not read: %d events, want 1", len(r.events))
 	}
 }
 

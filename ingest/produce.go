@@ -287,8 +287,13 @@ func (p *pipeline) produceCSV(br *bufio.Reader) error {
 		return err
 	}
 	layout, lerr := parseCSVLayout(bytes.TrimPrefix(header, []byte("\ufeff")))
-	if lerr != nil {
+	switch {
+	case errors.Is(lerr, errNotCSV):
 		return fmt.Errorf("%w: %v", ErrUnknownShape, lerr)
+	case lerr != nil:
+		return lerr
+	case layout.list != "" && p.n.sendingDomain == "":
+		return fmt.Errorf("a %s list: %w", layout.list, ErrNoSendingDomain)
 	}
 	line += int64(n)
 	off := c.consumed

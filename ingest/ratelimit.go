@@ -86,8 +86,19 @@ func (l *Limiter) blockedUntil() time.Time {
 // Mailgun's X-Request-Reset (epoch milliseconds; epoch seconds and a
 // number of seconds from now are accepted too), a Retry-After header
 // (seconds or an HTTP date), or the Domains API's body {"retry-seconds": 60},
-// in that order of preference. It returns false when none says.
+// in that order of preference. It returns false when none says. A reset
+// already past (a Retry-After of "Fri, 10 Nov 0000 ...", a stale
+// X-Request-Reset) is now: the wait is over, and no reset is ever before
+// now, let alone before 1970.
 func RateLimitReset(h http.Header, body []byte, now time.Time) (time.Time, bool) {
+	t, ok := rateLimitReset(h, body, now)
+	if ok && t.Before(now) {
+		t = now
+	}
+	return t, ok
+}
+
+func rateLimitReset(h http.Header, body []byte, now time.Time) (time.Time, bool) {
 	if t, ok := parseResetValue(h.Get("X-Request-Reset"), now); ok {
 		return t, true
 	}

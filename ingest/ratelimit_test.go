@@ -41,6 +41,9 @@ func TestRateLimitReset(t *testing.T) {
 		{"over a day", h("Retry-After", "999999"), "", time.Time{}, false},
 		{"nothing", nil, `{"message":"Too many requests"}`, time.Time{}, false},
 		{"HTML body", nil, `<html>429</html>`, time.Time{}, false},
+		{"Retry-After date in year 0 is now", h("Retry-After", "Fri, 10 Nov 0000 23:00:00 GMT"), "", now, true},
+		{"Retry-After date already past is now", h("Retry-After", "Fri, 20 Nov 2026 11:59:00 GMT"), "", now, true},
+		{"stale reset is now", h("X-Request-Reset", "1795175000000"), "", now, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,6 +71,9 @@ func FuzzRateLimitReset(f *testing.F) {
 		got, ok := RateLimitReset(h, []byte(body), now)
 		if ok && got.Before(time.Unix(0, 0)) {
 			t.Fatalf("reset %v before the epoch", got)
+		}
+		if ok && got.Before(now) {
+			t.Fatalf("reset %v before now %v", got, now)
 		}
 	})
 }

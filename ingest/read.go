@@ -44,6 +44,11 @@ type Summary struct {
 // ErrUnknownShape is returned for an input that is not any shape ingest knows.
 var ErrUnknownShape = errors.New("not a Mailgun export")
 
+// ErrNoSendingDomain is returned for a suppression-list CSV export read
+// without Options.SendingDomain: the export never names its sending
+// domain, so none of its entries could be stored.
+var ErrNoSendingDomain = errors.New("suppression-list CSV exports do not name their sending domain: pass --sending-domain")
+
 const defaultChunk = 1 << 20
 
 // Read reads one input, detecting its shape from its content (gzip by magic

@@ -2,6 +2,7 @@ package remedy
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -92,10 +93,30 @@ func backupCSV(list string, entries []*Removal) ([]byte, error) {
 
 // Backup writes, before anything is deleted, one backup per list of each
 // sending domain of the removal into its BackupDir (mode 0600 files, never
-// replacing an earlier backup), and notes in each entry where it is.
-func (s *Session) Backup(res *RemoveResult) error {
+// replacing an earlier backup), and notes in each entry where it is. When
+// a backup cannot be written, the removal stops there: every entry is
+// audited as refused, with why, and the error says nothing was removed.
+func (s *Session) Backup(ctx context.Context, res *RemoveResult) error {
 	var err error
 	res.Backups, err = writeBackups(res.BackupDir, res.Entries, s.now())
+	if err == nil {
+		return nil
+	}
+	err = fmt.Errorf("no suppression was removed: %w", err)
+	res.DryRun = false
+	base := s.removeEntry(res)
+	for i := range res.Entries {
+		r := &res.Entries[i]
+		r.Result, r.Error = maildiag.AuditRefused, err.Error()
+		e := *base
+		e.Address, e.List, e.SendingDomain, e.Result, e.Error = r.Address, r.List, r.SendingDomain, r.Result, r.Error
+		if aerr := s.record(ctx, &e); aerr != nil {
+			return errors.Join(err, aerr)
+		}
+	}
+	if cerr := s.W.Commit(ctx); cerr != nil {
+		return errors.Join(err, cerr)
+	}
 	return err
 }
 

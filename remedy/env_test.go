@@ -82,7 +82,7 @@ func (e *env) plan(t *testing.T, db *index.DB, pattern string, f remedy.RemoveFi
 func (e *env) remove(t *testing.T, s *remedy.Session, db *index.DB, pattern string, f remedy.RemoveFilter) (*remedy.RemoveResult, error) {
 	t.Helper()
 	res := e.plan(t, db, pattern, f)
-	if err := s.Backup(res); err != nil {
+	if err := s.Backup(context.Background(), res); err != nil {
 		t.Fatal(err)
 	}
 	return res, s.Remove(context.Background(), res)

@@ -182,6 +182,36 @@ func TestRemoveNeedsBackup(t *testing.T) {
 	}
 }
 
+// TestBackupFailureAudited: a removal stopped because its backup could not
+// be written was missing from the audit log. Each entry is audited as
+// refused, with the reason, and nothing is deleted.
+func TestBackupFailureAudited(t *testing.T) {
+	e := newEnv(t, false)
+	s, db := e.session(t)
+	res := e.plan(t, db, "*@acme.com", bounces)
+	notADir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notADir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res.BackupDir = filepath.Join(notADir, "backups")
+	err := s.Backup(context.Background(), res)
+	if err == nil || !strings.Contains(err.Error(), "no suppression was removed") {
+		t.Fatalf("backup into %s: %v, want an error saying nothing was removed", res.BackupDir, err)
+	}
+	if err := s.Remove(context.Background(), res); !errors.Is(err, remedy.ErrNoBackup) || e.Requests(http.MethodDelete) != 0 {
+		t.Fatalf("remove after a failed backup: %v, %d DELETEs; want ErrNoBackup and none", err, e.Requests(http.MethodDelete))
+	}
+	rows := audit(t, db, maildiag.AuditRemove)
+	if len(rows) != len(res.Entries) || len(rows) == 0 {
+		t.Fatalf("audit has %d rows, want one per entry (%d)", len(rows), len(res.Entries))
+	}
+	for _, a := range rows {
+		if a.Result != maildiag.AuditRefused || !strings.Contains(a.Error, "backup") || a.Address == "" || a.Run != who.Run {
+			t.Errorf("audit row %+v: want refused, with the backup's error", a)
+		}
+	}
+}
+
 // The generator's story: a Mimecast gateway refused 44 addresses of
 // acme.com at once. The policy-block class takes those bounces and not
 // the address at acme.com that bounced as unknown, nor the other lists.

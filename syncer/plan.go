@@ -12,6 +12,28 @@ import (
 // minWindow is the shortest window a pass plans, unless Options.Window says.
 const minWindow = 15 * time.Minute
 
+// MaxWindows bounds the windows of one pass, whatever Options.Window and
+// the missing time: each window is held in memory and costs at least one
+// request (--window 1ms over 30 days planned 10.4 million, 3.4 GB).
+const MaxWindows = 100_000
+
+// PlanTooLarge is the error of a pass whose window cuts the missing time
+// into more than MaxWindows windows; nothing was fetched.
+type PlanTooLarge struct {
+	Windows int64         // what the window would have cut
+	Window  time.Duration // the window asked for
+	Least   time.Duration // the shortest window within MaxWindows, in whole minutes; 0: none
+}
+
+// Error says how many windows the plan would have had, and the way out.
+func (e *PlanTooLarge) Error() string {
+	if e.Least == 0 {
+		return fmt.Sprintf("the missing time falls in more than the %d windows a pass plans", MaxWindows)
+	}
+	return fmt.Sprintf("a window of %s cuts the missing time into %d windows, more than the %d a pass plans: use a window of at least %s",
+		e.Window, e.Windows, MaxWindows, e.Least)
+}
+
 // resolveDomains returns the named domains, checked to exist, or every
 // domain of the account.
 func resolveDomains(ctx context.Context, client *ingest.Client, domains []string) ([]string, error) {
@@ -66,11 +88,15 @@ func (p *pass) plan(ctx context.Context, client *ingest.Client, names []string, 
 	if !p.o.NoSuppressions {
 		pl.Lists = len(ingest.Lists())
 	}
-	p.progress.Plan(pl)
 	size := p.o.Window.Microseconds()
 	if size == 0 {
 		size = windowSize(totalLength(all), p.o.Workers, minWindow.Microseconds())
 	}
+	size = wholeSeconds(size)
+	if n := countWindows(all, size); n > MaxWindows {
+		return tooLarge(all, size, n)
+	}
+	p.progress.Plan(pl)
 	var perDomain [][]task
 	for i, d := range p.runs {
 		var ts []task
@@ -135,11 +161,55 @@ func missingRanges(from, to int64, covered []maildiag.Range) []maildiag.Range {
 	return out
 }
 
+// wholeSeconds is a window size rounded down to whole seconds, at least one.
+func wholeSeconds(size int64) int64 {
+	return max(size/usPerSec*usPerSec, usPerSec)
+}
+
+// countWindows is how many windows splitRanges cuts rs into, counted
+// without cutting them.
+func countWindows(rs []maildiag.Range, size int64) int64 {
+	size = wholeSeconds(size)
+	var n int64
+	for _, r := range rs {
+		if r.ToUS <= r.FromUS {
+			continue
+		}
+		// The first cut falls on a whole second, the others size apart.
+		first := (r.FromUS + size) / usPerSec * usPerSec
+		n++
+		if first < r.ToUS {
+			n += (r.ToUS - first + size - 1) / size
+		}
+	}
+	return n
+}
+
+// tooLarge is the error of a plan of n windows of size over rs, with the
+// shortest window that would fit (in whole minutes).
+func tooLarge(rs []maildiag.Range, size, n int64) error {
+	e := &PlanTooLarge{Windows: n, Window: time.Duration(size) * time.Microsecond}
+	if len(rs) >= MaxWindows {
+		return e // a window per gap is already too many: no window fits
+	}
+	// The fewest whole seconds that fit: the count only falls as they grow.
+	lo, hi := int64(1), totalLength(rs)/usPerSec+1
+	for lo < hi {
+		if mid := (lo + hi) / 2; countWindows(rs, mid*usPerSec) > MaxWindows {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	e.Least = (time.Duration(lo)*time.Second + time.Minute - 1).Truncate(time.Minute)
+	return e
+}
+
 // splitRanges cuts ranges into windows of at most size, the cuts inside a
 // range on whole seconds (the Events API takes whole seconds).
 func splitRanges(rs []maildiag.Range, size int64) []maildiag.Range {
-	size = max(size, usPerSec)
-	var out []maildiag.Range
+	size = wholeSeconds(size)
+	out := make([]maildiag.Range, 0, countWindows(rs, size))
 	for _, r := range rs {
 		for from := r.FromUS; from < r.ToUS; {
 			to := (from + size) / usPerSec * usPerSec

@@ -1,8 +1,10 @@
 package syncer
 
 import (
+	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/maildiag/maildiag"
 )
@@ -70,5 +72,38 @@ func TestInterleave(t *testing.T) {
 	got := interleave([][]int{{1, 2, 3}, {10}, {20, 21}})
 	if want := []int{1, 10, 20, 2, 21, 3}; !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+// TestPlanBounded: no window, however short, makes a plan of more than
+// MaxWindows windows; the refusal names the shortest window that fits.
+// --window 1ms over 30 days planned 10.4 million windows, and over 1000
+// days ran out of memory.
+func TestPlanBounded(t *testing.T) {
+	const s = usPerSec
+	day := int64(86400 * s)
+	rs := []maildiag.Range{rg(123_456, 1000*day), rg(1000*day+7, 1000*day+5*s)}
+	for _, size := range []int64{1, 1000, 4 * s, 13*s + 1, day} {
+		want := int64(len(splitRanges(rs[1:], size)))
+		if size >= 13*s {
+			want += int64(len(splitRanges(rs[:1], size)))
+		} else {
+			want = -1 // too many to cut; counted only
+		}
+		got := countWindows(rs, size)
+		if want >= 0 && got != want {
+			t.Errorf("size %d: counted %d windows, cut %d", size, got, want)
+		}
+	}
+	err := tooLarge(rs, 1000, countWindows(rs, 1000))
+	var pe *PlanTooLarge
+	if !errors.As(err, &pe) || pe.Windows != countWindows(rs, 1) || pe.Least <= 0 {
+		t.Fatalf("got %v, want a PlanTooLarge with the count and the least window", err)
+	}
+	if n := countWindows(rs, pe.Least.Microseconds()); n > MaxWindows {
+		t.Errorf("the least window %s still cuts %d windows", pe.Least, n)
+	}
+	if n := countWindows(rs, (pe.Least - time.Minute).Microseconds()); n <= MaxWindows {
+		t.Errorf("a minute less than the least window %s cuts only %d windows", pe.Least, n)
 	}
 }

@@ -45,8 +45,10 @@ type Options struct {
 	LateThreshold time.Duration
 	// Workers page windows in parallel; 0 is 1.
 	Workers int
-	// Window is the longest time window one worker pages through; 0: about
-	// four windows per worker, none shorter than 15 minutes.
+	// Window is the longest time window one worker pages through, in whole
+	// seconds; 0: about four windows per worker, none shorter than 15
+	// minutes. A window that cuts the missing time into more than
+	// MaxWindows fails the pass before it fetches anything (*PlanTooLarge).
 	Window time.Duration
 	// NoSuppressions leaves the suppression lists alone.
 	NoSuppressions bool

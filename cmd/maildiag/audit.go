@@ -58,7 +58,7 @@ Exit status: 0 with entries, 1 with none, 2 on usage errors, 3 on failure.`,
 			}
 			path, err := g.dbPath()
 			if err != nil {
-				return failure(err)
+				return err
 			}
 			return auditRun(cmd.Context(), s, path, format, f)
 		},

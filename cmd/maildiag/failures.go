@@ -55,7 +55,7 @@ Exit status: 0 with failures, 1 with none, 2 on usage errors, 3 on failure.`,
 			format := g.output
 			path, err := g.dbPath()
 			if err != nil {
-				return failure(err)
+				return err
 			}
 			q, err := o.query(g.now())
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/user"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,14 +36,15 @@ func osUser() string {
 }
 
 // commandLine rebuilds the command as typed, for the audit: its path, its
-// arguments and the flags that were set, never --api-key.
-func commandLine(cmd *cobra.Command, args []string) string {
+// arguments and the flags that were set, never --api-key, nor the flags
+// named in without.
+func commandLine(cmd *cobra.Command, args []string, without ...string) string {
 	parts := []string{cmd.CommandPath()}
 	for _, a := range args {
 		parts = append(parts, shellQuote(a))
 	}
 	cmd.Flags().Visit(func(f *pflag.Flag) {
-		if f.Name == "api-key" {
+		if f.Name == "api-key" || slices.Contains(without, f.Name) {
 			return
 		}
 		if f.Value.Type() == "bool" {

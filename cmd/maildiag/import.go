@@ -52,7 +52,7 @@ table with its raw text, and the rest of the file still loads.`,
 			format := g.output
 			path, err := g.dbPath()
 			if err != nil {
-				return failure(err)
+				return err
 			}
 			return importRun(cmd.Context(), s, path, format, o)
 		},

@@ -162,6 +162,24 @@ func TestQueryIsReadOnly(t *testing.T) {
 	}
 }
 
+// TestQueryOneStatement: query ran every statement and printed the last
+// one's rows (the README says one). A second statement is a usage error;
+// a trailing semicolon or comment is not one.
+func TestQueryOneStatement(t *testing.T) {
+	db := tempDB(t)
+	if code, _, errs := run(t, "", "--db", db, "import", samples+"/events.jsonl"); code != 0 {
+		t.Fatalf("import: %s", errs)
+	}
+	code, out, errs := run(t, "", "--db", db, "query", "SELECT 1 AS a; SELECT COUNT(*) AS n FROM events")
+	if code != exitUsage || out != "" || !strings.Contains(errs, "more than one SQL statement") || !strings.Contains(errs, "runs one statement") {
+		t.Errorf("two statements: exit %d, out %q, stderr %q; want 2, nothing printed", code, out, errs)
+	}
+	want := queryJSON(t, db, "SELECT COUNT(*) AS n FROM events")
+	if rows := queryJSON(t, db, "SELECT COUNT(*) AS n FROM events; -- every event\n"); len(rows) != 1 || rows[0]["n"] != want[0]["n"] {
+		t.Errorf("one statement with a trailing comment: %v, want %v", rows, want)
+	}
+}
+
 func TestIndexFileModeAndLocation(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("XDG_DATA_HOME", dir)
@@ -227,6 +245,36 @@ func TestImportErrorsAndStrict(t *testing.T) {
 	code, _, _ = run(t, "", "--db", db2, "import", "--strict", samples+"/events.jsonl")
 	if code != 0 {
 		t.Errorf("--strict on a clean file: exit %d, want 0", code)
+	}
+}
+
+// TestImportCSVRefused: a bounces CSV without --sending-domain loaded
+// nothing and exited 0; a CSV with two event columns silently used the
+// first. Each is an input not loaded (exit 1), named with the reason; the
+// other inputs load.
+func TestImportCSVRefused(t *testing.T) {
+	db := tempDB(t)
+	dir := t.TempDir()
+	bounces := filepath.Join(dir, "bounces.csv")
+	os.WriteFile(bounces, []byte("address,code,error,created_at\na@b.com,550,x,\"Thu, 11 Dec 2025 01:49:40 UTC\"\n"), 0o600)
+	dup := filepath.Join(dir, "events.csv")
+	os.WriteFile(dup, []byte("timestamp,event,recipient,event\n1765417780,delivered,a@b.com,failed\n"), 0o600)
+	code, _, errs := run(t, "", "--db", db, "import", bounces, dup, samples+"/events.jsonl")
+	if code != exitNo {
+		t.Errorf("exit %d, want 1 (inputs not loaded)", code)
+	}
+	for _, want := range []string{"bounces.csv: a bounces list: suppression-list CSV exports do not name their sending domain: pass --sending-domain",
+		`events.csv: a CSV column is named twice: "event" names columns 2 and 4`} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr %q does not say %q", errs, want)
+		}
+	}
+	rows := queryJSON(t, db, "SELECT source, status FROM imports ORDER BY id")
+	if len(rows) != 3 || rows[0]["status"] != "failed" || rows[1]["status"] != "failed" || rows[2]["status"] != "done" {
+		t.Errorf("imports %v: want the two CSVs failed, the samples done", rows)
+	}
+	if code, _, errs := run(t, "", "--db", db, "import", "--sending-domain", "mg.example.com", bounces); code != 0 {
+		t.Errorf("with --sending-domain: exit %d: %s", code, errs)
 	}
 }
 
@@ -304,5 +352,47 @@ func TestUsageErrors(t *testing.T) {
 	}
 	if code, _, errs := run(t, "", "--db", filepath.Join(t.TempDir(), "none.db"), "status"); code != 3 || !strings.Contains(errs, "no index") {
 		t.Errorf("status without an index: exit %d, %s", code, errs)
+	}
+}
+
+// TestDBURLRefused: --db postgres://... (before the PostgreSQL store) or a
+// typo of it made a SQLite file named like the URL, in a tree of
+// directories. A value with a URL scheme is a usage error naming the
+// scheme, without the password, and creates nothing.
+func TestDBURLRefused(t *testing.T) {
+	events, err := filepath.Abs(samples + "/events.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, tt := range []struct {
+		env  bool
+		args []string
+	}{
+		{false, []string{"--db", "postgres://maildiag:s3cret@db.example.com:5432/maildiag", "status"}},
+		{false, []string{"--db", "postgre://db.example.com/maildiag", "import", events}},
+		{false, []string{"--db", "sqlite:///tmp/x.db", "query", "SELECT 1"}},
+		{true, []string{"trace", "jane@example.com"}},
+	} {
+		if tt.env {
+			t.Setenv("MAILDIAG_DB", "postgresql://maildiag:s3cret@localhost/maildiag")
+		}
+		code, out, errs := run(t, "", tt.args...)
+		if code != exitUsage || !strings.Contains(errs, ":// store, and this build keeps the index in SQLite files only") ||
+			strings.Contains(out+errs, "s3cret") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 naming the scheme, without the password", tt.args, code, errs)
+		}
+		if tt.env && !strings.Contains(errs, "$MAILDIAG_DB names a postgresql:// store") {
+			t.Errorf("%v: stderr %q does not name $MAILDIAG_DB", tt.args, errs)
+		}
+	}
+	if files, _ := os.ReadDir(dir); len(files) != 0 {
+		t.Errorf("files created: %v", files)
+	}
+	// A file name with a colon is a file name.
+	db := filepath.Join(dir, "idx:2026.db")
+	if code, _, errs := run(t, "", "--db", db, "import", events); code != 0 {
+		t.Errorf("--db %s: exit %d: %s", db, code, errs)
 	}
 }

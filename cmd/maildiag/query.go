@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -20,7 +21,8 @@ func newQueryCmd(s *streams, g *globals) *cobra.Command {
 		Use:   "query SQL",
 		Short: "Run read-only SQL over the index",
 		Long: `Query runs one SQL statement over the index, read-only: the connection itself
-refuses any statement that would change the index. The schema is documented in
+refuses any statement that would change the index, and SQL holding a second
+statement is refused before anything runs (exit 2). The schema is documented in
 the README: events_full and failures_full are the events and failures tables
 with names joined in, and event_json gives each event's original JSON.`,
 		Example: `  maildiag query "SELECT type, SUM(n) FROM daily_counts JOIN event_types t ON t.id = type_id GROUP BY 1"
@@ -31,7 +33,7 @@ with names joined in, and event_json gives each event's original JSON.`,
 			format := g.output
 			path, err := g.dbPath()
 			if err != nil {
-				return failure(err)
+				return err
 			}
 			return queryRun(cmd.Context(), s, path, format, args[0])
 		},
@@ -45,6 +47,9 @@ func queryRun(ctx context.Context, s *streams, path, format, q string) error {
 	}
 	defer db.Close()
 	rows, err := db.Query(ctx, q)
+	if errors.Is(err, index.ErrManyStatements) {
+		return usageErrorf("query: %v; maildiag query runs one statement", err)
+	}
 	if err != nil {
 		return &exitError{code: exitNo, err: fmt.Errorf("query: %w", err)}
 	}

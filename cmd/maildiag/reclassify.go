@@ -24,7 +24,7 @@ command forces it.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, err := g.dbPath()
 			if err != nil {
-				return failure(err)
+				return err
 			}
 			db, err := index.Open(cmd.Context(), path)
 			if err != nil {

@@ -51,7 +51,7 @@ described in the README.`,
 			}
 			path, err := g.dbPath()
 			if err != nil {
-				return failure(err)
+				return err
 			}
 			return reportRun(cmd.Context(), s, path, format, o, g.now())
 		},

@@ -67,7 +67,7 @@ stored, 2 on usage errors and refusals, 3 on failure.`,
 			}
 			path, err := g.dbPath()
 			if err != nil {
-				return failure(err)
+				return err
 			}
 			sess := &remedy.Session{Who: newIdentity(cmd, args), Now: g.now}
 			err = resendRun(cmd.Context(), s, path, format, o, sess)

@@ -170,14 +170,6 @@ func usageErrors(c *cobra.Command) {
 	}
 }
 
-// dbPath resolves --db, MAILDIAG_DB and the default location.
-func (g *globals) dbPath() (string, error) {
-	if g.db != "" {
-		return g.db, nil
-	}
-	return index.DefaultPath()
-}
-
 // checkFormat validates --output, before any command runs.
 func (g *globals) checkFormat() error {
 	switch g.output {

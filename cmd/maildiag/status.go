@@ -25,7 +25,7 @@ lists, rejected records and recent imports.`,
 			format := g.output
 			path, err := g.dbPath()
 			if err != nil {
-				return failure(err)
+				return err
 			}
 			return statusRun(cmd.Context(), s, path, format, g.now())
 		},

@@ -49,7 +49,7 @@ Exit status: 0 with results, 1 with none, 2 on usage errors, 3 on failure.`,
 			o.pattern = args[0]
 			path, err := g.dbPath()
 			if err != nil {
-				return failure(err)
+				return err
 			}
 			return suppressedRun(cmd.Context(), s, path, format, o)
 		},

@@ -44,7 +44,8 @@ type removeOptions struct {
 	backupDir      string
 	api            apiOptions
 
-	filter remedy.RemoveFilter // resolved in RunE
+	filter  remedy.RemoveFilter // resolved in RunE
+	forReal string              // the command line that removes for real: as typed, --yes set
 }
 
 func newSuppressionsRemoveCmd(s *streams, g *globals) *cobra.Command {
@@ -108,9 +109,10 @@ Exit status: 0 when everything matched was removed (or shown, in a dry run),
 			}
 			path, err := g.dbPath()
 			if err != nil {
-				return failure(err)
+				return err
 			}
 			sess := &remedy.Session{Who: newIdentity(cmd, args), Now: g.now, Key: o.api.apiKey}
+			o.forReal = commandLine(cmd, args, "yes") + " --yes"
 			return redactKey(removeRun(cmd.Context(), s, path, format, o, sess), o.api.apiKey)
 		},
 	}
@@ -217,12 +219,12 @@ func removeRun(ctx context.Context, s *streams, path, format string, o *removeOp
 			return failure(err)
 		}
 		fmt.Fprintf(s.err, "Dry run: nothing was changed. %d suppression(s) would be removed, one address at a time.\n", len(res.Entries))
-		fmt.Fprintf(s.err, "To remove them (a CSV backup of each list is written to %s first):\n  %s --yes\n", res.BackupDir, sess.Who.Command)
+		fmt.Fprintf(s.err, "To remove them (a CSV backup of each list is written to %s first):\n  %s\n", res.BackupDir, o.forReal)
 		return nil
 	}
 
-	if err := sess.Backup(res); err != nil {
-		return failure(fmt.Errorf("no suppression was removed: %w", err))
+	if err := sess.Backup(ctx, res); err != nil {
+		return failure(err)
 	}
 	for _, b := range res.Backups {
 		fmt.Fprintf(s.err, "Backup of %d %s entries of %s: %s\n", b.Entries, b.List, b.SendingDomain, b.File)

@@ -54,7 +54,7 @@ that is not a suppression backup, 3 when any batch failed (run it again).`,
 			}
 			path, err := g.dbPath()
 			if err != nil {
-				return failure(err)
+				return err
 			}
 			sess := &remedy.Session{Who: newIdentity(cmd, args), Now: g.now, Key: o.api.apiKey}
 			return redactKey(restoreRun(cmd.Context(), s, path, format, o, sess), o.api.apiKey)

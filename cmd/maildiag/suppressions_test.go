@@ -24,6 +24,12 @@ func TestRemoveCommand(t *testing.T) {
 	if !strings.Contains(errs, "unsubscribed") || !strings.Contains(errs, "nothing was changed") || !strings.Contains(errs, "--yes") {
 		t.Errorf("the dry run does not warn about unsubscribes and say how to do it for real: %s", errs)
 	}
+	// The hint said --yes=false --yes after an explicit --yes=false.
+	_, _, errs = e.maildiag(t, removeArgs(e, "*@acme.com", "--yes=false")...)
+	if strings.Contains(errs, "--yes=false") || !strings.Contains(errs, "\n  maildiag suppressions remove '*@acme.com' --api-base "+e.URL) ||
+		!strings.Contains(errs, " --retry-delay 5ms --yes\n") {
+		t.Errorf("after --yes=false the hint is not the command with --yes: %s", errs)
+	}
 	if !res.DryRun || res.Matched != len(e.Block().Addresses)+2 || e.Requests(http.MethodDelete) != 0 {
 		t.Errorf("dry run: %+v, %d DELETEs", res, e.Requests(http.MethodDelete))
 	}

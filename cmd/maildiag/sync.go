@@ -89,7 +89,7 @@ the key was refused (what was committed stays), 2 for bad flags.`,
 			}
 			path, err := g.dbPath()
 			if err != nil {
-				return failure(err)
+				return err
 			}
 			err = syncRun(cmd.Context(), s, g, path, format, o)
 			return redactKey(err, o.apiKey)
@@ -104,7 +104,7 @@ the key was refused (what was committed stays), 2 for bad flags.`,
 	f.DurationVar(&o.lateThreshold, "late-threshold", 30*time.Minute, "events newer than this are read again next time (Mailgun adds late events)")
 	f.IntVar(&o.workers, "workers", 8, "windows paged in parallel")
 	f.Float64Var(&o.rate, "rate", 0, "at most this many requests a second (0: as fast as Mailgun's 429s allow)")
-	f.DurationVar(&o.window, "window", 0, "longest time window one worker pages through (default: four windows per worker)")
+	f.DurationVar(&o.window, "window", 0, fmt.Sprintf("longest time window one worker pages through, at least %s (default: four windows per worker; at most %d windows a pass)", minWindowFlag, syncer.MaxWindows))
 	f.BoolVar(&o.noSuppressions, "no-suppressions", false, "do not read the suppression lists")
 	f.BoolVar(&o.watch, "watch", false, "keep syncing every --interval until interrupted")
 	f.DurationVar(&o.interval, "interval", 5*time.Minute, "time between passes with --watch")
@@ -134,8 +134,8 @@ func (o *syncOptions) validate() error {
 		return usageErrorf("--late-threshold must not be negative")
 	case o.rate < 0:
 		return usageErrorf("--rate must not be negative")
-	case o.window < 0:
-		return usageErrorf("--window must not be negative")
+	case o.window != 0 && o.window < minWindowFlag:
+		return usageErrorf("--window must be at least %s (each window costs at least one request), not %s", minWindowFlag, o.window)
 	case o.watch && o.interval < time.Second:
 		return usageErrorf("--interval must be at least 1s")
 	}
@@ -147,6 +147,10 @@ func (o *syncOptions) validate() error {
 	}
 	return nil
 }
+
+// minWindowFlag is the shortest --window: a shorter one only multiplies
+// requests (the APIs page whole seconds).
+const minWindowFlag = time.Minute
 
 func orNoValue(err error) error {
 	if err == nil {

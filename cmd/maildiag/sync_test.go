@@ -154,3 +154,31 @@ func TestSyncFlags(t *testing.T) {
 		t.Errorf("no key: exit %d, %q", code, errs)
 	}
 }
+
+// TestSyncWindowBounded: --window 1ms planned 10.4 million windows (3.4 GB)
+// and with --since 1000d ran out of memory. A window under a minute is a
+// usage error, and so is one that cuts --since into more windows than a
+// pass plans; nothing is fetched.
+func TestSyncWindowBounded(t *testing.T) {
+	s := mgtest.New(t, mgtest.Config(1000, mgtest.Domains[:1]...), mgserver.Options{})
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--window", "1ms"}, "--window must be at least 1m0s (each window costs at least one request), not 1ms"},
+		{[]string{"--window", "-5m"}, "--window must be at least 1m0s"},
+		{[]string{"--window", "1m", "--since", "1000d"}, "windows, more than the 100000 a pass plans: use --window 15m0s or more, or a later --since"},
+	} {
+		start := time.Now()
+		code, _, errs := syncCmd(t, s, tempDB(t), s.Res.End, append(tt.args, "--no-suppressions")...)
+		if code != exitUsage || !strings.Contains(errs, tt.want) {
+			t.Errorf("sync %v: exit %d, stderr %q; want 2 and %q", tt.args, code, errs, tt.want)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("sync %v took %s to refuse", tt.args, d)
+		}
+	}
+	if n := s.Srv.Stats().EventPages; n != 0 {
+		t.Errorf("%d event pages fetched, want none", n)
+	}
+}

@@ -38,9 +38,15 @@ func syncTables(s *syncer.Summary) []*table {
 func (o *syncOptions) explain(err error) error {
 	var ee *exitError
 	var df *syncer.DomainsFailed
+	var tl *syncer.PlanTooLarge
 	switch {
 	case err == nil || errors.As(err, &ee):
 		return err
+	case errors.As(err, &tl) && tl.Least > 0:
+		return usageErrorf("--window %s with --since %s is %d windows, more than the %d a pass plans: use --window %s or more, or a later --since",
+			tl.Window, o.since, tl.Windows, syncer.MaxWindows, tl.Least)
+	case errors.As(err, &tl):
+		return usageErrorf("%v", err)
 	case errors.As(err, &df):
 		failed := make([]error, len(df.Errs))
 		for i, e := range df.Errs {

@@ -34,7 +34,7 @@ errors, 3 on failure.`,
 			format := g.output
 			path, err := g.dbPath()
 			if err != nil {
-				return failure(err)
+				return err
 			}
 			return traceRun(cmd.Context(), s, path, format, args[0], g.now())
 		},
