@@ -29,6 +29,10 @@ type EventReader interface {
 	Deliveries(ctx context.Context, recipients []RecipientID) (map[RecipientID]Deliveries, error)
 	// Span is the time of the first and the last event stored.
 	Span(ctx context.Context) (Span, error)
+	// CompleteUntil is the time up to which syncs have read a sending
+	// domain's events completely: zero when they never have (its events
+	// were only imported, and may stop anywhere).
+	CompleteUntil(ctx context.Context, sendingDomain string) (time.Time, error)
 }
 
 // FailureReader reads failed and rejected events.

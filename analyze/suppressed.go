@@ -6,10 +6,12 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/analyze/classify"
 )
 
 // Cause is the failure that put an address on a list, or any failure shown
@@ -27,6 +29,9 @@ type Cause struct {
 	Reason        string    `json:"reason,omitempty"`
 	Severity      string    `json:"severity,omitempty"`
 	EventID       string    `json:"event_id,omitempty"`
+	// FromList says no event explains the entry: the cause is the list
+	// entry's own code and error, classed by the same rules.
+	FromList bool `json:"from_list,omitempty"`
 
 	ref Ref // to read what a scan leaves out (fillCauses)
 }
@@ -52,6 +57,7 @@ type SuppressedAddress struct {
 	LastDrop      time.Time `json:"last_drop,omitzero"`
 	State         string    `json:"state"` // listed, removed, probably-listed
 	StateNote     string    `json:"state_note"`
+	Removed       time.Time `json:"removed,omitzero"` // when it went from the list, when known
 }
 
 // States of a suppression as of the index's knowledge.
@@ -67,6 +73,7 @@ const (
 	VerdictDeadDomain  = "domain-not-found"
 	VerdictScattered   = "scattered-addresses"
 	VerdictChoices     = "recipient-choices" // only complaints and unsubscribes
+	VerdictAllowlisted = "allowlisted"       // only on allowlists
 )
 
 // DomainVerdict tells a domain-wide block at the recipient apart from
@@ -102,15 +109,25 @@ type SuppressedResult struct {
 	Pattern     string              `json:"pattern"`
 	Domains     []string            `json:"domains"`
 	Addresses   []SuppressedAddress `json:"addresses"`
+	Counts      []ListCount         `json:"counts"`
 	Verdicts    []DomainVerdict     `json:"verdicts"`
 	ListsSynced bool                `json:"lists_synced"`
 }
 
+// ListCount counts the addresses of a result on one list of one sending
+// domain.
+type ListCount struct {
+	SendingDomain string `json:"sending_domain"`
+	List          string `json:"list"`
+	Addresses     int    `json:"addresses"`
+}
+
 // SuppressedOptions narrows the search.
 type SuppressedOptions struct {
-	SendingDomains []string // empty: all
-	Lists          []string // empty: all
-	WithRemoved    bool     // also entries removed from the lists
+	SendingDomains []string  // empty: all
+	Lists          []string  // empty: all
+	Since          time.Time // only entries made at or after
+	WithRemoved    bool      // also entries removed from the lists
 }
 
 // blockWindow is the span within which many addresses failing alike make a
@@ -139,7 +156,7 @@ type perRecipient struct {
 // bounces). For each it finds the failure that put it there and how many
 // later messages were dropped, and gives each domain a verdict.
 func Suppressed(ctx context.Context, db Store, p Pattern, o SuppressedOptions) (*SuppressedResult, error) {
-	res := &SuppressedResult{Pattern: p.String(), Domains: []string{}, Addresses: []SuppressedAddress{}, Verdicts: []DomainVerdict{}}
+	res := &SuppressedResult{Pattern: p.String(), Domains: []string{}, Addresses: []SuppressedAddress{}, Counts: []ListCount{}, Verdicts: []DomainVerdict{}}
 	to, err := resolve(ctx, db, p)
 	if err != nil {
 		return nil, err
@@ -247,7 +264,11 @@ func Suppressed(ctx context.Context, db Store, p Pattern, o SuppressedOptions) (
 			sa.Cause = causeFor(pr.hard, r.SendingDomain, created)
 			sa.Drops, sa.LastDrop = dropsAfter(pr.drops, r.SendingDomain, r.List, created)
 		}
+		if sa.Cause == nil && r.List == maildiag.ListBounces {
+			sa.Cause = causeOfEntry(r)
+		}
 		sa.State, sa.StateNote = listState(r, synced)
+		sa.Removed = r.Removed
 		res.Addresses = append(res.Addresses, sa)
 	}
 
@@ -305,6 +326,9 @@ func Suppressed(ctx context.Context, db Store, p Pattern, o SuppressedOptions) (
 	if err := fillCauses(ctx, db, res.Addresses); err != nil {
 		return nil, err
 	}
+	if !o.Since.IsZero() {
+		res.Addresses = slices.DeleteFunc(res.Addresses, func(a SuppressedAddress) bool { return a.Since.Before(o.Since) })
+	}
 	sort.Slice(res.Addresses, func(i, j int) bool {
 		a, b := res.Addresses[i], res.Addresses[j]
 		if a.Address != b.Address {
@@ -317,7 +341,7 @@ func Suppressed(ctx context.Context, db Store, p Pattern, o SuppressedOptions) (
 	})
 	seen := map[string]bool{}
 	for _, a := range res.Addresses {
-		d := maildiag.DomainOf(a.Address)
+		d := entryDomain(a.Address)
 		if !seen[d] {
 			seen[d] = true
 			res.Domains = append(res.Domains, d)
@@ -326,7 +350,43 @@ func Suppressed(ctx context.Context, db Store, p Pattern, o SuppressedOptions) (
 	for _, d := range res.Domains {
 		res.Verdicts = append(res.Verdicts, domainVerdict(d, res.Addresses))
 	}
+	res.Counts = listCounts(res.Addresses)
 	return res, nil
+}
+
+// listCounts counts the addresses on each list of each sending domain.
+func listCounts(addrs []SuppressedAddress) []ListCount {
+	n := map[[2]string]int{}
+	for _, a := range addrs {
+		n[[2]string{a.SendingDomain, a.List}]++
+	}
+	out := make([]ListCount, 0, len(n))
+	for _, k := range slices.SortedFunc(maps.Keys(n), func(a, b [2]string) int { return slices.Compare(a[:], b[:]) }) {
+		out = append(out, ListCount{SendingDomain: k[0], List: k[1], Addresses: n[k]})
+	}
+	return out
+}
+
+// causeOfEntry classes a bounce-list entry no event explains by its own
+// code and error text, with the same rules as an event's.
+func causeOfEntry(r *ListEntry) *Cause {
+	ev := maildiag.Event{Type: maildiag.Failed, Severity: maildiag.SeverityPermanent, Reason: maildiag.ReasonBounce,
+		Recipient: r.Address, RecipientDomain: maildiag.DomainOf(r.Address), Reply: r.Error}
+	code := strings.TrimSpace(r.Code)
+	if strings.Contains(code, ".") {
+		ev.EnhancedCode = code
+	} else if n, err := strconv.Atoi(code); err == nil {
+		ev.Code = n
+	}
+	if ev.Code == 0 {
+		ev.Code = classify.CodeIn(r.Error)
+	}
+	if ev.EnhancedCode == "" {
+		ev.EnhancedCode = classify.EnhancedIn(r.Error)
+	}
+	classify.Derive(&ev)
+	return &Cause{Time: usTime(r.CreatedUS), SendingDomain: r.SendingDomain, Code: ev.Code, Enhanced: ev.EnhancedCode,
+		Reply: r.Error, Class: ev.Class, Rule: ev.Rule, Gateway: ev.Gateway, Reason: ev.Reason, Severity: ev.Severity, FromList: true}
 }
 
 // fillCauses reads what a failure scan leaves out of the causes shown: the
@@ -334,7 +394,7 @@ func Suppressed(ctx context.Context, db Store, p Pattern, o SuppressedOptions) (
 func fillCauses(ctx context.Context, db FailureReader, addrs []SuppressedAddress) error {
 	var refs []Ref
 	for _, a := range addrs {
-		if a.Cause != nil {
+		if a.Cause != nil && !a.Cause.FromList {
 			refs = append(refs, a.Cause.ref)
 		}
 	}
@@ -343,7 +403,7 @@ func fillCauses(ctx context.Context, db FailureReader, addrs []SuppressedAddress
 		return err
 	}
 	for _, a := range addrs {
-		if c := a.Cause; c != nil {
+		if c := a.Cause; c != nil && !c.FromList {
 			c.fill(details[c.ref])
 		}
 	}
@@ -429,6 +489,15 @@ var blockClasses = map[string]bool{
 	maildiag.ClassSpamContent: true, maildiag.ClassRateLimited: true, maildiag.ClassOther: true,
 }
 
+// entryDomain is the domain of a list entry: an address's, or the domain
+// a domain allowlist entry names.
+func entryDomain(address string) string {
+	if !strings.Contains(address, "@") {
+		return address
+	}
+	return maildiag.DomainOf(address)
+}
+
 // domainVerdict looks at the bounces that suppressed a domain's addresses:
 // many addresses failing alike within a few hours is the recipient's
 // gateway refusing us, not bad addresses.
@@ -436,9 +505,16 @@ func domainVerdict(domain string, all []SuppressedAddress) DomainVerdict {
 	var causes []*Cause
 	addrs := map[string]bool{}
 	choices := map[string]int{}
+	var allowed []string
 	for i := range all {
 		a := &all[i]
-		if maildiag.DomainOf(a.Address) != domain || a.List == maildiag.ListAllowlist {
+		if entryDomain(a.Address) != domain {
+			continue
+		}
+		if a.List == maildiag.ListAllowlist {
+			if !slices.Contains(allowed, a.SendingDomain) {
+				allowed = append(allowed, a.SendingDomain)
+			}
 			continue
 		}
 		addrs[a.Address] = true
@@ -448,6 +524,11 @@ func domainVerdict(domain string, all []SuppressedAddress) DomainVerdict {
 		case a.List != maildiag.ListBounces:
 			choices[a.List]++
 		}
+	}
+	if len(addrs) == 0 && len(allowed) > 0 {
+		return DomainVerdict{Domain: domain, Kind: VerdictAllowlisted, Evidence: []string{},
+			Summary: fmt.Sprintf("%s is on the allowlist of %s: Mailgun never suppresses mail to it there.", domain, strings.Join(allowed, ", ")),
+			Action:  "Nothing to remove: look at its deliveries and failures (maildiag failures --to " + domain + ")."}
 	}
 	return verdictOf(domain, len(addrs), causes, choices)
 }
@@ -494,8 +575,8 @@ func verdictOf(domain string, addresses int, causes []*Cause, choices map[string
 	switch {
 	case top.Name == maildiag.ClassDomainNotFound:
 		v.Kind = VerdictDeadDomain
-		v.Summary = fmt.Sprintf("%s does not receive mail: %d addresses failed with %q. The domain has no working MX: it is dead, or a typo.",
-			domain, top.Count, strings.TrimSpace(code.Name+" "+firstLine(sample.Reply)))
+		v.Summary = fmt.Sprintf("%s does not receive mail: %s failed with %q. The domain has no working MX: it is dead, or a typo.",
+			domain, maildiag.Plural(top.Count, "address"), strings.TrimSpace(code.Name+" "+firstLine(sample.Reply)))
 		v.Action = info.Action
 	case top.Count >= minBlockAddresses && top.Count*10 >= len(win)*8 && blockClasses[top.Name]:
 		v.Kind = VerdictDomainBlock
@@ -504,8 +585,13 @@ func verdictOf(domain string, addresses int, causes []*Cause, choices map[string
 		v.Action = "Ask " + domain + "'s mail admin to allowlist our sending domains and IPs (show them the reply below), then remove these suppressions and resend."
 	default:
 		v.Kind = VerdictScattered
-		v.Summary = fmt.Sprintf("%d addresses at %s failed over %s, for different reasons (%s): individual bad addresses, not a block of the domain.",
-			len(causes), domain, humanDuration(causes[len(causes)-1].Time.Sub(causes[0].Time)), shareWords(v.Classes, 3))
+		if len(causes) == 1 {
+			v.Summary = fmt.Sprintf("One address at %s failed (%s) on %s: an individual bad address, not a block of the domain.",
+				domain, classOrOther(causes[0].Class), fmtTime(causes[0].Time))
+		} else {
+			v.Summary = fmt.Sprintf("%s at %s failed over %s, for different reasons (%s): individual bad addresses, not a block of the domain.",
+				maildiag.Plural(len(causes), "address"), domain, humanDuration(causes[len(causes)-1].Time.Sub(causes[0].Time)), shareWords(v.Classes, 3))
+		}
 		v.Action = "Check each address with the person concerned; remove a suppression only when the address is known to work again."
 	}
 	v.Evidence = append(v.Evidence,

@@ -1,9 +1,10 @@
 package analyze
 
 import (
-	"fmt"
 	"strings"
 	"time"
+
+	"github.com/maildiag/maildiag"
 )
 
 // usTime converts microseconds since the epoch to a UTC time.
@@ -26,13 +27,13 @@ func fmtTime(t time.Time) string {
 func humanDuration(d time.Duration) string {
 	switch {
 	case d < time.Minute:
-		return fmt.Sprintf("%d seconds", int(d.Seconds()))
+		return maildiag.Plural(int(d.Seconds()), "second")
 	case d < 2*time.Hour:
-		return plural(int(d.Minutes()+0.5), "minute")
+		return maildiag.Plural(int(d.Minutes()+0.5), "minute")
 	case d < 48*time.Hour:
-		return plural(int(d.Hours()+0.5), "hour")
+		return maildiag.Plural(int(d.Hours()+0.5), "hour")
 	}
-	return plural(int(d.Hours()/24+0.5), "day")
+	return maildiag.Plural(int(d.Hours()/24+0.5), "day")
 }
 
 // durationUp says how long a wave lasted, rounded up so that "within"
@@ -43,19 +44,13 @@ func durationUp(d time.Duration) string {
 	case d <= time.Minute:
 		return "1 minute"
 	case d <= 90*time.Minute:
-		return plural(ceil(time.Minute), "minute")
+		return maildiag.Plural(ceil(time.Minute), "minute")
 	case d <= 48*time.Hour:
-		return plural(ceil(time.Hour), "hour")
+		return maildiag.Plural(ceil(time.Hour), "hour")
 	}
-	return plural(ceil(day), "day")
+	return maildiag.Plural(ceil(day), "day")
 }
 
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
-}
 
 // firstLine is the first line of a multi-line reply.
 func firstLine(s string) string {

@@ -24,6 +24,7 @@ type TracedEvent struct {
 	Reply       string    `json:"reply,omitempty"`
 	Description string    `json:"description,omitempty"`
 	MXHost      string    `json:"mx_host,omitempty"`
+	SendingIP   string    `json:"sending_ip,omitempty"`
 	Attempt     int       `json:"attempt,omitempty"`
 	RetryAfter  int       `json:"retry_seconds,omitempty"`
 	Class       string    `json:"class,omitempty"`
@@ -44,7 +45,8 @@ const (
 	MsgRejected  = "rejected"
 )
 
-// TracedMessage is one message to the traced recipient.
+// TracedMessage is one message to the traced recipient, with its own
+// verdict.
 type TracedMessage struct {
 	MessageID     string        `json:"message_id,omitempty"`
 	Recipient     string        `json:"recipient"`
@@ -56,37 +58,60 @@ type TracedMessage struct {
 	Accepted      time.Time     `json:"accepted,omitzero"`
 	Final         *TracedEvent  `json:"final,omitempty"` // the event that decided State
 	Opened        time.Time     `json:"opened,omitzero"`
+	Clicked       time.Time     `json:"clicked,omitzero"`
 	Events        []TracedEvent `json:"events"`
+	Verdict       TraceVerdict  `json:"verdict"`
 }
 
-// Verdict kinds of a trace.
+// Verdict kinds of a trace, of each message and of the whole. They are a
+// contract for scripts (the README lists them with their next steps), so
+// a kind is never renamed or reused. The whole trace takes the kind of the
+// most actionable message or suppression, in this order (Precedence).
 const (
-	TraceNotFound      = "not-found"
-	TraceComplained    = "complained"
-	TraceSuppressed    = "suppressed"
-	TraceUnsubscribed  = "unsubscribed"
-	TraceDelivered     = "delivered"
-	TraceLinkExpired   = "link-expired"
-	TraceRetrying      = "retrying"
-	TraceExpired       = "expired"
-	TraceUserUnknown   = "user-unknown"
-	TraceTypoDomain    = "typo-domain"
-	TraceFailed        = "failed"
-	TraceRejected      = "rejected"
-	TraceStuck         = "stuck"
-	TraceAcceptedOnly  = "accepted"
+	TraceComplained    = "complained"   // the person marked our mail as spam
+	TraceSuppressed    = "suppressed"   // on a bounce list: Mailgun drops our mail without trying
+	TraceUnsubscribed  = "unsubscribed" // unsubscribed: Mailgun drops our mail
+	TraceResend        = "resend"       // dropped while suppressed; the suppression is gone since: resend
+	TraceTypoDomain    = "typo-domain"  // the domain has no mail server and looks like a typo
+	TraceNoMX          = "no-mx"        // the domain has no mail server: nothing can be delivered
+	TraceUserUnknown   = "user-unknown" // the mailbox does not exist
+	TraceFailed        = "failed"       // failed permanently for another reason
+	TraceExpired       = "expired"      // Mailgun gave up after hours of temporary failures
+	TraceLinkExpired   = "link-expired" // delivered, but its link has most likely expired
+	TraceRetrying      = "retrying"     // deferred: Mailgun is still retrying
+	TraceRejected      = "rejected"     // Mailgun refused the request before sending
+	TraceStuck         = "stuck"        // accepted long ago, no final event although syncs read past it
+	TraceIncomplete    = "incomplete"   // accepted, and the imported data ends before its final event
+	TraceOpened        = "opened"       // delivered and opened or clicked: it reached them
+	TraceDelivered     = "delivered"    // delivered with 250: look in spam and quarantine
+	TraceAcceptedOnly  = "accepted"     // accepted moments ago: wait
+	TraceNotFound      = "not-found"    // no event for the address or message
 	TraceNoSuchMessage = "message-not-found"
 )
 
-// TraceVerdict is the one answer of a trace, with the next step.
-type TraceVerdict struct {
-	Kind     string   `json:"kind"`
-	Summary  string   `json:"summary"`
-	NextStep string   `json:"next_step"`
-	Evidence []string `json:"evidence"`
+// Precedence orders the verdict kinds, most actionable first: the trace's
+// verdict is the first kind any of its messages or suppressions has (the
+// newest such message when several have it). A suppression that blocks a
+// sending domain outranks an older delivered newsletter; an expired link
+// outranks a delivery; a delivery nobody opened outranks an opened one.
+var Precedence = []string{
+	TraceComplained, TraceSuppressed, TraceUnsubscribed, TraceResend, TraceTypoDomain, TraceNoMX, TraceUserUnknown,
+	TraceFailed, TraceExpired, TraceLinkExpired, TraceRetrying, TraceRejected, TraceStuck, TraceIncomplete,
+	TraceDelivered, TraceOpened, TraceAcceptedOnly, TraceNotFound, TraceNoSuchMessage,
 }
 
-// Delivered lookalike: another address at the same domain that received mail.
+// TraceVerdict is an answer with the next step: of one message, or of the
+// whole trace (then MessageID names the message it is about, when one is).
+type TraceVerdict struct {
+	Kind      string   `json:"kind"`
+	Summary   string   `json:"summary"`
+	NextStep  string   `json:"next_step"`
+	MessageID string   `json:"message_id,omitempty"`
+	Evidence  []string `json:"evidence"`
+}
+
+// DeliveredLookalike is another address at the same domain that received
+// mail.
 type DeliveredLookalike struct {
 	Lookalike
 	Deliveries    int       `json:"deliveries"`
@@ -104,12 +129,24 @@ type TraceResult struct {
 	Suppressions []SuppressedAddress  `json:"suppressions"`
 	Lookalikes   []DeliveredLookalike `json:"lookalikes,omitempty"`
 	TypoOf       string               `json:"typo_of,omitempty"`
-	Verdict      TraceVerdict         `json:"verdict"`
+	// Hidden is how many of the address's messages the filters left out.
+	Hidden  int          `json:"hidden_messages,omitempty"`
+	Verdict TraceVerdict `json:"verdict"`
 }
 
-// TraceOptions configure a trace.
+// TraceOptions configure a trace. The filters narrow the messages judged
+// (and the suppressions, to the sending domains named); empty ones take
+// everything.
 type TraceOptions struct {
-	Now time.Time
+	Now            time.Time
+	Since, Until   time.Time // messages with an event in [Since, Until)
+	Subject        string    // subject contains, case-insensitively
+	SendingDomains []string
+	Tag            string
+	EventID        string // the message with this event
+	// Location is the time zone of the times in sentences (the JSON's
+	// times are UTC); nil is UTC.
+	Location *time.Location
 }
 
 // retryWindow is how long Mailgun retries temporary failures.
@@ -119,8 +156,9 @@ const retryWindow = maildiag.RetryWindow
 const linkLifetime = 24 * time.Hour
 
 // Trace follows an address (or a message-id) through a store: its messages
-// with every event, its suppressions, and one verdict with the next step.
-// It gathers every fact first (traceFacts), then decides (decideTrace).
+// with every event and a verdict each, its suppressions on every sending
+// domain and list, and one verdict with the next step. It gathers every
+// fact first (traceFacts), then decides (decideTrace).
 func Trace(ctx context.Context, db Store, query string, o TraceOptions) (*TraceResult, error) {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
@@ -173,17 +211,20 @@ func Trace(ctx context.Context, db Store, query string, o TraceOptions) (*TraceR
 	if err != nil {
 		return nil, err
 	}
-	res.Messages = traceMessages(evs, o.Now)
+	all := traceMessages(evs, o.Now)
+	n := len(all)
+	res.Messages = o.keep(all)
+	res.Hidden = n - len(res.Messages)
 	if supp != nil {
 		s := <-supp
 		if s.err != nil {
 			return nil, s.err
 		}
 		if res.MessageID == "" {
-			res.Suppressions = s.addrs
+			res.Suppressions = o.keepSuppressions(s.addrs)
 		}
 	}
-	f, err := gatherTraceFacts(ctx, db, res, o.Now)
+	f, err := gatherTraceFacts(ctx, db, res, o)
 	if err != nil {
 		return nil, err
 	}
@@ -191,26 +232,64 @@ func Trace(ctx context.Context, db Store, query string, o TraceOptions) (*TraceR
 	return res, nil
 }
 
-// traceFacts are what a verdict is decided from besides the result's
+// keep is the messages the filters take.
+func (o *TraceOptions) keep(ms []TracedMessage) []TracedMessage {
+	return slices.DeleteFunc(ms, func(m TracedMessage) bool {
+		if len(o.SendingDomains) > 0 && !slices.Contains(o.SendingDomains, m.SendingDomain) ||
+			o.Subject != "" && !strings.Contains(strings.ToLower(m.Subject), strings.ToLower(o.Subject)) ||
+			o.Tag != "" && !slices.ContainsFunc(m.Tags, func(t string) bool { return strings.EqualFold(t, o.Tag) }) {
+			return true
+		}
+		inRange, hasID := false, o.EventID == ""
+		for _, e := range m.Events {
+			inRange = inRange || (o.Since.IsZero() || !e.Time.Before(o.Since)) && (o.Until.IsZero() || e.Time.Before(o.Until))
+			hasID = hasID || e.ID == o.EventID
+		}
+		return !inRange || !hasID
+	})
+}
+
+// keepSuppressions is the suppressions of the sending domains the filters
+// name.
+func (o *TraceOptions) keepSuppressions(ss []SuppressedAddress) []SuppressedAddress {
+	if len(o.SendingDomains) == 0 {
+		return ss
+	}
+	return slices.DeleteFunc(ss, func(s SuppressedAddress) bool { return !slices.Contains(o.SendingDomains, s.SendingDomain) })
+}
+
+// traceFacts are what verdicts are decided from besides the result's
 // messages and suppressions. They are gathered before deciding, and only
 // where a verdict may need them, so that deciding does no I/O.
 type traceFacts struct {
 	now time.Time
-	// lookalikes are, for each address that bounced as unknown,
-	// near-identical addresses at its domain that received mail.
+	loc *time.Location
+	// lookalikes are, for each address that bounced as unknown or has no
+	// events, near-identical addresses at its domain that received mail.
 	lookalikes map[string][]DeliveredLookalike
 	// typoTargets are the domains a typo domain is checked against
 	// besides the common mailbox domains: the largest that receive mail.
 	typoTargets []string
+	// completeUntil is, per sending domain, the time up to which syncs
+	// have read its events completely (zero: never synced, only imported).
+	completeUntil map[string]time.Time
 }
 
 // gatherTraceFacts reads the facts a verdict on res may need: lookalikes
-// of the addresses that bounced as unknown, and the typo targets when a
-// domain has no mail server.
-func gatherTraceFacts(ctx context.Context, db Store, res *TraceResult, now time.Time) (*traceFacts, error) {
-	f := &traceFacts{now: now, lookalikes: map[string][]DeliveredLookalike{}}
+// of the addresses that bounced as unknown (or that have no events), the
+// typo targets when a domain has no mail server, and how far syncs have
+// read the sending domains of messages without a final event.
+func gatherTraceFacts(ctx context.Context, db Store, res *TraceResult, o TraceOptions) (*traceFacts, error) {
+	f := &traceFacts{now: o.Now, loc: o.Location, lookalikes: map[string][]DeliveredLookalike{}, completeUntil: map[string]time.Time{}}
+	if f.loc == nil {
+		f.loc = time.UTC
+	}
 	unknown := map[string]bool{}
-	deadDomain := false
+	absent := len(res.Messages) == 0 && res.Hidden == 0 && res.Address != ""
+	deadDomain := absent
+	if absent {
+		unknown[res.Address] = true
+	}
 	note := func(addr, class string) {
 		switch class {
 		case maildiag.ClassUserUnknown, maildiag.ClassMailboxDisabled:
@@ -219,9 +298,13 @@ func gatherTraceFacts(ctx context.Context, db Store, res *TraceResult, now time.
 			deadDomain = true
 		}
 	}
+	pendingDomains := map[string]bool{}
 	for _, m := range res.Messages {
 		for _, e := range m.Events {
 			note(m.Recipient, e.Class)
+		}
+		if m.State == MsgStuck || m.State == MsgAccepted {
+			pendingDomains[m.SendingDomain] = true
 		}
 	}
 	for _, s := range res.Suppressions {
@@ -241,6 +324,20 @@ func gatherTraceFacts(ctx context.Context, db Store, res *TraceResult, now time.
 		if f.typoTargets, err = typoTargets(ctx, db); err != nil {
 			return nil, err
 		}
+	}
+	if absent {
+		twins, err := domainTwins(ctx, db, res.Address)
+		if err != nil {
+			return nil, err
+		}
+		f.lookalikes[res.Address] = append(f.lookalikes[res.Address], twins...)
+	}
+	for _, sd := range slices.Sorted(maps.Keys(pendingDomains)) {
+		t, err := db.CompleteUntil(ctx, sd)
+		if err != nil {
+			return nil, err
+		}
+		f.completeUntil[sd] = t
 	}
 	return f, nil
 }
@@ -294,8 +391,8 @@ func msgTime(m *TracedMessage) time.Time {
 
 func tracedEvent(ev *maildiag.Event) TracedEvent {
 	return TracedEvent{Time: ev.Time(), Type: ev.Type, ID: ev.ID, Severity: ev.Severity, Reason: ev.Reason, Code: ev.Code,
-		Enhanced: ev.EnhancedCode, Reply: ev.Reply, Description: ev.Description, MXHost: ev.MXHost, Attempt: ev.Attempt,
-		RetryAfter: ev.RetrySeconds, Class: ev.Class, Rule: ev.Rule, Gateway: ev.Gateway, StorageURL: ev.StorageURL}
+		Enhanced: ev.EnhancedCode, Reply: ev.Reply, Description: ev.Description, MXHost: ev.MXHost, SendingIP: ev.SendingIP,
+		Attempt: ev.Attempt, RetryAfter: ev.RetrySeconds, Class: ev.Class, Rule: ev.Rule, Gateway: ev.Gateway, StorageURL: ev.StorageURL}
 }
 
 // decide sets a message's state from its events. Delivered wins over
@@ -314,9 +411,13 @@ func decide(m *TracedMessage, now time.Time) {
 			m.State, m.Final = MsgRejected, e
 		case maildiag.Delivered:
 			m.State, m.Final = MsgDelivered, e
-		case maildiag.Opened, maildiag.Clicked:
+		case maildiag.Opened:
 			if m.Opened.IsZero() {
 				m.Opened = e.Time
+			}
+		case maildiag.Clicked:
+			if m.Clicked.IsZero() {
+				m.Clicked = e.Time
 			}
 		case maildiag.Failed:
 			o := maildiag.OutcomeOf(e.Type, e.Severity, e.Reason, e.Code)
@@ -393,6 +494,64 @@ func deliveredLookalikes(ctx context.Context, db Store, addr string) ([]Delivere
 		}
 		if out[i].Deliveries != out[j].Deliveries {
 			return out[i].Deliveries > out[j].Deliveries
+		}
+		return out[i].Address < out[j].Address
+	})
+	return out, nil
+}
+
+// maxDomainTwins is the most domains near an address's own that a trace
+// looks up the same name at.
+const maxDomainTwins = 20
+
+// domainTwins finds the same local part at domains one typo away from the
+// address's (gmail.com and gmial.com, either way round) that received
+// mail: the person whose address the index does not know may be known
+// under a misspelt domain, or have given us one.
+func domainTwins(ctx context.Context, db Store, addr string) ([]DeliveredLookalike, error) {
+	local, domain, _ := strings.Cut(addr, "@")
+	if local == "" || domain == "" {
+		return nil, nil
+	}
+	doms, err := db.Domains(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cand := map[RecipientID]Lookalike{}
+	looked := 0
+	for _, name := range slices.Sorted(maps.Keys(doms)) {
+		if name == domain || abs(len(name)-len(domain)) > 1 || looked == maxDomainTwins {
+			continue
+		}
+		if d := editDistance(domain, name, 3); !typoDistance(domain, name, d) && !typoDistance(name, domain, d) {
+			continue
+		}
+		looked++
+		twin := local + "@" + name
+		id, err := db.FindRecipient(ctx, twin)
+		if err != nil {
+			return nil, err
+		}
+		if id != 0 {
+			cand[id] = Lookalike{Address: twin, Distance: editDistance(addr, twin, 10)}
+		}
+	}
+	if len(cand) == 0 {
+		return nil, nil
+	}
+	dl, err := db.Deliveries(ctx, sortedKeys(cand))
+	if err != nil {
+		return nil, err
+	}
+	// A twin that never received mail counts too: the person's address
+	// may have been stored with the typo.
+	var out []DeliveredLookalike
+	for id, l := range cand {
+		out = append(out, DeliveredLookalike{Lookalike: l, Deliveries: dl[id].N, LastDelivered: dl[id].Last})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if (out[i].Deliveries > 0) != (out[j].Deliveries > 0) {
+			return out[i].Deliveries > 0
 		}
 		return out[i].Address < out[j].Address
 	})

@@ -43,11 +43,47 @@ func TestDecideTrace(t *testing.T) {
 		{"delivered", at(time.Hour), []TracedMessage{msg("Your invoice", accepted(0), delivered)}, nil, traceFacts{},
 			TraceDelivered, "Microsoft 365 quarantine"},
 		{"link expired", at(48 * time.Hour), []TracedMessage{msg("Reset your password", accepted(0), delivered)}, nil, traceFacts{},
-			TraceLinkExpired, "Send a new one"},
+			TraceLinkExpired, "send a new one"},
 		{"retrying", at(time.Hour), []TracedMessage{msg("Hi", accepted(0), deferred(time.Minute, maildiag.ClassGreylisted))}, nil, traceFacts{},
 			TraceRetrying, "Wait: Mailgun retries until 2026-11-20 17:00 UTC"},
-		{"stuck", at(10 * time.Hour), []TracedMessage{msg("Hi", accepted(0), deferred(time.Minute, maildiag.ClassGreylisted))}, nil, traceFacts{},
-			TraceStuck, "run maildiag sync"},
+		{"stuck, synced past it", at(10 * time.Hour), []TracedMessage{msg("Hi", accepted(0), deferred(time.Minute, maildiag.ClassGreylisted))}, nil,
+			traceFacts{completeUntil: map[string]time.Time{"mg.example.com": at(10 * time.Hour)}}, TraceStuck, "Ask Mailgun support"},
+		{"stuck, not synced that far", at(10 * time.Hour), []TracedMessage{msg("Hi", accepted(0), deferred(time.Minute, maildiag.ClassGreylisted))}, nil,
+			traceFacts{completeUntil: map[string]time.Time{"mg.example.com": at(time.Hour)}}, TraceStuck, "Run maildiag sync"},
+		{"an export ending before the final event", at(10 * time.Hour), []TracedMessage{msg("Hi", accepted(0))}, nil, traceFacts{},
+			TraceIncomplete, "import a later export"},
+		{"opened", at(time.Hour), []TracedMessage{func() TracedMessage {
+			m := msg("Your invoice", accepted(0), delivered, TracedEvent{Time: at(5 * time.Minute), Type: maildiag.Opened})
+			return m
+		}()}, nil, traceFacts{}, TraceOpened, "it reached them"},
+		{"dropped, the suppression removed since", at(48 * time.Hour), []TracedMessage{msg("Hi", accepted(0), TracedEvent{Time: at(time.Minute),
+			Type: maildiag.Failed, Severity: maildiag.SeverityPermanent, Reason: maildiag.ReasonSuppressBounce, Code: 605})},
+			[]SuppressedAddress{func() SuppressedAddress {
+				s := suppression(maildiag.ListBounces, nil)
+				s.State, s.Removed = StateRemoved, at(24*time.Hour)
+				return s
+			}()}, traceFacts{}, TraceResend, "maildiag resend m@mg.example.com"},
+		{"a delivered invite does not hide a dropped reset", at(2 * time.Hour), []TracedMessage{
+			msg("Reset your password", accepted(0), TracedEvent{Time: at(time.Minute), Type: maildiag.Failed, Severity: maildiag.SeverityPermanent,
+				Reason: maildiag.ReasonSuppressUnsubscribe, Code: 606}),
+			func() TracedMessage {
+				m := msg("You are invited", accepted(time.Hour), TracedEvent{Time: at(time.Hour + time.Minute), Type: maildiag.Delivered, Code: 250})
+				m.MessageID, m.SendingDomain = "n@mg2.example.com", "mg2.example.com"
+				return m
+			}()}, []SuppressedAddress{suppression(maildiag.ListUnsubscribes, nil)}, traceFacts{}, TraceUnsubscribed, "opt in again"},
+		{"on the bounce lists of two sending domains", at(time.Hour), nil, []SuppressedAddress{
+			suppression(maildiag.ListBounces, &Cause{Code: 554, Class: maildiag.ClassPolicyBlock}),
+			func() SuppressedAddress {
+				s := suppression(maildiag.ListBounces, &Cause{Code: 554, Class: maildiag.ClassPolicyBlock})
+				s.SendingDomain = "mg2.example.com"
+				return s
+			}()}, traceFacts{}, TraceSuppressed, "--sending-domain mg2.example.com"},
+		{"suppressed as unknown, a twin receives", at(time.Hour), nil,
+			[]SuppressedAddress{suppression(maildiag.ListBounces, &Cause{Code: 550, Enhanced: "5.1.1", Class: maildiag.ClassUserUnknown, Reply: "no such user"})},
+			traceFacts{lookalikes: map[string][]DeliveredLookalike{"jane@initech.example": {{Lookalike: Lookalike{Address: "jane.d@initech.example", Distance: 2},
+				Deliveries: 3, LastDelivered: at(-time.Hour)}}}}, TraceUserUnknown, "would only bounce again"},
+		{"no mail server while retrying", at(time.Hour), []TracedMessage{msg("Hi", accepted(0), TracedEvent{Time: at(time.Minute), Type: maildiag.Failed,
+			Severity: maildiag.SeverityTemporary, Code: 498, Reply: "No MX for zz.example"})}, nil, traceFacts{}, TraceNoMX, "cannot be delivered"},
 		{"accepted only", at(time.Minute), []TracedMessage{msg("Hi", accepted(0))}, nil, traceFacts{},
 			TraceAcceptedOnly, "Wait a few minutes"},
 		{"expired", at(9 * time.Hour), []TracedMessage{msg("Hi", accepted(0), deferred(time.Minute, maildiag.ClassRateLimited),
@@ -72,7 +108,7 @@ func TestDecideTrace(t *testing.T) {
 			m := msg("Hi", accepted(0), failed(time.Minute, maildiag.ClassDomainNotFound, 498))
 			m.Recipient = "jane@zzqx-nowhere.example"
 			return m
-		}()}, nil, traceFacts{}, TraceFailed, "Domain not found"},
+		}()}, nil, traceFacts{}, TraceNoMX, "no mail server"},
 		{"complained", at(time.Hour), []TracedMessage{msg("News", accepted(0), delivered, TracedEvent{Time: at(time.Hour), Type: maildiag.Complained})},
 			nil, traceFacts{}, TraceComplained, "explicit consent"},
 		{"suppressed", at(time.Hour), []TracedMessage{msg("Hi", accepted(0), TracedEvent{Time: at(time.Minute), Type: maildiag.Failed,

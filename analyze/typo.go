@@ -13,8 +13,11 @@ var commonDomains = []string{
 }
 
 // TypoOf suggests the domain a domain is most likely a typo of: a common
-// mailbox domain, or one of known (the largest domains in the index), at
-// most two edits away. "" when none is close, or the domain is one of them.
+// mailbox domain, or one of known (the largest domains in the index), one
+// edit away (a swap of two letters is one), or two in a long name of
+// about the same length. "" when none is close, or the domain is one of
+// them. Two edits in a short name are usually another domain: acme.com is
+// not a typo of me.com.
 func TypoOf(domain string, known []string) string {
 	domain = strings.ToLower(domain)
 	best, bestD := "", 3
@@ -26,12 +29,18 @@ func TypoOf(domain string, known []string) string {
 			if abs(len(c)-len(domain)) >= bestD {
 				continue
 			}
-			if d := editDistance(domain, c, bestD); d < bestD {
+			if d := editDistance(domain, c, bestD); d < bestD && typoDistance(domain, c, d) {
 				best, bestD = c, d
 			}
 		}
 	}
 	return best
+}
+
+// typoDistance tells whether d edits between two domain names are few
+// enough to call one a typo of the other.
+func typoDistance(a, b string, d int) bool {
+	return d == 1 || d == 2 && len(a) >= 10 && abs(len(a)-len(b)) <= 1
 }
 
 // Lookalike is an address close to another one.

@@ -60,6 +60,8 @@ func TestTypoOf(t *testing.T) {
 	for domain, want := range map[string]string{
 		"gmial.com": "gmail.com", "hotmial.com": "hotmail.com", "yaho.com": "yahoo.com", "gmail.com": "",
 		"initech.com": "", "initech.con": "initech.com", "totally-different.example": "",
+		// Two edits count only in a long name: short ones are other domains.
+		"acme.com": "", "mac.com": "", "hotmaill.con": "hotmail.com", "gmaill.con": "gmail.com", "aol.org": "",
 	} {
 		if got := TypoOf(domain, []string{"initech.com"}); got != want {
 			t.Errorf("TypoOf(%q) = %q, want %q", domain, got, want)
@@ -130,5 +132,35 @@ func TestPatterns(t *testing.T) {
 		if _, err := ParsePattern(bad); err == nil {
 			t.Errorf("ParsePattern(%q): no error", bad)
 		}
+	}
+}
+
+// A bounce-list entry no event explains is classed by its own code and
+// error, as Mailgun's list API returns them.
+func TestCauseOfEntry(t *testing.T) {
+	for _, c := range []struct {
+		code, err string
+		class     string
+		wantCode  int
+	}{
+		{"550", "No such mailbox", maildiag.ClassUserUnknown, 550},
+		{"550", "5.1.1 The email account that you tried to reach does not exist.", maildiag.ClassUserUnknown, 550},
+		{"5.7.1", "Service unavailable; client host blocked using Spamhaus", maildiag.ClassBlocklisted, 0},
+		{"", "552 5.2.2 Mailbox full", maildiag.ClassMailboxFull, 552},
+	} {
+		e := &ListEntry{Suppression: maildiag.Suppression{Address: "a@b.example", SendingDomain: "mg.example.com", List: maildiag.ListBounces,
+			Code: c.code, Error: c.err}}
+		got := causeOfEntry(e)
+		if got.Class != c.class || got.Code != c.wantCode || !got.FromList {
+			t.Errorf("%s %q: class %q code %d fromList %v, want %q %d", c.code, c.err, got.Class, got.Code, got.FromList, c.class, c.wantCode)
+		}
+	}
+}
+
+// A domain only on allowlists is said so, not "no bounces".
+func TestAllowlistOnlyDomain(t *testing.T) {
+	v := domainVerdict("brightcart.io", []SuppressedAddress{{Address: "brightcart.io", SendingDomain: "mg.example.com", List: maildiag.ListAllowlist}})
+	if v.Kind != VerdictAllowlisted || !strings.Contains(v.Summary, "allowlist of mg.example.com") {
+		t.Errorf("verdict %s: %s", v.Kind, v.Summary)
 	}
 }

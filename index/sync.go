@@ -2,10 +2,13 @@ package index
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"fmt"
-	"github.com/maildiag/maildiag"
 	"sort"
+	"time"
+
+	"github.com/maildiag/maildiag"
 )
 
 // SyncedRanges returns the ranges of a sending domain's events a sync has
@@ -14,6 +17,16 @@ func (db *DB) SyncedRanges(ctx context.Context, sendingDomain, source string) ([
 	out, err := queryAll(ctx, db, "read synced ranges", `SELECT from_us, to_us FROM sync_ranges WHERE sending_domain = ? AND source = ? ORDER BY from_us`,
 		[]any{sendingDomain, source}, func(r *maildiag.Range) []any { return []any{&r.FromUS, &r.ToUS} })
 	return mergeRanges(out), err
+}
+
+// CompleteUntil is the end of the last range of a sending domain's events
+// any sync has read completely, from any source; zero when none has.
+func (db *DB) CompleteUntil(ctx context.Context, sendingDomain string) (time.Time, error) {
+	var to sql.NullInt64
+	if err := db.sql.QueryRowContext(ctx, `SELECT MAX(to_us) FROM sync_ranges WHERE sending_domain = ?`, sendingDomain).Scan(&to); err != nil {
+		return time.Time{}, fmt.Errorf("read synced ranges: %w", err)
+	}
+	return usTime(to.Int64), nil
 }
 
 func mergeRanges(rs []maildiag.Range) []maildiag.Range {
