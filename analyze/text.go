@@ -51,7 +51,6 @@ func durationUp(d time.Duration) string {
 	return maildiag.Plural(ceil(day), "day")
 }
 
-
 // firstLine is the first line of a multi-line reply.
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
