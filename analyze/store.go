@@ -71,6 +71,8 @@ type CountReader interface {
 type DirectoryReader interface {
 	// Domains returns every domain, sending and recipient, by name.
 	Domains(ctx context.Context) (map[string]Domain, error)
+	// DomainsNamed returns those of names the store has.
+	DomainsNamed(ctx context.Context, names []string) ([]Domain, error)
 	// SendingDomains returns the account's sending domains, by name.
 	SendingDomains(ctx context.Context) ([]string, error)
 	// MatchDomains returns the domains whose name matches a glob of * and

@@ -326,7 +326,7 @@ func gatherTraceFacts(ctx context.Context, db Store, res *TraceResult, o TraceOp
 		}
 	}
 	if absent {
-		twins, err := domainTwins(ctx, db, res.Address)
+		twins, err := domainTwins(ctx, db, res.Address, f.typoTargets)
 		if err != nil {
 			return nil, err
 		}
@@ -500,34 +500,31 @@ func deliveredLookalikes(ctx context.Context, db Store, addr string) ([]Delivere
 	return out, nil
 }
 
-// maxDomainTwins is the most domains near an address's own that a trace
-// looks up the same name at.
-const maxDomainTwins = 20
-
 // domainTwins finds the same local part at domains one typo away from the
-// address's (gmail.com and gmial.com, either way round) that received
-// mail: the person whose address the index does not know may be known
-// under a misspelt domain, or have given us one.
-func domainTwins(ctx context.Context, db Store, addr string) ([]DeliveredLookalike, error) {
+// address's (gmail.com and gmial.com, either way round) that the index
+// has mail to: the person whose address the index does not know may be
+// known under a misspelt domain, or have given us one. The domains are
+// looked up by name, every one-edit variant of the address's and its
+// typo target, not by reading every domain.
+func domainTwins(ctx context.Context, db Store, addr string, targets []string) ([]DeliveredLookalike, error) {
 	local, domain, _ := strings.Cut(addr, "@")
 	if local == "" || domain == "" {
 		return nil, nil
 	}
-	doms, err := db.Domains(ctx)
+	names := oneEdit(domain)
+	if t := TypoOf(domain, targets); t != "" {
+		names = append(names, t)
+	}
+	doms, err := db.DomainsNamed(ctx, names)
 	if err != nil {
 		return nil, err
 	}
 	cand := map[RecipientID]Lookalike{}
-	looked := 0
-	for _, name := range slices.Sorted(maps.Keys(doms)) {
-		if name == domain || abs(len(name)-len(domain)) > 1 || looked == maxDomainTwins {
+	for _, d := range doms {
+		if d.Recipients == 0 {
 			continue
 		}
-		if d := editDistance(domain, name, 3); !typoDistance(domain, name, d) && !typoDistance(name, domain, d) {
-			continue
-		}
-		looked++
-		twin := local + "@" + name
+		twin := local + "@" + d.Name
 		id, err := db.FindRecipient(ctx, twin)
 		if err != nil {
 			return nil, err

@@ -187,3 +187,34 @@ func (l *lookalikes) of(local string, close bool) []lookalikeHit {
 	}
 	return out
 }
+
+// domainLetters are the characters of domain names.
+const domainLetters = "abcdefghijklmnopqrstuvwxyz0123456789-."
+
+// oneEdit is every name one edit from s: a character left out, swapped
+// with the next, changed or added.
+func oneEdit(s string) []string {
+	seen := map[string]bool{s: true}
+	var out []string
+	add := func(v string) {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) {
+			add(s[:i] + s[i+1:])
+			if i+1 < len(s) {
+				add(s[:i] + string(s[i+1]) + string(s[i]) + s[i+2:])
+			}
+		}
+		for _, c := range []byte(domainLetters) {
+			if i < len(s) {
+				add(s[:i] + string(c) + s[i+1:])
+			}
+			add(s[:i] + string(c) + s[i:])
+		}
+	}
+	return out
+}

@@ -49,6 +49,21 @@ func (db *DB) Domains(ctx context.Context) (map[string]analyze.Domain, error) {
 	return out, nil
 }
 
+// DomainsNamed returns those of names the index has, by name: one
+// lookup in the name index each, a few hundred at a time.
+func (db *DB) DomainsNamed(ctx context.Context, names []string) ([]analyze.Domain, error) {
+	var out []analyze.Domain
+	for chunk := range slices.Chunk(names, 500) {
+		l, args := inList(chunk)
+		_, ds, err := db.domainsWhere(ctx, `name IN `+l+` ORDER BY name`, args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ds...)
+	}
+	return out, nil
+}
+
 // SendingDomains returns the account's sending domains, by name.
 func (db *DB) SendingDomains(ctx context.Context) ([]string, error) {
 	_, ds, err := db.domainsWhere(ctx, `sending = 1 ORDER BY name`)

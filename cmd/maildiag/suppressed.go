@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/analyze"
 	"github.com/maildiag/maildiag/index"
 )
@@ -17,6 +19,7 @@ type suppressedOptions struct {
 	sendingDomains []string
 	lists          []string
 	withRemoved    bool
+	since          string
 }
 
 func newSuppressedCmd(s *streams, g *globals) *cobra.Command {
@@ -41,6 +44,7 @@ found from the event log (drops with 605/606/607, hard bounces).
 
 Exit status: 0 with results, 1 with none, 2 on usage errors, 3 on failure.`,
 		Example: `  maildiag suppressed acme.com
+  maildiag suppressed acme.com --since 7d
   maildiag suppressed '*@*.acme.com' --list bounces
   maildiag suppressed 'j*@acme.com' --sending-domain mg.example.com --output json`,
 		Args: cobra.ExactArgs(1),
@@ -51,19 +55,24 @@ Exit status: 0 with results, 1 with none, 2 on usage errors, 3 on failure.`,
 			if err != nil {
 				return err
 			}
-			return suppressedRun(cmd.Context(), s, path, format, o)
+			return suppressedRun(cmd.Context(), s, path, format, o, g.now())
 		},
 	}
 	cmd.Flags().StringSliceVar(&o.sendingDomains, "sending-domain", nil, "only these sending domains (repeat or comma-separate)")
 	cmd.Flags().StringSliceVar(&o.lists, "list", nil, "only these lists: bounces, complaints, unsubscribes, allowlist")
 	cmd.Flags().BoolVar(&o.withRemoved, "with-removed", false, "also show entries removed from the lists since")
+	cmd.Flags().StringVar(&o.since, "since", "", "only entries made from this time: 7d, 36h, 2026-11-01 or RFC 3339")
 	return cmd
 }
 
-func suppressedRun(ctx context.Context, s *streams, path, format string, o *suppressedOptions) error {
+func suppressedRun(ctx context.Context, s *streams, path, format string, o *suppressedOptions, now time.Time) error {
 	p, err := analyze.ParsePattern(o.pattern)
 	if err != nil {
 		return usageErrorf("%v", err)
+	}
+	since, err := maildiag.ParseWhen(o.since, now)
+	if err != nil {
+		return usageErrorf("--since: %v", err)
 	}
 	for _, l := range o.lists {
 		switch l {
@@ -77,7 +86,7 @@ func suppressedRun(ctx context.Context, s *streams, path, format string, o *supp
 		return failure(err)
 	}
 	defer db.Close()
-	res, err := analyze.Suppressed(ctx, db, p, analyze.SuppressedOptions{SendingDomains: o.sendingDomains, Lists: o.lists, WithRemoved: o.withRemoved})
+	res, err := analyze.Suppressed(ctx, db, p, analyze.SuppressedOptions{SendingDomains: o.sendingDomains, Lists: o.lists, WithRemoved: o.withRemoved, Since: since})
 	if err != nil {
 		return failure(err)
 	}
@@ -94,11 +103,15 @@ func suppressedRun(ctx context.Context, s *streams, path, format string, o *supp
 	for _, v := range res.Verdicts {
 		verdicts.add(v.Domain, v.Kind, v.Addresses, v.Summary, v.Action)
 	}
+	counts := &table{title: "Entries per sending domain and list", columns: []string{"sending_domain", "list", "addresses"}}
+	for _, c := range res.Counts {
+		counts.add(c.SendingDomain, c.List, c.Addresses)
+	}
 	if format == "table" {
 		writeVerdicts(s.out, res)
-		err = render(s.out, format, res, addrs)
+		err = render(s.out, format, res, addrs, counts)
 	} else {
-		err = render(s.out, format, res, addrs, verdicts)
+		err = render(s.out, format, res, addrs, verdicts, counts)
 	}
 	if err != nil {
 		return failure(err)
