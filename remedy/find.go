@@ -50,8 +50,29 @@ func findByMessageID(ctx context.Context, st MessageStore, mid string) (*StoredM
 	return m, nil
 }
 
-// findByEventID finds an event by its Mailgun id: the newest, as ids
-// repeat only across days.
+// AmbiguousError is an event id that names several events: Mailgun's ids
+// are unique only within a day.
+type AmbiguousError struct {
+	ID         string
+	Candidates []maildiag.Event
+}
+
+// Error lists the candidates, each with how to name it alone.
+func (e *AmbiguousError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "event id %s names %d events (Mailgun's ids are unique only within a day); name the message instead:", e.ID, len(e.Candidates))
+	for _, c := range e.Candidates {
+		fmt.Fprintf(&b, "\n  %s  %-10s %s  message %s", c.Time().Format("2006-01-02 15:04 UTC"), c.Type, c.Recipient, c.MessageID)
+		if c.MessageID != "" {
+			fmt.Fprintf(&b, " (maildiag resend %s --to %s)", c.MessageID, c.Recipient)
+		}
+	}
+	return b.String()
+}
+
+// findByEventID finds an event by its Mailgun id. Ids repeat across days:
+// several events with it that are not one message to one recipient are
+// an *AmbiguousError.
 func findByEventID(ctx context.Context, st MessageStore, id string) (*StoredMessage, error) {
 	found, err := st.Events(ctx, analyze.EventQuery{EventID: id})
 	if err != nil {
@@ -61,6 +82,11 @@ func findByEventID(ctx context.Context, st MessageStore, id string) (*StoredMess
 		return nil, fmt.Errorf("event %s: %w", id, ErrNotInIndex)
 	}
 	ev := found[len(found)-1]
+	for _, o := range found {
+		if o.MessageID != ev.MessageID || o.Recipient != ev.Recipient || o.MessageID == "" && len(found) > 1 {
+			return nil, &AmbiguousError{ID: id, Candidates: found}
+		}
+	}
 	if ev.Recipient == "" {
 		return nil, fmt.Errorf("event %s is a %s event without a recipient: nothing to resend", id, ev.Type)
 	}

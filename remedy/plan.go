@@ -37,7 +37,21 @@ type RemoveFilter struct {
 	Classes        []string  `json:"classes,omitempty"`
 	After          time.Time `json:"after,omitzero"`  // entries created at or after
 	Before         time.Time `json:"before,omitzero"` // entries created before
+	// IncludeUnknownUsers takes bounces whose mailbox does not exist
+	// (user-unknown, mailbox-disabled): removed, they bounce again. They
+	// are left out unless this is set or Classes names their class.
+	IncludeUnknownUsers bool `json:"include_unknown_users,omitempty"`
 }
+
+// unknownUser tells whether a bounce's class says its mailbox does not
+// exist.
+func unknownUser(class string) bool {
+	return class == maildiag.ClassUserUnknown || class == maildiag.ClassMailboxDisabled
+}
+
+// DefaultMax is the most entries one removal takes unless raised: a
+// pattern as wide as '*' would remove every bounce of the account.
+const DefaultMax = 100
 
 // RemovableLists are the lists a removal may touch; the allowlist is not
 // a suppression.
@@ -56,6 +70,9 @@ type RemoveResult struct {
 	Filters   RemoveFilter `json:"filters"`
 	Matched   int          `json:"matched"`
 	Skipped   int          `json:"skipped_already_removed"`
+	// UnknownUsers is how many bounces of mailboxes that do not exist
+	// were left out (RemoveFilter.IncludeUnknownUsers).
+	UnknownUsers int `json:"skipped_unknown_users"`
 	BackupDir string       `json:"backup_dir"`
 	Backups   []Backup     `json:"backups"`
 	Removed   int          `json:"removed"`
@@ -85,8 +102,8 @@ func PlanRemoval(ctx context.Context, log AuditLog, diag *analyze.SuppressedResu
 		return nil, err
 	}
 	res := &RemoveResult{Pattern: diag.Pattern, DryRun: true, Filters: f, BackupDir: dir, Backups: []Backup{}, Entries: []Removal{}}
-	entries, skipped := selectRemovals(diag, f, removedByUs(done))
-	res.Matched, res.Skipped = len(entries), skipped
+	entries, skipped, unknown := selectRemovals(diag, f, removedByUs(done))
+	res.Matched, res.Skipped, res.UnknownUsers = len(entries), skipped, unknown
 	if entries != nil {
 		res.Entries = entries
 	}
@@ -100,7 +117,7 @@ type entryKey struct{ address, sendingDomain, list string }
 // probably listed) that the filter takes. gone holds, for entries known
 // only from the event log, when maildiag last removed them: the event log
 // keeps showing them after that, and they are skipped.
-func selectRemovals(res *analyze.SuppressedResult, f RemoveFilter, gone map[entryKey]int64) (out []Removal, skipped int) {
+func selectRemovals(res *analyze.SuppressedResult, f RemoveFilter, gone map[entryKey]int64) (out []Removal, skipped, unknown int) {
 	at := map[entryKey]int{} // an entry imported and synced under two creation times is deleted once
 	for _, a := range res.Addresses {
 		if !slices.Contains(f.Lists, a.List) || strings.HasPrefix(a.Address, "*@") {
@@ -121,6 +138,10 @@ func selectRemovals(res *analyze.SuppressedResult, f RemoveFilter, gone map[entr
 		}
 		if at, ok := gone[entryKey{a.Address, a.SendingDomain, a.List}]; ok && a.Source == analyze.FromEvents && at >= a.Since.UnixMicro() {
 			skipped++
+			continue
+		}
+		if a.List == maildiag.ListBounces && unknownUser(class) && !f.IncludeUnknownUsers && !slices.Contains(f.Classes, class) {
+			unknown++
 			continue
 		}
 		r := Removal{Address: a.Address, List: a.List, SendingDomain: a.SendingDomain, Since: a.Since, ListCode: a.ListCode,
@@ -145,7 +166,25 @@ func selectRemovals(res *analyze.SuppressedResult, f RemoveFilter, gone map[entr
 		at[k] = len(out)
 		out = append(out, r)
 	}
-	return out, skipped
+	return out, skipped, unknown
+}
+
+// OverMaxError is a removal larger than its cap.
+type OverMaxError struct{ Entries, Max int }
+
+func (e *OverMaxError) Error() string {
+	return fmt.Sprintf("%d suppressions match, more than the %d one removal takes: narrow the pattern or the filters, or raise --max", e.Entries, e.Max)
+}
+
+// CheckMax refuses a removal of more than max entries (DefaultMax when 0).
+func (r *RemoveResult) CheckMax(max int) error {
+	if max <= 0 {
+		max = DefaultMax
+	}
+	if len(r.Entries) > max {
+		return &OverMaxError{Entries: len(r.Entries), Max: max}
+	}
+	return nil
 }
 
 // removedByUs reads from the audit when maildiag removed each entry last.

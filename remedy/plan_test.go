@@ -24,28 +24,36 @@ func TestSelectRemovals(t *testing.T) {
 	}}
 	gone := map[entryKey]int64{{"f@acme.com", "mg.x.com", "bounces"}: day(10).UnixMicro()}
 	for _, c := range []struct {
-		name    string
-		f       RemoveFilter
-		want    string
-		skipped int
+		name             string
+		f                RemoveFilter
+		want             string
+		skipped, unknown int
 	}{
-		{"default lists", RemoveFilter{Lists: DefaultLists}, "a@acme.com b@acme.com", 1},
-		{"all lists", RemoveFilter{Lists: RemovableLists}, "a@acme.com b@acme.com d@acme.com e@acme.com", 1},
-		{"class", RemoveFilter{Lists: RemovableLists, Classes: []string{"policy-block"}}, "a@acme.com", 1},
-		{"after", RemoveFilter{Lists: RemovableLists, After: day(7)}, "a@acme.com d@acme.com e@acme.com", 0},
-		{"before", RemoveFilter{Lists: RemovableLists, Before: day(7)}, "a@acme.com b@acme.com", 1},
-		{"unsubscribes", RemoveFilter{Lists: []string{"unsubscribes"}}, "d@acme.com", 0},
+		{"default lists", RemoveFilter{Lists: DefaultLists}, "a@acme.com", 1, 1},
+		{"unknown users included", RemoveFilter{Lists: DefaultLists, IncludeUnknownUsers: true}, "a@acme.com b@acme.com", 1, 0},
+		{"unknown users named", RemoveFilter{Lists: DefaultLists, Classes: []string{"user-unknown"}}, "b@acme.com", 0, 0},
+		{"all lists", RemoveFilter{Lists: RemovableLists, IncludeUnknownUsers: true}, "a@acme.com b@acme.com d@acme.com e@acme.com", 1, 0},
+		{"class", RemoveFilter{Lists: RemovableLists, Classes: []string{"policy-block"}}, "a@acme.com", 1, 0},
+		{"after", RemoveFilter{Lists: RemovableLists, After: day(7)}, "a@acme.com d@acme.com e@acme.com", 0, 0},
+		{"before", RemoveFilter{Lists: RemovableLists, Before: day(7), IncludeUnknownUsers: true}, "a@acme.com b@acme.com", 1, 0},
+		{"unsubscribes", RemoveFilter{Lists: []string{"unsubscribes"}}, "d@acme.com", 0, 0},
 	} {
-		got, skipped := selectRemovals(res, c.f, gone)
+		got, skipped, unknown := selectRemovals(res, c.f, gone)
 		var addrs []string
 		for _, r := range got {
 			addrs = append(addrs, r.Address)
 		}
-		if s := strings.Join(addrs, " "); s != c.want || skipped != c.skipped {
-			t.Errorf("%s: got %q (%d skipped), want %q (%d skipped)", c.name, s, skipped, c.want, c.skipped)
+		if s := strings.Join(addrs, " "); s != c.want || skipped != c.skipped || unknown != c.unknown {
+			t.Errorf("%s: got %q (%d skipped, %d unknown users), want %q (%d, %d)", c.name, s, skipped, unknown, c.want, c.skipped, c.unknown)
 		}
 	}
-	got, _ := selectRemovals(res, RemoveFilter{Lists: DefaultLists}, gone)
+	if err := (&RemoveResult{Entries: make([]Removal, DefaultMax+1)}).CheckMax(0); err == nil || !strings.Contains(err.Error(), "raise --max") {
+		t.Errorf("a removal over the cap: %v", err)
+	}
+	if err := (&RemoveResult{Entries: make([]Removal, 150)}).CheckMax(200); err != nil {
+		t.Errorf("a removal under a raised cap: %v", err)
+	}
+	got, _, _ := selectRemovals(res, RemoveFilter{Lists: DefaultLists, IncludeUnknownUsers: true}, gone)
 	if a := got[0]; !a.Since.Equal(day(7)) || a.Cause != "550 5.7.1 Envelope blocked" {
 		t.Errorf("a@acme.com: since %v, cause %q; want the newer entry and the first line of the reply", a.Since, a.Cause)
 	}

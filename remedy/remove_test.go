@@ -21,10 +21,12 @@ import (
 	"github.com/maildiag/maildiag/remedy"
 )
 
+// The filters take the planted user-unknown bounce too: these tests are
+// about how entries are removed.
 var (
-	bounces    = remedy.RemoveFilter{Lists: []string{maildiag.ListBounces}}
-	allLists   = remedy.RemoveFilter{Lists: remedy.RemovableLists}
-	notByUnsub = remedy.RemoveFilter{Lists: []string{maildiag.ListBounces, maildiag.ListUnsubscribes}}
+	bounces    = remedy.RemoveFilter{Lists: []string{maildiag.ListBounces}, IncludeUnknownUsers: true}
+	allLists   = remedy.RemoveFilter{Lists: remedy.RemovableLists, IncludeUnknownUsers: true}
+	notByUnsub = remedy.RemoveFilter{Lists: []string{maildiag.ListBounces, maildiag.ListUnsubscribes}, IncludeUnknownUsers: true}
 )
 
 func TestDryRunChangesNothing(t *testing.T) {
@@ -34,9 +36,12 @@ func TestDryRunChangesNothing(t *testing.T) {
 	// Unsubscribes are removed only when named, like complaints.
 	byDefault := e.plan(t, db, "*@acme.com", remedy.RemoveFilter{})
 	for _, x := range byDefault.Entries {
-		if x.List != maildiag.ListBounces {
-			t.Errorf("without lists the plan takes %+v; want bounces only", x)
+		if x.List != maildiag.ListBounces || x.Address == mgtest.PlantedBounce {
+			t.Errorf("without lists the plan takes %+v; want bounces only, not the unknown user %s", x, mgtest.PlantedBounce)
 		}
+	}
+	if byDefault.UnknownUsers != 1 {
+		t.Errorf("by default %d bounces of unknown users left out, want 1 (%s)", byDefault.UnknownUsers, mgtest.PlantedBounce)
 	}
 	res := e.plan(t, db, "*@acme.com", notByUnsub)
 	block := e.Block()

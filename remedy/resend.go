@@ -1,6 +1,7 @@
 package remedy
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/analyze"
 	"github.com/maildiag/maildiag/ingest"
 )
 
@@ -22,6 +24,8 @@ type StoredMessage struct {
 	Recipients    []string // its original recipients: where it may go without approval
 	StorageURL    string   // of the copy Mailgun keeps
 	AcceptedAt    time.Time
+	Subject       string
+	Tags          []string
 }
 
 // fill takes the storage URL (prefer, else the first event's that has
@@ -36,6 +40,12 @@ func (m *StoredMessage) fill(evs []maildiag.Event, prefer string) {
 		}
 		if m.SendingDomain == "" {
 			m.SendingDomain = e.SendingDomain
+		}
+		if m.Subject == "" {
+			m.Subject = e.Subject
+		}
+		if len(m.Tags) == 0 {
+			m.Tags = e.Tags
 		}
 		if first == 0 || e.TimeUS < first {
 			first = e.TimeUS
@@ -64,6 +74,7 @@ type ResendResult struct {
 	ApprovedBy    string    `json:"approved_by,omitempty"`
 	NewMessageID  string    `json:"new_message_id"`
 	Message       string    `json:"mailgun_message"`
+	DryRun        bool      `json:"dry_run,omitempty"` // checked, not sent
 }
 
 // Resend is a resend the guards let through (Session.CheckResend).
@@ -75,6 +86,19 @@ type Resend struct {
 // To is where the resend goes.
 func (r *Resend) To() string { return r.to }
 
+// Plan is what the resend would do, for a dry run.
+func (r *Resend) Plan() *ResendResult {
+	res := r.result()
+	res.DryRun = true
+	return res
+}
+
+func (r *Resend) result() *ResendResult {
+	m := r.msg
+	return &ResendResult{MessageID: m.MessageID, EventID: m.EventID, SendingDomain: m.SendingDomain, AcceptedAt: m.AcceptedAt,
+		Original: m.Recipients, To: r.to, ApprovedBy: r.approvedBy}
+}
+
 // ErrChooseRecipient is returned by CheckResend when no address was given
 // for a message sent to several recipients.
 var ErrChooseRecipient = errors.New("choose one of them")
@@ -83,35 +107,87 @@ var ErrChooseRecipient = errors.New("choose one of them")
 // carry no storage URL: there is no copy at Mailgun to send again.
 var ErrNoStoredCopy = errors.New("its events in the index carry no storage URL, so there is no stored copy to resend")
 
-// RefusedError is a resend the guards refused, and why; the refusal is
-// audited.
+// Why a resend is refused: RefusedError.Guard.
+const (
+	GuardRecipient  = "recipient"    // not an original recipient, and no approval
+	GuardSuppressed = "suppressed"   // on a list of the sending domain: Mailgun would drop it
+	GuardExpired    = "expired-link" // its confirmation or reset link has most likely expired
+)
+
+// RefusedError is a resend the guards refused, why, and what to do
+// instead; the refusal is audited.
 type RefusedError struct {
-	To  string
-	Why string
+	Guard string
+	To    string
+	Why   string
+	Fix   string
 }
 
 // Error says why the resend was refused.
 func (e *RefusedError) Error() string { return "refused: " + e.Why }
 
-// CheckResend applies the guards of a resend of m to the address to (""
-// for the message's only recipient): an address other than an original
-// recipient needs approvedBy, the name of who verified that it belongs to
-// the same person; a refusal is audited. The message must have a stored
+// ResendAsk is what a resend asks for beside the message.
+type ResendAsk struct {
+	To         string // "" for the message's only recipient
+	ApprovedBy string // who verified that To belongs to the same person
+	// TokenTTL is how long a link in a confirmation or password-reset
+	// message lasts (analyze.ExpiringLink); an older one is refused
+	// unless Anyway. 0: 24 hours.
+	TokenTTL time.Duration
+	Anyway   bool
+}
+
+// ListReader reads suppression-list entries, as the last sync saw them.
+type ListReader interface {
+	Suppressions(ctx context.Context, f analyze.SuppressionFilter) ([]analyze.ListEntry, error)
+}
+
+// CheckResend applies the guards of a resend of m: an address other than
+// an original recipient needs an approval (the name of who verified that
+// it belongs to the same person); an address on a list of the sending
+// domain is refused, naming the removal to run first, since Mailgun would
+// drop the copy; a confirmation or password reset older than its link's
+// lifetime is refused unless Anyway, since a new one from the application
+// is what helps. Refusals are audited. The message must have a stored
 // copy.
-func (s *Session) CheckResend(ctx context.Context, m *StoredMessage, to, approvedBy string) (*Resend, error) {
+func (s *Session) CheckResend(ctx context.Context, lists ListReader, m *StoredMessage, ask ResendAsk) (*Resend, error) {
+	to := ask.To
 	if to == "" {
 		if len(m.Recipients) != 1 {
 			return nil, fmt.Errorf("message %s went to %d recipients (%s): %w", m.MessageID, len(m.Recipients), strings.Join(m.Recipients, ", "), ErrChooseRecipient)
 		}
 		to = m.Recipients[0]
 	}
-	r := &Resend{msg: m, to: to, approvedBy: approvedBy}
-	if !slices.Contains(m.Recipients, to) && approvedBy == "" {
-		why := fmt.Sprintf("%s is not an original recipient of message %s (%s)", to, m.MessageID, strings.Join(m.Recipients, ", "))
-		if err := s.auditResend(ctx, r, maildiag.AuditRefused, why+"; no --approved-by", ""); err != nil {
-			return nil, err
+	r := &Resend{msg: m, to: to, approvedBy: ask.ApprovedBy}
+	refuse := func(e *RefusedError) error {
+		e.To = to
+		if err := s.auditResend(ctx, r, maildiag.AuditRefused, e.Why, ""); err != nil {
+			return err
 		}
-		return nil, &RefusedError{To: to, Why: why}
+		return e
+	}
+	if !slices.Contains(m.Recipients, to) && ask.ApprovedBy == "" {
+		return nil, refuse(&RefusedError{Guard: GuardRecipient,
+			Why: fmt.Sprintf("%s is not an original recipient of message %s (%s); no --approved-by", to, m.MessageID, strings.Join(m.Recipients, ", ")),
+			Fix: "sending it elsewhere needs --approved-by NAME: the manager who verified that " + to + " belongs to the same person"})
+	}
+	entries, err := lists.Suppressions(ctx, analyze.SuppressionFilter{AddressGlob: to, SendingDomains: []string{m.SendingDomain},
+		Lists: []string{maildiag.ListBounces, maildiag.ListComplaints, maildiag.ListUnsubscribes}})
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if e.Address == to && e.Removed.IsZero() {
+			return nil, refuse(&RefusedError{Guard: GuardSuppressed,
+				Why: fmt.Sprintf("%s is on the %s list of %s: Mailgun would drop the resend", to, e.List, m.SendingDomain),
+				Fix: fmt.Sprintf("remove it first (maildiag suppressions remove %s --list %s --sending-domain %s --yes), then resend", to, e.List, m.SendingDomain)})
+		}
+	}
+	ttl := cmp.Or(ask.TokenTTL, 24*time.Hour)
+	if age := s.now().Sub(m.AcceptedAt); !ask.Anyway && !m.AcceptedAt.IsZero() && age > ttl && analyze.ExpiringLink(m.Subject, m.Tags) {
+		return nil, refuse(&RefusedError{Guard: GuardExpired,
+			Why: fmt.Sprintf("message %s (%q) was sent %s ago: its link has most likely expired (--token-ttl %s)", m.MessageID, m.Subject, agoWords(age), ttl),
+			Fix: "have the application send a new one (the person can ask for it again), or resend this copy with --anyway"})
 	}
 	if m.StorageURL == "" {
 		return nil, fmt.Errorf("message %s: %w", m.MessageID, ErrNoStoredCopy)
@@ -157,8 +233,7 @@ func agoWords(d time.Duration) string {
 // Mailgun no longer keeps is a *GoneError.
 func (s *Session) Send(ctx context.Context, r *Resend) (*ResendResult, error) {
 	m := r.msg
-	res := &ResendResult{MessageID: m.MessageID, EventID: m.EventID, SendingDomain: m.SendingDomain, AcceptedAt: m.AcceptedAt,
-		Original: m.Recipients, To: r.to, ApprovedBy: r.approvedBy}
+	res := r.result()
 	u, err := StorageURLFor(m.StorageURL, s.Client.BaseURL())
 	if err != nil {
 		return nil, err

@@ -9,18 +9,20 @@ import (
 	"time"
 
 	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/analyze"
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/remedy"
 )
 
-// resend finds query's message and resends it to to, approved by approver.
+// resend finds query's message and resends it to to, approved by approver
+// (whatever the age of a link in it: TestResendGuards tries that guard).
 func resend(t *testing.T, s *remedy.Session, db *index.DB, query, to, approver string) (*remedy.ResendResult, error) {
 	t.Helper()
 	m, err := remedy.FindMessage(context.Background(), db, query)
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.CheckResend(context.Background(), m, to, approver)
+	r, err := s.CheckResend(context.Background(), db, m, remedy.ResendAsk{To: to, ApprovedBy: approver, Anyway: true})
 	if err != nil {
 		return nil, err
 	}
@@ -129,5 +131,107 @@ func TestStorageURLFor(t *testing.T) {
 		case c.err == "" && (err != nil || got != c.want):
 			t.Errorf("StorageURLFor(%q, %q) = %q, %v; want %q", c.url, c.base, got, err, c.want)
 		}
+	}
+}
+
+// suppressedMessage finds a stored message of the account to an address
+// on the bounce list of its sending domain.
+func suppressedMessage(t *testing.T, e *env) (mid, rcpt, domain string) {
+	t.Helper()
+	for _, d := range e.Acct.Domains() {
+		bounced := map[string]bool{}
+		for _, b := range e.Acct.Bounces(d) {
+			bounced[strings.ToLower(b.Address)] = true
+		}
+		for _, ev := range e.Acct.Events(d) {
+			if ev.Type == "accepted" && ev.StorageURL != "" && ev.MessageID != "" && bounced[strings.ToLower(ev.Recipient)] {
+				return ev.MessageID, strings.ToLower(ev.Recipient), d
+			}
+		}
+	}
+	t.Fatal("no stored message to a bounced address")
+	return "", "", ""
+}
+
+// The guards of a resend: a suppressed recipient, an expired link; each
+// refusal audited, nothing sent.
+func TestResendGuards(t *testing.T) {
+	e := newEnv(t, false)
+	s, db := e.session(t)
+	ctx := context.Background()
+
+	mid, rcpt, domain := suppressedMessage(t, e)
+	m, err := remedy.FindMessage(ctx, db, mid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.CheckResend(ctx, db, m, remedy.ResendAsk{To: rcpt, Anyway: true})
+	var refused *remedy.RefusedError
+	removal := "maildiag suppressions remove " + rcpt + " --list bounces --sending-domain " + domain
+	if !errors.As(err, &refused) || refused.Guard != remedy.GuardSuppressed || !strings.Contains(refused.Fix, removal) {
+		t.Errorf("a resend to a suppressed address: %v, want a refusal naming %q", err, removal)
+	}
+
+	ok := e.FindMessage(t, 2*time.Hour, 48*time.Hour)
+	m, err = remedy.FindMessage(ctx, db, ok.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Subject, m.AcceptedAt = "Confirm your email address", e.Clock.Now().Add(-72*time.Hour)
+	_, err = s.CheckResend(ctx, db, m, remedy.ResendAsk{})
+	if !errors.As(err, &refused) || refused.Guard != remedy.GuardExpired || !strings.Contains(refused.Fix, "send a new one") {
+		t.Errorf("a 3-day-old confirmation: %v, want a refusal saying to send a new one", err)
+	}
+	for _, ask := range []remedy.ResendAsk{{Anyway: true}, {TokenTTL: 96 * time.Hour}} {
+		if _, err := s.CheckResend(ctx, db, m, ask); err != nil {
+			t.Errorf("%+v: %v, want it let through", ask, err)
+		}
+	}
+	m.Subject = "Your invoice"
+	if _, err := s.CheckResend(ctx, db, m, remedy.ResendAsk{}); err != nil {
+		t.Errorf("a 3-day-old invoice: %v, want it let through", err)
+	}
+	if n := len(e.Acct.Sends()); n != 0 {
+		t.Errorf("%d sends by guard checks", n)
+	}
+	var results []string
+	for _, a := range audit(t, db, maildiag.AuditResend) {
+		results = append(results, a.Result)
+	}
+	if want := []string{maildiag.AuditRefused, maildiag.AuditRefused}; !slices.Equal(results, want) {
+		t.Errorf("audit %v, want %v", results, want)
+	}
+}
+
+// events is a store holding a few events.
+type events []maildiag.Event
+
+func (evs events) Events(_ context.Context, q analyze.EventQuery) ([]maildiag.Event, error) {
+	var out []maildiag.Event
+	for _, e := range evs {
+		if q.EventID != "" && e.ID == q.EventID || q.MessageID != "" && e.MessageID == q.MessageID {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// An event id that names events of two messages lists them; one that names
+// one message's events does not.
+func TestFindAmbiguousEventID(t *testing.T) {
+	day := int64(24 * time.Hour / time.Microsecond)
+	st := events{
+		{ID: "abc", Type: maildiag.Accepted, TimeUS: 1_800_000_000_000_000, MessageID: "1@mg.example.com", Recipient: "ann@example.org"},
+		{ID: "abc", Type: maildiag.Delivered, TimeUS: 1_800_000_000_000_000 + day, MessageID: "2@mg.example.com", Recipient: "bob@example.org"},
+		{ID: "xyz", Type: maildiag.Accepted, TimeUS: 1_800_000_000_000_000, MessageID: "3@mg.example.com", Recipient: "cy@example.org"},
+	}
+	_, err := remedy.FindMessage(context.Background(), st, "abc")
+	var amb *remedy.AmbiguousError
+	if !errors.As(err, &amb) || len(amb.Candidates) != 2 ||
+		!strings.Contains(err.Error(), "maildiag resend 2@mg.example.com --to bob@example.org") || !strings.Contains(err.Error(), "2027-01-16") {
+		t.Errorf("an id of two messages: %v", err)
+	}
+	if m, err := remedy.FindMessage(context.Background(), st, "xyz"); err != nil || m.MessageID != "3@mg.example.com" {
+		t.Errorf("an id of one message: %+v, %v", m, err)
 	}
 }

@@ -27,7 +27,7 @@ func TestAuditLogListsEveryAction(t *testing.T) {
 	e.jsonRun(t, &res, 0, append([]string{"suppressions", "remove", "*@acme.com", "--class", "policy-block", "--yes"}, local...)...)
 	e.jsonRun(t, nil, 0, append([]string{"suppressions", "restore", res.Backups[0].File}, local...)...)
 	m := e.FindMessage(t, 2*time.Hour, 48*time.Hour)
-	e.jsonRun(t, nil, 0, append([]string{"resend", m.ID}, local...)...)
+	e.jsonRun(t, nil, 0, append([]string{"resend", m.ID, "--yes"}, local...)...)
 
 	var rows []maildiag.AuditEntry
 	e.jsonRun(t, &rows, 0, "audit")

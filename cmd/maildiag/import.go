@@ -127,6 +127,12 @@ func importRun(ctx context.Context, s *streams, path, format string, o *importOp
 	rejects := 0
 	for _, r := range results {
 		rejects += r.Rejects
+		// A file of which every record was rejected is an input not
+		// loaded, though it was read to its end.
+		if r.Rejects > 0 && r.EventsRead == 0 && r.SuppressionsRead == 0 {
+			fmt.Fprintf(s.err, "maildiag: %s: every record (%d) was rejected: nothing loaded\n", r.Source, r.Rejects)
+			bad++
+		}
 	}
 	switch {
 	case bad > 0:

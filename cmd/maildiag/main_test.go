@@ -146,8 +146,8 @@ func TestQueryIsReadOnly(t *testing.T) {
 		"WITH x AS (SELECT 1) DELETE FROM events",
 	} {
 		code, _, errs := run(t, "", "--db", db, "query", q)
-		if code == 0 {
-			t.Errorf("%q: exit 0, want refusal", q)
+		if code != exitFailure {
+			t.Errorf("%q: exit %d, want %d: the SQL failed", q, code, exitFailure)
 		}
 		if !strings.Contains(errs, "readonly") && !strings.Contains(errs, "too many attached") {
 			t.Errorf("%q: stderr %q does not say read-only", q, errs)
@@ -155,6 +155,9 @@ func TestQueryIsReadOnly(t *testing.T) {
 	}
 	if _, err := os.Stat(other); err == nil {
 		t.Errorf("ATTACH created %s", other)
+	}
+	if code, _, errs := run(t, "", "--db", db, "query", "SELECT no_such_column FROM events"); code != exitFailure || !strings.Contains(errs, "no_such_column") {
+		t.Errorf("a SQL error: exit %d (%s), want %d naming the column", code, errs, exitFailure)
 	}
 	rows := queryJSON(t, db, "SELECT COUNT(*) AS n FROM events")
 	if rows[0]["n"].(float64) == 0 {
@@ -245,6 +248,13 @@ func TestImportErrorsAndStrict(t *testing.T) {
 	code, _, _ = run(t, "", "--db", db2, "import", "--strict", samples+"/events.jsonl")
 	if code != 0 {
 		t.Errorf("--strict on a clean file: exit %d, want 0", code)
+	}
+	// A file of which every record is rejected loads nothing: exit 1, said.
+	allBad := filepath.Join(dir, "all-bad.jsonl")
+	os.WriteFile(allBad, []byte(`{"event": "delivered", "timestamp": "x"}`+"\n"+`{"event": "failed", "timestamp": "y"}`+"\n"), 0o600)
+	code, _, errs = run(t, "", "--db", tempDB(t), "import", allBad)
+	if code != 1 || !strings.Contains(errs, "all-bad.jsonl: every record (2) was rejected") {
+		t.Errorf("every record rejected: exit %d, stderr %s", code, errs)
 	}
 }
 

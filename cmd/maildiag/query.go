@@ -24,7 +24,10 @@ func newQueryCmd(s *streams, g *globals) *cobra.Command {
 refuses any statement that would change the index, and SQL holding a second
 statement is refused before anything runs (exit 2). The schema is documented in
 the README: events_full and failures_full are the events and failures tables
-with names joined in, and event_json gives each event's original JSON.`,
+with names joined in, and event_json gives each event's original JSON.
+
+Exit status: 0 when it ran (with or without rows), 2 on usage errors, 3 when
+the SQL fails (a syntax error, an unknown column, a write refused).`,
 		Example: `  maildiag query "SELECT type, SUM(n) FROM daily_counts JOIN event_types t ON t.id = type_id GROUP BY 1"
   maildiag query "SELECT recipient, code, enhanced, class, reply FROM failures_full WHERE code = 550 LIMIT 20"
   maildiag query --output json "SELECT json FROM event_json WHERE id_hash = event_hash('delivered', 'hK7mQVt1QtqRiOfQXta4sw')"`,
@@ -51,7 +54,7 @@ func queryRun(ctx context.Context, s *streams, path, format, q string) error {
 		return usageErrorf("query: %v; maildiag query runs one statement", err)
 	}
 	if err != nil {
-		return &exitError{code: exitNo, err: fmt.Errorf("query: %w", err)}
+		return failure(fmt.Errorf("query: %w", err))
 	}
 	defer rows.Close()
 	switch format {
@@ -62,7 +65,7 @@ func queryRun(ctx context.Context, s *streams, path, format, q string) error {
 		for {
 			r, err := rows.Next()
 			if err != nil {
-				return &exitError{code: exitNo, err: fmt.Errorf("query: %w", err)}
+				return failure(fmt.Errorf("query: %w", err))
 			}
 			if r == nil {
 				break
@@ -89,7 +92,7 @@ func queryRun(ctx context.Context, s *streams, path, format, q string) error {
 			r, err := rows.Next()
 			if err != nil {
 				cw.Flush()
-				return &exitError{code: exitNo, err: fmt.Errorf("query: %w", err)}
+				return failure(fmt.Errorf("query: %w", err))
 			}
 			if r == nil {
 				break
@@ -108,7 +111,7 @@ func queryRun(ctx context.Context, s *streams, path, format, q string) error {
 	for {
 		r, err := rows.Next()
 		if err != nil {
-			return &exitError{code: exitNo, err: fmt.Errorf("query: %w", err)}
+			return failure(fmt.Errorf("query: %w", err))
 		}
 		if r == nil {
 			break

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +17,10 @@ type resendOptions struct {
 	query      string
 	to         string
 	approvedBy string
+	yes        bool
+	anyway     bool
+	tokenTTL   time.Duration
+	forReal    string // the command with --yes, for the dry run's hint
 	api        apiOptions
 }
 
@@ -27,8 +32,18 @@ func newResendCmd(s *streams, g *globals) *cobra.Command {
 		Long: `Resend finds a message in the index, by the id of one of its events (as trace
 shows them) or by its message-id, takes the URL of the copy Mailgun stores from
 its events, and asks Mailgun to send that copy again, to its original recipient.
-Remove the suppression first (maildiag suppressions remove), or Mailgun drops it
-again.
+Without --yes it is a dry run: the guards are checked and what would be sent is
+printed.
+
+Guards, each audited when it refuses:
+  - an address still on a bounce, complaint or unsubscribe list of the sending
+    domain is refused, naming the removal to run first (Mailgun would drop it);
+  - a confirmation, password reset or sign-in message older than --token-ttl
+    (default 24h; subjects matched by patterns kept as data) is refused: its
+    link has most likely expired, and a new one from the application is what
+    helps. --anyway sends it all the same;
+  - an event id that names several events (Mailgun's ids are unique only within
+    a day) lists them: name the message-id and --to instead.
 
 A message-id sent to several recipients needs --to naming one of them. Sending
 to any other address is refused unless --to comes with --approved-by: the name
@@ -46,10 +61,13 @@ Output (--output json): {"message_id", "event_id", "sending_domain",
 "accepted_at", "original_recipients", "to", "approved_by", "new_message_id",
 "mailgun_message"}.
 
-Exit status: 0 when resent, 1 when the message is not in the index or no longer
-stored, 2 on usage errors and refusals, 3 on failure.`,
+Exit status: 0 when resent (or, without --yes, when it would be), 1 when the
+message is not in the index or no longer stored, 2 on usage errors and refusals,
+3 on failure.`,
 		Example: `  maildiag resend 20261118101500.2.ABCDEF@mg.example.com
-  maildiag resend czsjqFATSlC3QtAK-C80nw
+  maildiag resend 20261118101500.2.ABCDEF@mg.example.com --yes
+  maildiag resend czsjqFATSlC3QtAK-C80nw --yes
+  maildiag resend 20261118101500.2.ABCDEF@mg.example.com --token-ttl 72h --yes
   maildiag resend 20261118101500.2.ABCDEF@mg.example.com --to jane.doe@initech.example --approved-by "R. Manager"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -69,6 +87,7 @@ stored, 2 on usage errors and refusals, 3 on failure.`,
 			if err != nil {
 				return err
 			}
+			o.forReal = commandLine(cmd, args, "yes") + " --yes"
 			sess := &remedy.Session{Who: newIdentity(cmd, args), Now: g.now}
 			err = resendRun(cmd.Context(), s, path, format, o, sess)
 			return redactKey(err, o.api.apiKey)
@@ -76,6 +95,9 @@ stored, 2 on usage errors and refusals, 3 on failure.`,
 	}
 	cmd.Flags().StringVar(&o.to, "to", "", "send to this address (another than the original needs --approved-by)")
 	cmd.Flags().StringVar(&o.approvedBy, "approved-by", "", "who approved sending to --to after verifying it is the same person")
+	cmd.Flags().BoolVar(&o.yes, "yes", false, "send it; without --yes, only check the guards and print what would be sent")
+	cmd.Flags().DurationVar(&o.tokenTTL, "token-ttl", 24*time.Hour, "how long a link in a confirmation or password-reset message lasts")
+	cmd.Flags().BoolVar(&o.anyway, "anyway", false, "resend a confirmation or password reset older than --token-ttl all the same")
 	o.api.addFlags(cmd.Flags(), "retries of a request after 5xx answers, timeouts or dropped connections")
 	return cmd
 }
@@ -87,7 +109,10 @@ func resendRun(ctx context.Context, s *streams, path, format string, o *resendOp
 	}
 	defer db.Close()
 	m, err := remedy.FindMessage(ctx, db, o.query)
+	var ambiguous *remedy.AmbiguousError
 	switch {
+	case errors.As(err, &ambiguous):
+		return &exitError{code: exitUsage, err: err}
 	case errors.Is(err, remedy.ErrNotInIndex):
 		return &exitError{code: exitNo, err: fmt.Errorf("%w: run maildiag sync (or import its events) first", err)}
 	case err != nil:
@@ -99,17 +124,28 @@ func resendRun(ctx context.Context, s *streams, path, format string, o *resendOp
 	}
 	defer w.Close()
 	sess.W = w
-	rs, err := sess.CheckResend(ctx, m, o.to, o.approvedBy)
+	rs, err := sess.CheckResend(ctx, db, m, remedy.ResendAsk{To: o.to, ApprovedBy: o.approvedBy, TokenTTL: o.tokenTTL, Anyway: o.anyway})
 	var refused *remedy.RefusedError
 	switch {
 	case errors.Is(err, remedy.ErrChooseRecipient):
 		return usageErrorf("message %s went to %d recipients (%s): choose one with --to", m.MessageID, len(m.Recipients), strings.Join(m.Recipients, ", "))
 	case errors.As(err, &refused):
-		return usageErrorf("%v. Sending it elsewhere needs --approved-by NAME: the manager who verified that %s belongs to the same person", refused, refused.To)
+		return usageErrorf("%v. To go on: %s", refused, refused.Fix)
 	case errors.Is(err, remedy.ErrNoStoredCopy):
 		return &exitError{code: exitNo, err: fmt.Errorf("%v; send it again from the application", err)}
 	case err != nil:
 		return failure(err)
+	}
+	t := &table{title: "Resent", columns: []string{"message_id", "to", "original_recipients", "approved_by", "accepted_at", "new_message_id"}}
+	if !o.yes {
+		p := rs.Plan()
+		t.title = "Would resend (dry run)"
+		t.add(p.MessageID, p.To, strings.Join(p.Original, ", "), p.ApprovedBy, p.AcceptedAt, "")
+		if err := render(s.out, format, p, t); err != nil {
+			return failure(err)
+		}
+		fmt.Fprintf(s.err, "maildiag: dry run, nothing sent. To send it:\n  %s\n", o.forReal)
+		return nil
 	}
 	if err := o.api.resolve(); err != nil {
 		return err
@@ -126,7 +162,6 @@ func resendRun(ctx context.Context, s *streams, path, format string, o *resendOp
 	case err != nil:
 		return failure(err)
 	}
-	t := &table{title: "Resent", columns: []string{"message_id", "to", "original_recipients", "approved_by", "accepted_at", "new_message_id"}}
 	t.add(res.MessageID, res.To, strings.Join(res.Original, ", "), res.ApprovedBy, res.AcceptedAt, res.NewMessageID)
 	if err := render(s.out, format, res, t); err != nil {
 		return failure(err)

@@ -41,6 +41,8 @@ type removeOptions struct {
 	classes        []string
 	before, after  string
 	yes            bool
+	unknownUsers   bool
+	max            int
 	backupDir      string
 	api            apiOptions
 
@@ -67,7 +69,10 @@ already removed. Requests share sync's rate limiter and retry rules.
 Only bounces are removed unless --list says otherwise. Unsubscribes and
 complaints are removed only when named (--list unsubscribes, --list
 complaints): both are the person's own choice, and removing them needs their
-consent. The allowlist is never touched.
+consent. The allowlist is never touched. Bounces of mailboxes that do not exist
+(user-unknown, mailbox-disabled) are left out unless --include-unknown-users (or
+--class names their class): removed, they bounce again. A removal of more than
+--max entries (default 100) is refused; raise --max when that many is meant.
 
 Each entry removed is marked removed in the index at once, and every action
 (dry runs too) is recorded in the audit log with the OS user. When some
@@ -83,7 +88,7 @@ The API key comes from --api-key, $MG_API_KEY or $MAILGUN_API_KEY, as for
 sync; it is never printed, logged or stored.
 
 Output (--output json): {"pattern", "dry_run", "filters", "matched",
-"skipped_already_removed", "backup_dir", "backups": [{"file", "sending_domain",
+"skipped_already_removed", "skipped_unknown_users", "backup_dir", "backups": [{"file", "sending_domain",
 "list", "entries"}], "removed", "not_found", "failed", "not_attempted", "entries": [{"address",
 "list", "sending_domain", "since", "list_code", "list_error", "tags", "class",
 "cause", "state", "source", "backup", "result", "error"}]}; result is dry-run,
@@ -123,6 +128,8 @@ Exit status: 0 when everything matched was removed (or shown, in a dry run),
 	f.StringVar(&o.after, "after", "", "only entries made at or after this time (7d, 2026-11-20, RFC 3339)")
 	f.StringVar(&o.before, "before", "", "only entries made before this time")
 	f.BoolVar(&o.yes, "yes", false, "remove for real (default: a dry run)")
+	f.BoolVar(&o.unknownUsers, "include-unknown-users", false, "also remove bounces of mailboxes that do not exist (they will bounce again)")
+	f.IntVar(&o.max, "max", remedy.DefaultMax, "refuse a removal of more entries than this")
 	f.StringVar(&o.backupDir, "backup-dir", "", "where the CSV backups go (default: backups next to the index file)")
 	o.api.addFlags(f, "retries of a request after 5xx answers, timeouts or dropped connections")
 	return cmd
@@ -130,7 +137,10 @@ Exit status: 0 when everything matched was removed (or shown, in a dry run),
 
 // validate checks the flags and resolves the filter.
 func (o *removeOptions) validate(now time.Time) error {
-	f := remedy.RemoveFilter{Lists: remedy.DefaultLists, SendingDomains: o.sendingDomains, Classes: o.classes}
+	f := remedy.RemoveFilter{Lists: remedy.DefaultLists, SendingDomains: o.sendingDomains, Classes: o.classes, IncludeUnknownUsers: o.unknownUsers}
+	if o.max < 1 {
+		return usageErrorf("--max %d: at least 1", o.max)
+	}
 	if len(o.lists) > 0 {
 		f.Lists = nil
 		for _, l := range o.lists {
@@ -194,6 +204,9 @@ func removeRun(ctx context.Context, s *streams, path, format string, o *removeOp
 		return failure(err)
 	}
 	res.DryRun = !o.yes
+	if res.UnknownUsers > 0 {
+		fmt.Fprintf(s.err, "maildiag: left out %d bounce(s) of mailboxes that do not exist (user-unknown): removed, they bounce again. Add --include-unknown-users to remove them anyway.\n", res.UnknownUsers)
+	}
 	if len(res.Entries) == 0 {
 		if err := renderRemoval(s, format, res); err != nil {
 			return failure(err)
@@ -211,7 +224,14 @@ func removeRun(ctx context.Context, s *streams, path, format string, o *removeOp
 	}
 	defer w.Close()
 	sess.W = w
+	overMax := res.CheckMax(o.max)
+	if o.yes && overMax != nil {
+		return &exitError{code: exitUsage, err: overMax}
+	}
 	if !o.yes {
+		if overMax != nil {
+			fmt.Fprintf(s.err, "maildiag: warning: %v\n", overMax)
+		}
 		if err := sess.DryRun(ctx, res); err != nil {
 			return failure(err)
 		}

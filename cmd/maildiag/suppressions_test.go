@@ -141,16 +141,31 @@ func TestRemoveUsageErrors(t *testing.T) {
 	// Narrowing by creation time: the planted entries are ten days old,
 	// the block five.
 	var res remedy.RemoveResult
-	e.jsonRun(t, &res, 0, "suppressions", "remove", "*@acme.com", "--list", "bounces,unsubscribes", "--before", "7d")
+	e.jsonRun(t, &res, 0, "suppressions", "remove", "*@acme.com", "--list", "bounces,unsubscribes", "--before", "7d", "--include-unknown-users")
 	if res.Matched != 2 {
 		t.Errorf("--before 7d matched %d, want the 2 planted ten days ago", res.Matched)
+	}
+	// The planted bounce is of a mailbox that does not exist: left out,
+	// with a warning, unless asked for.
+	errs := e.jsonRun(t, &res, 1, "suppressions", "remove", "*@acme.com", "--before", "7d")
+	if res.Matched != 0 || res.UnknownUsers != 1 || !strings.Contains(errs, "--include-unknown-users") {
+		t.Errorf("without --include-unknown-users: matched %d, unknown users %d, stderr %s", res.Matched, res.UnknownUsers, errs)
+	}
+	// A removal over --max is refused with --yes, warned of in a dry run.
+	errs = e.jsonRun(t, &res, 0, "suppressions", "remove", "*@acme.com", "--max", "10")
+	if !strings.Contains(errs, "more than the 10 one removal takes") {
+		t.Errorf("a dry run over --max does not warn: %s", errs)
+	}
+	code, _, errs := e.maildiag(t, removeArgs(e, "*@acme.com", "--max", "10", "--yes")...)
+	if code != 2 || !strings.Contains(errs, "raise --max") || e.Requests(http.MethodDelete) != 0 {
+		t.Errorf("a removal over --max: exit %d, %d DELETEs, stderr %s", code, e.Requests(http.MethodDelete), errs)
 	}
 	e.jsonRun(t, &res, 0, "suppressions", "remove", "*@acme.com", "--after", "7d")
 	if res.Matched != len(e.Block().Addresses) {
 		t.Errorf("--after 7d matched %d, want the block's %d", res.Matched, len(e.Block().Addresses))
 	}
 	// No index: an error, not a new empty index.
-	code, _, errs := run(t, "", "--db", filepath.Join(t.TempDir(), "none.db"), "suppressions", "remove", "acme.com")
+	code, _, errs = run(t, "", "--db", filepath.Join(t.TempDir(), "none.db"), "suppressions", "remove", "acme.com")
 	if code != 3 || !strings.Contains(errs, "no index") {
 		t.Errorf("without an index: exit %d, %s", code, errs)
 	}
@@ -164,16 +179,20 @@ func TestResendCommand(t *testing.T) {
 		return e.jsonRun(t, v, code, append(append([]string{"resend"}, args...), e.api()...)...)
 	}
 	var r remedy.ResendResult
-	resend(&r, 0, m.ID)
+	errs := resend(&r, 0, m.ID)
+	if !r.DryRun || len(e.Acct.Sends()) != 0 || !strings.Contains(errs, "dry run, nothing sent") || !strings.Contains(errs, " --yes") {
+		t.Errorf("without --yes: %+v, %d sends, stderr %s; want a dry run naming the command with --yes", r, len(e.Acct.Sends()), errs)
+	}
+	resend(&r, 0, m.ID, "--yes")
 	if sends := e.Acct.Sends(); len(sends) != 1 || r.NewMessageID != sends[0].NewMessageID || r.To != m.Recipient {
 		t.Errorf("output %+v, sends %+v: want one resend to %s", r, sends, m.Recipient)
 	}
-	errs := resend(nil, 2, m.ID, "--to", "jane.doe@elsewhere.example")
+	errs = resend(nil, 2, m.ID, "--to", "jane.doe@elsewhere.example")
 	if !strings.Contains(errs, "refused: jane.doe@elsewhere.example is not an original recipient") || !strings.Contains(errs, "--approved-by NAME") {
 		t.Errorf("a resend to another address was not refused with a reason: %s", errs)
 	}
 	old := e.FindMessage(t, 5*24*time.Hour, 20*24*time.Hour) // the server keeps stored messages 72 hours
-	errs = resend(nil, 1, old.ID)
+	errs = resend(nil, 1, old.ID, "--yes", "--anyway")
 	if !strings.Contains(errs, "no longer stored") || !strings.Contains(errs, "from the application") {
 		t.Errorf("the error for an expired message: %s", errs)
 	}

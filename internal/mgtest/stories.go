@@ -123,10 +123,21 @@ type Message struct {
 }
 
 // FindMessage returns a message of the account with exactly one recipient
-// and a storage URL, accepted within [from, to] before the account's end.
+// and a storage URL, accepted within [from, to] before the account's end,
+// to a recipient on no suppression list of its sending domain.
 func (s *Server) FindMessage(t testing.TB, from, to time.Duration) Message {
 	t.Helper()
 	for _, d := range s.Acct.Domains() {
+		listed := map[string]bool{}
+		for _, b := range s.Acct.Bounces(d) {
+			listed[b.Address] = true
+		}
+		for _, u := range s.Acct.Unsubscribes(d) {
+			listed[u.Address] = true
+		}
+		for _, c := range s.Acct.Complaints(d) {
+			listed[c.Address] = true
+		}
 		recips := map[string]map[string]bool{}
 		var cands []mgserver.Event
 		for _, ev := range s.Acct.Events(d) {
@@ -145,7 +156,7 @@ func (s *Server) FindMessage(t testing.TB, from, to time.Duration) Message {
 			}
 		}
 		for _, ev := range cands {
-			if len(recips[ev.MessageID]) == 1 {
+			if len(recips[ev.MessageID]) == 1 && !listed[strings.ToLower(ev.Recipient)] {
 				return Message{ID: ev.MessageID, Recipient: ev.Recipient, AcceptedID: ev.ID, StorageKey: ev.StorageKey, Accepted: ev.When()}
 			}
 		}
