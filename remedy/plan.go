@@ -65,21 +65,21 @@ var DefaultLists = []string{maildiag.ListBounces}
 // RemoveResult is a removal: the entries chosen and what became of them,
 // the --output json contract of maildiag suppressions remove.
 type RemoveResult struct {
-	Pattern   string       `json:"pattern"`
-	DryRun    bool         `json:"dry_run"`
-	Filters   RemoveFilter `json:"filters"`
-	Matched   int          `json:"matched"`
-	Skipped   int          `json:"skipped_already_removed"`
+	Pattern string       `json:"pattern"`
+	DryRun  bool         `json:"dry_run"`
+	Filters RemoveFilter `json:"filters"`
+	Matched int          `json:"matched"`
+	Skipped int          `json:"skipped_already_removed"`
 	// UnknownUsers is how many bounces of mailboxes that do not exist
 	// were left out (RemoveFilter.IncludeUnknownUsers).
-	UnknownUsers int `json:"skipped_unknown_users"`
-	BackupDir string       `json:"backup_dir"`
-	Backups   []Backup     `json:"backups"`
-	Removed   int          `json:"removed"`
-	NotFound  int          `json:"not_found"`
-	Failed    int          `json:"failed"`
-	NotTried  int          `json:"not_attempted"`
-	Entries   []Removal    `json:"entries"`
+	UnknownUsers int       `json:"skipped_unknown_users"`
+	BackupDir    string    `json:"backup_dir"`
+	Backups      []Backup  `json:"backups"`
+	Removed      int       `json:"removed"`
+	NotFound     int       `json:"not_found"`
+	Failed       int       `json:"failed"`
+	NotTried     int       `json:"not_attempted"`
+	Entries      []Removal `json:"entries"`
 }
 
 // PlanRemoval chooses from a diagnosis (analyze.Suppressed, asked for the
