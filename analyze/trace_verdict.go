@@ -113,7 +113,7 @@ func judgeMessage(m *TracedMessage, res *TraceResult, f *traceFacts) TraceVerdic
 			v.NextStep = fmt.Sprintf("Ask them to search every folder of their mailbox for %q from %s.", m.Subject, addressOf(m.From))
 		default:
 			v.Kind = TraceDelivered
-			v.Summary = fmt.Sprintf("Delivered with %d at %s: %s%s accepted it.", fin.Code, f.when(fin.Time), mx, gw)
+			v.Summary = fmt.Sprintf("Delivered%s with %d at %s: %s%s accepted it.", subjectWords(m), fin.Code, f.when(fin.Time), mx, gw)
 			v.NextStep = "The receiving server has it: ask them to look in spam, junk and quarantine" + quarantineHint(fin.Gateway) +
 				", and to allowlist the sender " + addressOf(m.From) + "."
 		}
@@ -194,7 +194,7 @@ func complaint(m *TracedMessage) *TracedEvent {
 func dropVerdict(m *TracedMessage, res *TraceResult, f *traceFacts) TraceVerdict {
 	fin := m.Final
 	list := listOfReason(fin.Reason)
-	dropped := fmt.Sprintf("Mailgun dropped %s on %s: %s.", msgName(m), f.when(fin.Time), dropWords(fin))
+	dropped := fmt.Sprintf("Mailgun dropped %s%s on %s: %s.", msgName(m), subjectWords(m), f.when(fin.Time), dropWords(fin))
 	var entry *SuppressedAddress
 	for i := range res.Suppressions {
 		s := &res.Suppressions[i]
@@ -359,7 +359,7 @@ func overall(res *TraceResult, f *traceFacts) TraceVerdict {
 	var active []*SuppressedAddress
 	for i := range res.Suppressions {
 		s := &res.Suppressions[i]
-		if s.State == StateRemoved || s.List == maildiag.ListAllowlist {
+		if s.State == StateRemoved || s.List == maildiag.ListAllowlist || covered(s, res.Messages) {
 			continue
 		}
 		active = append(active, s)
@@ -411,6 +411,26 @@ func overall(res *TraceResult, f *traceFacts) TraceVerdict {
 		v.Evidence = append(v.Evidence, fmt.Sprintf("%s judged: %s", maildiag.Plural(n, "message"), countWords(counts)))
 	}
 	return v
+}
+
+// covered tells whether a suppression known only from the event log says
+// nothing the messages do not: it is the bounce of one of them, nothing
+// dropped since (that message's verdict says more), or a later message
+// of its sending domain was delivered (it is no longer listed).
+func covered(s *SuppressedAddress, ms []TracedMessage) bool {
+	if s.Source != FromEvents {
+		return false
+	}
+	for i := range ms {
+		m := &ms[i]
+		if m.SendingDomain != s.SendingDomain || m.Recipient != s.Address || m.Final == nil {
+			continue
+		}
+		if m.State == MsgDelivered && m.Final.Time.After(s.Since) || s.Drops == 0 && m.Final.Time.Equal(s.Since) {
+			return true
+		}
+	}
+	return false
 }
 
 // notFound is the verdict when the index has nothing of the query: the
@@ -469,6 +489,14 @@ func coverage(res *TraceResult, f *traceFacts) string {
 		return "nothing yet (the index is empty)"
 	}
 	return f.when(res.IndexFrom) + " to " + f.when(res.IndexTo)
+}
+
+// subjectWords is a message's subject in a sentence, after its name.
+func subjectWords(m *TracedMessage) string {
+	if m.Subject == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (%q)", m.Subject)
 }
 
 // msgName names a message in a sentence.
