@@ -16,13 +16,13 @@ const (
 )
 
 const (
-	gmailMX   = "gmail-smtp-in.l.google.com"
-	o365MX    = "initech-com.mail.protection.outlook.com"
-	mimecast  = "eu-smtp-inbound-1.mimecast.com"
-	unknown   = "5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient's email address for typos"
-	blocked   = "Envelope blocked - User Entry - https://community.mimecast.com/docs/DOC-1369#550"
-	greylist  = "451 4.7.1 Greylisted, please try again later"
-	full      = "552 5.2.2 The email account that you tried to reach is over quota"
+	gmailMX  = "gmail-smtp-in.l.google.com"
+	o365MX   = "initech-com.mail.protection.outlook.com"
+	mimecast = "eu-smtp-inbound-1.mimecast.com"
+	unknown  = "5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient's email address for typos"
+	blocked  = "Envelope blocked - User Entry - https://community.mimecast.com/docs/DOC-1369#550"
+	greylist = "451 4.7.1 Greylisted, please try again later"
+	full     = "552 5.2.2 The email account that you tried to reach is over quota"
 )
 
 const h, m, d = time.Hour, time.Minute, 24 * time.Hour
@@ -200,8 +200,8 @@ func Scenarios() []Scenario {
 			Messages: []SMessage{msg(shopMail, "Your order", Accepted(0), Delivered(m, "mx1.westmedia.example"))},
 			Subject:  "reset", Kind: a.TraceNotFound, Says: []string{"does not match the filters"}},
 		{Name: "one sending domain's suppressions", Person: "hub.ij@acme.example", Now: 2 * d,
-			Messages: []SMessage{msg(shopNews, "News", Accepted(d), Delivered(d+m, mimecast))},
-			Entries:  []SEntry{bounceEntry(shopMail, "550", blocked, 0)},
+			Messages:      []SMessage{msg(shopNews, "News", Accepted(d), Delivered(d+m, mimecast))},
+			Entries:       []SEntry{bounceEntry(shopMail, "550", blocked, 0)},
 			SendingDomain: shopNews, Kind: a.TraceDelivered, MessageKinds: []string{a.TraceDelivered}},
 		{Name: "the message of one event id", Person: "ida.jk@westmedia.example", Now: 2 * d,
 			Messages: []SMessage{
