@@ -117,3 +117,24 @@ func TestScenariosThroughTheBinary(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMETraceVerdicts: the README's table of verdict kinds is the
+// contract for scripts; it lists every kind, in the order that decides.
+func TestREADMETraceVerdicts(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(b), "### Trace verdicts")
+	section, _, _ = strings.Cut(section, "\n### ")
+	var kinds []string
+	for _, l := range strings.Split(section, "\n") {
+		if strings.HasPrefix(l, "| `") {
+			k, _, _ := strings.Cut(strings.TrimPrefix(l, "| `"), "`")
+			kinds = append(kinds, k)
+		}
+	}
+	if strings.Join(kinds, " ") != strings.Join(analyze.Precedence, " ") {
+		t.Errorf("README verdict kinds\n  %v\nwant analyze.Precedence\n  %v", kinds, analyze.Precedence)
+	}
+}
