@@ -475,18 +475,9 @@ func deliveredLookalikes(ctx context.Context, db Store, addr string) ([]Delivere
 	for _, h := range newLookalikes(rs).of(local, false) {
 		cand[h.r.ID] = Lookalike{Address: h.r.Address, Distance: h.edits}
 	}
-	if len(cand) == 0 {
-		return nil, nil
-	}
-	dl, err := db.Deliveries(ctx, sortedKeys(cand))
+	out, err := withDeliveries(ctx, db, cand, false)
 	if err != nil {
 		return nil, err
-	}
-	var out []DeliveredLookalike
-	for id, d := range dl {
-		if d.N > 0 {
-			out = append(out, DeliveredLookalike{Lookalike: cand[id], Deliveries: d.N, LastDelivered: d.Last})
-		}
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Distance != out[j].Distance {
@@ -533,18 +524,11 @@ func domainTwins(ctx context.Context, db Store, addr string, targets []string) (
 			cand[id] = Lookalike{Address: twin, Distance: editDistance(addr, twin, 10)}
 		}
 	}
-	if len(cand) == 0 {
-		return nil, nil
-	}
-	dl, err := db.Deliveries(ctx, sortedKeys(cand))
-	if err != nil {
-		return nil, err
-	}
 	// A twin that never received mail counts too: the person's address
 	// may have been stored with the typo.
-	var out []DeliveredLookalike
-	for id, l := range cand {
-		out = append(out, DeliveredLookalike{Lookalike: l, Deliveries: dl[id].N, LastDelivered: dl[id].Last})
+	out, err := withDeliveries(ctx, db, cand, true)
+	if err != nil {
+		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if (out[i].Deliveries > 0) != (out[j].Deliveries > 0) {
@@ -552,6 +536,25 @@ func domainTwins(ctx context.Context, db Store, addr string, targets []string) (
 		}
 		return out[i].Address < out[j].Address
 	})
+	return out, nil
+}
+
+// withDeliveries reads how often each candidate received mail; those
+// that never did are kept only with undelivered.
+func withDeliveries(ctx context.Context, db Store, cand map[RecipientID]Lookalike, undelivered bool) ([]DeliveredLookalike, error) {
+	if len(cand) == 0 {
+		return nil, nil
+	}
+	dl, err := db.Deliveries(ctx, sortedKeys(cand))
+	if err != nil {
+		return nil, err
+	}
+	var out []DeliveredLookalike
+	for id, l := range cand {
+		if d := dl[id]; d.N > 0 || undelivered {
+			out = append(out, DeliveredLookalike{Lookalike: l, Deliveries: d.N, LastDelivered: d.Last})
+		}
+	}
 	return out, nil
 }
 

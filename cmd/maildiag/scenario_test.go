@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,7 +17,6 @@ import (
 // support engineer copies (event ids, message ids, Mailgun's own words,
 // the sending IP, each message's verdict) in the time zone asked for.
 func TestScenariosThroughTheBinary(t *testing.T) {
-	bin := builtBinary(t)
 	dir := t.TempDir()
 	db := filepath.Join(dir, "index.db")
 	scenarios := testkit.Scenarios()
@@ -34,21 +30,7 @@ func TestScenariosThroughTheBinary(t *testing.T) {
 	}
 	maildiag := func(want int, args ...string) (string, string) {
 		t.Helper()
-		cmd := exec.Command(bin, append([]string{"--db", db}, args...)...)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		code := 0
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		if code != want {
-			t.Fatalf("maildiag %s: exit %d, want %d: %s", strings.Join(args, " "), code, want, errb.String())
-		}
-		return out.String(), errb.String()
+		return runBinary(t, want, append([]string{"--db", db}, args...)...)
 	}
 	maildiag(0, "import", write("events.jsonl", events))
 	for key, data := range lists {

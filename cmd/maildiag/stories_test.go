@@ -118,6 +118,16 @@ func storyIndex(t *testing.T) storyAccount {
 func runJSON(t *testing.T, now time.Time, db string, v any, wantCode int, args ...string) {
 	t.Helper()
 	args = append([]string{"--db", db, "--now", now.Format(time.RFC3339), "--output", "json"}, args...)
+	out, _ := runBinary(t, wantCode, args...)
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		t.Fatalf("maildiag %s: bad JSON: %v: %.300s", strings.Join(args, " "), err, out)
+	}
+}
+
+// runBinary runs the built binary, fails the test unless it exits with
+// wantCode, and returns what it wrote.
+func runBinary(t *testing.T, wantCode int, args ...string) (stdout, stderr string) {
+	t.Helper()
 	cmd := exec.Command(builtBinary(t), args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -132,9 +142,7 @@ func runJSON(t *testing.T, now time.Time, db string, v any, wantCode int, args .
 	if code != wantCode {
 		t.Fatalf("maildiag %s: exit %d, want %d: %s", strings.Join(args, " "), code, wantCode, errb.String())
 	}
-	if err := json.Unmarshal(out.Bytes(), v); err != nil {
-		t.Fatalf("maildiag %s: bad JSON: %v: %.300s", strings.Join(args, " "), err, out.String())
-	}
+	return out.String(), errb.String()
 }
 
 type traceJSON struct {
