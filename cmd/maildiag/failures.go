@@ -121,16 +121,22 @@ func (o *failuresOptions) query(now time.Time) (analyze.FailureQuery, error) {
 		q.To = &p
 	}
 	var err error
-	if q.Since, err = maildiag.ParseWhen(o.since, now); err != nil {
-		return q, usageErrorf("--since: %v", err)
+	q.Since, q.Until, err = period(o.since, o.until, now)
+	return q, err
+}
+
+// period reads --since and --until (either may be empty: no bound).
+func period(since, until string, now time.Time) (from, to time.Time, err error) {
+	if from, err = maildiag.ParseWhen(since, now); err != nil {
+		return from, to, usageErrorf("--since: %v", err)
 	}
-	if q.Until, err = maildiag.ParseWhen(o.until, now); err != nil {
-		return q, usageErrorf("--until: %v", err)
+	if to, err = maildiag.ParseWhen(until, now); err != nil {
+		return from, to, usageErrorf("--until: %v", err)
 	}
-	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
-		return q, usageErrorf("--since must be before --until")
+	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		return from, to, usageErrorf("--since must be before --until")
 	}
-	return q, nil
+	return from, to, nil
 }
 
 func failuresRun(ctx context.Context, s *streams, path, format string, q analyze.FailureQuery) error {

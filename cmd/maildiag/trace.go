@@ -76,14 +76,8 @@ matching the filters), 2 on usage errors, 3 on failure.`,
 func (o *traceOpts) options(now time.Time) (analyze.TraceOptions, error) {
 	to := analyze.TraceOptions{Now: now, Subject: o.subject, SendingDomains: o.sendingDomains, Tag: o.tag, EventID: o.eventID}
 	var err error
-	if to.Since, err = maildiag.ParseWhen(o.since, now); err != nil {
-		return to, usageErrorf("--since: %v", err)
-	}
-	if to.Until, err = maildiag.ParseWhen(o.until, now); err != nil {
-		return to, usageErrorf("--until: %v", err)
-	}
-	if !to.Since.IsZero() && !to.Until.IsZero() && !to.Since.Before(to.Until) {
-		return to, usageErrorf("--since must be before --until")
+	if to.Since, to.Until, err = period(o.since, o.until, now); err != nil {
+		return to, err
 	}
 	for i, d := range to.SendingDomains {
 		to.SendingDomains[i] = strings.ToLower(strings.TrimSpace(d))
