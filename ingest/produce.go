@@ -77,12 +77,51 @@ func (s *scanner) skip(commas bool) error {
 
 // value returns the JSON value at pos, reading more input as needed. A value
 // cut off by the end of input is returned whole for the decoder to reject.
-func (s *scanner) value() ([]byte, error) {
+// A value that is not valid JSON ends where the next record starts
+// (resyncAt): a cut or unbalanced record does not swallow the records
+// after it.
+func (s *scanner) value(inArray bool) ([]byte, error) {
+	col := s.column(s.pos)
 	for {
 		end, err := valueEnd(s.buf, s.pos)
 		if err == nil || s.eof || end-s.pos > maxRecord {
 			v := s.buf[s.pos:end]
-			s.pos = end
+			if b := resyncAt(v, col, inArray, err != nil); b > 0 {
+				v = v[:b]
+			}
+			s.pos += len(v)
+			return v, nil
+		}
+		// Before reading on, see whether what is read already cannot
+		// begin a valid value and the next record has started.
+		if b := resyncEarly(s.buf[s.pos:], col, inArray); b > 0 {
+			v := s.buf[s.pos : s.pos+b]
+			s.pos += b
+			return v, nil
+		}
+		if err := s.more(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// column returns the column (bytes since the last line break) of buf[i],
+// or i when the buffer holds no line break before it.
+func (s *scanner) column(i int) int {
+	return i - (bytes.LastIndexByte(s.buf[:i], '\n') + 1)
+}
+
+// junk returns the bytes at pos up to the next line that starts a JSON
+// object or array, or the end of input: what is left of a broken record
+// is rejected once, not one stray token at a time.
+func (s *scanner) junk() ([]byte, error) {
+	for {
+		if b := nextRecordLine(s.buf[s.pos:], maxRecord, true); b > 0 || s.eof || len(s.buf)-s.pos > maxRecord {
+			if b <= 0 {
+				b = min(len(s.buf)-s.pos, maxRecord)
+			}
+			v := s.buf[s.pos : s.pos+b]
+			s.pos += b
 			return v, nil
 		}
 		if err := s.more(); err != nil {
@@ -110,7 +149,7 @@ func (p *pipeline) produceJSON(br *bufio.Reader) error {
 	}
 	if s.pos < len(s.buf) && s.buf[s.pos] == '{' {
 		startOff := s.base + int64(s.pos)
-		first, err := s.value()
+		first, err := s.value(false)
 		if err != nil {
 			return err
 		}
@@ -237,7 +276,13 @@ func (p *pipeline) jsonValues(s *scanner) error {
 		}
 		if s.buf[s.pos] != '[' {
 			at := loc{line: s.lineAt(s.pos), offset: s.base + int64(s.pos)}
-			v, err := s.value()
+			var v []byte
+			var err error
+			if s.buf[s.pos] == '{' {
+				v, err = s.value(false)
+			} else {
+				v, err = s.junk()
+			}
 			if err != nil {
 				return err
 			}
@@ -263,7 +308,7 @@ func (p *pipeline) jsonValues(s *scanner) error {
 				break
 			}
 			at := loc{line: s.lineAt(s.pos), item: item, offset: s.base + int64(s.pos)}
-			v, err := s.value()
+			v, err := s.value(true)
 			if err != nil {
 				return err
 			}

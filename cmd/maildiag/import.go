@@ -170,12 +170,14 @@ func importOne(ctx context.Context, s *streams, im *importer.Importer, name stri
 	}
 	bar := newProgress(s, size, "importing "+source)
 	shown := 0
+	why := map[string]int{}
 	p := importer.Progress{Read: bar.set, Reject: func(rj maildiag.Reject) {
 		if shown < o.maxShown {
 			bar.clear()
 			fmt.Fprintf(s.err, "%s: %s\n", rj.Where(source), rj.Reason)
 		}
 		shown++
+		why[rejectKind(rj.Reason)]++
 	}}
 	if o.stats {
 		p.Commit = func(imp *maildiag.Import) {
@@ -188,7 +190,38 @@ func importOne(ctx context.Context, s *streams, im *importer.Importer, name stri
 		fmt.Fprintf(s.err, "%s: %d more rejected records (all are in the index: maildiag query \"SELECT line, reason FROM rejects WHERE import_id = %d\")\n",
 			source, shown-o.maxShown, imp.ID)
 	}
+	if shown > 0 && imp != nil {
+		fmt.Fprintf(s.err, "%s: %d record(s) rejected and skipped (%s); reading went on after each\n", source, shown, kindList(why))
+	}
 	return imp, err
+}
+
+// rejectKind is the reason of a reject without its details: the words
+// before the first colon ("invalid JSON", "not a JSON object").
+func rejectKind(reason string) string {
+	if i := strings.IndexByte(reason, ':'); i > 0 {
+		return reason[:i]
+	}
+	return reason
+}
+
+// kindList lists reject kinds with their counts, most frequent first.
+func kindList(m map[string]int) string {
+	kinds := make([]string, 0, len(m))
+	for k := range m {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool {
+		if m[kinds[i]] != m[kinds[j]] {
+			return m[kinds[i]] > m[kinds[j]]
+		}
+		return kinds[i] < kinds[j]
+	})
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		parts[i] = fmt.Sprintf("%d %s", m[k], k)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func unwrapPathError(err error) error {
