@@ -15,6 +15,7 @@ import (
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/importer"
 	"github.com/maildiag/maildiag/index"
+	"github.com/maildiag/maildiag/ingest"
 )
 
 type importOptions struct {
@@ -91,7 +92,7 @@ func importRun(ctx context.Context, s *streams, path, format string, o *importOp
 	}
 
 	var results []*maildiag.Import
-	bad := 0
+	bad, unreadable := 0, 0
 	for _, f := range o.files {
 		imp, err := importOne(ctx, s, im, f, o)
 		if imp != nil {
@@ -105,6 +106,9 @@ func importRun(ctx context.Context, s *streams, path, format string, o *importOp
 		case errors.As(err, &ie):
 			fmt.Fprintf(s.err, "maildiag: %v\n", err)
 			bad++
+			if errors.Is(err, ingest.ErrTooLong) {
+				unreadable++ // /dev/zero, a binary file: not an input that merely failed to parse
+			}
 		default:
 			return failure(err)
 		}
@@ -129,6 +133,8 @@ func importRun(ctx context.Context, s *streams, path, format string, o *importOp
 		rejects += r.Rejects
 	}
 	switch {
+	case unreadable > 0:
+		return errFailure
 	case bad > 0:
 		return errNo
 	case o.strict && rejects > 0:

@@ -424,3 +424,24 @@ func TestImportResyncSummary(t *testing.T) {
 		t.Errorf("stderr does not name the line and sum up the rejects:\n%s", errs)
 	}
 }
+
+// TestImportDevZero: import /dev/zero ran out of memory and exited 2 (the
+// usage code); 200 MB of NUL bytes took 1.8 GB and quoted them all on
+// stderr. It is refused after the first 16 MiB with a short message and
+// exit 3; the other inputs still load.
+func TestImportDevZero(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero")
+	}
+	db := tempDB(t)
+	code, _, errs := run(t, "", "--db", db, "import", "/dev/zero", samples+"/events.jsonl")
+	if code != 3 {
+		t.Errorf("exit %d, want 3", code)
+	}
+	if !strings.Contains(errs, "/dev/zero: no line break in the first bytes: line 1 is longer than 16 MiB") || len(errs) > 2000 {
+		t.Errorf("stderr (%d bytes) does not say why /dev/zero is refused: %.500s", len(errs), errs)
+	}
+	if n := queryJSON(t, db, "SELECT COUNT(*) AS n FROM events")[0]["n"].(float64); n == 0 {
+		t.Errorf("the input after /dev/zero did not load")
+	}
+}

@@ -70,6 +70,9 @@ func failure(err error) error { return &exitError{code: exitFailure, err: err} }
 // errNo ends a command that ran with exit code 1 and no further message.
 var errNo = &exitError{code: exitNo, err: errors.New("")}
 
+// errFailure ends a command with exit code 3 when its message is printed.
+var errFailure = &exitError{code: exitFailure, err: errors.New("")}
+
 // Run executes maildiag with args and returns the exit code.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	s := &streams{in: stdin, out: stdout, err: stderr}
