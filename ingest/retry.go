@@ -295,6 +295,18 @@ func (e *giveUpError) Error() string {
 
 func (e *giveUpError) Unwrap() error { return e.err }
 
+// GaveUp tells whether err is a request that failed after all its retries
+// with no answer retrying could change: connection errors, timeouts, cut
+// bodies or 5xx to the last. The server is then judged down.
+func GaveUp(err error) bool {
+	var ge *giveUpError
+	if errors.As(err, &ge) {
+		return true
+	}
+	ae, ok := AsAPIError(err)
+	return ok && ae.Status >= 500
+}
+
 // bufferedBody is an answer's body read whole by the transport.
 type bufferedBody struct {
 	*bytes.Reader
