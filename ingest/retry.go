@@ -82,6 +82,7 @@ type transport struct {
 	limiter *Limiter
 	policy  RetryPolicy
 	stats   *Stats
+	secrets []string // taken out of answers other than 2xx, which may echo the request
 }
 
 // verdict is what to do with one attempt's outcome.
@@ -190,6 +191,11 @@ func (t *transport) attempt(ctx context.Context, req *http.Request, body func() 
 	resp.Body.Close()
 	if err != nil {
 		return resp, nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		// An error answer is quoted in errors, logs and the audit: a
+		// server echoing the Authorization header must not put the key there.
+		data = redactBytes(data, t.secrets)
 	}
 	resp.Body = &bufferedBody{Reader: bytes.NewReader(data), data: data}
 	resp.ContentLength = int64(len(data))

@@ -71,7 +71,7 @@ stored, 2 on usage errors and refusals, 3 on failure.`,
 			}
 			sess := &remedy.Session{Who: newIdentity(cmd, args), Now: g.now}
 			err = resendRun(cmd.Context(), s, path, format, o, sess)
-			return redactKey(err, o.api.apiKey)
+			return redactKey(err, o.api.apiKey, o.api.urlKey)
 		},
 	}
 	cmd.Flags().StringVar(&o.to, "to", "", "send to this address (another than the original needs --approved-by)")
