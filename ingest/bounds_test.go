@@ -124,3 +124,28 @@ func TestLongValueSkipped(t *testing.T) {
 		}
 	}
 }
+
+// TestRejectReasonShort: a reject's reason quoted the bad field whole (a
+// 5 MB timestamp put 5 MB on stderr once per reject); it quotes at most
+// maxQuoted bytes of it, and the record is still whole in Raw.
+func TestRejectReasonShort(t *testing.T) {
+	huge := strings.Repeat("9x", 5<<19)
+	for name, in := range map[string]string{
+		"csv timestamp":    "timestamp,event,id,recipient\n" + huge + ",delivered,a,x@test.com\n",
+		"json timestamp":   `{"event":"delivered","id":"a","timestamp":"` + huge + `"}` + "\n",
+		"suppression no @": "address,code,error,created_at\n" + huge + ",550,x,\n",
+	} {
+		r := mustRead(t, []byte(in), Options{SendingDomain: "mg.x.io"})
+		if len(r.rejects) != 1 {
+			t.Errorf("%s: %d rejects (%.300s), want 1", name, len(r.rejects), reasons(r.rejects))
+			continue
+		}
+		rj := r.rejects[0]
+		if len(rj.Reason) > 300 {
+			t.Errorf("%s: the reason is %d bytes long: %.200s", name, len(rj.Reason), rj.Reason)
+		}
+		if len(rj.Raw) < len(huge) {
+			t.Errorf("%s: Raw holds %d bytes, want the whole record", name, len(rj.Raw))
+		}
+	}
+}
