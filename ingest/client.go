@@ -51,20 +51,28 @@ type Client struct {
 	next    http.RoundTripper
 	stats   *Stats
 	http    *http.Client
+	secrets []string // the key in every form it is sent in
 }
 
 // NewClient returns a client for the API at o.BaseURL.
 func NewClient(o ClientOptions) (*Client, error) {
-	base := strings.TrimRight(strings.TrimSpace(o.BaseURL), "/")
+	// The key may come as the base's password (http://api:KEY@host): it is
+	// sent as the Authorization header, and the base keeps no user info.
+	base, pw := SplitCredentials(strings.TrimSpace(o.BaseURL))
+	base = strings.TrimRight(base, "/")
 	base = strings.TrimSuffix(base, "/v3")
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("new client: API base %q is not an http(s) URL", o.BaseURL)
+		return nil, fmt.Errorf("new client: API base %q is not an http(s) URL", RedactURL(o.BaseURL))
+	}
+	if o.APIKey == "" {
+		o.APIKey = pw
 	}
 	if o.APIKey == "" {
 		return nil, errors.New("new client: no API key")
 	}
 	c := &Client{base: base, host: u.Host, key: o.APIKey, limiter: o.Limiter, policy: o.Retry.withDefaults(), next: o.Transport}
+	c.secrets = append(secretForms(o.APIKey), secretForms(pw)...)
 	if c.limiter == nil {
 		c.limiter = NewLimiter(0)
 	}
@@ -86,7 +94,7 @@ func (c *Client) WithStats(s *Stats) *Client {
 	cc := *c
 	cc.stats = s
 	cc.http = &http.Client{
-		Transport: &transport{next: c.next, limiter: c.limiter, policy: c.policy, stats: s},
+		Transport: &transport{next: c.next, limiter: c.limiter, policy: c.policy, stats: s, secrets: c.secrets},
 		// The key must not follow a redirect to another host, and Mailgun
 		// does not redirect API calls.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

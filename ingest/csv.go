@@ -104,7 +104,7 @@ func parseCSVLayout(line []byte) (*csvLayout, error) {
 	_, hasTime := l.col["time"]
 	_, hasEvent := l.col["event"]
 	if !hasTime || !hasEvent {
-		return nil, fmt.Errorf("%w (a CSV of events needs timestamp and event columns; got %s)", errNotCSV, strings.Join(header, ","))
+		return nil, fmt.Errorf("%w (a CSV of events needs timestamp and event columns; got %s)", errNotCSV, quoteShort(line))
 	}
 	return l, nil
 }
@@ -122,7 +122,7 @@ func duplicateColumn(header, names []string) error {
 			continue
 		}
 		if j, ok := first[n]; ok {
-			return fmt.Errorf("%w: %q names columns %d and %d", ErrDuplicateColumn, strings.TrimSpace(header[i]), j+1, i+1)
+			return fmt.Errorf("%w: %s names columns %d and %d", ErrDuplicateColumn, quoteShort([]byte(strings.TrimSpace(header[i]))), j+1, i+1)
 		}
 		first[n] = i
 	}

@@ -205,7 +205,7 @@ func parseEpoch(raw []byte) (int64, error) {
 	if s == "" || s == "null" {
 		return 0, errNoTime
 	}
-	bad := errors.New("bad timestamp " + strconv.Quote(s))
+	bad := errors.New("bad timestamp " + quoteShort([]byte(s)))
 	num, neg := s, false
 	if num[0] == '-' || num[0] == '+' {
 		neg, num = num[0] == '-', num[1:]
@@ -243,7 +243,7 @@ func parseEpoch(raw []byte) (int64, error) {
 	case shift < 0:
 		digits = digits[:len(digits)+shift]
 	case len(digits)+shift > 19:
-		return 0, errors.New("timestamp out of range " + strconv.Quote(s))
+		return 0, errors.New("timestamp out of range " + quoteShort([]byte(s)))
 	default:
 		digits += strings.Repeat("0", shift)
 	}
@@ -252,7 +252,7 @@ func parseEpoch(raw []byte) (int64, error) {
 	}
 	us, err := strconv.ParseInt(digits, 10, 64)
 	if err != nil || us > (1<<42)*1_000_000+999_999 {
-		return 0, errors.New("timestamp out of range " + strconv.Quote(s))
+		return 0, errors.New("timestamp out of range " + quoteShort([]byte(s)))
 	}
 	if neg {
 		us = -us
@@ -315,7 +315,7 @@ func parseISOTime(s string) (int64, error) {
 			t, err = time.Parse("2006-01-02 15:04:05.999999999", strings.TrimSpace(s))
 		}
 		if err != nil {
-			return 0, errors.New("bad timestamp " + strconv.Quote(s))
+			return 0, errors.New("bad timestamp " + quoteShort([]byte(s)))
 		}
 	}
 	return t.UnixMicro(), nil

@@ -9,8 +9,11 @@ import (
 	"strings"
 )
 
-// maxRecord bounds one JSON value or CSV row; larger ones are cut and rejected.
-const maxRecord = 256 << 20
+// maxRecord bounds one JSON value, JSON line or CSV row; larger ones are cut
+// and rejected, and the memory one record takes is a small multiple of it.
+// A Mailgun page (at most 300 events of a few kB) is far smaller. It was
+// 256 MiB, and a 200 MB value took 1.8 GB.
+const maxRecord = 16 << 20
 
 // scanner holds the unconsumed part of the input in one buffer, allocating a
 // new buffer on every refill because jobs keep slices of the old one.
@@ -77,12 +80,121 @@ func (s *scanner) skip(commas bool) error {
 
 // value returns the JSON value at pos, reading more input as needed. A value
 // cut off by the end of input is returned whole for the decoder to reject.
-func (s *scanner) value() ([]byte, error) {
+// A value that is not valid JSON ends where the next record starts
+// (resyncAt): a cut or unbalanced record does not swallow the records
+// after it.
+//
+// A value longer than maxRecord is cut there and returned with a reason to
+// reject it; the rest of it is read and dropped.
+func (s *scanner) value(inArray bool) ([]byte, string, error) {
+	col := s.column(s.pos)
 	for {
 		end, err := valueEnd(s.buf, s.pos)
 		if err == nil || s.eof || end-s.pos > maxRecord {
 			v := s.buf[s.pos:end]
-			s.pos = end
+			if b := resyncAt(v, col, inArray, err != nil); b > 0 {
+				v = v[:b]
+			}
+			if len(v) > maxRecord {
+				v = v[:maxRecord]
+				s.pos += maxRecord
+				return v, tooLong("value"), s.skipRest(v)
+			}
+			s.pos += len(v)
+			return v, "", nil
+		}
+		// Before reading on, see whether what is read already cannot
+		// begin a valid value and the next record has started.
+		if b := resyncEarly(s.buf[s.pos:], col, inArray); b > 0 {
+			v := s.buf[s.pos : s.pos+b]
+			s.pos += b
+			return v, "", nil
+		}
+		if err := s.more(); err != nil {
+			return nil, "", err
+		}
+	}
+}
+
+// skipRest moves past the rest of the value whose first bytes are head,
+// holding no more than a chunk of it at a time.
+func (s *scanner) skipRest(head []byte) error {
+	if len(head) == 0 || head[0] != '{' && head[0] != '[' {
+		return nil // a scalar: what follows is rejected as it comes
+	}
+	var k skipper
+	if k.feed(head) >= 0 {
+		return nil
+	}
+	for {
+		if i := k.feed(s.buf[s.pos:]); i >= 0 {
+			s.pos += i
+			return nil
+		}
+		s.pos = len(s.buf)
+		if s.eof {
+			return nil
+		}
+		if err := s.more(); err != nil {
+			return err
+		}
+	}
+}
+
+// skipper follows the brackets and strings of a JSON value fed to it in
+// pieces.
+type skipper struct {
+	depth    int
+	str, esc bool
+}
+
+// feed returns the index just past the end of the value in b, or -1 when
+// the value goes on after b.
+func (k *skipper) feed(b []byte) int {
+	for i, c := range b {
+		if k.str {
+			switch {
+			case k.esc:
+				k.esc = false
+			case c == '\\':
+				k.esc = true
+			case c == '"':
+				k.str = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			k.str = true
+		case '{', '[':
+			k.depth++
+		case '}', ']':
+			k.depth--
+			if k.depth <= 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
+}
+
+// column returns the column (bytes since the last line break) of buf[i],
+// or i when the buffer holds no line break before it.
+func (s *scanner) column(i int) int {
+	return i - (bytes.LastIndexByte(s.buf[:i], '\n') + 1)
+}
+
+// junk returns the bytes at pos up to the next line that starts a JSON
+// object or array, or the end of input: what is left of a broken record
+// is rejected once, not one stray token at a time.
+func (s *scanner) junk() ([]byte, error) {
+	for {
+		if b := nextRecordLine(s.buf[s.pos:], maxRecord, true); b > 0 || s.eof || len(s.buf)-s.pos > maxRecord {
+			if b <= 0 {
+				b = min(len(s.buf)-s.pos, maxRecord)
+			}
+			v := s.buf[s.pos : s.pos+b]
+			s.pos += b
 			return v, nil
 		}
 		if err := s.more(); err != nil {
@@ -110,9 +222,13 @@ func (p *pipeline) produceJSON(br *bufio.Reader) error {
 	}
 	if s.pos < len(s.buf) && s.buf[s.pos] == '{' {
 		startOff := s.base + int64(s.pos)
-		first, err := s.value()
+		at := loc{line: s.lineAt(s.pos), offset: startOff}
+		first, long, err := s.value(false)
 		if err != nil {
 			return err
+		}
+		if long != "" {
+			return p.jsonValues(s, &rec{data: first, at: at, reason: long})
 		}
 		start := int(startOff - s.base) // value() may have moved the buffer
 		s.pos = start
@@ -131,7 +247,7 @@ func (p *pipeline) produceJSON(br *bufio.Reader) error {
 			return p.jsonLines(s)
 		}
 	}
-	return p.jsonValues(s)
+	return p.jsonValues(s, nil)
 }
 
 // onlySpaceTo tells whether buf[i:] holds nothing but spaces and tabs:
@@ -184,6 +300,12 @@ func (p *pipeline) jsonLines(s *scanner) error {
 			return nil
 		}
 		cut := bytes.LastIndexByte(s.buf[s.pos:], '\n')
+		if cut < 0 && len(s.buf)-s.pos > maxRecord {
+			if err := p.longLine(s); err != nil {
+				return err
+			}
+			continue
+		}
 		if (cut < 0 || len(s.buf)-s.pos < p.chunk/2) && !s.eof {
 			if err := s.more(); err != nil {
 				return err
@@ -202,10 +324,45 @@ func (p *pipeline) jsonLines(s *scanner) error {
 	}
 }
 
-func (p *pipeline) jsonValues(s *scanner) error {
+// longLine rejects a JSON line longer than maxRecord, keeping its first
+// maxRecord bytes, and skips the rest of it without holding it.
+func (p *pipeline) longLine(s *scanner) error {
+	at := loc{line: s.lineAt(s.pos), offset: s.base + int64(s.pos)}
+	j := &job{recs: []rec{{data: s.buf[s.pos : s.pos+maxRecord], at: at, reason: tooLong("line")}}}
+	if err := p.send(j); err != nil {
+		return err
+	}
+	for {
+		if i := bytes.IndexByte(s.buf[s.pos:], '\n'); i >= 0 {
+			s.pos += i + 1
+			s.lineAt(s.pos)
+			return nil
+		}
+		s.pos = len(s.buf) // not a line break in it: nothing to count
+		s.lpos = s.pos
+		if s.eof {
+			return nil
+		}
+		if err := s.more(); err != nil {
+			return err
+		}
+	}
+}
+
+// tooLong is the reason a record longer than maxRecord is rejected.
+func tooLong(what string) string {
+	return fmt.Sprintf("%s longer than %d MiB: its first %d MiB are kept, the rest skipped", what, maxRecord>>20, maxRecord>>20)
+}
+
+// jsonValues splits values one after another, and arrays into elements;
+// first, when set, is a record already split (a first value too long).
+func (p *pipeline) jsonValues(s *scanner, first *rec) error {
 	j := &job{}
 	size := 0
 	probed := false
+	if first != nil {
+		j.recs, size, probed = append(j.recs, *first), len(first.data), true
+	}
 	flush := func() error {
 		if len(j.recs) == 0 {
 			return nil
@@ -214,14 +371,14 @@ func (p *pipeline) jsonValues(s *scanner) error {
 		j, size = &job{}, 0
 		return err
 	}
-	add := func(v []byte, at loc) error {
-		if !probed && v != nil {
+	add := func(v []byte, at loc, reason string) error {
+		if !probed && v != nil && reason == "" {
 			if err := p.probe(v); err != nil {
 				return err
 			}
 			probed = true
 		}
-		j.recs = append(j.recs, rec{data: v, at: at})
+		j.recs = append(j.recs, rec{data: v, at: at, reason: reason})
 		size += len(v)
 		if size >= p.chunk || len(j.recs) >= 4096 {
 			return flush()
@@ -237,11 +394,18 @@ func (p *pipeline) jsonValues(s *scanner) error {
 		}
 		if s.buf[s.pos] != '[' {
 			at := loc{line: s.lineAt(s.pos), offset: s.base + int64(s.pos)}
-			v, err := s.value()
+			var v []byte
+			var long string
+			var err error
+			if s.buf[s.pos] == '{' {
+				v, long, err = s.value(false)
+			} else {
+				v, err = s.junk()
+			}
 			if err != nil {
 				return err
 			}
-			if err := add(v, at); err != nil {
+			if err := add(v, at, long); err != nil {
 				return err
 			}
 			continue
@@ -253,7 +417,7 @@ func (p *pipeline) jsonValues(s *scanner) error {
 				return err
 			}
 			if s.pos == len(s.buf) {
-				if err := add(nil, loc{line: s.lineAt(s.pos), offset: s.base + int64(s.pos)}); err != nil {
+				if err := add(nil, loc{line: s.lineAt(s.pos), offset: s.base + int64(s.pos)}, ""); err != nil {
 					return err
 				}
 				return flush()
@@ -263,11 +427,11 @@ func (p *pipeline) jsonValues(s *scanner) error {
 				break
 			}
 			at := loc{line: s.lineAt(s.pos), item: item, offset: s.base + int64(s.pos)}
-			v, err := s.value()
+			v, long, err := s.value(true)
 			if err != nil {
 				return err
 			}
-			if err := add(v, at); err != nil {
+			if err := add(v, at, long); err != nil {
 				return err
 			}
 		}
@@ -276,16 +440,20 @@ func (p *pipeline) jsonValues(s *scanner) error {
 
 // produceCSV reads the header row, then splits the rest into rows.
 func (p *pipeline) produceCSV(br *bufio.Reader) error {
-	c := &csvSplitter{br: br}
+	c := &csvSplitter{br: br, header: true}
 	line := int64(1)
 	header, n, err := c.row()
-	for err == nil && len(bytes.TrimSpace(bytes.TrimPrefix(header, []byte("\ufeff")))) == 0 {
+	for err == nil && !c.long && len(bytes.TrimSpace(bytes.TrimPrefix(header, []byte("\ufeff")))) == 0 {
 		line += int64(n) // blank lines before the header
 		header, n, err = c.row()
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
+	if c.long {
+		return fmt.Errorf("%w: line %d is longer than %d MiB: %w", ErrTooLong, line, maxRecord>>20, ErrUnknownShape)
+	}
+	c.header = false
 	layout, lerr := parseCSVLayout(bytes.TrimPrefix(header, []byte("\ufeff")))
 	switch {
 	case errors.Is(lerr, errNotCSV):
@@ -302,7 +470,11 @@ func (p *pipeline) produceCSV(br *bufio.Reader) error {
 	for {
 		row, n, err := c.row()
 		if len(bytes.TrimSpace(row)) > 0 {
-			j.recs = append(j.recs, rec{data: row, at: loc{line: line, offset: off}})
+			r := rec{data: row, at: loc{line: line, offset: off}}
+			if c.long {
+				r.reason = tooLong("row")
+			}
+			j.recs = append(j.recs, r)
 			size += len(row)
 		}
 		line += int64(n)
@@ -332,39 +504,77 @@ type csvSplitter struct {
 	br       *bufio.Reader
 	pending  [][]byte // lines read ahead and given back
 	consumed int64    // bytes of the rows returned so far
+	header   bool     // the header is being read: a long line is not read to its end
+	long     bool     // the last row returned was cut at maxRecord bytes
+	skipped  int64    // bytes of the last row left out
 }
 
+// line returns the next line with its line break. A line longer than
+// maxRecord is cut there; the rest of it is read and dropped, except on
+// the first line of the input (/dev/zero has no end).
 func (c *csvSplitter) line() ([]byte, error) {
 	if n := len(c.pending); n > 0 {
 		l := c.pending[0]
 		c.pending = c.pending[1:]
 		return l, nil
 	}
-	return c.br.ReadBytes('\n')
+	var out []byte
+	for {
+		frag, err := c.br.ReadSlice('\n')
+		if len(out)+len(frag) <= maxRecord {
+			out = append(out, frag...)
+			if err != bufio.ErrBufferFull {
+				return out, err
+			}
+			continue
+		}
+		keep := maxRecord - len(out)
+		out = append(out, frag[:keep]...)
+		c.long = true
+		if c.header {
+			return out, nil
+		}
+		c.skipped += int64(len(frag) - keep)
+		for err == bufio.ErrBufferFull {
+			frag, err = c.br.ReadSlice('\n')
+			c.skipped += int64(len(frag))
+		}
+		if err == nil {
+			out = append(out, '\n') // the row ends here; its line break says so
+			c.skipped--
+		}
+		return out, err
+	}
 }
 
 func (c *csvSplitter) row() ([]byte, int, error) {
+	c.long, c.skipped = false, 0
 	first, err := c.line()
+	if c.long && c.header {
+		return first, 1, err
+	}
 	if err != nil && len(first) == 0 {
 		return nil, 0, err
 	}
 	acc := [][]byte{first}
+	size := len(first)
 	open := inQuotedField(first, false)
-	for open && err == nil && len(acc) <= maxRowLines {
+	for open && err == nil && len(acc) <= maxRowLines && !c.long && size <= maxRecord {
 		var l []byte
 		l, err = c.line()
 		if len(l) > 0 {
 			acc = append(acc, l)
+			size += len(l)
 			open = inQuotedField(l, true)
 		}
 	}
-	if open && len(acc) > 1 {
+	if open && len(acc) > 1 && !c.long {
 		// Give the lines back; the first is a row with a stray quote.
 		c.pending = append(acc[1:len(acc):len(acc)], c.pending...)
 		acc, err = acc[:1], nil
 	}
 	row := bytes.Join(acc, nil)
-	c.consumed += int64(len(row))
+	c.consumed += int64(len(row)) + c.skipped
 	if err == nil && len(c.pending) == 0 {
 		// Report EOF with the last row, not one call later.
 		if _, perr := c.br.Peek(1); perr == io.EOF {

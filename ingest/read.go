@@ -211,8 +211,9 @@ type job struct {
 
 // rec is one record split out by the producer.
 type rec struct {
-	data []byte
-	at   loc
+	data   []byte
+	at     loc
+	reason string // set: the producer rejects it (too long), for this reason
 }
 
 type pipeline struct {
@@ -255,7 +256,9 @@ func (p *pipeline) run(j *job) *Batch {
 				i = len(data)
 			}
 			l := data[:i]
-			if len(bytes.TrimSpace(l)) > 0 {
+			if len(l) > maxRecord {
+				b.reject(loc{line: line, offset: off}, tooLong("line"), l[:maxRecord])
+			} else if len(bytes.TrimSpace(l)) > 0 {
 				p.n.jsonRecord(l, loc{line: line, offset: off}, b, 0, container{})
 			}
 			line++
@@ -271,6 +274,10 @@ func (p *pipeline) run(j *job) *Batch {
 		b.Bytes += int64(len(r.data))
 		if r.data == nil {
 			b.reject(r.at, "truncated JSON array: the input ended before its closing ]", nil)
+			continue
+		}
+		if r.reason != "" {
+			b.reject(r.at, r.reason, r.data)
 			continue
 		}
 		if j.layout != nil {
@@ -314,3 +321,8 @@ func (p *pipeline) produce(in io.Reader) error {
 		return p.produceCSV(br)
 	}
 }
+
+// ErrTooLong is returned for an input whose first line is longer than any
+// record maildiag reads, with no line break: not an export (/dev/zero, a
+// binary file), and not worth reading to its end.
+var ErrTooLong = errors.New("no line break in the first bytes")

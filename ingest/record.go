@@ -3,9 +3,11 @@ package ingest
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/maildiag/maildiag"
 )
@@ -20,8 +22,20 @@ type Batch struct {
 }
 
 func (b *Batch) reject(loc loc, reason string, raw []byte) {
+	if len(reason) > maxReason {
+		// A reason quoting the input is printed for every reject: the
+		// record itself is in Raw.
+		cut := maxReason
+		for cut > 0 && !utf8.RuneStart(reason[cut]) {
+			cut--
+		}
+		reason = fmt.Sprintf("%s... (%d bytes)", reason[:cut], len(reason))
+	}
 	b.Rejects = append(b.Rejects, maildiag.Reject{Line: loc.line, Item: loc.item, Offset: loc.offset, Reason: reason, Raw: raw})
 }
+
+// maxReason bounds the text of a reject's reason.
+const maxReason = 240
 
 // loc is where a record starts in the input.
 type loc struct {

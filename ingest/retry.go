@@ -82,6 +82,7 @@ type transport struct {
 	limiter *Limiter
 	policy  RetryPolicy
 	stats   *Stats
+	secrets []string // taken out of answers other than 2xx, which may echo the request
 }
 
 // verdict is what to do with one attempt's outcome.
@@ -191,6 +192,11 @@ func (t *transport) attempt(ctx context.Context, req *http.Request, body func() 
 	if err != nil {
 		return resp, nil, err
 	}
+	if resp.StatusCode/100 != 2 {
+		// An error answer is quoted in errors, logs and the audit: a
+		// server echoing the Authorization header must not put the key there.
+		data = redactBytes(data, t.secrets)
+	}
 	resp.Body = &bufferedBody{Reader: bytes.NewReader(data), data: data}
 	resp.ContentLength = int64(len(data))
 	return resp, data, nil
@@ -294,6 +300,18 @@ func (e *giveUpError) Error() string {
 }
 
 func (e *giveUpError) Unwrap() error { return e.err }
+
+// GaveUp tells whether err is a request that failed after all its retries
+// with no answer retrying could change: connection errors, timeouts, cut
+// bodies or 5xx to the last. The server is then judged down.
+func GaveUp(err error) bool {
+	var ge *giveUpError
+	if errors.As(err, &ge) {
+		return true
+	}
+	ae, ok := AsAPIError(err)
+	return ok && ae.Status >= 500
+}
 
 // bufferedBody is an answer's body read whole by the transport.
 type bufferedBody struct {

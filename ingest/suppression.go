@@ -78,7 +78,7 @@ func finishSuppression(s *maildiag.Suppression, created string) error {
 		return errors.New("suppression entry without an address")
 	}
 	if s.Kind != "domain" && !strings.Contains(s.Address, "@") {
-		return errors.New("suppression address has no @: " + s.Address)
+		return errors.New("suppression address has no @: " + quoteShort([]byte(s.Address)))
 	}
 	if created = strings.TrimSpace(created); created != "" {
 		us, err := parseAnyTime(created)

@@ -2,7 +2,6 @@ package remedy
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/maildiag/maildiag"
@@ -63,12 +62,10 @@ func (s *Session) record(ctx context.Context, e *maildiag.AuditEntry) error {
 	return s.W.AddAudit(ctx, e)
 }
 
-// redact takes the API key out of a text.
+// redact takes the API key out of a text, in every form it is sent in,
+// and the password out of any URL.
 func (s *Session) redact(text string) string {
-	if s.Key == "" {
-		return text
-	}
-	return strings.ReplaceAll(text, s.Key, "[redacted]")
+	return ingest.RedactKey(text, s.Key)
 }
 
 // apiErrorText is the short form of an API error: Mailgun's answer when

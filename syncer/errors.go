@@ -36,3 +36,9 @@ func KeyRefused(err error) bool {
 func Retryable(err error) bool {
 	return !KeyRefused(err) && !errors.Is(err, ingest.ErrNoSuchDomain)
 }
+
+// ErrServerDown marks a pass stopped because a request failed after all its
+// retries with no answer retrying could change (connections refused,
+// timeouts, 5xx): every request left would spend its own retries the same
+// way. What was read is committed; the next pass resumes.
+var ErrServerDown = errors.New("the API is not answering: the pass stopped")

@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/maildiag/maildiag/ingest"
@@ -60,6 +61,8 @@ type pass struct {
 	runs     []*domainRun
 	tasks    []task
 	fatal    error // ends the pass for every domain (a refused key)
+	down     error // the request that gave up, when the server is judged down
+	stop     context.CancelCauseFunc
 }
 
 // run feeds the tasks to the workers and stores their results in this
@@ -67,6 +70,7 @@ type pass struct {
 func (p *pass) run(ctx context.Context) error {
 	rctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	p.stop = cancel
 	tasks := make(chan task)
 	// Room for the pages fetched while the writer commits: workers keep
 	// paging instead of waiting for it.
@@ -111,6 +115,7 @@ func (p *pass) do(ctx context.Context, t task, out chan<- result) {
 			return nil
 		})
 		out <- result{d: d, list: t.list, seenUS: seen, listDone: err == nil, err: err}
+		p.judge(err)
 		return
 	}
 	w := t.w
@@ -127,9 +132,20 @@ func (p *pass) do(ctx context.Context, t task, out chan<- result) {
 	})
 	if err != nil {
 		out <- result{d: d, w: w, err: err}
+		p.judge(err)
 		return
 	}
 	out <- result{d: d, w: w, completeTo: w.to}
+}
+
+// judge stops the pass when a worker's request gave up: the server is
+// down, and every task left would spend its own retries finding out, one
+// after another. It runs in the worker, after the result is sent (so the
+// writer sees why before the cancelled tasks) and before the next task.
+func (p *pass) judge(err error) {
+	if err != nil && ingest.GaveUp(err) {
+		p.stop(ErrServerDown)
+	}
 }
 
 // summarize fills in the counters and what the index now holds.
@@ -153,6 +169,23 @@ func (p *pass) summarize(ctx context.Context, sum *Summary) error {
 		d.sum.SyncedRanges = timeRanges(rs)
 	}
 	return nil
+}
+
+// stopped marks the domains left unfinished when the pass stopped because
+// the server was judged down.
+func (p *pass) stopped() {
+	if p.down == nil {
+		return
+	}
+	for _, t := range p.tasks {
+		d := t.d
+		if d.err != nil {
+			continue
+		}
+		if t.w != nil && t.w.done < t.w.to || t.list != "" && (d.lists[t.list] == nil || !d.lists[t.list].Complete) {
+			d.err = fmt.Errorf("sync %s: %w", d.name, ErrServerDown)
+		}
+	}
 }
 
 // failures is the error of a pass in which some domains failed.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/ingest"
 )
 
 // Commit cadence: a transaction holds at most this many events or pages,
@@ -83,15 +84,25 @@ func (p *pass) apply(wctx, ctx context.Context, r result, pend *pending, cancel 
 		if ctx.Err() != nil && errors.Is(r.err, context.Canceled) {
 			return nil // interrupted, not failed
 		}
-		if p.fatal != nil && errors.Is(r.err, context.Canceled) {
-			return nil // stopped because of another domain's refused key
+		if (p.fatal != nil || p.down != nil) && errors.Is(r.err, context.Canceled) {
+			return nil // stopped because of a refused key or a server judged down
+		}
+		if p.down != nil && ingest.GaveUp(r.err) {
+			return nil // in flight when the server was judged down
 		}
 		if d.err == nil {
 			d.err = r.err
 		}
-		if KeyRefused(r.err) && p.fatal == nil {
+		switch {
+		case KeyRefused(r.err) && p.fatal == nil:
 			p.fatal = r.err
 			cancel(r.err)
+		case ingest.GaveUp(r.err) && p.fatal == nil && p.down == nil:
+			// Every other request would spend its retries the same way,
+			// one window after another: stop the pass.
+			p.down = r.err
+			d.err = fmt.Errorf("%w (%w)", r.err, ErrServerDown)
+			cancel(ErrServerDown) // the worker did already (judge)
 		}
 		return nil
 	}

@@ -234,6 +234,50 @@ func TestSyncThroughFaults(t *testing.T) {
 		mustPass(t, s, db, s.Res.End, noLists)
 		testkit.SameEvents(t, "resumed after giving up", db, want)
 	})
+	t.Run("server dies: the pass stops within one page's retries", func(t *testing.T) {
+		// 192 windows of an hour; after 15 pages every request fails for
+		// good. Each remaining window spent its own retries, one after
+		// another (230 s against a real server's back-off); once one
+		// request has given up, the pass stops.
+		base := s.Srv.Stats().EventPages
+		if err := s.Srv.SetFaults(mgserver.Faults{ServerError: mgserver.FaultRule{Fraction: 1}, MaxRun: 1 << 30, Filter: func(r *http.Request) bool {
+			return s.Srv.Stats().EventPages >= base+15
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		defer s.Srv.SetFaults(mgserver.Faults{})
+		before := s.Srv.Stats().ServerErrors
+		db := tempDB(t)
+		o := options()
+		o.Workers, o.Window = 2, time.Hour
+		const retries = 2
+		sum, err := passWith(t, testkit.Client(t, s.URL, mgtest.Key, retries), db, s.Res.End, o, nil)
+		// In flight when the first request gave up: one a worker, each
+		// with its retries.
+		failed := s.Srv.Stats().ServerErrors - before
+		if !errors.Is(err, syncer.ErrServerDown) || !syncer.Retryable(err) {
+			t.Fatalf("error %v (%d requests failed): want ErrServerDown, worth a retry", err, failed)
+		}
+		if limit := int64(o.Workers * (retries + 1)); failed > limit {
+			t.Errorf("%d requests failed after the server died, want at most %d (one page's retries a worker)", failed, limit)
+		}
+		if sum == nil {
+			t.Fatal("no summary")
+		}
+		stopped := 0
+		for _, d := range sum.Domains {
+			if d.Err == nil {
+				continue
+			}
+			stopped++
+			if !errors.Is(d.Err, syncer.ErrServerDown) {
+				t.Errorf("%s: error %v, want ErrServerDown", d.Domain, d.Err)
+			}
+		}
+		if stopped == 0 {
+			t.Error("no domain says it was stopped")
+		}
+	})
 }
 
 func TestSyncLogsEqualsEvents(t *testing.T) {

@@ -98,6 +98,7 @@ func Run(ctx context.Context, st Store, w Writer, client *ingest.Client, o Optio
 		return nil, err
 	}
 	runErr := ps.run(ctx)
+	ps.stopped()
 	if err := ps.summarize(ctx, sum); err != nil && runErr == nil {
 		runErr = err
 	}

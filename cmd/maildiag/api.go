@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -21,7 +20,8 @@ type apiOptions struct {
 	timeout    time.Duration
 	retryDelay time.Duration
 
-	base string // resolved by resolve
+	base   string // resolved by resolve, without user info
+	urlKey string // the password of --api-base, never shown
 }
 
 // addFlags registers the flags; retriesHelp says what a retry repeats.
@@ -48,7 +48,12 @@ func (a *apiOptions) resolve() error {
 		return usageErrorf("--region must be us or eu, not %q", a.region)
 	}
 	if a.apiBase != "" {
-		a.base = a.apiBase
+		// http://api:KEY@host: the key is sent as the Authorization
+		// header, and the base is shown and stored without it.
+		a.base, a.urlKey = ingest.SplitCredentials(a.apiBase)
+	}
+	if a.apiKey == "" {
+		a.apiKey = a.urlKey
 	}
 	if a.apiKey == "" {
 		a.apiKey = os.Getenv("MG_API_KEY")
@@ -92,14 +97,22 @@ func retriesFlag(n int) int {
 }
 
 // redactKey takes the API key out of an error's text, should any layer
-// ever have put it there.
-func redactKey(err error, key string) error {
-	if err == nil || key == "" || !strings.Contains(err.Error(), key) {
+// ever have put it there, in every form it is sent in (plain, URL-escaped,
+// base64 of the Basic credentials).
+func redactKey(err error, keys ...string) error {
+	if err == nil {
+		return err
+	}
+	text := err.Error()
+	for _, k := range keys {
+		text = ingest.RedactKey(text, k)
+	}
+	if text == err.Error() {
 		return err
 	}
 	code := exitFailure
 	if ee, ok := err.(*exitError); ok {
 		code = ee.code
 	}
-	return &exitError{code: code, err: errors.New(strings.ReplaceAll(err.Error(), key, "[redacted]"))}
+	return &exitError{code: code, err: errors.New(text)}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/maildiag/maildiag/ingest"
 	"github.com/maildiag/maildiag/remedy"
 )
 
@@ -58,6 +59,9 @@ func commandLine(cmd *cobra.Command, args []string, without ...string) string {
 		vals := []string{f.Value.String()}
 		if sv, ok := f.Value.(pflag.SliceValue); ok {
 			vals = sv.GetSlice()
+		}
+		if f.Name == "api-base" {
+			vals = []string{ingest.RedactURL(vals[0])} // http://api:KEY@host
 		}
 		for _, v := range vals {
 			parts = append(parts, "--"+f.Name, shellQuote(v))

@@ -15,6 +15,7 @@ import (
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/importer"
 	"github.com/maildiag/maildiag/index"
+	"github.com/maildiag/maildiag/ingest"
 )
 
 type importOptions struct {
@@ -91,7 +92,7 @@ func importRun(ctx context.Context, s *streams, path, format string, o *importOp
 	}
 
 	var results []*maildiag.Import
-	bad := 0
+	bad, unreadable := 0, 0
 	for _, f := range o.files {
 		imp, err := importOne(ctx, s, im, f, o)
 		if imp != nil {
@@ -105,6 +106,9 @@ func importRun(ctx context.Context, s *streams, path, format string, o *importOp
 		case errors.As(err, &ie):
 			fmt.Fprintf(s.err, "maildiag: %v\n", err)
 			bad++
+			if errors.Is(err, ingest.ErrTooLong) {
+				unreadable++ // /dev/zero, a binary file: not an input that merely failed to parse
+			}
 		default:
 			return failure(err)
 		}
@@ -135,6 +139,8 @@ func importRun(ctx context.Context, s *streams, path, format string, o *importOp
 		}
 	}
 	switch {
+	case unreadable > 0:
+		return errFailure
 	case bad > 0:
 		return errNo
 	case o.strict && rejects > 0:
@@ -176,12 +182,14 @@ func importOne(ctx context.Context, s *streams, im *importer.Importer, name stri
 	}
 	bar := newProgress(s, size, "importing "+source)
 	shown := 0
+	why := map[string]int{}
 	p := importer.Progress{Read: bar.set, Reject: func(rj maildiag.Reject) {
 		if shown < o.maxShown {
 			bar.clear()
 			fmt.Fprintf(s.err, "%s: %s\n", rj.Where(source), rj.Reason)
 		}
 		shown++
+		why[rejectKind(rj.Reason)]++
 	}}
 	if o.stats {
 		p.Commit = func(imp *maildiag.Import) {
@@ -194,7 +202,38 @@ func importOne(ctx context.Context, s *streams, im *importer.Importer, name stri
 		fmt.Fprintf(s.err, "%s: %d more rejected records (all are in the index: maildiag query \"SELECT line, reason FROM rejects WHERE import_id = %d\")\n",
 			source, shown-o.maxShown, imp.ID)
 	}
+	if shown > 0 && imp != nil {
+		fmt.Fprintf(s.err, "%s: %d record(s) rejected and skipped (%s); reading went on after each\n", source, shown, kindList(why))
+	}
 	return imp, err
+}
+
+// rejectKind is the reason of a reject without its details: the words
+// before the first colon ("invalid JSON", "not a JSON object").
+func rejectKind(reason string) string {
+	if i := strings.IndexByte(reason, ':'); i > 0 {
+		return reason[:i]
+	}
+	return reason
+}
+
+// kindList lists reject kinds with their counts, most frequent first.
+func kindList(m map[string]int) string {
+	kinds := make([]string, 0, len(m))
+	for k := range m {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool {
+		if m[kinds[i]] != m[kinds[j]] {
+			return m[kinds[i]] > m[kinds[j]]
+		}
+		return kinds[i] < kinds[j]
+	})
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		parts[i] = fmt.Sprintf("%d %s", m[k], k)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func unwrapPathError(err error) error {

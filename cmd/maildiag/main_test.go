@@ -406,3 +406,52 @@ func TestDBURLRefused(t *testing.T) {
 		t.Errorf("--db %s: exit %d: %s", db, code, errs)
 	}
 }
+
+// TestImportResyncSummary: a JSON-lines file whose first line is cut
+// loaded none of the good lines after it and exited 0 with one reject
+// holding the whole file. The good lines load; stderr names the bad line
+// and sums up what was skipped and why.
+func TestImportResyncSummary(t *testing.T) {
+	db := tempDB(t)
+	lines := strings.Split(strings.TrimSpace(readFile(t, samples+"/events.jsonl")), "\n")
+	cut := filepath.Join(t.TempDir(), "cut.jsonl")
+	in := lines[0][:len(lines[0])/2] + "\n" + strings.Join(lines[1:6], "\n") + "\n"
+	if err := os.WriteFile(cut, []byte(in), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := run(t, "", "--db", db, "import", cut)
+	if code != 0 {
+		t.Errorf("exit %d, want 0: %s", code, errs)
+	}
+	if n := queryJSON(t, db, "SELECT COUNT(*) AS n FROM events")[0]["n"].(float64); n != 5 {
+		t.Errorf("%v events loaded, want the 5 good lines", n)
+	}
+	rows := queryJSON(t, db, "SELECT line, raw FROM rejects")
+	if len(rows) != 1 || rows[0]["line"].(float64) != 1 || rows[0]["raw"] != lines[0][:len(lines[0])/2] {
+		t.Errorf("rejects table: %v, want line 1 holding the cut line only", rows)
+	}
+	if !strings.Contains(errs, "cut.jsonl:1: invalid JSON") || !strings.Contains(errs, "cut.jsonl: 1 record(s) rejected and skipped (1 invalid JSON)") {
+		t.Errorf("stderr does not name the line and sum up the rejects:\n%s", errs)
+	}
+}
+
+// TestImportDevZero: import /dev/zero ran out of memory and exited 2 (the
+// usage code); 200 MB of NUL bytes took 1.8 GB and quoted them all on
+// stderr. It is refused after the first 16 MiB with a short message and
+// exit 3; the other inputs still load.
+func TestImportDevZero(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero")
+	}
+	db := tempDB(t)
+	code, _, errs := run(t, "", "--db", db, "import", "/dev/zero", samples+"/events.jsonl")
+	if code != 3 {
+		t.Errorf("exit %d, want 3", code)
+	}
+	if !strings.Contains(errs, "/dev/zero: no line break in the first bytes: line 1 is longer than 16 MiB") || len(errs) > 2000 {
+		t.Errorf("stderr (%d bytes) does not say why /dev/zero is refused: %.500s", len(errs), errs)
+	}
+	if n := queryJSON(t, db, "SELECT COUNT(*) AS n FROM events")[0]["n"].(float64); n == 0 {
+		t.Errorf("the input after /dev/zero did not load")
+	}
+}

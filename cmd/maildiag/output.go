@@ -127,6 +127,9 @@ func truncate(s string, n int) string {
 }
 
 func isTerminal(w io.Writer) bool {
+	if p, ok := w.(*printableWriter); ok {
+		w = p.w
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

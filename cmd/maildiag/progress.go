@@ -24,8 +24,8 @@ func newBar(s *streams, size int64, what string, extra ...progressbar.Option) *p
 		return &progress{}
 	}
 	opts := append([]progressbar.Option{
-		progressbar.OptionSetWriter(s.err),
-		progressbar.OptionSetDescription(what),
+		progressbar.OptionSetWriter(s.bars),
+		progressbar.OptionSetDescription(printable(what)),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionThrottle(100_000_000),
 		progressbar.OptionClearOnFinish(),

@@ -90,7 +90,7 @@ message is not in the index or no longer stored, 2 on usage errors and refusals,
 			o.forReal = commandLine(cmd, args, "yes") + " --yes"
 			sess := &remedy.Session{Who: newIdentity(cmd, args), Now: g.now}
 			err = resendRun(cmd.Context(), s, path, format, o, sess)
-			return redactKey(err, o.api.apiKey)
+			return redactKey(err, o.api.apiKey, o.api.urlKey)
 		},
 	}
 	cmd.Flags().StringVar(&o.to, "to", "", "send to this address (another than the original needs --approved-by)")

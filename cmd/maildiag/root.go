@@ -23,10 +23,13 @@ const (
 	exitFailure = 3 // could not run: index, I/O or API failure
 )
 
-// streams are where a command reads and writes; tests pass buffers.
+// streams are where a command reads and writes; tests pass buffers. err
+// shows only printable text (printableWriter), and so does out in table
+// form; bars is stderr as it is, for the progress bars' own escapes.
 type streams struct {
 	in          io.Reader
 	out, err    io.Writer
+	bars        io.Writer
 	errTerminal bool // stderr is a terminal: progress bars are drawn
 }
 
@@ -70,9 +73,12 @@ func failure(err error) error { return &exitError{code: exitFailure, err: err} }
 // errNo ends a command that ran with exit code 1 and no further message.
 var errNo = &exitError{code: exitNo, err: errors.New("")}
 
+// errFailure ends a command with exit code 3 when its message is printed.
+var errFailure = &exitError{code: exitFailure, err: errors.New("")}
+
 // Run executes maildiag with args and returns the exit code.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	s := &streams{in: stdin, out: stdout, err: stderr}
+	s := &streams{in: stdin, out: stdout, err: &printableWriter{w: stderr}, bars: stderr}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		s.errTerminal = true
 	}
@@ -92,10 +98,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		code = ee.code
 	}
 	if msg := err.Error(); msg != "" {
-		fmt.Fprintln(stderr, "maildiag: "+msg)
+		fmt.Fprintln(s.err, "maildiag: "+msg)
 	}
 	if ctx.Err() != nil && code == exitFailure {
-		fmt.Fprintln(stderr, "maildiag: interrupted; what was committed stays in the index")
+		fmt.Fprintln(s.err, "maildiag: interrupted; what was committed stays in the index")
 	}
 	return code
 }
@@ -121,7 +127,15 @@ customer domain are suppressed, what failed and why.`,
 	root.PersistentFlags().StringVar(&g.output, "output", "table", "output format: table, json or csv")
 	root.PersistentFlags().StringVar(&g.nowAt, "now", "", "the current time, RFC 3339 (for reproducible output)")
 	root.PersistentFlags().MarkHidden("now")
-	root.PersistentPreRunE = func(*cobra.Command, []string) error { return g.checkFormat() }
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if err := g.checkFormat(); err != nil {
+			return err
+		}
+		if g.output == "table" {
+			s.out = &printableWriter{w: s.out}
+		}
+		return nil
+	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%v (see %s --help)", err, c.CommandPath())
 	})

@@ -118,7 +118,7 @@ Exit status: 0 when everything matched was removed (or shown, in a dry run),
 			}
 			sess := &remedy.Session{Who: newIdentity(cmd, args), Now: g.now, Key: o.api.apiKey}
 			o.forReal = commandLine(cmd, args, "yes") + " --yes"
-			return redactKey(removeRun(cmd.Context(), s, path, format, o, sess), o.api.apiKey)
+			return redactKey(removeRun(cmd.Context(), s, path, format, o, sess), o.api.apiKey, o.api.urlKey)
 		},
 	}
 	f := cmd.Flags()

@@ -57,7 +57,7 @@ that is not a suppression backup, 3 when any batch failed (run it again).`,
 				return err
 			}
 			sess := &remedy.Session{Who: newIdentity(cmd, args), Now: g.now, Key: o.api.apiKey}
-			return redactKey(restoreRun(cmd.Context(), s, path, format, o, sess), o.api.apiKey)
+			return redactKey(restoreRun(cmd.Context(), s, path, format, o, sess), o.api.apiKey, o.api.urlKey)
 		},
 	}
 	cmd.Flags().StringVar(&o.sendingDomain, "sending-domain", "", "sending domain of files whose name does not say it")

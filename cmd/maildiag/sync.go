@@ -92,7 +92,7 @@ the key was refused (what was committed stays), 2 for bad flags.`,
 				return err
 			}
 			err = syncRun(cmd.Context(), s, g, path, format, o)
-			return redactKey(err, o.apiKey)
+			return redactKey(err, o.apiKey, o.urlKey)
 		},
 	}
 	f := cmd.Flags()
@@ -220,6 +220,6 @@ func syncRun(ctx context.Context, s *streams, g *globals, path, format string, o
 		return err
 	}
 	return syncer.Watch(ctx, o.interval, pass, show, func(n int, err error) {
-		fmt.Fprintf(s.err, "maildiag: pass %d: %v (trying again in %s)\n", n, redactKey(err, o.apiKey), o.interval)
+		fmt.Fprintf(s.err, "maildiag: pass %d: %v (trying again in %s)\n", n, redactKey(err, o.apiKey, o.urlKey), o.interval)
 	})
 }

@@ -31,7 +31,10 @@ type multiBar struct {
 // newMultiBar returns bars for the named domains, or an inert multiBar
 // when stderr is not a terminal.
 func newMultiBar(s *streams, names []string) *multiBar {
-	m := &multiBar{w: s.err, names: names}
+	for i, n := range names {
+		names[i] = printable(n) // domain names come from the API
+	}
+	m := &multiBar{w: s.bars, names: names}
 	if !s.errTerminal {
 		return m
 	}
