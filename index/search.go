@@ -381,7 +381,9 @@ func (db *DB) planRecipients(ctx context.Context, f *analyze.EventFilter, p *sea
 // searchCursor is a position in the order of a search.
 type searchCursor struct{ ts, seq int64 }
 
-func (c searchCursor) String() string { return strconv.FormatInt(c.ts, 10) + "." + strconv.FormatInt(c.seq, 10) }
+func (c searchCursor) String() string {
+	return strconv.FormatInt(c.ts, 10) + "." + strconv.FormatInt(c.seq, 10)
+}
 
 func parseCursor(s string) (searchCursor, error) {
 	a, b, ok := strings.Cut(s, ".")
