@@ -306,7 +306,16 @@ func (db *DB) planRecipients(ctx context.Context, f *analyze.EventFilter, p *sea
 	var ranges [][2]int64
 	var ids []int64
 	filtered := false
-	if f.To != nil {
+	if f.To != nil && f.To.Exact() {
+		filtered = true
+		id, err := db.recipientID(ctx, f.To.String())
+		if err != nil {
+			return err
+		}
+		if id != 0 {
+			ids = append(ids, id)
+		}
+	} else if f.To != nil {
 		filtered = true
 		domIDs, doms, err := db.matchDomains(ctx, f.To.Domain)
 		if err != nil {
