@@ -141,7 +141,7 @@ func TestAuditMigrationUpgradesOldIndex(t *testing.T) {
 	ctx := context.Background()
 	db, path := mustOpen(t)
 	// Back to version 1: what later migrations added goes too.
-	for _, q := range []string{`DROP TABLE audit`, `DROP TABLE texts`, `DROP TABLE text_keys`,
+	for _, q := range []string{`DROP TABLE audit`, `DROP TABLE texts`, `DROP TABLE text_keys`, `DROP TABLE kept_messages`,
 		`ALTER TABLE events DROP COLUMN subject_id`, `ALTER TABLE events DROP COLUMN from_id`, `ALTER TABLE events DROP COLUMN ip_id`,
 		`ALTER TABLE events DROP COLUMN tags_id`, `ALTER TABLE events DROP COLUMN route_id`,
 		`DELETE FROM schema_migrations WHERE version >= 2`} {
