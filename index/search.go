@@ -538,7 +538,7 @@ func (db *DB) searchEvents(ctx context.Context, rows []eventRow, f *analyze.Even
 	}
 	for i := range evs {
 		e := &evs[i]
-		if len(f.Codes) > 0 && !slices.Contains(f.Codes, e.Code) || !analyze.MatchVars(e.Raw, f.Vars) {
+		if p.post && (len(f.Codes) > 0 && !slices.Contains(f.Codes, e.Code) || !analyze.MatchVars(e.Raw, f.Vars)) {
 			continue
 		}
 		out[i] = e
