@@ -50,7 +50,7 @@ func main() {
 	flag.StringVar(&b.base, "base", "", "directory with another build's maildiag to time beside this one (A/B)")
 	flag.IntVar(&b.events, "events", 1_000_000, "events in the small account")
 	flag.IntVar(&b.big, "big", 10_000_000, "events in the large account")
-	only := flag.String("only", "", "comma-separated sections: import,questions,analyses,big,report,sync (default all)")
+	only := flag.String("only", "", "comma-separated sections: import,questions,analyses,big,search,report,sync (default all)")
 	spinOnly := flag.Bool("spin", false, "run the machine-speed loop once and print its time")
 	flag.Parse()
 	if *spinOnly {
@@ -79,6 +79,7 @@ func main() {
 		{"questions", b.questions},
 		{"analyses", b.analyses},
 		{"big", b.importBig},
+		{"search", b.search},
 		{"report", b.report},
 		{"sync", b.sync},
 	}

@@ -318,10 +318,10 @@ var (
 )
 
 // htmlText turns an HTML body into readable text: blocks on lines, links
-// as "text <url>", tags dropped, entities decoded.
+// as "text [url]", tags dropped, entities decoded.
 func htmlText(h string) string {
 	h = htmlDrop.ReplaceAllString(h, "")
-	h = htmlLink.ReplaceAllString(h, "$2 <$1>")
+	h = htmlLink.ReplaceAllString(h, "$2 [$1]")
 	h = htmlBreak.ReplaceAllString(h, "\n")
 	h = htmlTag.ReplaceAllString(h, "")
 	h = html.UnescapeString(h)
