@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -263,7 +264,13 @@ func eventsRun(ctx context.Context, s *streams, path, format string, f analyze.E
 		return failure(err)
 	}
 	defer db.Close()
-	out := &eventSink{w: s.out, format: format, raw: raw, loc: loc}
+	// Exports write through a buffer: a write per event cost a third of
+	// a 1M-event jsonl --raw export in system calls.
+	bw := bufio.NewWriterSize(s.out, 1<<18)
+	out := &eventSink{w: bw, format: format, raw: raw, loc: loc}
+	if format == "table" {
+		out.w = s.out // the table cuts to the terminal's width
+	}
 	if err := out.start(); err != nil {
 		return failure(err)
 	}
@@ -275,6 +282,9 @@ func eventsRun(ctx context.Context, s *streams, path, format string, f analyze.E
 		return failure(err)
 	}
 	if err := out.finish(); err != nil {
+		return failure(err)
+	}
+	if err := bw.Flush(); err != nil {
 		return failure(err)
 	}
 	if next != "" {
@@ -313,8 +323,13 @@ func (k *eventSink) add(e *maildiag.Event) error {
 	case "jsonl":
 		if k.raw {
 			k.buf.Reset()
-			if err := json.Compact(&k.buf, e.Raw); err != nil {
-				return fmt.Errorf("event %s: stored JSON: %w", e.ID, err)
+			if bytes.IndexByte(e.Raw, '\n') >= 0 || bytes.IndexByte(e.Raw, '\r') >= 0 {
+				// One event per line: an original spread over lines is compacted.
+				if err := json.Compact(&k.buf, e.Raw); err != nil {
+					return fmt.Errorf("event %s: stored JSON: %w", e.ID, err)
+				}
+			} else {
+				k.buf.Write(e.Raw)
 			}
 			k.buf.WriteByte('\n')
 			_, err := k.w.Write(k.buf.Bytes())
