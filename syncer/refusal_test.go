@@ -3,6 +3,7 @@ package syncer_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -127,5 +128,40 @@ func TestSyncLogsRefusedFallsBack(t *testing.T) {
 	sum = mustPass(t, ok, tempDB(t), ok.Res.End, o)
 	if sum.Source != ingest.SourceLogs || sum.Note != "" || ok.Srv.Stats().LogPages == 0 {
 		t.Errorf("logs answering: source %q note %q, %d log pages", sum.Source, sum.Note, ok.Srv.Stats().LogPages)
+	}
+}
+
+// A Logs API sync stores what an Events API sync of the same account
+// stores: the same identities, and the same normalised fields of every
+// event and failure (time, type, domains, recipient, message, outcome,
+// codes, class, reply, ...). Times agree to the millisecond: the Logs API's
+// @timestamp carries milliseconds (as in Mailgun's own example, shared
+// samples line 27), the Events API's timestamp microseconds.
+func TestSyncLogsSameFieldsAsEvents(t *testing.T) {
+	s := mgtest.New(t, mgtest.Config(4000, mgtest.Domains[:2]...), mgserver.Options{})
+	viaEvents, viaLogs := tempDB(t), tempDB(t)
+	o := options()
+	o.NoSuppressions = true
+	mustPass(t, s, viaEvents, s.Res.End, o)
+	o.Source = ingest.SourceLogs
+	mustPass(t, s, viaLogs, s.Res.End, o)
+	for _, q := range []string{
+		`SELECT ts / 1000, type, sending_domain, recipient, recipient_domain, message_key, day, id_hash FROM events_full ORDER BY 1, 2, 4, 8`,
+		`SELECT ts / 1000, type, event_id, sending_domain, recipient, recipient_domain, outcome, severity, reason, code, enhanced, class,
+			rule, gateway, provider, mx_host, reply, description, attempt, retry_seconds, bounce_type, delayed_bounce, sending_ip,
+			subject, from_addr, message_key, day, id_hash FROM failures_full ORDER BY 1, 2, 5, 28`,
+	} {
+		ev, lg := query(t, viaEvents, q), query(t, viaLogs, q)
+		if len(ev) == 0 || len(ev) != len(lg) {
+			t.Fatalf("%d rows via events, %d via logs: %s", len(ev), len(lg), q)
+		}
+		diffs := 0
+		for i := range ev {
+			a, b := fmt.Sprint(ev[i]), fmt.Sprint(lg[i])
+			if a != b && diffs < 5 {
+				diffs++
+				t.Errorf("row %d differs:\nevents %s\nlogs   %s", i, a, b)
+			}
+		}
 	}
 }

@@ -91,26 +91,37 @@ func Run(ctx context.Context, st Store, w Writer, client *ingest.Client, o Optio
 	if err != nil {
 		return nil, err
 	}
-	note := ""
-	if o.Source == ingest.SourceLogs && o.Fallback {
-		if err := client.ProbeLogs(ctx, names[0], now); ingest.LogsRefused(err) {
-			ae, _ := ingest.AsAPIError(err)
-			note = fmt.Sprintf("the Logs API refused the account (%d %s): read the Events API instead", ae.Status, ae.Message)
-			o.Source = ingest.SourceEvents
-		} else if err != nil {
-			return nil, err
-		}
-	}
-	ps := &pass{o: o, st: st, w: w, nowUS: now.UnixMicro(), progress: orQuiet(p)}
-	ps.cutoffUS = ps.nowUS - o.LateThreshold.Microseconds()
-	sum := &Summary{Source: o.Source, APIBase: client.BaseURL(), Started: started, Workers: o.Workers, Note: note, Warnings: []Warning{}}
 	since := o.Since
 	if since.IsZero() {
 		since = now.Add(-o.Lookback)
 	}
-	if err := ps.plan(ctx, client, names, since.UnixMicro(), sum); err != nil {
+	newPass := func(o Options, note string) (*pass, *Summary, Plan, error) {
+		ps := &pass{o: o, st: st, w: w, nowUS: now.UnixMicro(), progress: orQuiet(p)}
+		ps.cutoffUS = ps.nowUS - o.LateThreshold.Microseconds()
+		sum := &Summary{Source: o.Source, APIBase: client.BaseURL(), Started: started, Workers: o.Workers, Note: note, Warnings: []Warning{}}
+		pl, err := ps.plan(ctx, client, names, since.UnixMicro(), sum)
+		return ps, sum, pl, err
+	}
+	ps, sum, pl, err := newPass(o, "")
+	if err != nil {
 		return nil, err
 	}
+	// Whether the Logs API answers is asked once there are events to read
+	// (a plan refused asks nothing); the ranges synced are per source, so
+	// a fallback plans again.
+	if o.Source == ingest.SourceLogs && o.Fallback && ps.hasWindows() {
+		if err := client.ProbeLogs(ctx, names[0], now); ingest.LogsRefused(err) {
+			ae, _ := ingest.AsAPIError(err)
+			o.Source = ingest.SourceEvents
+			note := fmt.Sprintf("the Logs API refused the account (%d %s): read the Events API instead", ae.Status, ae.Message)
+			if ps, sum, pl, err = newPass(o, note); err != nil {
+				return nil, err
+			}
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	ps.progress.Plan(pl)
 	if err := reclassify.EnsureRules(ctx, st, w, o.Reclassify); err != nil {
 		return nil, err
 	}
