@@ -39,6 +39,7 @@ type serveOptions struct {
 	Fault5xx      string
 	Truncate      string
 	Drop          string
+	Refuse        []string
 	Latency       time.Duration
 	LatencyJitter time.Duration
 
@@ -78,7 +79,11 @@ deterministic by --seed:
 
   # A rate-limit storm, then every 7th request a 5xx pair, and late events
   mgsim serve --api-key k --fault-429 first=30 --fault-5xx every=7,burst=2 \
-      --late-fraction 0.05 --late-delay 20m`,
+      --late-fraction 0.05 --late-delay 20m
+
+  # A restricted key: the allowlist of one domain refused, no Logs API
+  mgsim serve --api-key k --refuse 403:/v3/mg.example.com/whitelists \
+      --refuse 404:/v1/analytics/logs`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usagef("serve takes no arguments, got %q", args)
@@ -114,6 +119,7 @@ deterministic by --seed:
 	f.StringVar(&opts.Fault5xx, "fault-5xx", "", "rule for 500/502/503 answers")
 	f.StringVar(&opts.Truncate, "truncate", "", "rule for 200 answers with the body cut in half")
 	f.StringVar(&opts.Drop, "drop", "", "rule for connections closed without an answer")
+	f.StringArrayVar(&opts.Refuse, "refuse", nil, "answer the requests under a path 403 or 404, as STATUS:PATH (repeatable): a key that may not read everything")
 	f.DurationVar(&opts.Latency, "latency", 0, "delay added to every request")
 	f.DurationVar(&opts.LatencyJitter, "latency-jitter", 0, "up to this much more delay, chosen by the seed")
 	f.StringVar(&opts.ReadyFile, "ready-file", "", "write the base URL to this file once listening")
@@ -163,6 +169,13 @@ func (o *serveOptions) validate() error {
 		if *r.dst, err = mgserver.ParseFaultRule(r.spec); err != nil {
 			return usagef("%s: %v", r.flag, err)
 		}
+	}
+	for _, spec := range o.Refuse {
+		r, err := mgserver.ParseRefusal(spec)
+		if err != nil {
+			return usagef("--refuse: %v", err)
+		}
+		o.faults.Refuse = append(o.faults.Refuse, r)
 	}
 	o.faults.Latency, o.faults.LatencyJitter, o.faults.RateLimitReset = o.Latency, o.LatencyJitter, o.Fault429Reset
 	return nil
