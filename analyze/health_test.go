@@ -34,6 +34,23 @@ func TestHealthGolden(t *testing.T) {
 			if len(r.Typos) != 1 || r.Typos[0].Domain != "gmial.com" || r.Typos[0].Suggested != "gmail.com" {
 				t.Errorf("typos %+v, want gmial.com for gmail.com", r.Typos)
 			}
+			// A main class counts final failures only, so it fits in them.
+			for _, d := range r.Domains {
+				if d.Class != "" && (d.ClassCount == 0 || d.ClassCount > d.Failures) {
+					t.Errorf("domain %s: main class %s of %d, %d failures", d.Domain, d.Class, d.ClassCount, d.Failures)
+				}
+			}
+			for _, p := range r.Providers {
+				if p.Class != "" && (p.ClassCount == 0 || p.ClassCount > p.Failures) || p.DeferralClassCount > p.Deferrals {
+					t.Errorf("provider %s: main class %s of %d with %d failures, deferral class of %d with %d deferrals",
+						p.Provider, p.Class, p.ClassCount, p.Failures, p.DeferralClassCount, p.Deferrals)
+				}
+			}
+			for _, c := range r.TopClasses {
+				if c.Final+c.Deferrals != c.Count {
+					t.Errorf("class %s: %d final + %d deferrals != %d", c.Class, c.Final, c.Deferrals, c.Count)
+				}
+			}
 			if r.PreviousTotals == nil || r.Hourly || len(r.Volume) != 7 {
 				t.Errorf("previous %v, hourly %v, %d buckets: want a comparison and 7 days", r.PreviousTotals, r.Hourly, len(r.Volume))
 			}

@@ -130,6 +130,7 @@ type providersView struct {
 
 type providerRowView struct {
 	Provider, Messages, Delivered, Rate, Failures, Class, ClassCount string
+	Deferrals, DeferralClass, DeferralClassCount                     string
 }
 
 type codesView struct {
