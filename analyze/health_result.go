@@ -45,6 +45,13 @@ type HealthResult struct {
 	// a period it only partly holds is never made.
 	PreviousTotals *Totals `json:"previous_totals,omitempty"`
 
+	// Rates are the period's delivery, bounce, complaint, deferral and
+	// suppression rates, with the previous period's and what each means
+	// against Thresholds.
+	Rates []Rate `json:"rates"`
+	// Thresholds are the limits the rates and alerts were judged by.
+	Thresholds Thresholds `json:"thresholds"`
+
 	// Hourly says Volume and Classes are per UTC hour (periods of up to
 	// 48 hours); otherwise per UTC day.
 	Hourly bool `json:"hourly"`
@@ -195,9 +202,10 @@ type Totals struct {
 	Clicked      int64 `json:"clicked"`
 	// Rejected counts messages Mailgun refused at the API.
 	Rejected int64 `json:"rejected"`
-	// DeliveryRate is Delivered / Accepted, 0 when nothing was accepted.
-	// Deliveries of messages accepted before the period count too, so it
-	// can pass 1 in a short period.
+	// DeliveryRate is Delivered over the period's messages: the accepted
+	// ones, or those with a final outcome (delivered, failed permanently,
+	// dropped) when more, as when messages accepted before the period are
+	// delivered in it; so it never passes 1. 0 when there are none.
 	DeliveryRate float64 `json:"delivery_rate"`
 }
 

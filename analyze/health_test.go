@@ -108,6 +108,33 @@ func TestHealthGolden(t *testing.T) {
 			t.Errorf("got title %q, filter %q, %d accepted, domains %v, alerts %v: want a header and empty lists", r.Title, r.Filters.To, r.Totals.Accepted, r.Domains, r.Alerts)
 		}
 	})
+	t.Run("rates never above 100%", func(t *testing.T) {
+		// Short windows deliver messages accepted before them.
+		for _, length := range []time.Duration{time.Hour, 3 * time.Hour, 24 * time.Hour} {
+			for since := end.Add(-5 * 24 * time.Hour); since.Before(end.Add(-length)); since = since.Add(7 * time.Hour) {
+				r, err := analyze.Health(context.Background(), db, analyze.HealthQuery{Since: since, Until: since.Add(length), Now: end}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Totals.DeliveryRate > 1 {
+					t.Fatalf("%s + %s: delivery rate %v", since, length, r.Totals.DeliveryRate)
+				}
+				for _, v := range r.Volume {
+					if v.DeliveryRate > 1 {
+						t.Fatalf("%s: bucket %s delivery rate %v", since, v.Start, v.DeliveryRate)
+					}
+				}
+				for _, x := range r.Rates {
+					if x.Rate > 1 || x.Previous != nil && *x.Previous > 1 || x.Count > x.Of {
+						t.Fatalf("%s + %s: %s rate %v (%d of %d)", since, length, x.Name, x.Rate, x.Count, x.Of)
+					}
+				}
+				if len(r.Rates) != 5 {
+					t.Fatalf("%d rates, want 5", len(r.Rates))
+				}
+			}
+		}
+	})
 	t.Run("bad period", func(t *testing.T) {
 		if _, err := analyze.Health(context.Background(), db, analyze.HealthQuery{Since: end, Until: end, Now: end}, nil); err == nil {
 			t.Error("an empty period was accepted")
