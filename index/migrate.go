@@ -66,15 +66,18 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate index: %w", err)
 	}
-	var current int
-	if err := db.sql.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+	applied, err := appliedVersions(ctx, db)
+	if err != nil {
 		return fmt.Errorf("migrate index: %w", err)
 	}
-	if latest := SchemaVersion(); current > latest {
-		return fmt.Errorf("index %s has schema version %d, newer than this maildiag (%d): upgrade maildiag", db.Path, current, latest)
+	if current := maxVersion(applied); current > SchemaVersion() {
+		return fmt.Errorf("index %s has schema version %d, newer than this maildiag (%d): upgrade maildiag", db.Path, current, SchemaVersion())
 	}
+	// Every migration not recorded, not only those above the highest
+	// applied: branches number theirs apart (0004, 0005, 0006), and an
+	// index may have met 0006 before 0004.
 	for _, m := range ms {
-		if m.version <= current {
+		if applied[m.version] {
 			continue
 		}
 		tx, err := db.sql.BeginTx(ctx, nil)
@@ -97,17 +100,50 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-// checkVersion refuses an index this build cannot read.
+// checkVersion refuses an index this build cannot read: one with a
+// migration this build does not know, or without one it does.
 func (db *DB) checkVersion(ctx context.Context) error {
-	var v int
-	if err := db.sql.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+	applied, err := appliedVersions(ctx, db)
+	if err != nil {
 		return fmt.Errorf("open index %s: not a maildiag index (%w)", db.Path, err)
 	}
-	if v > SchemaVersion() {
+	if v := maxVersion(applied); v > SchemaVersion() {
 		return fmt.Errorf("index %s has schema version %d, newer than this maildiag (%d): upgrade maildiag", db.Path, v, SchemaVersion())
 	}
-	if v < SchemaVersion() {
-		return fmt.Errorf("index %s has schema version %d; run any writing command (import, sync) once to upgrade it to %d", db.Path, v, SchemaVersion())
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if !applied[m.version] {
+			return fmt.Errorf("index %s lacks migration %s; run any writing command (import, sync) once to upgrade it to %d", db.Path, m.name, SchemaVersion())
+		}
 	}
 	return nil
+}
+
+// appliedVersions returns the migrations recorded in the index.
+func appliedVersions(ctx context.Context, db *DB) (map[int]bool, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out[v] = true
+	}
+	return out, rows.Err()
+}
+
+func maxVersion(applied map[int]bool) int {
+	m := 0
+	for v := range applied {
+		m = max(m, v)
+	}
+	return m
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	stdjson "encoding/json"
 	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -90,6 +91,36 @@ func (c *Client) LogPages(ctx context.Context, q EventQuery, opts Options, fn fu
 	}
 	if err := readPages(ctx, "", fetch, step, opts, q.MaxPages, fn); err != nil {
 		return fmt.Errorf("read logs of %s: %w", q.Domain, err)
+	}
+	return nil
+}
+
+// LogsRefused tells whether err is the Logs API refusing the account (401,
+// 403 or 404 on its endpoint: a plan, key or region without it), as
+// opposed to a failure that retrying could change.
+func LogsRefused(err error) bool {
+	ae, ok := AsAPIError(err)
+	return ok && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden || ae.Status == http.StatusNotFound)
+}
+
+// ProbeLogs asks the Logs API for one item of a sending domain over the
+// second before at, to learn whether the account may use it: nil, or the
+// error of the request (see LogsRefused).
+func (c *Client) ProbeLogs(ctx context.Context, domain string, at time.Time) error {
+	req := logsRequest{
+		Start: at.Add(-time.Second).UTC().Format(rfc2822),
+		End:   at.UTC().Format(rfc2822),
+		Filter: logsFilter{AND: []logsCondition{{
+			Attribute: "domain", Comparator: "=", Values: []logsValue{{Label: domain, Value: domain}},
+		}}},
+		Pagination: logsPaging{Sort: "timestamp:asc", Limit: 1},
+	}
+	body, err := stdjson.Marshal(&req)
+	if err != nil {
+		return err
+	}
+	if _, err := c.Post(readOnly(ctx), c.base+"/v1/analytics/logs", body, "application/json"); err != nil {
+		return fmt.Errorf("probe logs of %s: %w", domain, err)
 	}
 	return nil
 }

@@ -72,6 +72,10 @@ type Faults struct {
 	ServerErrorCodes []int
 	// MaxRun bounds consecutive hits chosen by Every or Fraction. Default 5.
 	MaxRun int
+	// Refuse answers the requests under each path 403 or 404 (the first
+	// that matches wins), after authentication and outside the numbering
+	// of the other rules: a key that may not read everything.
+	Refuse []Refusal
 	// Filter, when set, limits fault injection (and its numbering) to the
 	// requests it accepts.
 	Filter func(*http.Request) bool
@@ -118,6 +122,11 @@ func newFaultState(f Faults, seed int64) (*faultState, error) {
 	}
 	if f.Latency < 0 || f.LatencyJitter < 0 || f.RateLimitReset < 0 || f.RequestLimit < 0 || f.MaxRun < 0 {
 		return nil, errors.New("faults: negative latency, reset, limit or run")
+	}
+	for _, r := range f.Refuse {
+		if err := r.validate(); err != nil {
+			return nil, fmt.Errorf("faults: %w", err)
+		}
 	}
 	if st.cfg.RateLimitReset == 0 {
 		st.cfg.RateLimitReset = time.Second

@@ -122,7 +122,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rec.Header().Set("Www-Authenticate", `Basic realm="MG API"`)
 			rec.WriteHeader(http.StatusUnauthorized)
 			io.WriteString(rec, "Forbidden")
-		} else {
+		} else if !s.refuse(rec, r) {
 			s.stats.served.Add(1)
 			s.route(rec, r)
 		}

@@ -16,6 +16,8 @@ type Stats struct {
 	Truncated    int64
 	Dropped      int64
 	Delayed      int64
+	// Refused counts requests answered by a Faults.Refuse rule.
+	Refused int64
 	// Pages served with status 200, by API.
 	EventPages       int64
 	LogPages         int64
@@ -31,7 +33,7 @@ func (s Stats) Faults() int64 { return s.RateLimited + s.ServerErrors + s.Trunca
 type counters struct {
 	requests, served, unauthorized                     atomic.Int64
 	rateLimited, serverErrors, truncated, dropped      atomic.Int64
-	delayed                                            atomic.Int64
+	delayed, refused                                   atomic.Int64
 	eventPages, logPages, suppressionPages, domainPage atomic.Int64
 	resends                                            atomic.Int64
 }
@@ -43,6 +45,7 @@ func (s *Server) Stats() Stats {
 		Requests: c.requests.Load(), Served: c.served.Load(), Unauthorized: c.unauthorized.Load(),
 		RateLimited: c.rateLimited.Load(), ServerErrors: c.serverErrors.Load(),
 		Truncated: c.truncated.Load(), Dropped: c.dropped.Load(), Delayed: c.delayed.Load(),
+		Refused:    c.refused.Load(),
 		EventPages: c.eventPages.Load(), LogPages: c.logPages.Load(),
 		SuppressionPages: c.suppressionPages.Load(), DomainPages: c.domainPage.Load(),
 		Resends: c.resends.Load(),

@@ -42,3 +42,18 @@ func Retryable(err error) bool {
 // timeouts, 5xx): every request left would spend its own retries the same
 // way. What was read is committed; the next pass resumes.
 var ErrServerDown = errors.New("the API is not answering: the pass stopped")
+
+// partRefused tells whether err is the API refusing one part of the
+// account (403 or 404) to a key it accepts: a warning, not a failure.
+// A 401 is the key itself, and ends the pass.
+func partRefused(err error) (*ingest.APIError, bool) {
+	ae, ok := ingest.AsAPIError(err)
+	if !ok || (ae.Status != http.StatusForbidden && ae.Status != http.StatusNotFound) {
+		return nil, false
+	}
+	return ae, true
+}
+
+// ErrNothingReadable is the error of a pass in which the API refused the
+// events of every domain (403 or 404): the key may read none of them.
+var ErrNothingReadable = errors.New("the API refused the events of every domain: the key may not read them")

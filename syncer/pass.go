@@ -19,6 +19,10 @@ type domainRun struct {
 	total   int64 // µs of events to read
 	lists   map[string]*ListResult
 	err     error // the first failure
+	// warned holds the parts refused (403, 404) already warned about;
+	// eventsRefused: the domain's events were.
+	warned        map[string]bool
+	eventsRefused bool
 }
 
 // window is a time range of one domain's events paged by one worker.
@@ -62,6 +66,7 @@ type pass struct {
 	tasks    []task
 	fatal    error // ends the pass for every domain (a refused key)
 	down     error // the request that gave up, when the server is judged down
+	warnings []Warning
 	stop     context.CancelCauseFunc
 }
 
@@ -188,8 +193,18 @@ func (p *pass) stopped() {
 	}
 }
 
-// failures is the error of a pass in which some domains failed.
+// failures is the error of a pass in which some domains failed, or whose
+// every domain had its events refused.
 func (p *pass) failures() error {
+	refused := 0
+	for _, d := range p.runs {
+		if d.eventsRefused {
+			refused++
+		}
+	}
+	if refused > 0 && refused == len(p.runs) {
+		return fmt.Errorf("%w: %s", ErrNothingReadable, p.warnings[0].Message)
+	}
 	var failed []error
 	for _, d := range p.runs {
 		if d.err != nil {

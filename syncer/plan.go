@@ -62,15 +62,15 @@ func resolveDomains(ctx context.Context, client *ingest.Client, domains []string
 	return names, nil
 }
 
-// plan finds each domain's missing ranges, cuts them into windows and
-// reports the plan.
-func (p *pass) plan(ctx context.Context, client *ingest.Client, names []string, fromUS int64, sum *Summary) error {
+// plan finds each domain's missing ranges and cuts them into windows; the
+// caller reports the plan it returns.
+func (p *pass) plan(ctx context.Context, client *ingest.Client, names []string, fromUS int64, sum *Summary) (Plan, error) {
 	var gaps [][]maildiag.Range
 	var all []maildiag.Range
 	for i, name := range names {
 		covered, err := p.st.SyncedRanges(ctx, name, p.o.Source)
 		if err != nil {
-			return err
+			return Plan{}, err
 		}
 		g := missingRanges(fromUS, p.nowUS, covered)
 		gaps = append(gaps, g)
@@ -94,9 +94,8 @@ func (p *pass) plan(ctx context.Context, client *ingest.Client, names []string, 
 	}
 	size = wholeSeconds(size)
 	if n := countWindows(all, size); n > MaxWindows {
-		return tooLarge(all, size, n)
+		return Plan{}, tooLarge(all, size, n)
 	}
-	p.progress.Plan(pl)
 	var perDomain [][]task
 	for i, d := range p.runs {
 		var ts []task
@@ -121,7 +120,7 @@ func (p *pass) plan(ctx context.Context, client *ingest.Client, names []string, 
 			}
 		}
 	}
-	return nil
+	return pl, nil
 }
 
 func minFrom(rs []maildiag.Range) int64 {
@@ -257,4 +256,14 @@ func interleave[T any](lists [][]T) []T {
 			return out
 		}
 	}
+}
+
+// hasWindows tells whether the plan reads any events.
+func (p *pass) hasWindows() bool {
+	for _, d := range p.runs {
+		if len(d.windows) > 0 {
+			return true
+		}
+	}
+	return false
 }

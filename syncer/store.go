@@ -90,6 +90,10 @@ func (p *pass) apply(wctx, ctx context.Context, r result, pend *pending, cancel 
 		if p.down != nil && ingest.GaveUp(r.err) {
 			return nil // in flight when the server was judged down
 		}
+		if ae, ok := partRefused(r.err); ok {
+			p.warn(d, r.list, ae)
+			return nil
+		}
 		if d.err == nil {
 			d.err = r.err
 		}
@@ -171,4 +175,28 @@ func (p *pass) applyList(wctx context.Context, r result, pend *pending) error {
 		p.report(d)
 	}
 	return nil
+}
+
+// warn records, once per part, that the API refused a list or a domain's
+// events: the part is skipped (a list refused is not marked complete, so
+// nothing of it is marked removed) and the pass goes on.
+func (p *pass) warn(d *domainRun, list string, ae *ingest.APIError) {
+	key := list
+	if list == "" {
+		key = "\x00events"
+		d.eventsRefused = true
+	}
+	if d.warned == nil {
+		d.warned = map[string]bool{}
+	}
+	if d.warned[key] {
+		return
+	}
+	d.warned[key] = true
+	what := "events (" + p.o.Source + " API)"
+	if list != "" {
+		what = list
+	}
+	p.warnings = append(p.warnings, Warning{Domain: d.name, List: list, Status: ae.Status,
+		Message: fmt.Sprintf("%s of %s skipped: %d %s (a restricted key, a plan without it, or a subaccount's domain?)", what, d.name, ae.Status, ae.Message)})
 }

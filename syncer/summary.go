@@ -16,6 +16,23 @@ type Summary struct {
 	Seconds  float64          `json:"seconds"`
 	Workers  int              `json:"workers"`
 	Domains  []*DomainSummary `json:"domains"`
+	// Note says why Source is not the one asked for: the Logs API was
+	// refused for the account and the pass read the Events API instead.
+	Note string `json:"note,omitempty"`
+	// Warnings name the parts of the account the key may not read (a
+	// restricted key, a plan without a list, a subaccount): they were
+	// skipped, and the rest synced. Never null.
+	Warnings []Warning `json:"warnings"`
+}
+
+// Warning is one part of the account the API refused to a key it accepts
+// (403 or 404): a suppression list of a domain, or a domain's events.
+type Warning struct {
+	Domain string `json:"domain"`
+	// List is the suppression list refused; "" for the domain's events.
+	List    string `json:"list,omitempty"`
+	Status  int    `json:"status"`
+	Message string `json:"message"`
 }
 
 // DomainSummary is one sending domain's part of a pass.

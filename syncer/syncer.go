@@ -1,7 +1,10 @@
 package syncer
 
 import (
+	"cmp"
 	"context"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/maildiag/maildiag"
@@ -32,6 +35,10 @@ type Options struct {
 	// Source is where events come from: ingest.SourceEvents (the default)
 	// or ingest.SourceLogs.
 	Source string
+	// Fallback, with Source ingest.SourceLogs, reads the Events API
+	// instead when the Logs API refuses the account (401, 403 or 404 on
+	// its endpoint), saying so in Summary.Note.
+	Fallback bool
 	// Domains are the sending domains to sync, lower-cased; empty: every
 	// domain of the account.
 	Domains []string
@@ -84,21 +91,46 @@ func Run(ctx context.Context, st Store, w Writer, client *ingest.Client, o Optio
 	if err != nil {
 		return nil, err
 	}
-	ps := &pass{o: o, st: st, w: w, nowUS: now.UnixMicro(), progress: orQuiet(p)}
-	ps.cutoffUS = ps.nowUS - o.LateThreshold.Microseconds()
-	sum := &Summary{Source: o.Source, APIBase: client.BaseURL(), Started: started, Workers: o.Workers}
 	since := o.Since
 	if since.IsZero() {
 		since = now.Add(-o.Lookback)
 	}
-	if err := ps.plan(ctx, client, names, since.UnixMicro(), sum); err != nil {
+	newPass := func(o Options, note string) (*pass, *Summary, Plan, error) {
+		ps := &pass{o: o, st: st, w: w, nowUS: now.UnixMicro(), progress: orQuiet(p)}
+		ps.cutoffUS = ps.nowUS - o.LateThreshold.Microseconds()
+		sum := &Summary{Source: o.Source, APIBase: client.BaseURL(), Started: started, Workers: o.Workers, Note: note, Warnings: []Warning{}}
+		pl, err := ps.plan(ctx, client, names, since.UnixMicro(), sum)
+		return ps, sum, pl, err
+	}
+	ps, sum, pl, err := newPass(o, "")
+	if err != nil {
 		return nil, err
 	}
+	// Whether the Logs API answers is asked once there are events to read
+	// (a plan refused asks nothing); the ranges synced are per source, so
+	// a fallback plans again.
+	if o.Source == ingest.SourceLogs && o.Fallback && ps.hasWindows() {
+		if err := client.ProbeLogs(ctx, names[0], now); ingest.LogsRefused(err) {
+			ae, _ := ingest.AsAPIError(err)
+			o.Source = ingest.SourceEvents
+			note := fmt.Sprintf("the Logs API refused the account (%d %s): read the Events API instead", ae.Status, ae.Message)
+			if ps, sum, pl, err = newPass(o, note); err != nil {
+				return nil, err
+			}
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	ps.progress.Plan(pl)
 	if err := reclassify.EnsureRules(ctx, st, w, o.Reclassify); err != nil {
 		return nil, err
 	}
 	runErr := ps.run(ctx)
 	ps.stopped()
+	sum.Warnings = append(sum.Warnings, ps.warnings...)
+	slices.SortFunc(sum.Warnings, func(a, b Warning) int {
+		return cmp.Or(cmp.Compare(a.Domain, b.Domain), cmp.Compare(a.List, b.List))
+	})
 	if err := ps.summarize(ctx, sum); err != nil && runErr == nil {
 		runErr = err
 	}

@@ -28,6 +28,7 @@ type syncOptions struct {
 	rate           float64
 	window         time.Duration
 	noSuppressions bool
+	fallback       bool // --source not given: the Events API when the Logs API is refused
 	watch          bool
 	interval       time.Duration
 
@@ -43,10 +44,18 @@ func newSyncCmd(s *streams, g *globals) *cobra.Command {
 Mailgun's log retention (1 to 30 days, by plan).
 
 It reads the events of every sending domain of the account (or those named with
---domain) through the Events API, or the Logs API with --source logs, and takes
-a snapshot of each domain's suppression lists (bounces, unsubscribes,
+--domain) through the Logs API (POST /v1/analytics/logs, the default), or the
+Events API (/v3/{domain}/events, deprecated by Mailgun) with --source events.
+When --source is not given and the Logs API refuses the account (401, 403 or
+404 on its endpoint: a plan or key without it), sync reads the Events API
+instead and says so in "note". It takes a snapshot of each domain's suppression lists (bounces, unsubscribes,
 complaints, allowlist): entries gone from Mailgun are marked removed, their
 history kept.
+
+A key that may not read everything (a restricted key, a plan without a list, a
+subaccount) gets 403 or 404 for some lists or domains: each is a warning naming
+it ("warnings" in the JSON, on stderr otherwise), the rest syncs, and the exit
+status is 0. Only when every domain's events are refused does sync fail.
 
 Sync is incremental and resumable: the time ranges read completely are
 recorded in the same transaction as their events, so an interrupted sync (Ctrl-C,
@@ -71,14 +80,16 @@ Output (--output json) is one document per pass:
      "server_errors", "fetched_from", "fetched_to",
      "synced_ranges": [{"from", "to"}],
      "suppressions": [{"list", "read", "new", "removed", "pages", "complete"}],
-     "error"}]}
-Times are RFC 3339 in UTC. With --watch a document is written after every pass.
+     "error"}],
+   "note", "warnings": [{"domain", "list", "status", "message"}]}
+"source" is the API the events were read from; "list" is absent in a warning
+about a domain's events. Times are RFC 3339 in UTC. With --watch a document is written after every pass.
 
 Exit status: 0 when every domain synced, 3 when any failed after its retries or
 the key was refused (what was committed stays), 2 for bad flags.`,
 		Example: `  MG_API_KEY=key-... maildiag sync
   maildiag sync --region eu --domain mg.example.com --since 7d
-  maildiag sync --source logs --no-suppressions
+  maildiag sync --source events --no-suppressions
   maildiag sync --watch --interval 5m
   maildiag sync --api-base http://127.0.0.1:8025 --api-key test-key`,
 		Args: cobra.NoArgs,
@@ -91,6 +102,7 @@ the key was refused (what was committed stays), 2 for bad flags.`,
 			if err != nil {
 				return err
 			}
+			o.fallback = !cmd.Flags().Changed("source")
 			err = syncRun(cmd.Context(), s, g, path, format, o)
 			return redactKey(err, o.apiKey, o.urlKey)
 		},
@@ -98,7 +110,7 @@ the key was refused (what was committed stays), 2 for bad flags.`,
 	f := cmd.Flags()
 	f.StringArrayVar(&o.domains, "domain", nil, "sending domain to sync (repeatable; default: every domain of the account)")
 	o.apiOptions.addFlags(f, "retries of a page after 5xx answers, timeouts, dropped connections or cut bodies")
-	f.StringVar(&o.source, "source", ingest.SourceEvents, "where events come from: events (Events API) or logs (Logs API)")
+	f.StringVar(&o.source, "source", ingest.SourceLogs, "where events come from: logs (Logs API; the Events API when it is refused and --source is not given) or events (Events API)")
 	f.StringVar(&o.since, "since", "30d", "how far back to read: 30d, 36h, 90m, 2w, a date or an RFC 3339 time")
 	f.StringVar(&o.retention, "retention", "30d", "Mailgun's log retention for this account (warns when --since reaches past it)")
 	f.DurationVar(&o.lateThreshold, "late-threshold", 30*time.Minute, "events newer than this are read again next time (Mailgun adds late events)")
@@ -162,7 +174,7 @@ func orNoValue(err error) error {
 // engineOptions are the options of a pass; Since or Lookback as --since
 // says: a span is taken back from each pass's start.
 func (o *syncOptions) engineOptions(now func() time.Time, reclass reclassify.Progress) syncer.Options {
-	eo := syncer.Options{Source: o.source, Domains: o.domains, LateThreshold: o.lateThreshold, Workers: o.workers,
+	eo := syncer.Options{Source: o.source, Fallback: o.fallback, Domains: o.domains, LateThreshold: o.lateThreshold, Workers: o.workers,
 		Window: o.window, NoSuppressions: o.noSuppressions, Now: now, Reclassify: reclass}
 	if d, err := maildiag.ParseSpan(o.since); err == nil && d >= 0 {
 		eo.Lookback = d
@@ -207,6 +219,14 @@ func syncRun(ctx context.Context, s *streams, g *globals, path, format string, o
 	show := func(sum *syncer.Summary) error {
 		if err := render(s.out, format, sum, syncTables(sum)...); err != nil {
 			return failure(err)
+		}
+		if format != "json" {
+			if sum.Note != "" {
+				fmt.Fprintf(s.err, "maildiag: note: %s\n", sum.Note)
+			}
+			for _, w := range sum.Warnings {
+				fmt.Fprintf(s.err, "maildiag: warning: %s\n", w.Message)
+			}
 		}
 		return nil
 	}

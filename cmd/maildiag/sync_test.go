@@ -64,7 +64,7 @@ func TestSyncGivesUp(t *testing.T) {
 	s := mgtest.New(t, mgtest.Config(1000, mgtest.Domains[:1]...), mgserver.Options{Faults: mgserver.Faults{
 		ServerError: mgserver.FaultRule{Fraction: 1}, MaxRun: 1 << 30,
 		Filter: func(r *http.Request) bool { return strings.Contains(r.URL.Path, "/events") }}})
-	code, sum, errs := syncCmd(t, s, tempDB(t), s.Res.End, "--since", "8d", "--no-suppressions", "--retries", "1")
+	code, sum, errs := syncCmd(t, s, tempDB(t), s.Res.End, "--since", "8d", "--no-suppressions", "--retries", "1", "--source", "events")
 	if code != exitFailure || !strings.Contains(errs, "sync failed for 1 of 1 domains (what was read is committed; run sync again to resume)") ||
 		!strings.Contains(errs, "gave up after 2 attempts") {
 		t.Fatalf("exit %d, stderr %q: want 3 and a message that it gave up", code, errs)
@@ -110,8 +110,8 @@ func TestSyncWatchUntilInterrupted(t *testing.T) {
 		for s.Srv.Stats().DomainPages < 4 && ctx.Err() == nil {
 			time.Sleep(5 * time.Millisecond)
 		}
-		pages := s.Srv.Stats().EventPages
-		for s.Srv.Stats().EventPages == pages && ctx.Err() == nil {
+		pages := s.Srv.Stats().LogPages
+		for s.Srv.Stats().LogPages == pages && ctx.Err() == nil {
 			time.Sleep(5 * time.Millisecond)
 		}
 		cancel()
@@ -178,7 +178,44 @@ func TestSyncWindowBounded(t *testing.T) {
 			t.Errorf("sync %v took %s to refuse", tt.args, d)
 		}
 	}
-	if n := s.Srv.Stats().EventPages; n != 0 {
-		t.Errorf("%d event pages fetched, want none", n)
+	if st := s.Srv.Stats(); st.EventPages+st.LogPages != 0 {
+		t.Errorf("%d event and %d log pages fetched, want none", st.EventPages, st.LogPages)
+	}
+}
+
+// The Logs API is the default source; when it is refused and --source is
+// not given, sync reads the Events API and says so; a refused list is a
+// warning, and the exit status is 0.
+func TestSyncSourcesAndRefusals(t *testing.T) {
+	d0 := mgtest.Domains[0]
+	s := mgtest.New(t, mgtest.Config(1000, d0), mgserver.Options{Faults: mgserver.Faults{Refuse: []mgserver.Refusal{
+		{Path: "/v3/" + d0 + "/whitelists", Status: 403}}}})
+	db := tempDB(t)
+	code, sum, errs := syncCmd(t, s, db, s.Res.End, "--since", "8d")
+	if code != 0 || sum == nil || sum.Source != "logs" || s.Srv.Stats().EventPages != 0 {
+		t.Fatalf("exit %d, stderr %q, summary %+v: want 0 from the Logs API alone", code, errs, sum)
+	}
+	if len(sum.Warnings) != 1 || sum.Warnings[0].List != "allowlist" || sum.Warnings[0].Status != 403 {
+		t.Errorf("warnings %+v, want the allowlist's 403", sum.Warnings)
+	}
+	testkit.SameEvents(t, "logs by default", db, testkit.EventKeys(t, s.Acct, nil))
+	code, out, errs := run(t, "", "--db", tempDB(t), "--now", s.Res.End.Format(time.RFC3339), "sync", "--api-base", s.URL,
+		"--api-key", mgtest.Key, "--since", "8d")
+	if code != 0 || !strings.Contains(errs, "warning: allowlist of "+d0+" skipped: 403") || !strings.Contains(out, "mg.brightcart.io\tbounces") {
+		t.Errorf("text output: exit %d, stdout %q, stderr %q: want the warning on stderr", code, out, errs)
+	}
+
+	if err := s.Srv.SetFaults(mgserver.Faults{Refuse: []mgserver.Refusal{{Path: "/v1/analytics/logs", Status: 404}}}); err != nil {
+		t.Fatal(err)
+	}
+	db = tempDB(t)
+	code, sum, errs = syncCmd(t, s, db, s.Res.End, "--since", "8d", "--no-suppressions")
+	if code != 0 || sum == nil || sum.Source != "events" || !strings.Contains(sum.Note, "Logs API refused the account (404") {
+		t.Fatalf("logs refused: exit %d, stderr %q, summary %+v: want 0 from the Events API with a note", code, errs, sum)
+	}
+	testkit.SameEvents(t, "events after the fallback", db, testkit.EventKeys(t, s.Acct, nil))
+	code, sum, errs = syncCmd(t, s, tempDB(t), s.Res.End, "--since", "8d", "--no-suppressions", "--source", "logs")
+	if code != exitFailure || !strings.Contains(errs, "404") {
+		t.Errorf("--source logs refused: exit %d, stderr %q, summary %+v: want 3 naming the 404", code, errs, sum)
 	}
 }

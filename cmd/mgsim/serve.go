@@ -26,6 +26,7 @@ type serveOptions struct {
 	End       string
 	Domains   []string
 	NoStories bool
+	Profile   string
 	APIKey    string
 
 	LateFraction       float64
@@ -39,6 +40,7 @@ type serveOptions struct {
 	Fault5xx      string
 	Truncate      string
 	Drop          string
+	Refuse        []string
 	Latency       time.Duration
 	LatencyJitter time.Duration
 
@@ -46,8 +48,9 @@ type serveOptions struct {
 	Manifest  string
 	Verbose   bool
 
-	end    time.Time
-	faults mgserver.Faults
+	end     time.Time
+	profile synth.Profile
+	faults  mgserver.Faults
 }
 
 // newCmdServe builds the serve command; now is its clock (the default
@@ -78,7 +81,11 @@ deterministic by --seed:
 
   # A rate-limit storm, then every 7th request a 5xx pair, and late events
   mgsim serve --api-key k --fault-429 first=30 --fault-5xx every=7,burst=2 \
-      --late-fraction 0.05 --late-delay 20m`,
+      --late-fraction 0.05 --late-delay 20m
+
+  # A restricted key: the allowlist of one domain refused, no Logs API
+  mgsim serve --api-key k --refuse 403:/v3/mg.example.com/whitelists \
+      --refuse 404:/v1/analytics/logs`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usagef("serve takes no arguments, got %q", args)
@@ -103,6 +110,7 @@ deterministic by --seed:
 	f.StringVar(&opts.End, "end", "", "end of the time range, RFC 3339 or YYYY-MM-DD (default: now, truncated to the hour)")
 	f.StringSliceVar(&opts.Domains, "domains", nil, "sending domains (default: four sample brands)")
 	f.BoolVar(&opts.NoStories, "no-stories", false, "leave out the planted stories")
+	f.StringVar(&opts.Profile, "profile", string(synth.ProfileMarketing), "kind of sender: marketing (customers mailed again and again, campaigns) or transactional (nearly every message to a new address, outcomes only)")
 	f.StringVar(&opts.APIKey, "api-key", "", "API key clients must send (default $MG_API_KEY); never printed")
 	f.Float64Var(&opts.LateFraction, "late-fraction", 0, "fraction of events that arrive late")
 	f.DurationVar(&opts.LateDelay, "late-delay", 0, "how long after their time late events appear")
@@ -114,6 +122,7 @@ deterministic by --seed:
 	f.StringVar(&opts.Fault5xx, "fault-5xx", "", "rule for 500/502/503 answers")
 	f.StringVar(&opts.Truncate, "truncate", "", "rule for 200 answers with the body cut in half")
 	f.StringVar(&opts.Drop, "drop", "", "rule for connections closed without an answer")
+	f.StringArrayVar(&opts.Refuse, "refuse", nil, "answer the requests under a path 403 or 404, as STATUS:PATH (repeatable): a key that may not read everything")
 	f.DurationVar(&opts.Latency, "latency", 0, "delay added to every request")
 	f.DurationVar(&opts.LatencyJitter, "latency-jitter", 0, "up to this much more delay, chosen by the seed")
 	f.StringVar(&opts.ReadyFile, "ready-file", "", "write the base URL to this file once listening")
@@ -125,6 +134,10 @@ deterministic by --seed:
 func (o *serveOptions) validate() error {
 	if err := checkLoopback(o.Addr); err != nil {
 		return usageError{err}
+	}
+	var err error
+	if o.profile, err = synth.ParseProfile(o.Profile); err != nil {
+		return usagef("--%v", err)
 	}
 	if o.APIKey == "" {
 		o.APIKey = os.Getenv("MG_API_KEY")
@@ -141,7 +154,6 @@ func (o *serveOptions) validate() error {
 	if o.LateFraction < 0 || o.LateFraction > 1 {
 		return usagef("--late-fraction: %v out of range 0..1", o.LateFraction)
 	}
-	var err error
 	if o.End == "" {
 		o.end = o.Now().UTC().Truncate(time.Hour)
 	} else if o.end, err = parseEnd(o.End); err != nil {
@@ -163,6 +175,13 @@ func (o *serveOptions) validate() error {
 		if *r.dst, err = mgserver.ParseFaultRule(r.spec); err != nil {
 			return usagef("%s: %v", r.flag, err)
 		}
+	}
+	for _, spec := range o.Refuse {
+		r, err := mgserver.ParseRefusal(spec)
+		if err != nil {
+			return usagef("--refuse: %v", err)
+		}
+		o.faults.Refuse = append(o.faults.Refuse, r)
 	}
 	o.faults.Latency, o.faults.LatencyJitter, o.faults.RateLimitReset = o.Latency, o.LatencyJitter, o.Fault429Reset
 	return nil
@@ -195,7 +214,7 @@ func serveRun(ctx context.Context, o *serveOptions) error {
 	start := time.Now()
 	cfg := synth.Config{
 		Seed: o.Seed, Events: o.Events, Days: o.Days, End: o.end,
-		SendingDomains: o.Domains, NoStories: o.NoStories,
+		SendingDomains: o.Domains, NoStories: o.NoStories, Profile: o.profile,
 	}
 	acct, res, err := mgserver.FromSynth(ctx, cfg)
 	if err != nil {
