@@ -24,10 +24,14 @@ const (
 	ByHour          = "hour"
 	BySendingDomain = "sending-domain"
 	BySeverity      = "severity"
+	BySendingIP     = "sending-ip"
+	ByMX            = "mx"
+	ByRecipient     = "recipient"
 )
 
 // Dimensions lists the dimensions in the order help texts show them.
-var Dimensions = []string{ByClass, ByCode, ByEnhanced, ByDomain, ByProvider, ByGateway, ByDay, ByHour, BySendingDomain, BySeverity}
+var Dimensions = []string{ByClass, ByCode, ByEnhanced, ByDomain, ByProvider, ByGateway, ByDay, ByHour, BySendingDomain, BySeverity,
+	BySendingIP, ByMX, ByRecipient}
 
 // FailureQuery selects and groups failures.
 type FailureQuery struct {
@@ -63,12 +67,25 @@ type FailureGroup struct {
 	Failures   int      `json:"failures"`
 	Share      float64  `json:"share"` // of all selected failures
 	Recipients int      `json:"recipients"`
+	// Messages counts each message to a recipient once, however many
+	// attempts it took: FailedMessages failed for good (a permanent
+	// failure, a drop, a rejection), DeferredMessages had at least one
+	// temporary failure (Deferrals in all), and DeliveredLater of those
+	// were delivered after all (-1 when not looked up: too many).
+	Messages         int `json:"messages"`
+	FailedMessages   int `json:"failed_messages"`
+	DeferredMessages int `json:"deferred_messages"`
+	Deferrals        int `json:"deferrals"`
+	DeliveredLater   int `json:"delivered_later"`
 	// Deliveries are the delivered events in the group's scope: the same
 	// recipient domains, gateways, days and sending domains; dimensions
 	// deliveries do not have (class, code, ...) do not narrow it. -1 when
 	// the index cannot say.
-	Deliveries  int64   `json:"deliveries"`
-	FailureRate float64 `json:"failure_rate"` // failures / (failures + deliveries); -1 when unknown
+	Deliveries int64 `json:"deliveries"`
+	// FailureRate counts messages: failed messages / (failed messages +
+	// deliveries); -1 when unknown. A message deferred twice and then
+	// delivered is a delivery, not a failure.
+	FailureRate float64 `json:"failure_rate"`
 	TopClass    string  `json:"top_class,omitempty"`
 	Hard        bool    `json:"hard"`
 	Sample      Sample  `json:"sample"`
@@ -80,8 +97,14 @@ type FailuresResult struct {
 	Since       time.Time      `json:"since,omitzero"`
 	Until       time.Time      `json:"until,omitzero"`
 	Failures    int            `json:"failures"`
-	Deliveries  int64          `json:"deliveries"`
-	FailureRate float64        `json:"failure_rate"`
+	// Messages, FailedMessages, DeferredMessages and Deferrals as in
+	// FailureGroup, over every selected failure.
+	Messages         int            `json:"messages"`
+	FailedMessages   int            `json:"failed_messages"`
+	DeferredMessages int            `json:"deferred_messages"`
+	Deferrals        int            `json:"deferrals"`
+	Deliveries       int64          `json:"deliveries"`
+	FailureRate      float64        `json:"failure_rate"` // failed messages / (failed messages + deliveries)
 	Groups      []FailureGroup `json:"groups"`
 	OtherGroups int            `json:"other_groups"` // groups beyond Top
 	Other       int            `json:"other_failures"`
@@ -93,6 +116,7 @@ var deliveryDims = map[string]bool{ByDomain: true, ByProvider: true, ByGateway: 
 type group struct {
 	g       FailureGroup
 	rcpts   map[RecipientID]struct{}
+	msgs    map[MessageDay]uint8 // what became of each message: msgFailed | msgDeferred
 	class   map[string]int
 	samples map[string]sampled // the first failure of each class
 }
@@ -102,6 +126,26 @@ type sampled struct {
 	rcpt RecipientID
 	ref  Ref
 }
+
+// MessageDay is one message to one recipient, with a day it had an event.
+type MessageDay struct {
+	Message   MessageRef
+	Recipient RecipientID
+	Day       int64
+}
+
+// deliveredReader tells which deferred messages were delivered after all.
+type deliveredReader interface {
+	DeliveredMessages(ctx context.Context, ms []MessageDay) (map[MessageDay]bool, error)
+}
+
+// maxLookups bounds the deferred messages looked up for DeliveredLater.
+const maxLookups = 20000
+
+const (
+	msgFailed   = 1
+	msgDeferred = 2
+)
 
 // Failures groups the failures a query selects.
 func Failures(ctx context.Context, db Store, q FailureQuery) (*FailuresResult, error) {
@@ -134,6 +178,8 @@ func Failures(ctx context.Context, db Store, q FailureQuery) (*FailuresResult, e
 		to.filter(&f)
 	}
 	groups := map[string]*group{}
+	allMsgs := map[MessageDay]MessageDay{} // by message and recipient: with the day first seen
+	allKinds := map[MessageDay]uint8{}
 	err = db.Failures(ctx, f, func(r *Failure) error {
 		if !to.has(r.Recipient) {
 			return nil
@@ -145,10 +191,34 @@ func Failures(ctx context.Context, db Store, q FailureQuery) (*FailuresResult, e
 		k := strings.Join(key, "\x00")
 		g := groups[k]
 		if g == nil {
-			g = &group{g: FailureGroup{Key: key}, rcpts: map[RecipientID]struct{}{}, class: map[string]int{}, samples: map[string]sampled{}}
+			g = &group{g: FailureGroup{Key: key}, rcpts: map[RecipientID]struct{}{}, msgs: map[MessageDay]uint8{},
+				class: map[string]int{}, samples: map[string]sampled{}}
 			groups[k] = g
 		}
 		g.g.Failures++
+		// A message is known by its message-id and recipient; one without a
+		// message-id counts as a message of its own.
+		m := MessageDay{Message: r.Message, Recipient: r.Recipient}
+		if r.Message == 0 {
+			m.Day = int64(len(allMsgs)) + 1<<40
+		}
+		first, seen := allMsgs[m]
+		if !seen {
+			first = m
+			if r.Message != 0 {
+				first.Day = r.Ref[0]
+			}
+			allMsgs[m] = first
+		}
+		if r.Outcome == maildiag.OutcomeTemporary {
+			g.msgs[first] |= msgDeferred
+			g.g.Deferrals++
+			res.Deferrals++
+			allKinds[m] |= msgDeferred
+		} else {
+			g.msgs[first] |= msgFailed
+			allKinds[m] |= msgFailed
+		}
 		g.rcpts[r.Recipient] = struct{}{}
 		c := classOrOther(r.Class)
 		g.class[c]++
@@ -162,9 +232,27 @@ func Failures(ctx context.Context, db Store, q FailureQuery) (*FailuresResult, e
 	if err != nil {
 		return nil, err
 	}
+	res.Messages = len(allKinds)
+	for _, k := range allKinds {
+		if k&msgFailed != 0 {
+			res.FailedMessages++
+		}
+		if k&msgDeferred != 0 {
+			res.DeferredMessages++
+		}
+	}
 	all := make([]*group, 0, len(groups))
 	for _, g := range groups {
 		g.g.Recipients = len(g.rcpts)
+		g.g.Messages = len(g.msgs)
+		for _, k := range g.msgs {
+			if k&msgFailed != 0 {
+				g.g.FailedMessages++
+			}
+			if k&msgDeferred != 0 {
+				g.g.DeferredMessages++
+			}
+		}
 		g.g.Share = ratio(int64(g.g.Failures), int64(res.Failures))
 		top := sortedShares(g.class)[0].Name
 		g.g.TopClass = top
@@ -205,24 +293,72 @@ func Failures(ctx context.Context, db Store, q FailureQuery) (*FailuresResult, e
 	if err != nil {
 		return nil, err
 	}
+	if i := slices.Index(q.By, ByRecipient); i >= 0 {
+		ids := make([]RecipientID, 0, len(all))
+		for _, g := range all {
+			n, _ := strconv.ParseInt(g.g.Key[i], 10, 64)
+			ids = append(ids, RecipientID(n))
+		}
+		names, err := db.Addresses(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for j, g := range all {
+			g.g.Key[i] = orDash(names[ids[j]])
+		}
+	}
 	for i, g := range all {
 		g.g.Sample.Recipient = addrs[sampleIDs[i]]
 		if d := details[refs[i]]; d != nil {
 			g.g.Sample.Reply, g.g.Sample.MXHost, g.g.Sample.Rule = d.Text(), d.MXHost, d.Rule
 		}
 	}
+	if err := deliveredLater(ctx, db, all); err != nil {
+		return nil, err
+	}
 	dl, err := deliveriesFor(ctx, db, q, f, to)
 	if err != nil {
 		return nil, err
 	}
 	res.Deliveries = dl.total
-	res.FailureRate = rate(int64(res.Failures), dl.total)
+	res.FailureRate = rate(int64(res.FailedMessages), dl.total)
 	for _, g := range all {
 		g.g.Deliveries = dl.of(q.By, g.g.Key)
-		g.g.FailureRate = rate(int64(g.g.Failures), g.g.Deliveries)
+		g.g.FailureRate = rate(int64(g.g.FailedMessages), g.g.Deliveries)
 		res.Groups = append(res.Groups, g.g)
 	}
 	return res, nil
+}
+
+// deliveredLater looks up which deferred messages of the groups shown were
+// delivered after all, when the store can say and they are not too many.
+func deliveredLater(ctx context.Context, db Store, groups []*group) error {
+	var ms []MessageDay
+	for _, g := range groups {
+		g.g.DeliveredLater = -1
+		for m, k := range g.msgs {
+			if k&msgDeferred != 0 && m.Message != 0 {
+				ms = append(ms, m)
+			}
+		}
+	}
+	dr, ok := db.(deliveredReader)
+	if !ok || len(ms) > maxLookups {
+		return nil
+	}
+	got, err := dr.DeliveredMessages(ctx, ms)
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		g.g.DeliveredLater = 0
+		for m, k := range g.msgs {
+			if k&msgDeferred != 0 && got[m] {
+				g.g.DeliveredLater++
+			}
+		}
+	}
+	return nil
 }
 
 func ratio(a, b int64) float64 {
@@ -265,6 +401,12 @@ func dimValue(by string, r *Failure) string {
 		return orDash(r.SendingDomain)
 	case BySeverity:
 		return orDash(r.Severity)
+	case BySendingIP:
+		return orDash(r.SendingIP)
+	case ByMX:
+		return orDash(r.MXHost)
+	case ByRecipient:
+		return strconv.FormatInt(int64(r.Recipient), 10) // an id until the groups shown are named
 	}
 	return ""
 }
@@ -289,10 +431,11 @@ func (d *deliveries) of(by []string, key []string) int64 {
 	}
 	var parts []string
 	for i, b := range by {
-		if deliveryDims[b] {
+		switch {
+		case deliveryDims[b]:
 			parts = append(parts, key[i])
-		} else if b == ByHour {
-			return -1
+		case b == ByHour, b == ByRecipient, b == BySendingIP, b == ByMX:
+			return -1 // not counted at ingest
 		}
 	}
 	if len(parts) == 0 {

@@ -93,8 +93,9 @@ func failureWhere(f *analyze.FailureFilter, sds []int64) (string, []any) {
 const failureCols = `SELECT f.day, f.recipient_id, f.id_hash, f.ts, f.type_id, f.sending_domain_id, f.message_key,
 	f.outcome, COALESCE(f.severity, ''), COALESCE(f.reason, ''), COALESCE(f.code, 0), COALESCE(f.enhanced, ''),
 	COALESCE(f.class, ''), COALESCE(f.gateway, ''), COALESCE(f.provider, ''), f.delayed_bounce,
-	f.event_id, COALESCE(f.rule, ''), COALESCE(f.mx_host, ''), COALESCE(f.attempt, 0), COALESCE(f.retry_seconds, 0),
-	COALESCE(f.bounce_type, ''), COALESCE(f.sending_ip, ''),
+	COALESCE(f.sending_ip, ''), COALESCE(f.mx_host, ''),
+	f.event_id, COALESCE(f.rule, ''), COALESCE(f.attempt, 0), COALESCE(f.retry_seconds, 0),
+	COALESCE(f.bounce_type, ''),
 	COALESCE(x.reply, ''), COALESCE(x.description, ''), COALESCE(x.subject, ''), COALESCE(x.from_addr, '')`
 
 // joinTexts adds a failure's long texts.
@@ -102,10 +103,11 @@ const joinTexts = `
 	LEFT JOIN failure_texts x ON x.day = f.day AND x.recipient_id = f.recipient_id AND x.id_hash = f.id_hash`
 
 // failureSelectLight reads what breakdowns group and filter by, the first
-// 16 columns of failureCols: a scan of a third of the bytes.
+// 18 columns of failureCols: a scan of a third of the bytes.
 const failureSelectLight = `SELECT f.day, f.recipient_id, f.id_hash, f.ts, f.type_id, f.sending_domain_id, f.message_key,
 	f.outcome, COALESCE(f.severity, ''), COALESCE(f.reason, ''), COALESCE(f.code, 0), COALESCE(f.enhanced, ''),
-	COALESCE(f.class, ''), COALESCE(f.gateway, ''), COALESCE(f.provider, ''), f.delayed_bounce
+	COALESCE(f.class, ''), COALESCE(f.gateway, ''), COALESCE(f.provider, ''), f.delayed_bounce,
+	COALESCE(f.sending_ip, ''), COALESCE(f.mx_host, '')
 	FROM failures f`
 
 // failureScan turns failures rows into analyze.Failures.
@@ -122,13 +124,14 @@ type failureScan struct {
 func (s *failureScan) light() []any {
 	f := &s.f
 	return []any{&s.ref[0], &s.ref[1], &s.ref[2], &s.ts, &s.typ, &s.sd, &s.mk,
-		&f.Outcome, &f.Severity, &f.Reason, &f.Code, &f.Enhanced, &f.Class, &f.Gateway, &f.Provider, &s.delayed}
+		&f.Outcome, &f.Severity, &f.Reason, &f.Code, &f.Enhanced, &f.Class, &f.Gateway, &f.Provider, &s.delayed,
+		&f.SendingIP, &f.MXHost}
 }
 
 // whole are the scan targets of failureCols.
 func (s *failureScan) whole() []any {
 	f := &s.f
-	return append(s.light(), &f.EventID, &f.Rule, &f.MXHost, &f.Attempt, &f.RetrySeconds, &f.BounceType, &f.SendingIP,
+	return append(s.light(), &f.EventID, &f.Rule, &f.Attempt, &f.RetrySeconds, &f.BounceType,
 		&f.Reply, &f.Description, &f.Subject, &f.From)
 }
 
@@ -296,4 +299,24 @@ func (db *DB) namesWithSending(ctx context.Context, ids []int64) (map[int64]stri
 func (db *DB) sendingDomainIDs(ctx context.Context) ([]int64, error) {
 	ids, _, err := db.domainsWhere(ctx, `sending = 1`)
 	return ids, err
+}
+
+// DeliveredMessages tells which of some messages were delivered to their
+// recipient within two days of the day given (Mailgun retries for hours).
+func (db *DB) DeliveredMessages(ctx context.Context, ms []analyze.MessageDay) (map[analyze.MessageDay]bool, error) {
+	out := make(map[analyze.MessageDay]bool, len(ms))
+	stmt, err := db.sql.PrepareContext(ctx, `SELECT EXISTS (SELECT 1 FROM events
+		WHERE day IN (?1, ?1 + 1, ?1 + 2) AND recipient_id = ?2 AND message_key = ?3 AND type_id = ?4)`)
+	if err != nil {
+		return nil, fmt.Errorf("read deliveries: %w", err)
+	}
+	defer stmt.Close()
+	for _, m := range ms {
+		var n int64
+		if err := stmt.QueryRowContext(ctx, m.Day, int64(m.Recipient), int64(m.Message), typeDelivered).Scan(&n); err != nil {
+			return nil, fmt.Errorf("read deliveries: %w", err)
+		}
+		out[m] = n > 0
+	}
+	return out, nil
 }

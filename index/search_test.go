@@ -149,3 +149,39 @@ func TestTextsStoredOnce(t *testing.T) {
 		t.Errorf("%d events refer to the texts, want 50", n)
 	}
 }
+
+// Failure rates count messages: a message deferred twice and then
+// delivered is a delivered message with two deferrals, not failures.
+func TestFailuresCountMessages(t *testing.T) {
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	deferral := func(id, rcpt string, h time.Duration) maildiag.Event {
+		e := ev(maildiag.Failed, id, rcpt, at(h))
+		e.Severity, e.Reason, e.Code, e.EnhancedCode, e.Class = "temporary", "generic", 421, "4.7.28", maildiag.ClassRateLimited
+		return e
+	}
+	add(t, w,
+		ev(maildiag.Accepted, "a1", "jane@acme.com", at(0)),
+		deferral("t1", "jane@acme.com", time.Minute),
+		deferral("t2", "jane@acme.com", 10*time.Minute),
+		ev(maildiag.Delivered, "d1", "jane@acme.com", at(time.Hour)),
+		ev(maildiag.Accepted, "a2", "bob@acme.com", at(0)),
+		deferral("t3", "bob@acme.com", time.Minute),
+		ev(maildiag.Failed, "f1", "joe@acme.com", at(2*time.Hour)))
+	res, err := analyze.Failures(context.Background(), db, analyze.FailureQuery{By: []string{analyze.ByClass}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Failures != 4 || res.Messages != 3 || res.FailedMessages != 1 || res.DeferredMessages != 2 || res.Deferrals != 3 {
+		t.Errorf("totals: %d failures, %d messages, %d failed, %d deferred, %d deferrals; want 4, 3, 1, 2, 3",
+			res.Failures, res.Messages, res.FailedMessages, res.DeferredMessages, res.Deferrals)
+	}
+	if res.Deliveries != 1 || res.FailureRate != 0.5 {
+		t.Errorf("deliveries %d, rate %v; want 1 and 1/(1+1)", res.Deliveries, res.FailureRate)
+	}
+	for _, g := range res.Groups {
+		if g.Key[0] == maildiag.ClassRateLimited && (g.Messages != 2 || g.FailedMessages != 0 || g.Deferrals != 3 || g.DeliveredLater != 1 || g.FailureRate != 0) {
+			t.Errorf("rate-limited group %+v: want 2 messages, none failed, 3 deferrals, 1 delivered later, rate 0", g)
+		}
+	}
+}

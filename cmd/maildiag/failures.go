@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,8 +39,17 @@ func newFailuresCmd(s *streams, g *globals) *cobra.Command {
 (user-unknown, mailbox-full, policy-block, blocklisted, rate-limited,
 authentication, spam-content, domain-not-found, suppressed-*, expired, ...), the
 SMTP and enhanced codes, the recipient domain, provider and gateway, the day or
-hour. Each group shows its count, its share of the failures, the failure rate
-against deliveries in the same scope, and one sample reply.
+hour, the sending domain or IP, the MX host, the recipient. Each group shows its
+failed events and the messages behind them: a message to a recipient counts
+once, however many attempts it took. failed_messages failed for good (a
+permanent failure, a drop, a rejection); deferred_messages had temporary
+failures (deferrals in all), and delivered_later of those were delivered after
+all. The failure rate counts messages: failed messages against failed messages
+plus deliveries in the same scope, so a message deferred twice and then
+delivered is a delivery, not three failures. Filters (--to, --from, --subject,
+--sending-domain, ...) narrow the deliveries counted too. A total that is the
+same on every row is printed once, after the table; "... and N more groups"
+goes to stderr.
 
 Dimensions for --by (combine with commas): ` + strings.Join(analyze.Dimensions, ", ") + `.
 Classes: see README (maildiag query "SELECT DISTINCT class FROM failures").
@@ -49,7 +59,9 @@ Exit status: 0 with failures, 1 with none, 2 on usage errors, 3 on failure.`,
   maildiag failures --since 7d --by class
   maildiag failures --to '*@acme.com' --by day,class
   maildiag failures --class policy-block,blocklisted --by domain,gateway --top 10
-  maildiag failures --enhanced 5.7. --provider 'Microsoft 365' --since 2026-11-01 --output csv`,
+  maildiag failures --enhanced 5.7. --provider 'Microsoft 365' --since 2026-11-01 --output csv
+  maildiag failures --class rate-limited --by sending-ip
+  maildiag failures --to '*@acme.com' --by recipient,class`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format := g.output
@@ -149,26 +161,58 @@ func failuresRun(ctx context.Context, s *streams, path, format string, q analyze
 	if err != nil {
 		return failure(err)
 	}
-	cols := append(append([]string{}, res.By...), "failures", "share", "recipients", "deliveries", "failure_rate", "top_class", "sample_code", "sample_reply")
-	t := &table{title: fmt.Sprintf("%d failures, %s of attempts", res.Failures, pct(res.FailureRate)), columns: cols}
+	// A column whose value is the same on every row (the deliveries of a
+	// scope the dimensions do not split) is said once, after the table; a
+	// top class beside --by class would repeat the key.
+	sameDeliveries := len(res.Groups) > 1
+	for _, g := range res.Groups {
+		sameDeliveries = sameDeliveries && g.Deliveries == res.Groups[0].Deliveries
+	}
+	byClass := slices.Contains(res.By, analyze.ByClass)
+	cols := append(append([]string{}, res.By...), "failures", "messages", "failed_messages", "deferred_messages", "deferrals",
+		"delivered_later", "share", "recipients")
+	if !sameDeliveries {
+		cols = append(cols, "deliveries")
+	}
+	cols = append(cols, "failure_rate")
+	if !byClass {
+		cols = append(cols, "top_class")
+	}
+	cols = append(cols, "sample_code", "sample_reply")
+	t := &table{title: fmt.Sprintf("%d failures of %d messages: %d failed, %d deferred (%d deferrals); %s of messages failed",
+		res.Failures, res.Messages, res.FailedMessages, res.DeferredMessages, res.Deferrals, pct(res.FailureRate)), columns: cols}
 	for _, g := range res.Groups {
 		row := make([]any, 0, len(cols))
 		for _, k := range g.Key {
 			row = append(row, k)
 		}
-		dl := any(g.Deliveries)
-		if g.Deliveries < 0 {
-			dl = ""
+		later := any(g.DeliveredLater)
+		if g.DeliveredLater < 0 {
+			later = ""
 		}
-		row = append(row, g.Failures, pct(g.Share), g.Recipients, dl, pct(g.FailureRate), g.TopClass,
-			strings.TrimSpace(fmt.Sprint(zeroBlank(g.Sample.Code), " ", g.Sample.Enhanced)), g.Sample.Reply)
+		row = append(row, g.Failures, g.Messages, g.FailedMessages, g.DeferredMessages, g.Deferrals, later, pct(g.Share), g.Recipients)
+		if !sameDeliveries {
+			dl := any(g.Deliveries)
+			if g.Deliveries < 0 {
+				dl = ""
+			}
+			row = append(row, dl)
+		}
+		row = append(row, pct(g.FailureRate))
+		if !byClass {
+			row = append(row, g.TopClass)
+		}
+		row = append(row, strings.TrimSpace(fmt.Sprint(zeroBlank(g.Sample.Code), " ", g.Sample.Enhanced)), g.Sample.Reply)
 		t.add(row...)
 	}
 	if err := render(s.out, format, res, t); err != nil {
 		return failure(err)
 	}
-	if format == "table" && res.OtherGroups > 0 {
-		fmt.Fprintf(s.out, "... and %d more groups with %d failures (--top to see more)\n", res.OtherGroups, res.Other)
+	if format == "table" && sameDeliveries && res.Groups[0].Deliveries >= 0 {
+		fmt.Fprintf(s.out, "Deliveries in the scope of every group: %d\n", res.Groups[0].Deliveries)
+	}
+	if format != "json" && res.OtherGroups > 0 {
+		fmt.Fprintf(s.err, "... and %d more groups with %d failures (--top to see more)\n", res.OtherGroups, res.Other)
 	}
 	if res.Failures == 0 {
 		return errNo
