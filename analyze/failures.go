@@ -93,10 +93,10 @@ type FailureGroup struct {
 
 // FailuresResult is the answer to a FailureQuery.
 type FailuresResult struct {
-	By          []string       `json:"by"`
-	Since       time.Time      `json:"since,omitzero"`
-	Until       time.Time      `json:"until,omitzero"`
-	Failures    int            `json:"failures"`
+	By       []string  `json:"by"`
+	Since    time.Time `json:"since,omitzero"`
+	Until    time.Time `json:"until,omitzero"`
+	Failures int       `json:"failures"`
 	// Messages, FailedMessages, DeferredMessages and Deferrals as in
 	// FailureGroup, over every selected failure.
 	Messages         int            `json:"messages"`
@@ -105,9 +105,9 @@ type FailuresResult struct {
 	Deferrals        int            `json:"deferrals"`
 	Deliveries       int64          `json:"deliveries"`
 	FailureRate      float64        `json:"failure_rate"` // failed messages / (failed messages + deliveries)
-	Groups      []FailureGroup `json:"groups"`
-	OtherGroups int            `json:"other_groups"` // groups beyond Top
-	Other       int            `json:"other_failures"`
+	Groups           []FailureGroup `json:"groups"`
+	OtherGroups      int            `json:"other_groups"` // groups beyond Top
+	Other            int            `json:"other_failures"`
 }
 
 // deliveryDims are the dimensions delivered events can be split by.
