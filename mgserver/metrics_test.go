@@ -125,13 +125,13 @@ func TestMetricsRetentionAndRefusals(t *testing.T) {
 		}
 	}
 	for body, want := range map[string]string{
-		`{"dimensions":["time"],"metrics":["seed_test_count"]}`:          "seed_test_count",
-		`{"dimensions":["country"],"metrics":["accepted_count"]}`:        "country",
-		`{"metrics":["accepted_count"],"resolution":"minute"}`:           "minute",
-		`{"metrics":["accepted_count"],"pagination":{"limit":5000}}`:     "limit",
-		`{"metrics":["accepted_count"],"start":"yesterday at noon"}`:     "start",
-		`{"metrics":["accepted_count"],"filter":{"OR":[]}}`:              "OR",
-		`{"metrics":["accepted_count"],"duration":"2m"}`:                 "2m",
+		`{"dimensions":["time"],"metrics":["seed_test_count"]}`:                                              "seed_test_count",
+		`{"dimensions":["country"],"metrics":["accepted_count"]}`:                                            "country",
+		`{"metrics":["accepted_count"],"resolution":"minute"}`:                                               "minute",
+		`{"metrics":["accepted_count"],"pagination":{"limit":5000}}`:                                         "limit",
+		`{"metrics":["accepted_count"],"start":"yesterday at noon"}`:                                         "start",
+		`{"metrics":["accepted_count"],"filter":{"OR":[]}}`:                                                  "OR",
+		`{"metrics":["accepted_count"],"duration":"2m"}`:                                                     "2m",
 		`{"metrics":["accepted_count"],"filter":{"AND":[{"attribute":"tag","comparator":"=","values":[]}]}}`: "tag",
 	} {
 		code, m := post(body)
