@@ -57,11 +57,11 @@ type DomainSummary struct {
 	FetchedTo   *time.Time `json:"fetched_to,omitempty"`
 	// SyncedRanges are the ranges the index holds as read completely from
 	// the source, after the pass.
-	SyncedRanges []TimeRange   `json:"synced_ranges"`
+	SyncedRanges []TimeRange `json:"synced_ranges"`
 	// MetricPeriods counts the hourly and daily periods of the Metrics API
 	// stored (sync --metrics).
-	MetricPeriods int `json:"metric_periods,omitempty"`
-	Suppressions []*ListResult `json:"suppressions,omitempty"`
+	MetricPeriods int           `json:"metric_periods,omitempty"`
+	Suppressions  []*ListResult `json:"suppressions,omitempty"`
 	// Error is the text of Err, the failure that ended the domain's part;
 	// a caller may word it for its users.
 	Error string `json:"error,omitempty"`
