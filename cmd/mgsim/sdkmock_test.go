@@ -19,7 +19,9 @@ func TestSDKMockServes(t *testing.T) {
 	defer cancel()
 	var out, errb bytes.Buffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"sdk-mock", "--ready-file", ready}, iostreams{Out: &out, Err: &errb}) }()
+	go func() {
+		done <- run(ctx, []string{"sdk-mock", "--ready-file", ready}, iostreams{Out: &out, Err: &errb})
+	}()
 	var base string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if b, err := os.ReadFile(ready); err == nil {
