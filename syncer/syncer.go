@@ -117,7 +117,7 @@ func Run(ctx context.Context, st Store, w Writer, client *ingest.Client, o Optio
 		if err := client.ProbeLogs(ctx, names[0], now); ingest.LogsRefused(err) {
 			ae, _ := ingest.AsAPIError(err)
 			o.Source = ingest.SourceEvents
-			note := fmt.Sprintf("the Logs API refused the account (%d %s): read the Events API instead", ae.Status, ae.Message)
+			note := fmt.Sprintf("the Logs API refused the account (%d: %s): read the Events API instead", ae.Status, ae.Message)
 			if ps, sum, pl, err = newPass(o, note); err != nil {
 				return nil, err
 			}
