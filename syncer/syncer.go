@@ -91,7 +91,7 @@ func Run(ctx context.Context, st Store, w Writer, client *ingest.Client, o Optio
 	o = o.withDefaults()
 	started := time.Now().UTC()
 	now := o.Now().UTC()
-	names, err := resolveDomains(ctx, client, o.Domains)
+	names, skipped, err := resolveDomains(ctx, client, o.Domains)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func Run(ctx context.Context, st Store, w Writer, client *ingest.Client, o Optio
 	if o.Metrics && runErr == nil && ps.fatal == nil && ps.down == nil && ctx.Err() == nil {
 		runErr = ps.syncMetrics(ctx, now)
 	}
-	sum.Warnings = append(sum.Warnings, ps.warnings...)
+	sum.Warnings = append(append(sum.Warnings, skipped...), ps.warnings...)
 	slices.SortFunc(sum.Warnings, func(a, b Warning) int {
 		return cmp.Or(cmp.Compare(a.Domain, b.Domain), cmp.Compare(a.List, b.List))
 	})
