@@ -53,10 +53,11 @@ func volumeSection(d *analyze.HealthResult, c clock) volumeView {
 		}
 		v.Rows = append(hist, v.Rows...)
 		unit := strings.ToLower(v.Unit)
-		v.MetricsNote = fmt.Sprintf("The index's events start later than this period: %d %ss before them (from %s) come from Mailgun's Metrics API "+
+		n := len(d.MetricsHistory)
+		v.MetricsNote = fmt.Sprintf("The %d %ss before the index's first event (%s to %s) come from Mailgun's Metrics API "+
 			"(sync --metrics), drawn paler and marked \"Mailgun metrics\": %s accepted, %s delivered (%s). They are counts only, "+
-			"with no failure classes or domains.", len(d.MetricsHistory), unit, c.bucket(d.MetricsHistory[0].Start, d.Hourly),
-			formatInt(acc), formatInt(del), pctOf(del, acc))
+			"with no failure classes or domains.", n, unit, c.bucket(d.MetricsHistory[0].Start, d.Hourly),
+			c.bucket(d.MetricsHistory[n-1].Start, d.Hourly), formatInt(acc), formatInt(del), pctOf(del, acc))
 	}
 	v.Empty = total == 0
 	v.Chart = chartView{ID: chartVolume, Summary: volumeSummary(d, c), Height: 340}
