@@ -18,6 +18,9 @@ type HealthQuery struct {
 	To             *Pattern // one customer domain (or a pattern of them)
 	Now            time.Time
 	MaxRows        int // longest address lists (new suppressions, stuck); 0: 200
+	// Thresholds judge the rates and raise the alerts; unset ones take
+	// DefaultThresholds.
+	Thresholds Thresholds
 }
 
 // Progress is told how far a long analysis has come, as a fraction.
@@ -42,6 +45,7 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 	if q.MaxRows <= 0 {
 		q.MaxRows = 200
 	}
+	q.Thresholds = q.Thresholds.orDefaults()
 	if !q.Since.Before(q.Until) {
 		return nil, fmt.Errorf("the period must start before it ends")
 	}
@@ -49,7 +53,7 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 	res := &HealthResult{Hourly: length <= 48*time.Hour,
 		Blocks: []DomainBlock{}, Alerts: []Alert{}, Volume: []VolumeBucket{}, Classes: []ClassBucket{}, TopClasses: []ClassRow{},
 		Domains: []DomainRow{}, Providers: []ProviderRow{}, Codes: []CodeRow{}, Enhanced: []CodeRow{},
-		SuppressionDays: []SuppressionDay{}, Suppressed: []NewSuppression{}, Delays: []DelayRow{},
+		Rates: []Rate{}, SuppressionDays: []SuppressionDay{}, Suppressed: []NewSuppression{}, Delays: []DelayRow{},
 		Typos: []TypoRow{}, Lookalikes: []LookalikeRow{}}
 	f := &healthFacts{prevSince: q.Since.Add(-length), verdicts: map[string]DomainVerdict{}}
 	b := &bucketer{from: q.Since, hourly: res.Hourly}
@@ -214,7 +218,7 @@ func (t *Totals) add(typ string, outcome maildiag.Outcome, n int64) {
 	}
 }
 
-func (t *Totals) finish() { t.DeliveryRate = ratio(t.Delivered, t.Accepted) }
+func (t *Totals) finish() { t.DeliveryRate = ratio(t.Delivered, finalMessages(*t)) }
 
 // healthCounts fills the totals, the previous period's totals (from prev
 // to the period's start), the volume series and the per-domain and

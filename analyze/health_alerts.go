@@ -27,6 +27,8 @@ func healthDecide(res *HealthResult, q HealthQuery, f *healthFacts) {
 		p := f.previous
 		res.PreviousTotals = &p
 	}
+	res.Thresholds = q.Thresholds
+	res.Rates = RatesOf(res.Totals, res.PreviousTotals, q.Thresholds)
 	for i := range res.Domains {
 		d := &res.Domains[i]
 		v, judged := f.verdicts[d.Domain]

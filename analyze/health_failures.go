@@ -19,8 +19,11 @@ type failureScan struct {
 	series     map[string][]int64
 	codes      map[string]*codeCount
 	enhanced   map[string]*codeCount
-	domClass   map[string]map[string]int64
+	domClass   map[string]map[string]int64 // final failures only: permanent and drops
 	gwClass    map[string]map[string]int64
+	domDefer   map[string]map[string]int64 // deferrals, apart
+	gwDefer    map[string]map[string]int64
+	classFinal map[string]int64
 	firstHard  map[string]map[RecipientID]*Failure // domain -> recipient -> first permanent failure (not a drop)
 	unknown    map[RecipientID]*lookBounce         // recipients bounced as unknown
 	noMX       map[string]*TypoRow                 // domains without MX
@@ -43,7 +46,8 @@ type lookBounce struct {
 func scanFailures(ctx context.Context, db Store, q HealthQuery, buckets int, b *bucketer, sc *scope) (*failureScan, error) {
 	fs := &failureScan{classes: map[string]int64{}, classRcpts: map[string]map[RecipientID]struct{}{}, series: map[string][]int64{},
 		codes: map[string]*codeCount{}, enhanced: map[string]*codeCount{}, domClass: map[string]map[string]int64{},
-		gwClass: map[string]map[string]int64{}, firstHard: map[string]map[RecipientID]*Failure{},
+		gwClass: map[string]map[string]int64{}, domDefer: map[string]map[string]int64{}, gwDefer: map[string]map[string]int64{},
+		classFinal: map[string]int64{}, firstHard: map[string]map[RecipientID]*Failure{},
 		unknown: map[RecipientID]*lookBounce{}, noMX: map[string]*TypoRow{}, noMXRcpts: map[string]map[RecipientID]struct{}{},
 		deferred: map[delivery]struct{}{}}
 	f := FailureFilter{From: q.Since, Until: q.Until, SendingDomains: sc.sending, RecipientDomains: sc.recipientDomains()}
@@ -72,20 +76,18 @@ func scanFailures(ctx context.Context, db Store, q HealthQuery, buckets int, b *
 			countCode(fs.enhanced, r.Enhanced, class, r)
 		}
 		rd := r.RecipientDomain
+		// A domain's or provider's main class is of final outcomes only: a
+		// deferral may still be delivered, so it is counted apart.
+		dom, gw := fs.domClass, fs.gwClass
+		if r.Outcome == maildiag.OutcomeTemporary {
+			dom, gw = fs.domDefer, fs.gwDefer
+		} else {
+			fs.classFinal[class]++
+		}
 		if r.Recipient != 0 {
-			dc := fs.domClass[rd]
-			if dc == nil {
-				dc = map[string]int64{}
-				fs.domClass[rd] = dc
-			}
-			dc[class]++
+			countIn(dom, rd, class)
 		}
-		gc := fs.gwClass[sc.gateway(rd)]
-		if gc == nil {
-			gc = map[string]int64{}
-			fs.gwClass[sc.gateway(rd)] = gc
-		}
-		gc[class]++
+		countIn(gw, sc.gateway(rd), class)
 		if r.Outcome == maildiag.OutcomePermanent && r.Recipient != 0 && !r.DelayedBounce {
 			fh := fs.firstHard[rd]
 			if fh == nil {
@@ -122,6 +124,16 @@ func scanFailures(ctx context.Context, db Store, q HealthQuery, buckets int, b *
 		return nil
 	})
 	return fs, err
+}
+
+// countIn adds one to m[key][class].
+func countIn(m map[string]map[string]int64, key, class string) {
+	c := m[key]
+	if c == nil {
+		c = map[string]int64{}
+		m[key] = c
+	}
+	c[class]++
 }
 
 func codeText(code int) string {
@@ -167,7 +179,7 @@ func (fs *failureScan) finish(ctx context.Context, db Store, res *HealthResult, 
 	for _, s := range shares {
 		info, _ := maildiag.ClassOf(s.Name)
 		res.TopClasses = append(res.TopClasses, ClassRow{Class: s.Name, Title: info.Title, Count: int64(s.Count), Kind: info.BounceKind(),
-			Recipients: len(fs.classRcpts[s.Name]), Advice: info.Action})
+			Recipients: len(fs.classRcpts[s.Name]), Advice: info.Action, Final: fs.classFinal[s.Name], Deferrals: int64(s.Count) - fs.classFinal[s.Name]})
 	}
 	for i, v := range res.Volume {
 		cb := ClassBucket{Start: v.Start, Counts: []ClassCount{}}
@@ -185,12 +197,21 @@ func (fs *failureScan) finish(ctx context.Context, db Store, res *HealthResult, 
 		d := &res.Domains[i]
 		if dc := fs.domClass[d.Domain]; len(dc) > 0 {
 			d.Class = topOf(dc)
+			d.ClassCount = dc[d.Class]
+		}
+		if dc := fs.domDefer[d.Domain]; len(dc) > 0 {
+			d.DeferralClass = topOf(dc)
 		}
 	}
 	for i := range res.Providers {
 		p := &res.Providers[i]
 		if gc := fs.gwClass[p.Provider]; len(gc) > 0 {
 			p.Class = topOf(gc)
+			p.ClassCount = gc[p.Class]
+		}
+		if gc := fs.gwDefer[p.Provider]; len(gc) > 0 {
+			p.DeferralClass = topOf(gc)
+			p.DeferralClassCount = gc[p.DeferralClass]
 		}
 	}
 	// Each domain's causes, for its verdict: a domain-wide block is many

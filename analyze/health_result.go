@@ -45,6 +45,13 @@ type HealthResult struct {
 	// a period it only partly holds is never made.
 	PreviousTotals *Totals `json:"previous_totals,omitempty"`
 
+	// Rates are the period's delivery, bounce, complaint, deferral and
+	// suppression rates, with the previous period's and what each means
+	// against Thresholds.
+	Rates []Rate `json:"rates"`
+	// Thresholds are the limits the rates and alerts were judged by.
+	Thresholds Thresholds `json:"thresholds"`
+
 	// Hourly says Volume and Classes are per UTC hour (periods of up to
 	// 48 hours); otherwise per UTC day.
 	Hourly bool `json:"hourly"`
@@ -203,9 +210,10 @@ type Totals struct {
 	Clicked      int64 `json:"clicked"`
 	// Rejected counts messages Mailgun refused at the API.
 	Rejected int64 `json:"rejected"`
-	// DeliveryRate is Delivered / Accepted, 0 when nothing was accepted.
-	// Deliveries of messages accepted before the period count too, so it
-	// can pass 1 in a short period.
+	// DeliveryRate is Delivered over the period's messages: the accepted
+	// ones, or those with a final outcome (delivered, failed permanently,
+	// dropped) when more, as when messages accepted before the period are
+	// delivered in it; so it never passes 1. 0 when there are none.
 	DeliveryRate float64 `json:"delivery_rate"`
 }
 
@@ -245,6 +253,11 @@ type ClassRow struct {
 	Recipients int `json:"recipients"`
 	// Advice is what to do about it.
 	Advice string `json:"advice"`
+	// Final counts the class's failures that ended the delivery
+	// (permanent failures and drops), Deferrals its temporary ones:
+	// Count is their sum.
+	Final     int64 `json:"final"`
+	Deferrals int64 `json:"deferrals"`
 }
 
 // Verdicts of a DomainRow: a reading of the domain's DomainVerdict for one
@@ -273,8 +286,12 @@ type DomainRow struct {
 	Deferrals int64 `json:"deferrals"`
 	// FailureRate is Failures / Messages.
 	FailureRate float64 `json:"failure_rate"`
-	// Class is the most common class of its failures.
-	Class string `json:"class,omitempty"`
+	// Class is the most common class of its failures (final outcomes
+	// only: permanent failures and drops), ClassCount how many had it.
+	Class      string `json:"class,omitempty"`
+	ClassCount int64  `json:"class_count,omitempty"`
+	// DeferralClass is the most common class of its deferrals.
+	DeferralClass string `json:"deferral_class,omitempty"`
 	// Gateway is who receives its mail: Mimecast, Microsoft 365.
 	Gateway string `json:"gateway,omitempty"`
 	// Verdict is RowDomainBlock, RowBadAddresses or RowTemporary; absent
@@ -298,10 +315,14 @@ type ProviderRow struct {
 	Deferrals int64 `json:"deferrals"`
 	// DeliveryRate is Delivered / Messages.
 	DeliveryRate float64 `json:"delivery_rate"`
-	// Class is its most common failure class (deferrals included) and
-	// ClassCount how many failures had it, when counted.
+	// Class is its most common class of final failures (permanent
+	// failures and drops, not deferrals) and ClassCount how many had it.
 	Class      string `json:"class,omitempty"`
 	ClassCount int64  `json:"class_count,omitempty"`
+	// DeferralClass is its most common class of deferrals, and
+	// DeferralClassCount how many deferrals had it.
+	DeferralClass      string `json:"deferral_class,omitempty"`
+	DeferralClassCount int64  `json:"deferral_class_count,omitempty"`
 	// Domains is the number of customer domains behind it.
 	Domains int `json:"domains"`
 }

@@ -34,6 +34,23 @@ func TestHealthGolden(t *testing.T) {
 			if len(r.Typos) != 1 || r.Typos[0].Domain != "gmial.com" || r.Typos[0].Suggested != "gmail.com" {
 				t.Errorf("typos %+v, want gmial.com for gmail.com", r.Typos)
 			}
+			// A main class counts final failures only, so it fits in them.
+			for _, d := range r.Domains {
+				if d.Class != "" && (d.ClassCount == 0 || d.ClassCount > d.Failures) {
+					t.Errorf("domain %s: main class %s of %d, %d failures", d.Domain, d.Class, d.ClassCount, d.Failures)
+				}
+			}
+			for _, p := range r.Providers {
+				if p.Class != "" && (p.ClassCount == 0 || p.ClassCount > p.Failures) || p.DeferralClassCount > p.Deferrals {
+					t.Errorf("provider %s: main class %s of %d with %d failures, deferral class of %d with %d deferrals",
+						p.Provider, p.Class, p.ClassCount, p.Failures, p.DeferralClassCount, p.Deferrals)
+				}
+			}
+			for _, c := range r.TopClasses {
+				if c.Final+c.Deferrals != c.Count {
+					t.Errorf("class %s: %d final + %d deferrals != %d", c.Class, c.Final, c.Deferrals, c.Count)
+				}
+			}
 			if r.PreviousTotals == nil || r.Hourly || len(r.Volume) != 7 {
 				t.Errorf("previous %v, hourly %v, %d buckets: want a comparison and 7 days", r.PreviousTotals, r.Hourly, len(r.Volume))
 			}
@@ -89,6 +106,33 @@ func TestHealthGolden(t *testing.T) {
 		}
 		if r.Title == "" || r.Filters.To != "*@nowhere.example" || r.Totals.Accepted != 0 || len(r.Domains) != 0 || r.Domains == nil || r.Alerts == nil {
 			t.Errorf("got title %q, filter %q, %d accepted, domains %v, alerts %v: want a header and empty lists", r.Title, r.Filters.To, r.Totals.Accepted, r.Domains, r.Alerts)
+		}
+	})
+	t.Run("rates never above 100%", func(t *testing.T) {
+		// Short windows deliver messages accepted before them.
+		for _, length := range []time.Duration{time.Hour, 3 * time.Hour, 24 * time.Hour} {
+			for since := end.Add(-5 * 24 * time.Hour); since.Before(end.Add(-length)); since = since.Add(7 * time.Hour) {
+				r, err := analyze.Health(context.Background(), db, analyze.HealthQuery{Since: since, Until: since.Add(length), Now: end}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Totals.DeliveryRate > 1 {
+					t.Fatalf("%s + %s: delivery rate %v", since, length, r.Totals.DeliveryRate)
+				}
+				for _, v := range r.Volume {
+					if v.DeliveryRate > 1 {
+						t.Fatalf("%s: bucket %s delivery rate %v", since, v.Start, v.DeliveryRate)
+					}
+				}
+				for _, x := range r.Rates {
+					if x.Rate > 1 || x.Previous != nil && *x.Previous > 1 || x.Count > x.Of {
+						t.Fatalf("%s + %s: %s rate %v (%d of %d)", since, length, x.Name, x.Rate, x.Count, x.Of)
+					}
+				}
+				if len(r.Rates) != 5 {
+					t.Fatalf("%d rates, want 5", len(r.Rates))
+				}
+			}
 		}
 	})
 	t.Run("bad period", func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 type evRow struct {
 	key                  evKey
 	ts, typ, sd, mk, seq int64
+	texts                eventTexts
 }
 
 // failRow is a failures row; its strings are copies, so that the input
@@ -139,11 +140,15 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 				return added, err
 			}
 		}
+		texts, err := w.eventTextIDs(ev)
+		if err != nil {
+			return added, err
+		}
 		seq, err := w.blocks.add(w, ev.Raw)
 		if err != nil {
 			return added, err
 		}
-		row := evRow{key: k, ts: ev.TimeUS, typ: typ, sd: sd, mk: mk, seq: seq}
+		row := evRow{key: k, ts: ev.TimeUS, typ: typ, sd: sd, mk: mk, seq: seq, texts: texts}
 		if len(t.events) == 0 {
 			t.minTS, t.maxTS = ev.TimeUS, ev.TimeUS
 		}
@@ -209,7 +214,8 @@ func cmpKey(a, b evKey) int {
 	return cmpInt(a.idHash, b.idHash)
 }
 
-var eventColumns = []string{"day", "recipient_id", "id_hash", "ts", "type_id", "sending_domain_id", "message_key", "seq"}
+var eventColumns = []string{"day", "recipient_id", "id_hash", "ts", "type_id", "sending_domain_id", "message_key", "seq",
+	"subject_id", "from_id", "ip_id", "tags_id", "route_id"}
 
 var failureColumns = []string{"day", "recipient_id", "id_hash", "ts", "type_id", "sending_domain_id", "message_key", "seq",
 	"event_id", "outcome", "severity", "reason", "code", "enhanced", "class", "rule", "gateway", "provider", "mx_host",
@@ -222,11 +228,19 @@ func (t *txRows) flush(w *Writer) error {
 	if err := w.dict.flushRecipients(w); err != nil {
 		return err
 	}
+	if err := w.texts.flush(w); err != nil {
+		return err
+	}
 	slices.SortFunc(t.events, func(a, b evRow) int { return cmpKey(a.key, b.key) })
 	b := newRowBatch("INSERT", "events", eventColumns, "")
 	for i := range t.events {
 		r := &t.events[i]
 		r.bindKey(&b)
+		b.int(r.texts.subject)
+		b.int(r.texts.from)
+		b.int(r.texts.ip)
+		b.int(r.texts.tags)
+		b.int(r.texts.route)
 		if err := b.end(w); err != nil {
 			return err
 		}

@@ -29,6 +29,7 @@ type Writer struct {
 	stmts map[string]driver.Stmt
 
 	dict   dictionary
+	texts  textDict
 	tx     txRows
 	blocks blockWriter
 	dedup  dedup
@@ -53,6 +54,7 @@ func (db *DB) NewWriter(ctx context.Context) (*Writer, error) {
 	}
 	w := &Writer{db: db, conn: c, stmts: map[string]driver.Stmt{}}
 	w.dict.init()
+	w.texts.init()
 	w.tx.init()
 	w.blocks.init()
 	w.flight.init()
@@ -81,6 +83,7 @@ func (w *Writer) rollback() {
 	// Ids handed out in the rolled-back transaction are gone, and so are
 	// the rows collected for it.
 	w.dict.forget()
+	w.texts.forget()
 	w.tx.reset()
 	w.dedup.forgetTx()
 	w.flight.forget()
@@ -115,6 +118,7 @@ func (w *Writer) start() error {
 	if w.dataVersion != 0 && v != w.dataVersion {
 		w.others = true
 		w.dict.forget()
+		w.texts.forget()
 		w.flight.forget()
 	}
 	w.dataVersion = v
@@ -122,6 +126,9 @@ func (w *Writer) start() error {
 		return err
 	}
 	if err := w.dict.load(w); err != nil {
+		return err
+	}
+	if err := w.texts.load(w); err != nil {
 		return err
 	}
 	if err := w.dedup.load(w); err != nil {
@@ -175,6 +182,7 @@ func (w *Writer) Commit(ctx context.Context) error {
 	}
 	w.inTx = false
 	w.dict.committed()
+	w.texts.committed()
 	w.dedup.committed()
 	w.flight.committed()
 	v, err := w.queryInt("PRAGMA data_version")

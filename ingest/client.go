@@ -135,6 +135,10 @@ func (c *Client) get(ctx context.Context, u string) ([]byte, error) {
 	return c.do(ctx, http.MethodGet, u, nil, "")
 }
 
+// Get fetches an API URL (absolute, on the client's host) and returns the
+// body of its 2xx answer; any other answer is an *APIError.
+func (c *Client) Get(ctx context.Context, u string) ([]byte, error) { return c.get(ctx, u) }
+
 // Post sends body to an API URL (absolute, on the client's host) and returns
 // the body of its 2xx answer; any other answer is an *APIError.
 func (c *Client) Post(ctx context.Context, u string, body []byte, contentType string) ([]byte, error) {

@@ -2,47 +2,26 @@ package report
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 
 	"github.com/maildiag/maildiag/analyze"
 )
 
-// metric is one summary card: how to read it from the totals and whether a rise
-// is good news.
+// metric is one count card and how to read it from the totals.
 type metric struct {
 	label string
 	get   func(analyze.Totals) int64
-	up    string // tone of a rise: good, bad or neutral
 }
 
 var metrics = []metric{
-	{"Accepted", func(t analyze.Totals) int64 { return t.Accepted }, "neutral"},
-	{"Delivered", func(t analyze.Totals) int64 { return t.Delivered }, "good"},
-	{"Failed temporary", func(t analyze.Totals) int64 { return t.FailedTemporary }, "bad"},
-	{"Failed permanent", func(t analyze.Totals) int64 { return t.FailedPermanent }, "bad"},
-	{"Suppressed drops", func(t analyze.Totals) int64 { return t.Suppressed }, "bad"},
-	{"Complaints", func(t analyze.Totals) int64 { return t.Complaints }, "bad"},
-	{"Unsubscribes", func(t analyze.Totals) int64 { return t.Unsubscribes }, "bad"},
-}
-
-func tone(diff float64, up string) string {
-	switch {
-	case diff == 0 || up == "neutral":
-		return "neutral"
-	case (diff > 0) == (up == "good"):
-		return "good"
-	default:
-		return "bad"
-	}
-}
-
-func toneHint(t string) string {
-	switch t {
-	case "good":
-		return "better"
-	case "bad":
-		return "worse"
-	}
-	return ""
+	{"Accepted", func(t analyze.Totals) int64 { return t.Accepted }},
+	{"Delivered", func(t analyze.Totals) int64 { return t.Delivered }},
+	{"Failed temporary", func(t analyze.Totals) int64 { return t.FailedTemporary }},
+	{"Failed permanent", func(t analyze.Totals) int64 { return t.FailedPermanent }},
+	{"Suppressed drops", func(t analyze.Totals) int64 { return t.Suppressed }},
+	{"Complaints", func(t analyze.Totals) int64 { return t.Complaints }},
+	{"Unsubscribes", func(t analyze.Totals) int64 { return t.Unsubscribes }},
 }
 
 func signed(n int64) string {
@@ -67,10 +46,9 @@ func abs(f float64) float64 {
 	return f
 }
 
-// cards builds the summary cards: each count with the previous period's
-// value, the change as a number and a percentage ("new" when the previous
-// was 0), and whether that change is good or bad news; then the delivery
-// rate, whose change is in percentage points.
+// cards builds the count cards: each count with the previous period's
+// value and the change as a number and a percentage ("new" when the
+// previous was 0). A count's change is not judged: the rates are.
 func cards(cur analyze.Totals, prev *analyze.Totals) []cardView {
 	var out []cardView
 	for _, m := range metrics {
@@ -83,38 +61,63 @@ func cards(cur analyze.Totals, prev *analyze.Totals) []cardView {
 				c.Change = "no change"
 			case was == 0:
 				c.Change = "new"
-				c.Tone = tone(1, m.up)
 			default:
 				p, _ := ratio(now-was, was)
 				c.Change = signed(now-was) + " (" + signedPct(p) + ")"
 				if now == was {
 					c.Change = "no change"
 				}
-				c.Tone = tone(float64(now-was), m.up)
 			}
-			c.Hint = toneHint(c.Tone)
 		}
 		out = append(out, c)
 	}
-	rate := cardView{Label: "Delivery rate", Value: pctOf(cur.Delivered, cur.Accepted), Tone: "neutral"}
-	if prev != nil {
-		now, okNow := ratio(cur.Delivered, cur.Accepted)
-		was, okWas := ratio(prev.Delivered, prev.Accepted)
-		rate.Previous = "previous " + pctOf(prev.Delivered, prev.Accepted)
-		switch {
-		case !okNow:
-			rate.Change = "–"
-		case !okWas:
-			rate.Change = "new"
-		default:
-			diff := round1(now - was)
-			rate.Change = fmt.Sprintf("%+.1f pp", diff)
-			if diff == 0 {
-				rate.Change = "no change"
-			}
-			rate.Tone = tone(diff, "good")
+	return out
+}
+
+// rateCards are the analysis's rates, each with its counts, the change in
+// percentage points from the previous period and what it means; the tone
+// is the analysis's judgement against the thresholds, not the direction
+// of the change.
+func rateCards(rates []analyze.Rate) []cardView {
+	var out []cardView
+	for _, r := range rates {
+		c := cardView{Label: r.Title, Value: "–", Tone: rateTone(r.Status), Hint: r.Meaning,
+			Detail: formatInt(r.Count) + " of " + formatInt(r.Of)}
+		if r.Of > 0 {
+			c.Value = formatRate(r.Rate)
 		}
-		rate.Hint = toneHint(rate.Tone)
+		if r.Previous != nil {
+			c.Previous = "previous " + formatRate(*r.Previous)
+			diff := (r.Rate - *r.Previous) * 100
+			switch {
+			case r.Of == 0:
+				c.Change = "–"
+			case math.Abs(diff) < 0.005:
+				c.Change = "no change"
+			default:
+				c.Change = fmt.Sprintf("%+.2f pp", diff)
+			}
+		}
+		out = append(out, c)
 	}
-	return append(out, rate)
+	return out
+}
+
+// formatRate writes a fraction as a percentage: two decimals under 1%
+// (complaint rates live there), else one.
+func formatRate(f float64) string {
+	if f > 0 && f < 0.01 {
+		return strconv.FormatFloat(math.Max(f*100, 0.01), 'f', 2, 64) + "%"
+	}
+	return formatPct(f * 100)
+}
+
+func rateTone(status string) string {
+	switch status {
+	case analyze.RateBad:
+		return "bad"
+	case analyze.RateWatch:
+		return "watch"
+	}
+	return "good"
 }

@@ -157,7 +157,10 @@ func volumeChart(d *analyze.HealthResult, c clock, height int) (chartSpec, error
 		tmp = append(tmp, b.FailedTemporary)
 		perm = append(perm, b.FailedPermanent)
 		rate[i] = opts.LineData{Value: "-"} // ECharts' mark for "no value"
-		if r, ok := ratio(b.Delivered, b.Accepted); ok {
+		// The analysis's rate is over messages, so the line stays on the
+		// chart (never above 100%).
+		if b.Accepted+b.Delivered > 0 {
+			r := b.DeliveryRate * 100
 			rate[i] = opts.LineData{Value: round1(r)}
 			lowest = min(lowest, r)
 		}

@@ -132,8 +132,10 @@ func sampleData() *analyze.HealthResult {
 		{2880, 2815, 70, 41},
 	}
 	for i, v := range vol {
-		d.Volume = append(d.Volume, analyze.VolumeBucket{Start: day(i), Totals: analyze.Totals{Accepted: v[0], Delivered: v[1], FailedTemporary: v[2], FailedPermanent: v[3]}})
+		d.Volume = append(d.Volume, analyze.VolumeBucket{Start: day(i), Totals: analyze.Totals{Accepted: v[0], Delivered: v[1], FailedTemporary: v[2], FailedPermanent: v[3],
+			DeliveryRate: float64(v[1]) / float64(v[0])}})
 	}
+	d.Rates = analyze.RatesOf(d.Totals, d.PreviousTotals, analyze.Thresholds{})
 
 	// Per day: user-unknown, mailbox-full, policy-block, blocklisted,
 	// rate-limited, domain-not-found, suppressed-bounce, expired.

@@ -51,13 +51,13 @@ func TestRenderSample(t *testing.T) {
 		"acme.com: 42 addresses bounced with 550 5.7.1 from one Mimecast gateway within 2 hours: a domain-wide block at the recipient, not bad addresses. Ask their admin to allowlist our sending IPs, then remove the suppressions.",
 		// other alerts, most severe first after the block
 		"Microsoft 365 blocks our IP 203.0.113.7 (S3150)",
-		// cards: value, change, tone
-		`<div class="card good">` + "\n" + `<div class="label">Delivered</div>` + "\n" + `<div class="value">41,275</div>`,
-		`<span class="delta">+1,895 (+4.8%)</span> <span class="tone">better</span>`,
-		`<div class="card bad">` + "\n" + `<div class="label">Complaints</div>`,
-		`<span class="delta">new</span> <span class="tone">worse</span>`,
-		`<span class="delta">-1.9 pp</span>`,
+		// rate cards: value, counts, meaning, change; count cards beside
+		`<div class="card watch" data-rate="Delivery rate">` + "\n" + `<div class="label">Delivery rate</div>` + "\n" + `<div class="value">96.3%</div>` + "\n" + `<div class="detail">41,275 of 42,880</div>`,
+		`<span class="delta">-1.92 pp</span>`,
 		`<div class="prev">previous 98.2%</div>`,
+		`<div class="card good" data-rate="Complaint rate">` + "\n" + `<div class="label">Complaint rate</div>` + "\n" + `<div class="value">0.01%</div>` + "\n" + `<div class="detail">6 of 41,275</div>`,
+		`<div class="card neutral">` + "\n" + `<div class="label">Delivered</div>` + "\n" + `<div class="value">41,275</div>`,
+		`<span class="delta">+1,895 (+4.8%)</span>`,
 		// classes table with computed share and default advice
 		"<tr><td><code>rate-limited</code></td><td class=\"num\">1,139</td><td class=\"num\">54.6%</td><td>soft</td>",
 		"The recipient's provider is throttling our mail",
@@ -285,29 +285,50 @@ func TestCards(t *testing.T) {
 	cur := analyze.Totals{Accepted: 1000, Delivered: 950, FailedTemporary: 10, FailedPermanent: 5, Suppressed: 0, Complaints: 3, Unsubscribes: 2}
 	prev := analyze.Totals{Accepted: 800, Delivered: 780, FailedTemporary: 20, FailedPermanent: 5, Suppressed: 4, Complaints: 0, Unsubscribes: 4}
 	got := cards(cur, &prev)
-	want := []struct{ label, value, change, tone string }{
-		{"Accepted", "1,000", "+200 (+25.0%)", "neutral"},
-		{"Delivered", "950", "+170 (+21.8%)", "good"},
-		{"Failed temporary", "10", "-10 (-50.0%)", "good"},
-		{"Failed permanent", "5", "no change", "neutral"},
-		{"Suppressed drops", "0", "-4 (-100.0%)", "good"},
-		{"Complaints", "3", "new", "bad"},
-		{"Unsubscribes", "2", "-2 (-50.0%)", "good"},
-		{"Delivery rate", "95.0%", "-2.5 pp", "bad"},
+	want := []struct{ label, value, change string }{
+		{"Accepted", "1,000", "+200 (+25.0%)"},
+		{"Delivered", "950", "+170 (+21.8%)"},
+		{"Failed temporary", "10", "-10 (-50.0%)"},
+		{"Failed permanent", "5", "no change"},
+		{"Suppressed drops", "0", "-4 (-100.0%)"},
+		{"Complaints", "3", "new"},
+		{"Unsubscribes", "2", "-2 (-50.0%)"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d cards, want %d", len(got), len(want))
 	}
 	for i, w := range want {
 		g := got[i]
-		if g.Label != w.label || g.Value != w.value || g.Change != w.change || g.Tone != w.tone {
-			t.Errorf("card %d: got %s %s %q %s, want %s %s %q %s", i, g.Label, g.Value, g.Change, g.Tone, w.label, w.value, w.change, w.tone)
+		// A count's change is never judged good or bad: the rates are.
+		if g.Label != w.label || g.Value != w.value || g.Change != w.change || g.Tone != "neutral" {
+			t.Errorf("card %d: got %s %s %q %s, want %s %s %q neutral", i, g.Label, g.Value, g.Change, g.Tone, w.label, w.value, w.change)
 		}
 	}
 	for _, c := range cards(cur, nil) {
 		if c.Change != "" || c.Previous != "" || c.Tone != "neutral" {
 			t.Errorf("%s without a previous period: change %q previous %q tone %s", c.Label, c.Change, c.Previous, c.Tone)
 		}
+	}
+	// Rates: 3 complaints of 950 delivered is above the 0.3% limit.
+	rc := rateCards(analyze.RatesOf(cur, &prev, analyze.Thresholds{}))
+	wantRates := []struct{ label, value, change, tone, detail string }{
+		{"Delivery rate", "95.0%", "-2.50 pp", "watch", "950 of 1,000"},
+		{"Bounce rate", "0.50%", "-0.13 pp", "good", "5 of 1,000"},
+		{"Complaint rate", "0.32%", "+0.32 pp", "bad", "3 of 950"},
+		{"Deferral rate", "1.0%", "-1.44 pp", "good", "10 of 965"},
+		{"Suppression rate", "0.0%", "-0.50 pp", "good", "0 of 1,000"},
+	}
+	if len(rc) != len(wantRates) {
+		t.Fatalf("got %d rate cards, want %d", len(rc), len(wantRates))
+	}
+	for i, w := range wantRates {
+		g := rc[i]
+		if g.Label != w.label || g.Value != w.value || g.Change != w.change || g.Tone != w.tone || g.Detail != w.detail {
+			t.Errorf("rate card %d: got %s %s %q %s %q, want %s %s %q %s %q", i, g.Label, g.Value, g.Change, g.Tone, g.Detail, w.label, w.value, w.change, w.tone, w.detail)
+		}
+	}
+	if !strings.Contains(rc[2].Hint, "above Gmail's and Yahoo's 0.3% limit") {
+		t.Errorf("complaint meaning %q", rc[2].Hint)
 	}
 }
 

@@ -132,13 +132,16 @@ func providersSection(d *analyze.HealthResult, o Options) providersView {
 			cc = formatInt(r.ClassCount)
 		}
 		v.Rows = append(v.Rows, providerRowView{
-			Provider:   r.Provider,
-			Messages:   formatInt(r.Messages),
-			Delivered:  formatInt(r.Delivered),
-			Rate:       pctOf(r.Delivered, r.Messages),
-			Failures:   formatInt(r.Failures),
-			Class:      r.Class,
-			ClassCount: cc,
+			Provider:           r.Provider,
+			Messages:           formatInt(r.Messages),
+			Delivered:          formatInt(r.Delivered),
+			Rate:               pctOf(r.Delivered, r.Messages),
+			Failures:           formatInt(r.Failures),
+			Class:              r.Class,
+			ClassCount:         cc,
+			Deferrals:          formatInt(r.Deferrals),
+			DeferralClass:      r.DeferralClass,
+			DeferralClassCount: formatInt(r.DeferralClassCount),
 		})
 	}
 	v.More = more{n, len(d.Providers)}

@@ -21,6 +21,7 @@ type view struct {
 	TOC       []tocEntry
 
 	Alerts      []alertView
+	Rates       []cardView
 	Cards       []cardView
 	HasPrevious bool
 
@@ -57,8 +58,9 @@ type cardView struct {
 	Value    string
 	Previous string // "" when there is no previous period
 	Change   string
-	Tone     string // good | bad | neutral
+	Tone     string // good | watch | bad | neutral
 	Hint     string
+	Detail   string // the counts a rate is made of: "12 of 4,000"
 }
 
 // replyView is a remote reply: short ones inline, long or multi-line ones
@@ -133,6 +135,7 @@ type providersView struct {
 
 type providerRowView struct {
 	Provider, Messages, Delivered, Rate, Failures, Class, ClassCount string
+	Deferrals, DeferralClass, DeferralClassCount                     string
 }
 
 type codesView struct {
@@ -225,6 +228,7 @@ func buildView(d *analyze.HealthResult, o Options) view {
 	v.Filters = filterLines(d.Filters)
 	v.Alerts = alerts(d, c)
 	v.Cards = cards(d.Totals, d.PreviousTotals)
+	v.Rates = rateCards(d.Rates)
 	v.HasPrevious = d.PreviousTotals != nil
 	v.Volume = volumeSection(d, c)
 	v.Failures = failuresSection(d, c, o)

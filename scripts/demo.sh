@@ -7,6 +7,8 @@ set -euo pipefail
 bin=${1:-bin}
 dir=${2:-.demo}
 events=${DEMO_EVENTS:-200000}
+# DEMO_PROFILE=transactional: a sender whose every message goes to a new address.
+profile=${DEMO_PROFILE:-marketing}
 key="demo-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 
 rm -rf "$dir"
@@ -14,8 +16,8 @@ mkdir -p "$dir"
 db="$dir/index.db"
 md() { "$bin/maildiag" --db "$db" "$@"; }
 
-echo "== Generating a Mailgun account of $events events and serving it on 127.0.0.1"
-MG_API_KEY="$key" "$bin/mgsim" serve --addr 127.0.0.1:0 --seed 1 --events "$events" \
+echo "== Generating a $profile Mailgun account of $events events and serving it on 127.0.0.1"
+MG_API_KEY="$key" "$bin/mgsim" serve --addr 127.0.0.1:0 --seed 1 --events "$events" --profile "$profile" \
 	--ready-file "$dir/server.url" --manifest "$dir/stories.json" >"$dir/server.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT

@@ -24,6 +24,9 @@ type Config struct {
 	// SendingDomains are the account's Mailgun sending domains.
 	// Default DefaultSendingDomains.
 	SendingDomains []string
+	// Profile is the kind of sender: ProfileMarketing (the default) or
+	// ProfileTransactional.
+	Profile Profile
 	// NoStories leaves out the planted stories (see Stories); the account is
 	// then background traffic only.
 	NoStories bool
@@ -70,6 +73,11 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Events < 0 || c.Events > MaxEvents {
 		return c, fmt.Errorf("events: %d out of range 1..%d", c.Events, MaxEvents)
 	}
+	p, err := ParseProfile(string(c.Profile))
+	if err != nil {
+		return c, err
+	}
+	c.Profile = p
 	if c.End.IsZero() {
 		c.End = DefaultEnd
 	}

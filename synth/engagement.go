@@ -70,6 +70,9 @@ func (g *generator) engage(c *msgCtx, t int64) {
 		// Apple Mail Privacy Protection fetches images for most users.
 		pOpen, proxy = 0.7, true
 	}
+	if g.txn && c.sc == nil {
+		pOpen *= txnOpenScale
+	}
 	opened := r.chance(pOpen) || c.sc != nil && c.sc.open
 	complained := false
 	if c.sc != nil && c.sc.complain > 0 {

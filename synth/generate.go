@@ -46,6 +46,7 @@ type generator struct {
 	short      slabs // objects emitted within lateUS of acceptance
 	long       slabs // later events and their message copies
 
+	txn     bool // ProfileTransactional
 	stories *Stories
 	wave    *waveStory
 
@@ -85,12 +86,13 @@ func newGenerator(cfg Config) (*generator, error) {
 	}
 	g.senderCum = cumulative(w)
 	g.bySender = make([]int, len(g.senders))
-	g.pop = newPopulation(cfg.Seed, cfg.Events)
+	g.txn = cfg.Profile == ProfileTransactional
+	g.pop = newPopulation(cfg.Seed, cfg.Events, cfg.Profile)
 	var forced map[int64]*sender
 	if !cfg.NoStories {
 		forced = g.planStories()
 	}
-	g.tl = newTimeline(cfg.Seed, g.start, g.end, g.senders, forced)
+	g.tl = newTimeline(cfg.Seed, g.start, g.end, g.senders, forced, !g.txn)
 	if !cfg.NoStories {
 		g.short.now = neverRecycle // stories are kept in the Result
 		g.plantStories()

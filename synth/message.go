@@ -50,6 +50,10 @@ func (g *generator) pickRecipient(s *sender, r *rng) recipient {
 	n := g.pop.size
 	u := r.float()
 	i := uint64(u * math.Sqrt(u) * float64(n))
+	if g.txn {
+		// Anyone may sign up anywhere: no address is favoured.
+		i = uint64(u * float64(n))
+	}
 	i = (i + uint64(s.idx)*(n/7)) % n
 	for {
 		rc := g.pop.pick(i, &g.short, &g.addrBuf)

@@ -94,17 +94,21 @@ type population struct {
 	cum     []float64
 }
 
-func newPopulation(seed int64, events int) *population {
+func newPopulation(seed int64, events int, prof Profile) *population {
 	r := newRNG(seed, streamPopulation)
 	p := &population{seed: uint64(seed), byName: make(map[string]*rdomain)}
 	p.size = uint64(clamp(events/3, 2000, 5_000_000))
+	ncorp := clamp(events/150, 400, 30_000)
+	if prof == ProfileTransactional {
+		p.size = uint64(max(events, 2000)) * txnPopulationPerEvent
+		ncorp = clamp(events/txnEventsPerDomain, 400, txnMaxCorpDomains)
+	}
 	var weights []float64
 	for _, f := range freemail {
 		d := &rdomain{name: f.name, gw: f.gw, mx: f.mx, provider: f.provider, fbl: f.fbl, tls: true, certOK: true}
 		p.add(d)
 		weights = append(weights, f.share)
 	}
-	ncorp := clamp(events/150, 400, 30_000)
 	gwCum := make([]float64, len(corpGateways))
 	for i, g := range corpGateways {
 		gwCum[i] = g.share

@@ -95,7 +95,10 @@ type msgCtx struct {
 func (g *generator) send(c *msgCtx, t0 int64) {
 	m := c.m
 	m.accepted = t0
-	g.push(c, Event{Type: Accepted, Time: t0, Msg: m})
+	if !g.txn || c.sc != nil {
+		// A transactional log holds outcomes only (see ProfileTransactional).
+		g.push(c, Event{Type: Accepted, Time: t0, Msg: m})
+	}
 	if drop := g.suppressed(c, t0); drop != nil {
 		g.push(c, Event{Type: Failed, Time: t0 + int64(c.r.between(20, 900))*1000, Msg: m, Status: g.newStatus(&g.short, DeliveryStatus{
 			Severity: Permanent, Reason: drop.reason, Code: drop.code, Description: drop.desc, Attempt: 1,

@@ -48,7 +48,8 @@ const (
 	campaignBoost = 6.0
 )
 
-func newTimeline(seed int64, start, end int64, senders []*sender, forced map[int64]*sender) *timeline {
+// Without campaigns, only the forced ones (the stories') are sent.
+func newTimeline(seed int64, start, end int64, senders []*sender, forced map[int64]*sender, campaigns bool) *timeline {
 	r := newRNG(seed, streamTimeline)
 	hours := int((end - start + hourUS - 1) / hourUS)
 	tl := &timeline{start: start, end: end}
@@ -82,7 +83,7 @@ func newTimeline(seed int64, start, end int64, senders []*sender, forced map[int
 		week := secs / 86400 / 7
 		for _, s := range senders {
 			plan := campaignPlan[s.idx%len(campaignPlan)]
-			due := hourOfDay == plan.hour && week%plan.weeks == int64(s.idx)%plan.weeks && slices.Contains(plan.days, wd)
+			due := campaigns && hourOfDay == plan.hour && week%plan.weeks == int64(s.idx)%plan.weeks && slices.Contains(plan.days, wd)
 			if f := forced[t]; f != nil {
 				due = f == s
 			}

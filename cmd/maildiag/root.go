@@ -127,8 +127,8 @@ customer domain are suppressed, what failed and why.`,
 	root.PersistentFlags().StringVar(&g.output, "output", "table", "output format: table, json or csv")
 	root.PersistentFlags().StringVar(&g.nowAt, "now", "", "the current time, RFC 3339 (for reproducible output)")
 	root.PersistentFlags().MarkHidden("now")
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
-		if err := g.checkFormat(); err != nil {
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		if err := g.checkFormat(c.Name()); err != nil {
 			return err
 		}
 		if g.output == "table" {
@@ -146,6 +146,8 @@ customer domain are suppressed, what failed and why.`,
 		newSuppressedCmd(s, g),
 		newTraceCmd(s, g),
 		newFailuresCmd(s, g),
+		newEventsCmd(s, g),
+		newShowCmd(s, g),
 		newSyncCmd(s, g),
 		newReportCmd(s, g),
 		newReclassifyCmd(s, g),
@@ -184,11 +186,19 @@ func usageErrors(c *cobra.Command) {
 	}
 }
 
-// checkFormat validates --output, before any command runs.
-func (g *globals) checkFormat() error {
+// checkFormat validates --output, before any command runs; events also
+// writes JSON lines.
+func (g *globals) checkFormat(command string) error {
 	switch g.output {
 	case "table", "json", "csv":
 		return nil
+	case "jsonl":
+		if command == "events" {
+			return nil
+		}
+	}
+	if command == "events" {
+		return usageErrorf("--output must be table, json, csv or jsonl, not %q", g.output)
 	}
 	return usageErrorf("--output must be table, json or csv, not %q", g.output)
 }

@@ -31,9 +31,11 @@ type generateOptions struct {
 	SendingDomain string
 	Domains       []string
 	NoStories     bool
+	Profile       string
 
-	end    time.Time
-	format synth.Format
+	end     time.Time
+	format  synth.Format
+	profile synth.Profile
 }
 
 // newCmdGenerate builds the generate command; now is its clock (the
@@ -77,6 +79,9 @@ writes where to find them.`,
   # Logs API pages, gzipped
   mgsim generate --format logs-pages --gzip -o logs.jsonl.gz
 
+  # A transactional sender: nearly every message to a new address
+  mgsim generate --profile transactional --events 1000000 -o txn.jsonl
+
   # The bounce list of one sending domain, as Mailgun imports it
   mgsim generate --format bounces-csv --sending-domain mg.brightcart.io -o bounces.csv`,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -108,6 +113,7 @@ writes where to find them.`,
 	f.StringVar(&opts.SendingDomain, "sending-domain", "", "sending domain whose suppression list to write")
 	f.StringSliceVar(&opts.Domains, "domains", nil, "sending domains (default: four sample brands)")
 	f.BoolVar(&opts.NoStories, "no-stories", false, "leave out the planted stories")
+	f.StringVar(&opts.Profile, "profile", string(synth.ProfileMarketing), "kind of sender: marketing (customers mailed again and again, campaigns) or transactional (nearly every message to a new address, outcomes only)")
 	return cmd
 }
 
@@ -115,6 +121,9 @@ func (o *generateOptions) validate() error {
 	var err error
 	if o.format, err = synth.ParseFormat(o.Format); err != nil {
 		return usageError{err}
+	}
+	if o.profile, err = synth.ParseProfile(o.Profile); err != nil {
+		return usagef("--%v", err)
 	}
 	if o.Events < 1 || o.Events > synth.MaxEvents {
 		return usagef("--events: %d out of range 1..%d", o.Events, synth.MaxEvents)
@@ -156,7 +165,7 @@ func parseEnd(s string) (time.Time, error) {
 func generateRun(ctx context.Context, o *generateOptions) error {
 	cfg := synth.Config{
 		Seed: o.Seed, Events: o.Events, Days: o.Days, End: o.end,
-		SendingDomains: o.Domains, NoStories: o.NoStories,
+		SendingDomains: o.Domains, NoStories: o.NoStories, Profile: o.profile,
 	}
 	start := time.Now()
 	var res *synth.Result

@@ -144,6 +144,8 @@ func TestUsageErrors(t *testing.T) {
 		{"generate", "--pretty"},
 		{"generate", "--no-such-flag"},
 		{"generate", "out.jsonl"},
+		{"generate", "--profile", "newsletter"},
+		{"serve", "--api-key", "k", "--profile", "bulk"},
 	}
 	for _, args := range cases {
 		code, out, errs := mgsim(t, args...)

@@ -26,6 +26,7 @@ type serveOptions struct {
 	End       string
 	Domains   []string
 	NoStories bool
+	Profile   string
 	APIKey    string
 
 	LateFraction       float64
@@ -47,8 +48,9 @@ type serveOptions struct {
 	Manifest  string
 	Verbose   bool
 
-	end    time.Time
-	faults mgserver.Faults
+	end     time.Time
+	profile synth.Profile
+	faults  mgserver.Faults
 }
 
 // newCmdServe builds the serve command; now is its clock (the default
@@ -109,6 +111,7 @@ deterministic by --seed:
 	f.StringVar(&opts.End, "end", "", "end of the time range, RFC 3339 or YYYY-MM-DD (default: now, truncated to the hour)")
 	f.StringSliceVar(&opts.Domains, "domains", nil, "sending domains (default: four sample brands)")
 	f.BoolVar(&opts.NoStories, "no-stories", false, "leave out the planted stories")
+	f.StringVar(&opts.Profile, "profile", string(synth.ProfileMarketing), "kind of sender: marketing (customers mailed again and again, campaigns) or transactional (nearly every message to a new address, outcomes only)")
 	f.StringVar(&opts.APIKey, "api-key", "", "API key clients must send (default $MG_API_KEY); never printed")
 	f.Float64Var(&opts.LateFraction, "late-fraction", 0, "fraction of events that arrive late")
 	f.DurationVar(&opts.LateDelay, "late-delay", 0, "how long after their time late events appear")
@@ -133,6 +136,10 @@ func (o *serveOptions) validate() error {
 	if err := checkLoopback(o.Addr); err != nil {
 		return usageError{err}
 	}
+	var err error
+	if o.profile, err = synth.ParseProfile(o.Profile); err != nil {
+		return usagef("--%v", err)
+	}
 	if o.APIKey == "" {
 		o.APIKey = os.Getenv("MG_API_KEY")
 	}
@@ -148,7 +155,6 @@ func (o *serveOptions) validate() error {
 	if o.LateFraction < 0 || o.LateFraction > 1 {
 		return usagef("--late-fraction: %v out of range 0..1", o.LateFraction)
 	}
-	var err error
 	if o.End == "" {
 		o.end = o.Now().UTC().Truncate(time.Hour)
 	} else if o.end, err = parseEnd(o.End); err != nil {
@@ -209,7 +215,7 @@ func serveRun(ctx context.Context, o *serveOptions) error {
 	start := time.Now()
 	cfg := synth.Config{
 		Seed: o.Seed, Events: o.Events, Days: o.Days, End: o.end,
-		SendingDomains: o.Domains, NoStories: o.NoStories,
+		SendingDomains: o.Domains, NoStories: o.NoStories, Profile: o.profile,
 	}
 	acct, res, err := mgserver.FromSynth(ctx, cfg)
 	if err != nil {

@@ -1,0 +1,150 @@
+package analyze
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/maildiag/maildiag"
+)
+
+// Event names Mailgun's log search uses for failed events by severity.
+const (
+	PermanentFail = "permanent-fail"
+	TemporaryFail = "temporary-fail"
+)
+
+// EventFilter selects events for a log search (maildiag events). Empty
+// fields do not filter; several values of one field are alternatives.
+type EventFilter struct {
+	Types          []string // event types; PermanentFail and TemporaryFail are failed events of that severity
+	To             *Pattern // recipient pattern (wildcards)
+	ToContains     string   // recipient address contains, case-insensitive
+	From           string   // From header contains, case-insensitive
+	Subject        string   // subject contains, case-insensitive
+	Codes          []int
+	Enhanced       []string // exact, or a prefix ending in '.'
+	Classes        []string
+	Severities     []string // permanent | temporary: of the failed events (other types listed pass)
+	SendingDomains []string
+	SendingIPs     []string
+	MX             string // MX host, exact or a glob of * and ?
+	Provider       string // Mailgun's recipient-provider, case-insensitive
+	Gateway        string // who receives the mail: Gmail, Microsoft 365, Mimecast, ...
+	Tags           []string
+	Vars           map[string]string // user-variables key -> value
+	MessageID      string
+	Since, Until   time.Time // [Since, Until); zero: open
+	Asc            bool      // oldest first
+	Limit          int       // events in the page; 0: all
+	Cursor         string    // where the last page ended (EventPage.Next)
+	RawOnly        bool      // each event's Time, Type and Raw suffice (an export)
+}
+
+// Failure tells whether the filter selects only failed or rejected events
+// by what only those carry (a failure code, class, enhanced code).
+func (f *EventFilter) Failure() bool {
+	if len(f.Enhanced) > 0 || len(f.Classes) > 0 {
+		return true
+	}
+	for _, c := range f.Codes {
+		if c < 300 {
+			return false
+		}
+	}
+	return len(f.Codes) > 0
+}
+
+// MatchVars tells whether an event's original JSON has every user-variable
+// of vars with the value given (numbers and booleans compared as written).
+func MatchVars(raw []byte, vars map[string]string) bool {
+	if len(vars) == 0 {
+		return true
+	}
+	var doc struct {
+		UV  map[string]json.RawMessage `json:"user-variables"`
+		UV2 map[string]json.RawMessage `json:"user_variables"`
+	}
+	if json.Unmarshal(raw, &doc) != nil {
+		return false
+	}
+	uv := doc.UV
+	if uv == nil {
+		uv = doc.UV2
+	}
+	for k, want := range vars {
+		v, ok := uv[k]
+		if !ok {
+			return false
+		}
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			s = string(v)
+		}
+		if s != want {
+			return false
+		}
+	}
+	return true
+}
+
+// EventName is how an event is listed: failed events by severity, as
+// Mailgun's log search names them.
+func EventName(e *maildiag.Event) string {
+	if e.Type == maildiag.Failed {
+		switch e.Severity {
+		case "permanent":
+			return PermanentFail
+		case "temporary":
+			return TemporaryFail
+		}
+	}
+	return e.Type
+}
+
+// ParseEventNames reads --event values: Mailgun's event types and its log
+// search's names (Permanent Fail, temporary-fail, ...).
+func ParseEventNames(names []string) (types, severities []string, err error) {
+	known := []string{maildiag.Accepted, maildiag.Delivered, maildiag.Failed, maildiag.Opened, maildiag.Clicked,
+		maildiag.Unsubscribed, maildiag.Complained, maildiag.Stored, maildiag.Rejected}
+	for _, n := range names {
+		k := strings.ToLower(strings.TrimSpace(n))
+		k = strings.NewReplacer(" ", "-", "_", "-").Replace(k)
+		switch k {
+		case PermanentFail, "permanent-failure", "permanent":
+			types, severities = append(types, maildiag.Failed), append(severities, "permanent")
+			continue
+		case TemporaryFail, "temporary-failure", "temporary":
+			types, severities = append(types, maildiag.Failed), append(severities, "temporary")
+			continue
+		}
+		ok := false
+		for _, t := range known {
+			if k == t {
+				ok = true
+			}
+		}
+		if !ok {
+			return nil, nil, fmt.Errorf("--event %q: not an event (accepted, delivered, failed, permanent-fail, temporary-fail, opened, clicked, unsubscribed, complained, stored, rejected)", n)
+		}
+		types = append(types, k)
+	}
+	// Failed with no severity named takes both.
+	for _, t := range types {
+		if t == maildiag.Failed && len(severities) > 0 && len(severities) < countOf(types, maildiag.Failed) {
+			severities = nil
+		}
+	}
+	return types, severities, nil
+}
+
+func countOf(xs []string, x string) int {
+	n := 0
+	for _, v := range xs {
+		if v == x {
+			n++
+		}
+	}
+	return n
+}

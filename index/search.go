@@ -1,0 +1,547 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/analyze"
+)
+
+// A search lists events in time order (ts, then seq: a total order that
+// no later insert changes, so a cursor is a position in it). It reads the
+// index's days newest first (or oldest) in windows that double in size:
+// a filter most events match fills its page from the first day, and a
+// selective one (a recipient, a message) reads all days at once through
+// the primary keys. Filters on texts (subject, From, IP, tags, route) are
+// resolved against the small texts dictionary first, so that no per-event
+// index is needed for them.
+
+// searchChunk is how many rows one window query returns at most when the
+// page is unlimited or events are filtered after reading.
+const searchChunk = 20000
+
+// searchPlan is a filter resolved against the index.
+type searchPlan struct {
+	failures  bool   // drive from the failures table
+	join      string // FROM clause
+	conds     []string
+	args      []any
+	allDays   bool // selective: all days in one window
+	days      []int64
+	none      bool // nothing can match
+	post      bool // events are filtered again after reading
+	typeNames map[int64]string
+}
+
+func (p *searchPlan) add(cond string, a ...any) {
+	p.conds = append(p.conds, cond)
+	p.args = append(p.args, a...)
+}
+
+// jsonIDs renders ids as a JSON array for json_each: any number of them
+// in one bound value.
+func jsonIDs(ids []int64) string {
+	b := make([]byte, 0, len(ids)*8+2)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']'))
+}
+
+// texts returns the ids of the texts of a kind a test accepts, reading
+// the kind whole (the small kinds: IPs, tag sets, routes).
+func (db *DB) textsWhere(ctx context.Context, kind int, cond string, args []any, keep func(string) bool) ([]int64, error) {
+	type idText struct {
+		id   int64
+		text string
+	}
+	q := `SELECT id, text FROM texts WHERE kind = ?`
+	if cond != "" {
+		q += ` AND ` + cond
+	}
+	rows, err := queryAll(ctx, db, "read texts", q, append([]any{kind}, args...), func(t *idText) []any { return []any{&t.id, &t.text} })
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for _, r := range rows {
+		if keep == nil || keep(r.text) {
+			ids = append(ids, r.id)
+		}
+	}
+	return ids, nil
+}
+
+// likeContains is a LIKE pattern for "contains s", escaped with \.
+func likeContains(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%"
+}
+
+// plan resolves a filter. col names an events column in the query.
+func (db *DB) plan(ctx context.Context, f *analyze.EventFilter) (*searchPlan, error) {
+	p := &searchPlan{typeNames: map[int64]string{}}
+	types, err := queryAll(ctx, db, "read event types", `SELECT id, name FROM event_types`, nil, idName)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range types {
+		p.typeNames[t.id] = t.name
+	}
+	onlyFailures := len(f.Types) > 0
+	for _, t := range f.Types {
+		onlyFailures = onlyFailures && (t == maildiag.Failed || t == maildiag.Rejected)
+	}
+	p.failures = f.Failure() || len(f.Severities) > 0 && onlyFailures
+	ev := "e" // the events table's alias, for the text ids
+	switch {
+	case p.failures:
+		p.join = `failures e`
+		if f.Subject != "" || f.From != "" || len(f.SendingIPs) > 0 || len(f.Tags) > 0 || f.MX != "" || f.Provider != "" || f.Gateway != "" {
+			p.join += ` JOIN events x ON x.day = e.day AND x.recipient_id = e.recipient_id AND x.id_hash = e.id_hash`
+			ev = "x"
+		}
+	case len(f.Severities) > 0:
+		p.join = `events e LEFT JOIN failures f ON f.day = e.day AND f.recipient_id = e.recipient_id AND f.id_hash = e.id_hash`
+	default:
+		p.join = `events e`
+	}
+
+	if len(f.Types) > 0 {
+		var ids []int64
+		for _, t := range f.Types {
+			for id, name := range p.typeNames {
+				if name == t {
+					ids = append(ids, id)
+				}
+			}
+		}
+		if len(ids) == 0 {
+			p.none = true
+		}
+		l, a := inList(slices.Compact(slices.Sorted(slices.Values(ids))))
+		p.add(`e.type_id IN `+l, a...)
+	}
+	if len(f.Severities) > 0 {
+		l, a := inList(f.Severities)
+		if p.failures {
+			p.add(`(e.type_id != `+strconv.Itoa(typeFailed)+` OR e.severity IN `+l+`)`, a...)
+		} else {
+			p.add(`(e.type_id != `+strconv.Itoa(typeFailed)+` OR f.severity IN `+l+`)`, a...)
+		}
+	}
+	if p.failures {
+		var codes []int
+		for _, c := range f.Codes {
+			codes = append(codes, c)
+		}
+		if len(codes) > 0 {
+			l, a := inList(codes)
+			p.add(`e.code IN `+l, a...)
+		}
+		if len(f.Classes) > 0 {
+			l, a := inList(f.Classes)
+			p.add(`e.class IN `+l, a...)
+		}
+		if len(f.Enhanced) > 0 {
+			var ors []string
+			for _, x := range f.Enhanced {
+				if strings.HasSuffix(x, ".") {
+					ors = append(ors, `e.enhanced LIKE ? ESCAPE '\'`)
+					p.args = append(p.args, strings.ReplaceAll(x, "_", `\_`)+"%")
+				} else {
+					ors = append(ors, `e.enhanced = ?`)
+					p.args = append(p.args, x)
+				}
+			}
+			p.conds = append(p.conds, `(`+strings.Join(ors, " OR ")+`)`)
+		}
+	} else if len(f.Codes) > 0 {
+		p.post = true // a delivered event's code is in its JSON
+	}
+	if len(f.Vars) > 0 {
+		p.post = true
+	}
+
+	if len(f.SendingDomains) > 0 {
+		names := make([]string, len(f.SendingDomains))
+		for i, d := range f.SendingDomains {
+			names[i] = strings.ToLower(strings.TrimSpace(d))
+		}
+		ids, err := db.domainIDs(ctx, names)
+		if err != nil {
+			return nil, err
+		}
+		l, a := inList(ids)
+		p.add(`e.sending_domain_id IN `+l, a...)
+	}
+
+	// Text filters: the matching texts' ids.
+	text := func(col string, ids []int64) {
+		if len(ids) == 0 {
+			p.none = true
+			return
+		}
+		p.add(ev+`.`+col+` IN (SELECT value FROM json_each(?))`, jsonIDs(ids))
+	}
+	if f.Subject != "" {
+		ids, err := db.textsWhere(ctx, textSubject, `text LIKE ? ESCAPE '\'`, []any{likeContains(f.Subject)}, nil)
+		if err != nil {
+			return nil, err
+		}
+		text("subject_id", ids)
+	}
+	if f.From != "" {
+		ids, err := db.textsWhere(ctx, textFrom, `text LIKE ? ESCAPE '\'`, []any{likeContains(f.From)}, nil)
+		if err != nil {
+			return nil, err
+		}
+		text("from_id", ids)
+	}
+	if len(f.SendingIPs) > 0 {
+		l, a := inList(f.SendingIPs)
+		ids, err := db.textsWhere(ctx, textIP, `text IN `+l, a, nil)
+		if err != nil {
+			return nil, err
+		}
+		text("ip_id", ids)
+	}
+	if len(f.Tags) > 0 {
+		ids, err := db.textsWhere(ctx, textTags, "", nil, func(s string) bool {
+			for _, t := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
+				if slices.Contains(f.Tags, t) {
+					return true
+				}
+			}
+			return false
+		})
+		if err != nil {
+			return nil, err
+		}
+		text("tags_id", ids)
+	}
+	if f.MX != "" || f.Provider != "" || f.Gateway != "" {
+		mx := strings.ToLower(f.MX)
+		ids, err := db.textsWhere(ctx, textRoute, "", nil, func(s string) bool {
+			parts := strings.SplitN(s, "\n", 4)
+			if len(parts) < 3 {
+				return false
+			}
+			return (f.Provider == "" || strings.EqualFold(parts[0], f.Provider)) &&
+				(f.Gateway == "" || strings.EqualFold(parts[1], f.Gateway)) &&
+				(mx == "" || maildiag.MatchGlob(mx, strings.ToLower(parts[2])))
+		})
+		if err != nil {
+			return nil, err
+		}
+		text("route_id", ids)
+	}
+
+	if err := db.planRecipients(ctx, f, p); err != nil {
+		return nil, err
+	}
+
+	// Days, and the time bounds within them.
+	days, err := db.Days(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if f.MessageID != "" {
+		mk := messageKey(strings.Trim(strings.TrimSpace(f.MessageID), "<>"))
+		dl, a := dayList(days)
+		pairs, err := queryAll(ctx, db, "read message", `SELECT DISTINCT day, recipient_id FROM messages WHERE day IN `+dl+` AND message_key = ?`,
+			append(a, mk), func(r *[2]int64) []any { return []any{&r[0], &r[1]} })
+		if err != nil {
+			return nil, err
+		}
+		// A message's events come within days of its acceptance.
+		var rcpts []int64
+		keep := map[int64]bool{}
+		for _, pr := range pairs {
+			rcpts = append(rcpts, pr[1])
+			for d := pr[0] - 1; d <= pr[0]+maxMessageDays; d++ {
+				keep[d] = true
+			}
+		}
+		days = slices.DeleteFunc(slices.Clone(days), func(d int64) bool { return !keep[d] })
+		slices.Sort(rcpts)
+		rcpts = slices.Compact(rcpts)
+		if len(rcpts) == 0 {
+			p.none = true
+		}
+		p.add(`e.message_key = ?`, mk)
+		p.add(`e.recipient_id IN (SELECT value FROM json_each(?))`, jsonIDs(rcpts))
+		p.allDays = true
+	}
+	if !f.Since.IsZero() {
+		us := f.Since.UnixMicro()
+		days = slices.DeleteFunc(slices.Clone(days), func(d int64) bool { return d < dayOf(us) })
+		p.add(`e.ts >= ?`, us)
+	}
+	if !f.Until.IsZero() {
+		us := f.Until.UnixMicro()
+		days = slices.DeleteFunc(slices.Clone(days), func(d int64) bool { return d > dayOf(us-1) })
+		p.add(`e.ts < ?`, us)
+	}
+	p.days = days
+	return p, nil
+}
+
+// maxMessageDays is how many days after its acceptance a message's events
+// are looked for: Mailgun retries for up to 8 hours, and opens and clicks
+// come later.
+const maxMessageDays = 60
+
+// planRecipients adds the recipient filters: exact addresses and small
+// sets by id, whole domains by id range.
+func (db *DB) planRecipients(ctx context.Context, f *analyze.EventFilter, p *searchPlan) error {
+	var ranges [][2]int64
+	var ids []int64
+	filtered := false
+	if f.To != nil && f.To.Exact() {
+		filtered = true
+		id, err := db.recipientID(ctx, f.To.String())
+		if err != nil {
+			return err
+		}
+		if id != 0 {
+			ids = append(ids, id)
+		}
+	} else if f.To != nil {
+		filtered = true
+		domIDs, doms, err := db.matchDomains(ctx, f.To.Domain)
+		if err != nil {
+			return err
+		}
+		for i, d := range doms {
+			if f.To.AllOfDomain() {
+				lo, hi := RecipientRange(domIDs[i])
+				ranges = append(ranges, [2]int64{lo, hi})
+				continue
+			}
+			rs, err := db.Recipients(ctx, d.Name, f.To.String())
+			if err != nil {
+				return err
+			}
+			for _, r := range rs {
+				ids = append(ids, int64(r.ID))
+			}
+		}
+	}
+	if c := strings.ToLower(f.ToContains); c != "" {
+		if filtered {
+			return fmt.Errorf("give --to or --to-contains, not both")
+		}
+		filtered = true
+		// Every address of a domain whose name holds it, then the
+		// addresses of other domains that hold it (in their local part,
+		// or across the @).
+		domIDs, _, err := db.domainsWhere(ctx, `name LIKE ? ESCAPE '\' AND recipients > 0`, likeContains(c))
+		if err != nil {
+			return err
+		}
+		whole := map[int64]bool{}
+		for _, id := range domIDs {
+			lo, hi := RecipientRange(id)
+			ranges = append(ranges, [2]int64{lo, hi})
+			whole[id] = true
+		}
+		rs, err := queryAll(ctx, db, "read recipients", `SELECT id FROM recipients WHERE address LIKE ? ESCAPE '\'`,
+			[]any{likeContains(c)}, func(id *int64) []any { return []any{id} })
+		if err != nil {
+			return err
+		}
+		for _, id := range rs {
+			if !whole[id>>domainShift] {
+				ids = append(ids, id)
+			}
+		}
+	}
+	if !filtered {
+		return nil
+	}
+	if len(ids) == 0 && len(ranges) == 0 {
+		p.none = true
+		return nil
+	}
+	var ors []string
+	if len(ids) > 0 {
+		ors = append(ors, `e.recipient_id IN (SELECT value FROM json_each(?))`)
+		p.args = append(p.args, jsonIDs(ids))
+	}
+	for _, r := range ranges {
+		ors = append(ors, `e.recipient_id BETWEEN ? AND ?`)
+		p.args = append(p.args, r[0], r[1])
+	}
+	p.conds = append(p.conds, `(`+strings.Join(ors, " OR ")+`)`)
+	// Few addresses or domains: each day is a few key lookups.
+	p.allDays = len(ids) <= 10000 && len(ranges) <= 200
+	return nil
+}
+
+// searchCursor is a position in the order of a search.
+type searchCursor struct{ ts, seq int64 }
+
+func (c searchCursor) String() string {
+	return strconv.FormatInt(c.ts, 10) + "." + strconv.FormatInt(c.seq, 10)
+}
+
+func parseCursor(s string) (searchCursor, error) {
+	a, b, ok := strings.Cut(s, ".")
+	ts, err1 := strconv.ParseInt(a, 10, 64)
+	seq, err2 := strconv.ParseInt(b, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return searchCursor{}, fmt.Errorf("cursor %q: not one printed by maildiag events", s)
+	}
+	return searchCursor{ts, seq}, nil
+}
+
+// SearchEvents calls fn with the events a filter selects, in time order
+// (newest first unless f.Asc), at most f.Limit of them (0: all), and
+// returns the cursor of the next page ("" when this was the last).
+func (db *DB) SearchEvents(ctx context.Context, f analyze.EventFilter, fn func(ev *maildiag.Event) error) (next string, err error) {
+	p, err := db.plan(ctx, &f)
+	if err != nil || p.none {
+		return "", err
+	}
+	var after *searchCursor
+	if f.Cursor != "" {
+		c, err := parseCursor(f.Cursor)
+		if err != nil {
+			return "", err
+		}
+		after = &c
+	}
+	days := p.days
+	if !f.Asc {
+		days = slices.Clone(days)
+		slices.Reverse(days)
+	}
+	if after != nil {
+		cd := dayOf(after.ts)
+		days = slices.DeleteFunc(days, func(d int64) bool { return f.Asc && d < cd || !f.Asc && d > cd })
+	}
+	dir, cmp := "DESC", "<"
+	if f.Asc {
+		dir, cmp = "ASC", ">"
+	}
+	where := ""
+	if len(p.conds) > 0 {
+		where = " AND " + strings.Join(p.conds, " AND ")
+	}
+	emitted := 0
+	var last searchCursor
+	window := 1
+	for len(days) > 0 {
+		n := min(window, len(days))
+		if p.allDays {
+			n = len(days)
+		}
+		win := days[:n]
+		days = days[n:]
+		window *= 2
+		dl, dargs := dayList(win)
+		pos := after
+		for {
+			want := searchChunk
+			if f.Limit > 0 && !p.post {
+				want = f.Limit - emitted + 1
+			}
+			q := `SELECT e.day, e.recipient_id, e.id_hash, e.ts, e.type_id, e.sending_domain_id, e.message_key, e.seq FROM ` + p.join +
+				` WHERE e.day IN ` + dl + where
+			args := append(slices.Clone(dargs), p.args...)
+			if pos != nil {
+				q += ` AND (e.ts ` + cmp + ` ? OR e.ts = ? AND e.seq ` + cmp + ` ?)`
+				args = append(args, pos.ts, pos.ts, pos.seq)
+			}
+			q += ` ORDER BY e.ts ` + dir + `, e.seq ` + dir + ` LIMIT ?`
+			args = append(args, want)
+			srows, err := queryAll(ctx, db, "search events", q, args, func(e *searchRow) []any {
+				return []any{&e.day, &e.rcpt, &e.idHash, &e.ts, &e.typeID, &e.sd, &e.mk, &e.seq}
+			})
+			if err != nil {
+				return "", err
+			}
+			rows := make([]eventRow, len(srows))
+			for i, r := range srows {
+				rows[i] = r.eventRow
+				rows[i].typ = p.typeNames[r.typeID]
+			}
+			evs, err := db.searchEvents(ctx, rows, &f, p)
+			if err != nil {
+				return "", err
+			}
+			for i := range evs {
+				if evs[i] == nil {
+					continue
+				}
+				if f.Limit > 0 && emitted == f.Limit {
+					return last.String(), nil
+				}
+				if err := fn(evs[i]); err != nil {
+					return "", err
+				}
+				emitted++
+				last = searchCursor{rows[i].ts, rows[i].seq}
+			}
+			if len(rows) < want {
+				break
+			}
+			lr := rows[len(rows)-1]
+			pos = &searchCursor{lr.ts, lr.seq}
+		}
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+	}
+	return "", nil
+}
+
+type searchRow struct {
+	eventRow
+	typeID int64
+}
+
+// searchEvents reads the events of a window's rows: only the original
+// JSON for an export, else every field; nil for those the filters that
+// need the JSON leave out.
+func (db *DB) searchEvents(ctx context.Context, rows []eventRow, f *analyze.EventFilter, p *searchPlan) ([]*maildiag.Event, error) {
+	out := make([]*maildiag.Event, len(rows))
+	if len(rows) == 0 {
+		return out, nil
+	}
+	if f.RawOnly && !p.post {
+		seqs := make([]int64, len(rows))
+		for i, r := range rows {
+			seqs[i] = r.seq
+		}
+		raws, err := db.rawEvents(ctx, seqs)
+		if err != nil {
+			return nil, err
+		}
+		for i, r := range rows {
+			out[i] = &maildiag.Event{TimeUS: r.ts, Type: r.typ, Raw: raws[r.seq]}
+		}
+		return out, nil
+	}
+	evs, err := db.eventsFromRows(ctx, rows, true)
+	if err != nil {
+		return nil, err
+	}
+	for i := range evs {
+		e := &evs[i]
+		if p.post && (len(f.Codes) > 0 && !slices.Contains(f.Codes, e.Code) || !analyze.MatchVars(e.Raw, f.Vars)) {
+			continue
+		}
+		out[i] = e
+	}
+	return out, nil
+}

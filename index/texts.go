@@ -1,0 +1,209 @@
+package index
+
+import (
+	"database/sql/driver"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/maildiag/maildiag"
+)
+
+// Kinds of texts (the texts table): what events are searched by, stored
+// once each.
+const (
+	textSubject = 1
+	textFrom    = 2
+	textIP      = 3
+	textTags    = 4
+	textRoute   = 5
+)
+
+// textCacheLimit bounds the texts the writer keeps in memory; past it the
+// cache restarts at the next commit and misses are looked up by hash.
+const textCacheLimit = 1 << 21
+
+type textKey struct {
+	kind uint8
+	text string
+}
+
+// textDict is the writer's side of the texts table.
+type textDict struct {
+	ids      map[textKey]int64
+	complete bool // every stored text is in ids
+	tried    bool
+	next     int64 // id of the next new text; 0: not read yet
+	added    []newText
+}
+
+type newText struct {
+	id   int64
+	key  textKey
+	hash int64
+}
+
+func (d *textDict) init() { d.ids = map[textKey]int64{} }
+
+func (d *textDict) forget() {
+	clear(d.ids)
+	d.complete, d.tried = false, false
+	d.next = 0
+	d.added = d.added[:0]
+}
+
+// committed trims the cache once it is too big.
+func (d *textDict) committed() {
+	if len(d.ids) > textCacheLimit {
+		clear(d.ids)
+		d.complete = false
+	}
+}
+
+// textHash is the key of a text in text_keys.
+func textHash(kind uint8, text string) int64 {
+	return finish63(fnv1a(fnv1a(fnvOffset, string(rune('0'+kind))), text))
+}
+
+// load reads every text when there are few enough, so that one missing
+// from memory is new.
+func (d *textDict) load(w *Writer) error {
+	if d.tried {
+		return nil
+	}
+	d.tried = true
+	n, err := w.queryInt(`SELECT COUNT(*) FROM texts`)
+	if err != nil || n > textCacheLimit/2 {
+		return err
+	}
+	err = w.each(`SELECT kind, text, id FROM texts`, nil, func(r []driver.Value) error {
+		d.ids[textKey{uint8(r[0].(int64)), string(r[1].(string))}] = r[2].(int64)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read texts: %w", err)
+	}
+	d.complete = true
+	return nil
+}
+
+// textID returns the id of a text, adding it when new; 0 for "".
+func (w *Writer) textID(kind uint8, text string) (int64, error) {
+	if text == "" {
+		return 0, nil
+	}
+	d := &w.texts
+	k := textKey{kind, text}
+	if id, ok := d.ids[k]; ok {
+		return id, nil
+	}
+	h := textHash(kind, text)
+	if !d.complete {
+		var id int64
+		err := w.each(`SELECT t.id, t.kind, t.text FROM text_keys k JOIN texts t ON t.id = k.id WHERE k.hash = ?`,
+			[]any{h}, func(r []driver.Value) error {
+				if r[1].(int64) == int64(kind) && r[2].(string) == text {
+					id = r[0].(int64)
+				}
+				return nil
+			})
+		if err != nil {
+			return 0, fmt.Errorf("look up text: %w", err)
+		}
+		if id != 0 {
+			d.ids[textKey{kind, strings.Clone(text)}] = id
+			return id, nil
+		}
+	}
+	if d.next == 0 {
+		last, err := w.queryInt(`SELECT MAX(id) FROM texts`)
+		if err != nil {
+			return 0, fmt.Errorf("store text: %w", err)
+		}
+		d.next = last + 1
+	}
+	id := d.next
+	d.next++
+	k.text = strings.Clone(text)
+	d.ids[k] = id
+	d.added = append(d.added, newText{id: id, key: k, hash: h})
+	return id, nil
+}
+
+// eventTexts are the text ids an events row refers to.
+type eventTexts struct {
+	subject, from, ip, tags, route int64
+}
+
+// eventTextIDs finds (or adds) the texts of an event.
+func (w *Writer) eventTextIDs(ev *maildiag.Event) (eventTexts, error) {
+	var t eventTexts
+	var err error
+	if t.subject, err = w.textID(textSubject, ev.Subject); err != nil {
+		return t, err
+	}
+	if t.from, err = w.textID(textFrom, ev.From); err != nil {
+		return t, err
+	}
+	if t.ip, err = w.textID(textIP, ev.SendingIP); err != nil {
+		return t, err
+	}
+	if len(ev.Tags) > 0 {
+		if t.tags, err = w.textID(textTags, tagsText(ev.Tags)); err != nil {
+			return t, err
+		}
+	}
+	if ev.Provider != "" || ev.Gateway != "" || ev.MXHost != "" {
+		if t.route, err = w.textID(textRoute, RouteText(ev.Provider, ev.Gateway, ev.MXHost)); err != nil {
+			return t, err
+		}
+	}
+	return t, nil
+}
+
+// tagsText is a tag set as stored: one tag per line.
+func tagsText(tags []string) string { return strings.Join(tags, "\n") + "\n" }
+
+// RouteText is a route as stored: provider, gateway and MX host, each
+// followed by a line break.
+func RouteText(provider, gateway, mx string) string {
+	return provider + "\n" + gateway + "\n" + mx + "\n"
+}
+
+// flush inserts the new texts in id order, then their keys in hash order.
+func (d *textDict) flush(w *Writer) error {
+	if len(d.added) == 0 {
+		return nil
+	}
+	b := newRowBatch("INSERT", "texts", []string{"id", "kind", "text"}, "")
+	for _, t := range d.added {
+		b.always(t.id)
+		b.always(int64(t.key.kind))
+		b.text(t.key.text)
+		if err := b.end(w); err != nil {
+			return err
+		}
+	}
+	if err := b.flush(w); err != nil {
+		return err
+	}
+	slices.SortFunc(d.added, func(a, b newText) int {
+		if c := cmpInt(a.hash, b.hash); c != 0 {
+			return c
+		}
+		return cmpInt(a.id, b.id)
+	})
+	kb := newRowBatch("INSERT", "text_keys", []string{"hash", "id"}, "")
+	for _, t := range d.added {
+		kb.always(t.hash)
+		kb.always(t.id)
+		if err := kb.end(w); err != nil {
+			return err
+		}
+	}
+	if err := kb.flush(w); err != nil {
+		return err
+	}
+	d.added = d.added[:0]
+	return nil
+}
