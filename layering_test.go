@@ -47,7 +47,11 @@ func init() {
 // allowedForNow are imports the design forbids that the code still has,
 // each until the change that removes it. The checker leaves these edges out
 // of the graph and fails when one is gone, so the entry gets deleted.
-var allowedForNow = []importEdge{}
+var allowedForNow = []importEdge{
+	// mailgun-go v5 uses google/uuid, whose UUID implements driver.Valuer:
+	// an interface package, no SQL opened. Gone when v5 drops uuid.
+	{"github.com/google/uuid", "database/sql/driver"},
+}
 
 const module = "github.com/maildiag/maildiag"
 

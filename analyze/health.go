@@ -113,6 +113,9 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 	if err := healthSuppressions(ctx, db, q, res, fs, sc); err != nil {
 		return nil, err
 	}
+	if err := healthMetrics(ctx, db, q, res, f.span, sc); err != nil {
+		return nil, err
+	}
 	healthDecide(res, q, f)
 	progress(1)
 	return res, nil

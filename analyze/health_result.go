@@ -57,6 +57,14 @@ type HealthResult struct {
 	Hourly bool `json:"hourly"`
 	// Volume counts the events of each hour or day, oldest first.
 	Volume []VolumeBucket `json:"volume"`
+	// MetricsHistory are the hours or days of the period (as in Volume)
+	// that end before the index's first event, counted by Mailgun's
+	// Metrics API (sync --metrics): volumes and rates the index never saw,
+	// where Volume has nothing. FailedPermanent leaves suppression drops
+	// out, as in Totals; Rejected stays 0 (metrics do not count them).
+	// Absent without stored metrics, and when the report is narrowed to
+	// recipients (metrics count whole sending domains).
+	MetricsHistory []VolumeBucket `json:"metrics_history,omitempty"`
 	// Classes count the failures of each class in each bucket of Volume.
 	Classes []ClassBucket `json:"classes"`
 	// TopClasses are every failure class of the period, most failures

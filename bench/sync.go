@@ -13,7 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mailgun/mailgun-go/v4"
+	"github.com/mailgun/mailgun-go/v5"
+	mgevents "github.com/mailgun/mailgun-go/v5/events"
 )
 
 // The sync benchmark's account: 300,000 events of 4 sending domains over
@@ -159,11 +160,13 @@ func sequentialPager(base string) (events, failed int64, took time.Duration, err
 	end := time.Now()
 	start := time.Now()
 	for _, d := range syncDomains {
-		mg := mailgun.NewMailgun(d, syncKey)
-		mg.SetAPIBase(base + "/v3")
-		mg.SetClient(client)
-		it := mg.ListEvents(&mailgun.ListEventOptions{Limit: 300, Begin: end.AddDate(0, 0, -30), End: end, ForceAscending: true, Compact: true})
-		var page []mailgun.Event
+		mg := mailgun.NewMailgun(syncKey)
+		if err := mg.SetAPIBase(base); err != nil {
+			return 0, 0, 0, err
+		}
+		mg.SetHTTPClient(client)
+		it := mg.ListEvents(d, &mailgun.ListEventOptions{Limit: 300, Begin: end.AddDate(0, 0, -30), End: end, ForceAscending: true, Compact: true})
+		var page []mgevents.Event
 		for it.Next(ctx, &page) {
 			events += int64(len(page))
 		}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mailgun/mailgun-go/v4"
+	"github.com/mailgun/mailgun-go/v5"
 )
 
 // Mailgun API bases: a domain lives in one region.
@@ -120,12 +120,12 @@ func (c *Client) Limiter() *Limiter { return c.limiter }
 // Stats returns the counters the client's requests count into.
 func (c *Client) Stats() *Stats { return c.stats }
 
-// Mailgun returns a mailgun-go client for a sending domain ("" for
-// account-wide calls) that sends through c.
-func (c *Client) Mailgun(domain string) *mailgun.MailgunImpl {
-	mg := mailgun.NewMailgun(domain, c.key)
-	mg.SetAPIBase(c.base + "/v3")
-	mg.SetClient(c.http)
+// Mailgun returns a mailgun-go v5 client that sends through c (its pacing,
+// retries and redaction); v5 takes the sending domain in each call.
+func (c *Client) Mailgun() *mailgun.Client {
+	mg := mailgun.NewMailgun(c.key)
+	_ = mg.SetAPIBase(c.base) // refuses only a base with a version, which NewClient strips
+	mg.SetHTTPClient(c.http)
 	return mg
 }
 

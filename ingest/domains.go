@@ -7,7 +7,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/mailgun/mailgun-go/v4"
+	"github.com/mailgun/mailgun-go/v5"
+	"github.com/mailgun/mailgun-go/v5/mtypes"
 )
 
 // ErrNoSuchDomain is returned for a sending domain the account does not have.
@@ -19,8 +20,8 @@ const maxDomainPages = 10_000
 // Domains lists the account's sending domains through mailgun-go's
 // ListDomains, lower-cased, in the API's order.
 func (c *Client) Domains(ctx context.Context) ([]string, error) {
-	it := c.Mailgun("").ListDomains(&mailgun.ListOptions{Limit: 100})
-	var page []mailgun.Domain
+	it := c.Mailgun().ListDomains(&mailgun.ListDomainsOptions{Limit: 100})
+	var page []mtypes.Domain
 	var out []string
 	seen := map[string]bool{}
 	for n := 0; it.Next(ctx, &page); n++ {
@@ -44,7 +45,7 @@ func (c *Client) Domains(ctx context.Context) ([]string, error) {
 // CheckDomain tells whether the account has a sending domain: nil, an
 // error wrapping ErrNoSuchDomain, or the error that kept it from asking.
 func (c *Client) CheckDomain(ctx context.Context, domain string) error {
-	_, err := c.Mailgun("").GetDomain(ctx, domain)
+	_, err := c.Mailgun().GetDomain(ctx, domain, nil)
 	if err == nil {
 		return nil
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net/url"
 
-	"github.com/mailgun/mailgun-go/v4"
+	"github.com/mailgun/mailgun-go/v5"
 
 	"github.com/maildiag/maildiag"
 )
@@ -30,17 +30,17 @@ const maxListPages = 1 << 20
 // each malformed entry), in list order. It returns the pages read.
 func (c *Client) ReadList(ctx context.Context, domain, list string, fn func(*Batch) error) (int, error) {
 	page := container{domain: domain, list: list}
-	mg := c.Mailgun(domain)
+	mg := c.Mailgun()
 	opts := &mailgun.ListOptions{Limit: listLimit}
 	var n int
 	var err error
 	switch list {
 	case maildiag.ListBounces:
-		n, err = readSDKList(ctx, mg.ListBounces(opts), page, fn)
+		n, err = readSDKList(ctx, mg.ListBounces(domain, opts), page, fn)
 	case maildiag.ListUnsubscribes:
-		n, err = readSDKList(ctx, mg.ListUnsubscribes(opts), page, fn)
+		n, err = readSDKList(ctx, mg.ListUnsubscribes(domain, opts), page, fn)
 	case maildiag.ListComplaints:
-		n, err = readSDKList(ctx, mg.ListComplaints(opts), page, fn)
+		n, err = readSDKList(ctx, mg.ListComplaints(domain, opts), page, fn)
 	case maildiag.ListAllowlist:
 		n, err = c.readAllowlist(ctx, page, fn)
 	default:

@@ -63,6 +63,8 @@ type Event struct {
 	attachments     []string
 	size            int // -1 when the item has no message size
 	code            int
+	reason          string // of a failed event
+	delayedBounce   bool
 }
 
 // When returns the event time.
@@ -230,6 +232,7 @@ func (a *Account) add(domain string, eventsJSON, logsJSON []byte, added bool) er
 		seq: d.nextSeq, recipientDomain: f.RecipientDomain, provider: f.Provider,
 		from: f.Message.Headers.From, to: f.Message.Headers.To, subject: f.Message.Headers.Subject,
 		list: f.MailingList.Address, tags: f.Tags, size: -1, code: f.DeliveryStatus.Code,
+		reason: f.Reason, delayedBounce: f.Flags.DelayedBounce,
 	}
 	if f.Message.Size != nil {
 		e.size = *f.Message.Size

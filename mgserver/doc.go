@@ -1,7 +1,7 @@
 // Package mgserver is the project's Mailgun-compatible HTTP server: it holds
 // a synthetic account in memory (built from package synth, or from raw event
 // JSON) and answers the parts of Mailgun's API that maildiag uses, the way
-// Mailgun and mailgun-go v4 expect them to behave:
+// Mailgun and mailgun-go (v4 and v5) expect them to behave:
 //
 //   - GET /v3/{domain}/events: begin, end, ascending, limit (up to 300),
 //     pretty, filter fields with Mailgun's expression language, opaque

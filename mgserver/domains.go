@@ -49,7 +49,7 @@ func (a *Account) domainJSON(d *domainData) domainJSON {
 	}
 }
 
-// handleDomains answers GET /v3/domains (mailgun-go v4's ListDomains pages
+// handleDomains answers GET /v3/domains and /v4/domains (mailgun-go v5's ListDomains pages
 // it with skip and limit, reading total_count and items).
 func (s *Server) handleDomains(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()

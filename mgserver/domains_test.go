@@ -6,7 +6,8 @@ import (
 	"testing"
 
 	"github.com/maildiag/maildiag/synth"
-	"github.com/mailgun/mailgun-go/v4"
+	"github.com/mailgun/mailgun-go/v5"
+	"github.com/mailgun/mailgun-go/v5/mtypes"
 )
 
 func TestSDKListDomains(t *testing.T) {
@@ -14,10 +15,10 @@ func TestSDKListDomains(t *testing.T) {
 	cfg.SendingDomains = synth.DefaultSendingDomains
 	e := newEnv(t, cfg, Options{})
 	ctx := context.Background()
-	mg := e.sdk("")
-	it := mg.ListDomains(&mailgun.ListOptions{Limit: 3})
+	mg := e.sdk()
+	it := mg.ListDomains(&mailgun.ListDomainsOptions{Limit: 3})
 	var names []string
-	var page []mailgun.Domain
+	var page []mtypes.Domain
 	pages := 0
 	for it.Next(ctx, &page) {
 		pages++
@@ -42,11 +43,11 @@ func TestSDKListDomains(t *testing.T) {
 	if it.TotalCount != len(cfg.SendingDomains) {
 		t.Errorf("total_count %d, want %d", it.TotalCount, len(cfg.SendingDomains))
 	}
-	d, err := mg.GetDomain(ctx, cfg.SendingDomains[2])
+	d, err := mg.GetDomain(ctx, cfg.SendingDomains[2], nil)
 	if err != nil || d.Domain.Name != cfg.SendingDomains[2] || len(d.SendingDNSRecords) == 0 || len(d.ReceivingDNSRecords) != 2 {
 		t.Errorf("GetDomain: %+v, %v", d, err)
 	}
-	if _, err := mg.GetDomain(ctx, "nosuch.example.com"); mailgun.GetStatusFromErr(err) != http.StatusNotFound {
+	if _, err := mg.GetDomain(ctx, "nosuch.example.com", nil); mailgun.GetStatusFromErr(err) != http.StatusNotFound {
 		t.Errorf("GetDomain of an unknown domain: %v, want 404", err)
 	}
 	// The v4 path answers too, for clients that use it.

@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailgun/mailgun-go/v4"
+	"github.com/mailgun/mailgun-go/v5"
+	mgevents "github.com/mailgun/mailgun-go/v5/events"
 )
 
 func epoch(t time.Time) string { return fmt.Sprint(t.Unix()) }
@@ -242,13 +243,13 @@ func TestSDKListEvents(t *testing.T) {
 	e := newEnv(t, smallConfig(), Options{})
 	dom := e.res.SendingDomains[0]
 	want := len(e.acct.Events(dom))
-	mg := e.sdk(dom)
+	mg := e.sdk()
 	for _, opts := range []*mailgun.ListEventOptions{
 		{Begin: e.res.Start, End: e.res.End, Limit: 300},
 		nil, // no range: newest first, back to the oldest
 	} {
-		it := mg.ListEvents(opts)
-		var page []mailgun.Event
+		it := mg.ListEvents(dom, opts)
+		var page []mgevents.Event
 		n := 0
 		for it.Next(context.Background(), &page) {
 			n += len(page)

@@ -8,7 +8,8 @@ import (
 
 	"github.com/maildiag/maildiag/mgserver"
 	"github.com/maildiag/maildiag/synth"
-	"github.com/mailgun/mailgun-go/v4"
+	"github.com/mailgun/mailgun-go/v5"
+	"github.com/mailgun/mailgun-go/v5/mtypes"
 )
 
 // A generated account served on loopback and read with mailgun-go, as the
@@ -27,10 +28,12 @@ func Example() {
 	defer hs.Close()
 
 	domain := res.SendingDomains[0]
-	mg := mailgun.NewMailgun(domain, "key-example")
-	mg.SetAPIBase(hs.URL + "/v3") // the SDK appends /{domain}/bounces and so on
-	it := mg.ListBounces(&mailgun.ListOptions{Limit: 10})
-	var page []mailgun.Bounce
+	mg := mailgun.NewMailgun("key-example")
+	if err := mg.SetAPIBase(hs.URL); err != nil { // v5 appends /v3/{domain}/bounces and so on
+		panic(err)
+	}
+	it := mg.ListBounces(domain, &mailgun.ListOptions{Limit: 10})
+	var page []mtypes.Bounce
 	n := 0
 	for it.Next(context.Background(), &page) {
 		n += len(page)

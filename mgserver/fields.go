@@ -21,8 +21,12 @@ type itemFields struct {
 	RecipientDomain string         `json:"recipient-domain"`
 	Provider        string         `json:"recipient-provider"`
 	Severity        string         `json:"severity"`
-	Tags            []string       `json:"tags"`
-	Envelope        struct {
+	Reason          string         `json:"reason"`
+	Flags           struct {
+		DelayedBounce bool `json:"is-delayed-bounce"`
+	} `json:"flags"`
+	Tags     []string `json:"tags"`
+	Envelope struct {
 		Sender string `json:"sender"`
 	} `json:"envelope"`
 	MailingList struct {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailgun/mailgun-go/v4"
+	"github.com/mailgun/mailgun-go/v5"
 )
 
 // acceptedWithin returns an accepted event of domain whose age at now lies
@@ -34,7 +34,7 @@ func TestStoredMessageAndResend(t *testing.T) {
 	e := newEnv(t, smallConfig(), Options{})
 	ctx := context.Background()
 	dom := e.res.SendingDomains[0]
-	mg := e.sdk(dom)
+	mg := e.sdk()
 	ev := acceptedWithin(t, e.acct, dom, e.clock.Now(), time.Hour, 48*time.Hour)
 	var item struct {
 		Message struct {
@@ -62,7 +62,8 @@ func TestStoredMessageAndResend(t *testing.T) {
 		t.Errorf("raw stored message: %v, %.200s", err, raw.BodyMime)
 	}
 
-	text, id, err := mg.ReSend(ctx, u, "jane@initech.example", "Ops <ops@initech.example>")
+	sent, err := mg.ReSend(ctx, u, "jane@initech.example", "Ops <ops@initech.example>")
+	text, id := sent.Message, sent.ID
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,13 +93,13 @@ func TestExpiredStoredMessage(t *testing.T) {
 	e := newEnv(t, smallConfig(), Options{})
 	ctx := context.Background()
 	dom := e.res.SendingDomains[0]
-	mg := e.sdk(dom)
+	mg := e.sdk()
 	old := acceptedWithin(t, e.acct, dom, e.clock.Now(), 80*time.Hour, 7*24*time.Hour)
 	u := localURL(e, old.StorageURL)
 	if _, err := mg.GetStoredMessage(ctx, u); mailgun.GetStatusFromErr(err) != http.StatusNotFound {
 		t.Errorf("stored message %s old: %v, want 404", e.clock.Now().Sub(old.When()), err)
 	}
-	if _, _, err := mg.ReSend(ctx, u, "jane@initech.example"); mailgun.GetStatusFromErr(err) != http.StatusNotFound {
+	if _, err := mg.ReSend(ctx, u, "jane@initech.example"); mailgun.GetStatusFromErr(err) != http.StatusNotFound {
 		t.Errorf("resend of an expired message: %v, want 404", err)
 	}
 	if len(e.acct.Sends()) != 0 {
@@ -106,7 +107,7 @@ func TestExpiredStoredMessage(t *testing.T) {
 	}
 	// A longer retention keeps it.
 	e2 := serveAccount(t, e.acct, e.res, Options{StoredRetention: 8 * 24 * time.Hour})
-	if _, err := e2.sdk(dom).GetStoredMessage(ctx, localURL(e2, old.StorageURL)); err != nil {
+	if _, err := e2.sdk().GetStoredMessage(ctx, localURL(e2, old.StorageURL)); err != nil {
 		t.Errorf("with 8 days' retention: %v", err)
 	}
 }
@@ -125,7 +126,7 @@ func TestRewriteStorageURLs(t *testing.T) {
 	if !strings.HasPrefix(item.Storage.URL, e.hs.URL+"/v3/domains/"+dom+"/messages/") {
 		t.Fatalf("storage url %q does not point at the server", item.Storage.URL)
 	}
-	if _, err := e.sdk(dom).GetStoredMessage(context.Background(), item.Storage.URL); err != nil {
+	if _, err := e.sdk().GetStoredMessage(context.Background(), item.Storage.URL); err != nil {
 		t.Errorf("GetStoredMessage on the rewritten URL: %v", err)
 	}
 }

@@ -22,6 +22,12 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.handleLogs(w, r)
+	case len(seg) == 3 && seg[0] == "v1" && seg[1] == "analytics" && seg[2] == "metrics":
+		if method != http.MethodPost {
+			methodNotAllowed(w)
+			return
+		}
+		s.handleMetrics(w, r)
 	case (seg[0] == "v3" || seg[0] == "v4") && seg[1] == "domains" && len(seg) <= 3:
 		if method != http.MethodGet {
 			methodNotAllowed(w)

@@ -23,6 +23,7 @@ type Stats struct {
 	LogPages         int64
 	SuppressionPages int64
 	DomainPages      int64
+	MetricsPages     int64
 	// Resends is the number of stored messages resent.
 	Resends int64
 }
@@ -35,7 +36,7 @@ type counters struct {
 	rateLimited, serverErrors, truncated, dropped      atomic.Int64
 	delayed, refused                                   atomic.Int64
 	eventPages, logPages, suppressionPages, domainPage atomic.Int64
-	resends                                            atomic.Int64
+	resends, metricsPages                              atomic.Int64
 }
 
 // Stats returns a snapshot of the server's counters.
@@ -48,6 +49,6 @@ func (s *Server) Stats() Stats {
 		Refused:    c.refused.Load(),
 		EventPages: c.eventPages.Load(), LogPages: c.logPages.Load(),
 		SuppressionPages: c.suppressionPages.Load(), DomainPages: c.domainPage.Load(),
-		Resends: c.resends.Load(),
+		Resends: c.resends.Load(), MetricsPages: c.metricsPages.Load(),
 	}
 }

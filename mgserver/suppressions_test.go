@@ -10,15 +10,18 @@ import (
 	"time"
 
 	"github.com/maildiag/maildiag/synth"
-	"github.com/mailgun/mailgun-go/v4"
+	"github.com/mailgun/mailgun-go/v5"
+	"github.com/mailgun/mailgun-go/v5/mtypes"
 )
 
 // sdk returns a mailgun-go client for domain pointed at the test server,
 // as the sync command will build it.
-func (e *env) sdk(domain string) *mailgun.MailgunImpl {
-	mg := mailgun.NewMailgun(domain, testKey)
-	mg.SetAPIBase(e.hs.URL + "/v3")
-	mg.SetClient(&http.Client{Timeout: 10 * time.Second})
+func (e *env) sdk() *mailgun.Client {
+	mg := mailgun.NewMailgun(testKey)
+	if err := mg.SetAPIBase(e.hs.URL); err != nil {
+		panic(err)
+	}
+	mg.SetHTTPClient(&http.Client{Timeout: 10 * time.Second})
 	return mg
 }
 
@@ -26,14 +29,14 @@ func TestSDKIteratorsReturnWholeLists(t *testing.T) {
 	e := newEnv(t, smallConfig(), Options{})
 	ctx := context.Background()
 	dom := e.res.SendingDomains[0]
-	mg := e.sdk(dom)
+	mg := e.sdk()
 	wantB := e.acct.Bounces(dom)
 	if len(wantB) < 50 {
 		t.Fatalf("only %d bounces: the test needs several pages", len(wantB))
 	}
-	var gotB []mailgun.Bounce
-	it := mg.ListBounces(&mailgun.ListOptions{Limit: 20})
-	var page []mailgun.Bounce
+	var gotB []mtypes.Bounce
+	it := mg.ListBounces(dom, &mailgun.ListOptions{Limit: 20})
+	var page []mtypes.Bounce
 	for it.Next(ctx, &page) {
 		gotB = append(gotB, page...)
 	}
@@ -51,9 +54,9 @@ func TestSDKIteratorsReturnWholeLists(t *testing.T) {
 	}
 
 	wantU := e.acct.Unsubscribes(dom)
-	var gotU []mailgun.Unsubscribe
-	itU := mg.ListUnsubscribes(&mailgun.ListOptions{Limit: 7})
-	var pageU []mailgun.Unsubscribe
+	var gotU []mtypes.Unsubscribe
+	itU := mg.ListUnsubscribes(dom, &mailgun.ListOptions{Limit: 7})
+	var pageU []mtypes.Unsubscribe
 	for itU.Next(ctx, &pageU) {
 		gotU = append(gotU, pageU...)
 	}
@@ -74,9 +77,9 @@ func TestSDKIteratorsReturnWholeLists(t *testing.T) {
 		}
 	}
 	wantC := e.acct.Complaints(dom)
-	var gotC []mailgun.Complaint
-	itC := mg.ListComplaints(&mailgun.ListOptions{Limit: 5})
-	var pageC []mailgun.Complaint
+	var gotC []mtypes.Complaint
+	itC := mg.ListComplaints(dom, &mailgun.ListOptions{Limit: 5})
+	var pageC []mtypes.Complaint
 	for itC.Next(ctx, &pageC) {
 		gotC = append(gotC, pageC...)
 	}
@@ -97,22 +100,22 @@ func TestSDKDeleteAndRestore(t *testing.T) {
 	e := newEnv(t, smallConfig(), Options{})
 	ctx := context.Background()
 	dom := e.res.SendingDomains[1]
-	mg := e.sdk(dom)
+	mg := e.sdk()
 	orig := e.acct.Bounces(dom)
 	victim := orig[3]
 
-	got, err := mg.GetBounce(ctx, victim.Address)
+	got, err := mg.GetBounce(ctx, dom, victim.Address)
 	if err != nil || got.Code != victim.Code || got.Error != victim.Error {
 		t.Fatalf("GetBounce: %+v, %v; want %+v", got, err, victim)
 	}
-	if err := mg.DeleteBounce(ctx, victim.Address); err != nil {
+	if err := mg.DeleteBounce(ctx, dom, victim.Address); err != nil {
 		t.Fatal(err)
 	}
-	_, err = mg.GetBounce(ctx, victim.Address)
+	_, err = mg.GetBounce(ctx, dom, victim.Address)
 	if mailgun.GetStatusFromErr(err) != http.StatusNotFound || !strings.Contains(err.Error(), "Address not found in bounces table") {
 		t.Fatalf("GetBounce after delete: %v, want 404 Address not found in bounces table", err)
 	}
-	if err := mg.DeleteBounce(ctx, victim.Address); mailgun.GetStatusFromErr(err) != http.StatusNotFound {
+	if err := mg.DeleteBounce(ctx, dom, victim.Address); mailgun.GetStatusFromErr(err) != http.StatusNotFound {
 		t.Errorf("second DeleteBounce: %v, want 404", err)
 	}
 	if n := len(e.acct.Bounces(dom)); n != len(orig)-1 {
@@ -120,18 +123,18 @@ func TestSDKDeleteAndRestore(t *testing.T) {
 	}
 
 	// Restore it with its original fields (JSON batch), and add one by form.
-	restore := []mailgun.Bounce{{Address: victim.Address, Code: victim.Code, Error: victim.Error, CreatedAt: mailgun.RFC2822Time(victim.CreatedAt)}}
-	if err := mg.AddBounces(ctx, restore); err != nil {
+	restore := []mtypes.Bounce{{Address: victim.Address, Code: victim.Code, Error: victim.Error, CreatedAt: mtypes.RFC2822Time(victim.CreatedAt)}}
+	if err := mg.AddBounces(ctx, dom, restore); err != nil {
 		t.Fatal(err)
 	}
-	if err := mg.AddBounce(ctx, "new.bounce@example.org", "550", "5.1.1 no such user"); err != nil {
+	if err := mg.AddBounce(ctx, dom, "new.bounce@example.org", "550", "5.1.1 no such user"); err != nil {
 		t.Fatal(err)
 	}
-	back, err := mg.GetBounce(ctx, victim.Address)
+	back, err := mg.GetBounce(ctx, dom, victim.Address)
 	if err != nil || !time.Time(back.CreatedAt).Equal(victim.CreatedAt) || back.Error != victim.Error {
 		t.Errorf("restored bounce %+v (%v), want %+v", back, err, victim)
 	}
-	nb, err := mg.GetBounce(ctx, "new.bounce@example.org")
+	nb, err := mg.GetBounce(ctx, dom, "new.bounce@example.org")
 	if err != nil || nb.Code != "550" || nb.Error != "5.1.1 no such user" || time.Since(time.Time(nb.CreatedAt)) < 0 {
 		t.Errorf("added bounce %+v (%v)", nb, err)
 	}
@@ -140,37 +143,37 @@ func TestSDKDeleteAndRestore(t *testing.T) {
 	}
 
 	u := e.acct.Unsubscribes(dom)[0]
-	if err := mg.DeleteUnsubscribe(ctx, u.Address); err != nil {
+	if err := mg.DeleteUnsubscribe(ctx, dom, u.Address); err != nil {
 		t.Fatal(err)
 	}
-	if err := mg.CreateUnsubscribe(ctx, u.Address, "newsletter"); err != nil {
+	if err := mg.CreateUnsubscribe(ctx, dom, u.Address, "newsletter"); err != nil {
 		t.Fatal(err)
 	}
-	if err := mg.CreateUnsubscribes(ctx, []mailgun.Unsubscribe{{Address: "batch@example.org", Tags: []string{"*"}}}); err != nil {
+	if err := mg.CreateUnsubscribes(ctx, dom, []mtypes.Unsubscribe{{Address: "batch@example.org", Tags: []string{"*"}}}); err != nil {
 		t.Fatal(err)
 	}
-	gu, err := mg.GetUnsubscribe(ctx, u.Address)
+	gu, err := mg.GetUnsubscribe(ctx, dom, u.Address)
 	if err != nil || strings.Join(gu.Tags, ",") != "newsletter" {
 		t.Errorf("re-created unsubscribe %+v (%v), want tag newsletter", gu, err)
 	}
-	if err := mg.DeleteUnsubscribeWithTag(ctx, u.Address, "newsletter"); err != nil {
+	if err := mg.DeleteUnsubscribeWithTag(ctx, dom, u.Address, "newsletter"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := mg.GetUnsubscribe(ctx, u.Address); mailgun.GetStatusFromErr(err) != http.StatusNotFound {
+	if _, err := mg.GetUnsubscribe(ctx, dom, u.Address); mailgun.GetStatusFromErr(err) != http.StatusNotFound {
 		t.Errorf("unsubscribe with its last tag removed: %v, want 404", err)
 	}
 
 	c := e.acct.Complaints(dom)[0]
-	if err := mg.DeleteComplaint(ctx, c.Address); err != nil {
+	if err := mg.DeleteComplaint(ctx, dom, c.Address); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := mg.GetComplaint(ctx, c.Address); !strings.Contains(errString(err), "No spam complaints found") {
+	if _, err := mg.GetComplaint(ctx, dom, c.Address); !strings.Contains(errString(err), "No spam complaints found") {
 		t.Errorf("GetComplaint after delete: %v", err)
 	}
-	if err := mg.CreateComplaint(ctx, c.Address); err != nil {
+	if err := mg.CreateComplaint(ctx, dom, c.Address); err != nil {
 		t.Fatal(err)
 	}
-	if err := mg.CreateComplaints(ctx, []string{"c1@example.org", "c2@example.org"}); err != nil {
+	if err := mg.CreateComplaints(ctx, dom, []string{"c1@example.org", "c2@example.org"}); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(e.acct.Complaints(dom)); n != len(e.res.Suppressions[dom].Complaints)+2 {
@@ -178,11 +181,11 @@ func TestSDKDeleteAndRestore(t *testing.T) {
 	}
 
 	// Whole-list delete.
-	if err := mg.DeleteBounceList(ctx); err != nil {
+	if err := mg.DeleteBounceList(ctx, dom); err != nil {
 		t.Fatal(err)
 	}
-	it := mg.ListBounces(nil)
-	var page []mailgun.Bounce
+	it := mg.ListBounces(dom, nil)
+	var page []mtypes.Bounce
 	if it.Next(ctx, &page) || it.Err() != nil || len(page) != 0 {
 		t.Errorf("after DeleteBounceList the iterator returned %d entries (err %v)", len(page), it.Err())
 	}

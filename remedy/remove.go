@@ -6,10 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
-	"github.com/mailgun/mailgun-go/v4"
+	"github.com/mailgun/mailgun-go/v5"
 
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/ingest"
@@ -67,18 +66,13 @@ func (s *Session) removeEntry(res *RemoveResult) *maildiag.AuditEntry {
 func (s *Session) removeAll(ctx context.Context, base *maildiag.AuditEntry, entries []Removal) error {
 	// A deletion Mailgun has made is recorded even when ctx ends meanwhile.
 	rctx := context.WithoutCancel(ctx)
-	clients := map[string]*mailgun.MailgunImpl{}
+	mg := s.Client.Mailgun()
 	for i := range entries {
 		r := &entries[i]
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		mg := clients[r.SendingDomain]
-		if mg == nil {
-			mg = s.Client.Mailgun(r.SendingDomain)
-			clients[r.SendingDomain] = mg
-		}
-		r.Result, r.Error = s.deleteOutcome(deleteEntry(ctx, mg, r.List, r.Address))
+		r.Result, r.Error = s.deleteOutcome(deleteEntry(ctx, mg, r.SendingDomain, r.List, r.Address))
 		if ctx.Err() != nil && r.Result == maildiag.AuditFailed {
 			r.Error = "interrupted before Mailgun answered; run the command again to finish"
 		}
@@ -102,16 +96,16 @@ func (s *Session) removeAll(ctx context.Context, base *maildiag.AuditEntry, entr
 
 // deleteEntry removes one address from one list of a sending domain: the
 // API has no selective bulk delete, only one address or a whole list.
-func deleteEntry(ctx context.Context, mg *mailgun.MailgunImpl, list, address string) error {
-	// mailgun-go puts the address into the path as it is.
-	a := url.PathEscape(address)
+func deleteEntry(ctx context.Context, mg *mailgun.Client, domain, list, address string) error {
+	// mailgun-go v5 escapes the address itself (url.QueryEscape, which
+	// Mailgun's path reading takes: "+" arrives as %2B).
 	switch list {
 	case maildiag.ListBounces:
-		return mg.DeleteBounce(ctx, a)
+		return mg.DeleteBounce(ctx, domain, address)
 	case maildiag.ListUnsubscribes:
-		return mg.DeleteUnsubscribe(ctx, a)
+		return mg.DeleteUnsubscribe(ctx, domain, address)
 	case maildiag.ListComplaints:
-		return mg.DeleteComplaint(ctx, a)
+		return mg.DeleteComplaint(ctx, domain, address)
 	}
 	return fmt.Errorf("delete %s: %s is not a list maildiag removes from", address, list)
 }

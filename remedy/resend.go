@@ -238,7 +238,8 @@ func (s *Session) Send(ctx context.Context, r *Resend) (*ResendResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	msg, id, err := s.Client.Mailgun(m.SendingDomain).ReSend(ctx, u, r.to)
+	sent, err := s.Client.Mailgun().ReSend(ctx, u, r.to)
+	msg, id := sent.Message, sent.ID
 	if err != nil {
 		if ae, ok := ingest.AsAPIError(err); ok && ae.Status == http.StatusNotFound {
 			if aerr := s.auditResend(ctx, r, maildiag.AuditGone, ae.Error(), ""); aerr != nil {

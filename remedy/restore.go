@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mailgun/mailgun-go/v4"
+	"github.com/mailgun/mailgun-go/v5/mtypes"
 
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/ingest"
@@ -168,24 +168,24 @@ func (s *Session) Restore(ctx context.Context, files []*RestoreFile) (*RestoreRe
 // plain POST: mailgun-go's CreateComplaints sends no created_at, and a
 // restore must keep it.
 func addToList(ctx context.Context, client *ingest.Client, sd, list string, ss []maildiag.Suppression) error {
-	mg := client.Mailgun(sd)
+	mg := client.Mailgun()
 	switch list {
 	case maildiag.ListBounces:
-		bs := make([]mailgun.Bounce, len(ss))
+		bs := make([]mtypes.Bounce, len(ss))
 		for i, sp := range ss {
-			bs[i] = mailgun.Bounce{Address: sp.Address, Code: sp.Code, Error: sp.Error, CreatedAt: mailgun.RFC2822Time(createdOrNow(sp.CreatedUS))}
+			bs[i] = mtypes.Bounce{Address: sp.Address, Code: sp.Code, Error: sp.Error, CreatedAt: mtypes.RFC2822Time(createdOrNow(sp.CreatedUS))}
 		}
-		return mg.AddBounces(ctx, bs)
+		return mg.AddBounces(ctx, sd, bs)
 	case maildiag.ListUnsubscribes:
-		us := make([]mailgun.Unsubscribe, len(ss))
+		us := make([]mtypes.Unsubscribe, len(ss))
 		for i, sp := range ss {
 			tags := sp.Tags
 			if len(tags) == 0 {
 				tags = []string{"*"}
 			}
-			us[i] = mailgun.Unsubscribe{Address: sp.Address, Tags: tags, CreatedAt: mailgun.RFC2822Time(createdOrNow(sp.CreatedUS))}
+			us[i] = mtypes.Unsubscribe{Address: sp.Address, Tags: tags, CreatedAt: mtypes.RFC2822Time(createdOrNow(sp.CreatedUS))}
 		}
-		return mg.CreateUnsubscribes(ctx, us)
+		return mg.CreateUnsubscribes(ctx, sd, us)
 	case maildiag.ListComplaints:
 		return postComplaints(ctx, client, sd, ss)
 	}

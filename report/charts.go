@@ -42,6 +42,11 @@ const (
 	colRate      = "#2563eb"
 	colComplaint = "#9333ea"
 	colUnsub     = "#0891b2"
+	// Mailgun's metrics (sync --metrics), before the index's first event:
+	// the same meanings, paler.
+	colMetricsAccepted  = "#cbd5e1"
+	colMetricsDelivered = "#86efac"
+	colMetricsRate      = "#93c5fd"
 )
 
 var classPalette = []string{"#dc2626", "#f59e0b", "#2563eb", "#9333ea", "#0891b2", "#65a30d", "#db2777", "#94a3b8"}
@@ -160,12 +165,30 @@ func volumeChart(d *analyze.HealthResult, c clock, height int) (chartSpec, error
 			lowest = min(lowest, r)
 		}
 	}
-	bar := newBar(chartVolume, height, colAccepted, colDelivered, colTemporary, colPermanent, colRate)
+	hist := metricsSeries(d)
+	if hist != nil {
+		for _, r := range hist.rate {
+			if v, ok := r.Value.(float64); ok {
+				lowest = min(lowest, v)
+			}
+		}
+	}
+	colors := []string{colAccepted, colDelivered, colTemporary, colPermanent, colRate}
+	units := []string{"", "", "", "", "%"}
+	if hist != nil {
+		colors = []string{colAccepted, colDelivered, colTemporary, colPermanent, colMetricsAccepted, colMetricsDelivered, colRate, colMetricsRate}
+		units = []string{"", "", "", "", "", "", "%", "%"}
+	}
+	bar := newBar(chartVolume, height, colors...)
 	bar.SetXAxis(labels).
 		AddSeries("Accepted", barData(acc)).
 		AddSeries("Delivered", barData(del)).
 		AddSeries("Failed temporary", barData(tmp), charts.WithBarChartOpts(opts.BarChart{Stack: "failed"})).
 		AddSeries("Failed permanent", barData(perm), charts.WithBarChartOpts(opts.BarChart{Stack: "failed"}))
+	if hist != nil {
+		bar.AddSeries("Accepted (Mailgun metrics)", barData(hist.acc)).
+			AddSeries("Delivered (Mailgun metrics)", barData(hist.del))
+	}
 	bar.SetGlobalOptions(charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "messages"}))
 	// The rate lives near 100%: start its axis at the next multiple of 5
 	// below the lowest value so that dips are visible.
@@ -177,8 +200,44 @@ func volumeChart(d *analyze.HealthResult, c clock, height int) (chartSpec, error
 	line := charts.NewLine()
 	line.SetXAxis(labels).AddSeries("Delivery rate", rate,
 		charts.WithLineChartOpts(opts.LineChart{YAxisIndex: 1, ConnectNulls: opts.Bool(false)}))
+	if hist != nil {
+		line.AddSeries("Delivery rate (Mailgun metrics)", hist.rate,
+			charts.WithLineChartOpts(opts.LineChart{YAxisIndex: 1, ConnectNulls: opts.Bool(false)}))
+	}
 	bar.Overlap(line)
-	return spec(chartVolume, bar, []string{"", "", "", "", "%"}, 0)
+	return spec(chartVolume, bar, units, 0)
+}
+
+// volumeHistory is the volume chart's series from Mailgun's metrics, one
+// point per bucket of Volume (zero, or no rate, where they have none).
+type volumeHistory struct {
+	acc, del []int64
+	rate     []opts.LineData
+}
+
+// metricsSeries lays d.MetricsHistory over d.Volume's buckets; nil when
+// there is none.
+func metricsSeries(d *analyze.HealthResult) *volumeHistory {
+	if len(d.MetricsHistory) == 0 {
+		return nil
+	}
+	h := &volumeHistory{acc: make([]int64, len(d.Volume)), del: make([]int64, len(d.Volume)), rate: make([]opts.LineData, len(d.Volume))}
+	at := map[int64]analyze.VolumeBucket{}
+	for _, b := range d.MetricsHistory {
+		at[b.Start.UnixMicro()] = b
+	}
+	for i, v := range d.Volume {
+		h.rate[i] = opts.LineData{Value: "-"}
+		b, ok := at[v.Start.UnixMicro()]
+		if !ok {
+			continue
+		}
+		h.acc[i], h.del[i] = b.Accepted, b.Delivered
+		if r, ok := ratio(b.Delivered, b.Accepted); ok {
+			h.rate[i] = opts.LineData{Value: round1(r)}
+		}
+	}
+	return h
 }
 
 func classesChart(d *analyze.HealthResult, c clock, height int) (chartSpec, error) {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/maildiag/maildiag/analyze"
 )
@@ -32,6 +33,31 @@ func volumeSection(d *analyze.HealthResult, c clock) volumeView {
 			Permanent: formatInt(b.FailedPermanent),
 			Rate:      pctOf(b.Delivered, b.Accepted),
 		})
+	}
+	if len(d.MetricsHistory) > 0 {
+		// The hours or days before the index's first event, from Mailgun's
+		// metrics: their own rows, marked, ahead of the index's.
+		var hist []volumeRow
+		var acc, del int64
+		for _, b := range d.MetricsHistory {
+			total += b.Accepted + b.Delivered + b.FailedTemporary + b.FailedPermanent
+			acc, del = acc+b.Accepted, del+b.Delivered
+			hist = append(hist, volumeRow{
+				Label:     c.bucket(b.Start, d.Hourly) + " (Mailgun metrics)",
+				Accepted:  formatInt(b.Accepted),
+				Delivered: formatInt(b.Delivered),
+				Temporary: formatInt(b.FailedTemporary),
+				Permanent: formatInt(b.FailedPermanent),
+				Rate:      pctOf(b.Delivered, b.Accepted),
+			})
+		}
+		v.Rows = append(hist, v.Rows...)
+		unit := strings.ToLower(v.Unit)
+		n := len(d.MetricsHistory)
+		v.MetricsNote = fmt.Sprintf("The %d %ss before the index's first event (%s to %s) come from Mailgun's Metrics API "+
+			"(sync --metrics), drawn paler and marked \"Mailgun metrics\": %s accepted, %s delivered (%s). They are counts only, "+
+			"with no failure classes or domains.", n, unit, c.bucket(d.MetricsHistory[0].Start, d.Hourly),
+			c.bucket(d.MetricsHistory[n-1].Start, d.Hourly), formatInt(acc), formatInt(del), pctOf(del, acc))
 	}
 	v.Empty = total == 0
 	v.Chart = chartView{ID: chartVolume, Summary: volumeSummary(d, c), Height: 340}

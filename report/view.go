@@ -95,6 +95,9 @@ type volumeView struct {
 	Chart chartView
 	Unit  string
 	Rows  []volumeRow
+	// MetricsNote says which buckets come from Mailgun's metrics; "" when
+	// none do.
+	MetricsNote string
 }
 
 type volumeRow struct {

@@ -32,9 +32,10 @@ func KeyRefused(err error) bool {
 }
 
 // Retryable tells whether a failed pass is worth repeating later: not when
-// the key is refused or a domain does not exist (ingest.ErrNoSuchDomain).
+// the key is refused, a domain does not exist (ingest.ErrNoSuchDomain) or
+// the key may read none of the domains (ErrNothingReadable).
 func Retryable(err error) bool {
-	return !KeyRefused(err) && !errors.Is(err, ingest.ErrNoSuchDomain)
+	return !KeyRefused(err) && !errors.Is(err, ingest.ErrNoSuchDomain) && !errors.Is(err, ErrNothingReadable)
 }
 
 // ErrServerDown marks a pass stopped because a request failed after all its

@@ -3,6 +3,7 @@ package syncer
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/maildiag/maildiag"
@@ -35,18 +36,21 @@ func (e *PlanTooLarge) Error() string {
 }
 
 // resolveDomains returns the named domains, checked to exist, or every
-// domain of the account.
-func resolveDomains(ctx context.Context, client *ingest.Client, domains []string) ([]string, error) {
+// domain of the account. A named domain the key may not read (403: a
+// subaccount's, say) is left out with a warning; one the account does not
+// have (404) is an error, as it is most likely a typo.
+func resolveDomains(ctx context.Context, client *ingest.Client, domains []string) ([]string, []Warning, error) {
 	if len(domains) == 0 {
 		names, err := client.Domains(ctx)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(names) == 0 {
-			return nil, fmt.Errorf("the account at %s has no sending domains", client.Host())
+			return nil, nil, fmt.Errorf("the account at %s has no sending domains", client.Host())
 		}
-		return names, nil
+		return names, nil, nil
 	}
+	var warnings []Warning
 	seen := map[string]bool{}
 	var names []string
 	for _, d := range domains {
@@ -55,11 +59,19 @@ func resolveDomains(ctx context.Context, client *ingest.Client, domains []string
 		}
 		seen[d] = true
 		if err := client.CheckDomain(ctx, d); err != nil {
-			return nil, err
+			if ae, ok := ingest.AsAPIError(err); ok && ae.Status == http.StatusForbidden {
+				warnings = append(warnings, Warning{Domain: d, Status: ae.Status,
+					Message: fmt.Sprintf("domain %s skipped: %d: %s (a restricted key, or a subaccount's domain?)", d, ae.Status, ae.Message)})
+				continue
+			}
+			return nil, nil, err
 		}
 		names = append(names, d)
 	}
-	return names, nil
+	if len(names) == 0 {
+		return nil, nil, fmt.Errorf("%w: %s", ErrNothingReadable, warnings[0].Message)
+	}
+	return names, warnings, nil
 }
 
 // plan finds each domain's missing ranges and cuts them into windows; the

@@ -97,8 +97,8 @@ func TestSyncRefusedDomainWarns(t *testing.T) {
 		}
 	}
 	o.Domains = []string{d1}
-	if _, err := pass(t, s, tempDB(t), s.Res.End, o, nil); !errors.Is(err, syncer.ErrNothingReadable) {
-		t.Errorf("every domain refused: %v, want ErrNothingReadable", err)
+	if _, err := pass(t, s, tempDB(t), s.Res.End, o, nil); !errors.Is(err, syncer.ErrNothingReadable) || syncer.Retryable(err) {
+		t.Errorf("every domain refused: %v, want ErrNothingReadable, not worth a retry", err)
 	}
 }
 
@@ -163,5 +163,32 @@ func TestSyncLogsSameFieldsAsEvents(t *testing.T) {
 				t.Errorf("row %d differs:\nevents %s\nlogs   %s", i, a, b)
 			}
 		}
+	}
+}
+
+// A named domain the key may not read (403 on it: a subaccount's) is left
+// out with a warning; the other named domain syncs.
+func TestSyncRefusedNamedDomainWarns(t *testing.T) {
+	d0, d1 := mgtest.Domains[0], mgtest.Domains[1]
+	s := mgtest.New(t, mgtest.Config(2000, d0, d1), mgserver.Options{Faults: mgserver.Faults{Refuse: []mgserver.Refusal{
+		{Path: "/v4/domains/" + d1, Status: 403},
+	}}})
+	db := tempDB(t)
+	o := options()
+	o.NoSuppressions, o.Domains = true, []string{d0, d1}
+	sum, err := pass(t, s, db, s.Res.End, o, nil)
+	if err != nil {
+		t.Fatalf("sync: %v, want a warning and no error", err)
+	}
+	if len(sum.Warnings) != 1 || sum.Warnings[0].Domain != d1 || !strings.Contains(sum.Warnings[0].Message, "domain "+d1+" skipped: 403") {
+		t.Errorf("warnings %+v, want domain %s skipped", sum.Warnings, d1)
+	}
+	if len(sum.Domains) != 1 || sum.Domains[0].Domain != d0 {
+		t.Errorf("domains synced %+v, want %s alone", sum.Domains, d0)
+	}
+	testkit.SameEvents(t, "named domain refused", db, testkit.EventKeys(t, s.Acct, func(e *mgserver.Event) bool { return e.Domain == d0 }))
+	o.Domains = []string{d1}
+	if _, err := pass(t, s, tempDB(t), s.Res.End, o, nil); !errors.Is(err, syncer.ErrNothingReadable) {
+		t.Errorf("the one named domain refused: %v, want ErrNothingReadable", err)
 	}
 }

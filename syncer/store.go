@@ -198,5 +198,5 @@ func (p *pass) warn(d *domainRun, list string, ae *ingest.APIError) {
 		what = list
 	}
 	p.warnings = append(p.warnings, Warning{Domain: d.name, List: list, Status: ae.Status,
-		Message: fmt.Sprintf("%s of %s skipped: %d %s (a restricted key, a plan without it, or a subaccount's domain?)", what, d.name, ae.Status, ae.Message)})
+		Message: fmt.Sprintf("%s of %s skipped: %d: %s (a restricted key, a plan without it, or a subaccount's domain?)", what, d.name, ae.Status, ae.Message)})
 }

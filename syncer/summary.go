@@ -29,7 +29,8 @@ type Summary struct {
 // (403 or 404): a suppression list of a domain, or a domain's events.
 type Warning struct {
 	Domain string `json:"domain"`
-	// List is the suppression list refused; "" for the domain's events.
+	// List is the suppression list refused, "metrics" for the Metrics
+	// API; "" for the domain's events.
 	List    string `json:"list,omitempty"`
 	Status  int    `json:"status"`
 	Message string `json:"message"`
@@ -56,8 +57,11 @@ type DomainSummary struct {
 	FetchedTo   *time.Time `json:"fetched_to,omitempty"`
 	// SyncedRanges are the ranges the index holds as read completely from
 	// the source, after the pass.
-	SyncedRanges []TimeRange   `json:"synced_ranges"`
-	Suppressions []*ListResult `json:"suppressions,omitempty"`
+	SyncedRanges []TimeRange `json:"synced_ranges"`
+	// MetricPeriods counts the hourly and daily periods of the Metrics API
+	// stored (sync --metrics).
+	MetricPeriods int           `json:"metric_periods,omitempty"`
+	Suppressions  []*ListResult `json:"suppressions,omitempty"`
 	// Error is the text of Err, the failure that ended the domain's part;
 	// a caller may word it for its users.
 	Error string `json:"error,omitempty"`

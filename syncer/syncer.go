@@ -26,6 +26,7 @@ type Writer interface {
 	AddRejects(ctx context.Context, source string, importID int64, rs []maildiag.Reject) error
 	AddSuppressions(ctx context.Context, ss []maildiag.Suppression, importID, seenUS int64) (int, error)
 	AddSyncedRange(ctx context.Context, sendingDomain, source string, r maildiag.Range, syncedUS int64) error
+	AddMetrics(ctx context.Context, ms []maildiag.Metric, syncedUS int64) error
 	FinishListSync(ctx context.Context, sendingDomain, list string, startedUS int64) (int, error)
 	Rollback()
 }
@@ -59,6 +60,9 @@ type Options struct {
 	Window time.Duration
 	// NoSuppressions leaves the suppression lists alone.
 	NoSuppressions bool
+	// Metrics also reads each domain's counts from Mailgun's Metrics API
+	// (daily for a year, hourly for 60 days) after the events and lists.
+	Metrics bool
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 	// Reclassify hears the re-derivation of stored classes a pass makes
@@ -87,7 +91,7 @@ func Run(ctx context.Context, st Store, w Writer, client *ingest.Client, o Optio
 	o = o.withDefaults()
 	started := time.Now().UTC()
 	now := o.Now().UTC()
-	names, err := resolveDomains(ctx, client, o.Domains)
+	names, skipped, err := resolveDomains(ctx, client, o.Domains)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +117,7 @@ func Run(ctx context.Context, st Store, w Writer, client *ingest.Client, o Optio
 		if err := client.ProbeLogs(ctx, names[0], now); ingest.LogsRefused(err) {
 			ae, _ := ingest.AsAPIError(err)
 			o.Source = ingest.SourceEvents
-			note := fmt.Sprintf("the Logs API refused the account (%d %s): read the Events API instead", ae.Status, ae.Message)
+			note := fmt.Sprintf("the Logs API refused the account (%d: %s): read the Events API instead", ae.Status, ae.Message)
 			if ps, sum, pl, err = newPass(o, note); err != nil {
 				return nil, err
 			}
@@ -127,7 +131,10 @@ func Run(ctx context.Context, st Store, w Writer, client *ingest.Client, o Optio
 	}
 	runErr := ps.run(ctx)
 	ps.stopped()
-	sum.Warnings = append(sum.Warnings, ps.warnings...)
+	if o.Metrics && runErr == nil && ps.fatal == nil && ps.down == nil && ctx.Err() == nil {
+		runErr = ps.syncMetrics(ctx, now)
+	}
+	sum.Warnings = append(append(sum.Warnings, skipped...), ps.warnings...)
 	slices.SortFunc(sum.Warnings, func(a, b Warning) int {
 		return cmp.Or(cmp.Compare(a.Domain, b.Domain), cmp.Compare(a.List, b.List))
 	})

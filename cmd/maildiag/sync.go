@@ -28,6 +28,7 @@ type syncOptions struct {
 	rate           float64
 	window         time.Duration
 	noSuppressions bool
+	metrics        bool
 	fallback       bool // --source not given: the Events API when the Logs API is refused
 	watch          bool
 	interval       time.Duration
@@ -48,14 +49,19 @@ It reads the events of every sending domain of the account (or those named with
 Events API (/v3/{domain}/events, deprecated by Mailgun) with --source events.
 When --source is not given and the Logs API refuses the account (401, 403 or
 404 on its endpoint: a plan or key without it), sync reads the Events API
-instead and says so in "note". It takes a snapshot of each domain's suppression lists (bounces, unsubscribes,
-complaints, allowlist): entries gone from Mailgun are marked removed, their
-history kept.
+instead and says so in "note". It takes a snapshot of each domain's
+suppression lists (bounces, unsubscribes, complaints, allowlist): entries gone
+from Mailgun are marked removed, their history kept.
 
 A key that may not read everything (a restricted key, a plan without a list, a
 subaccount) gets 403 or 404 for some lists or domains: each is a warning naming
 it ("warnings" in the JSON, on stderr otherwise), the rest syncs, and the exit
 status is 0. Only when every domain's events are refused does sync fail.
+
+With --metrics, sync also stores each domain's counts from Mailgun's Metrics API
+(POST /v1/analytics/metrics): daily ones for the last year and hourly ones for
+the last 60 days, read whole each time. The report uses them for the volume and
+rate history before the index's first event, marked as such.
 
 Sync is incremental and resumable: the time ranges read completely are
 recorded in the same transaction as their events, so an interrupted sync (Ctrl-C,
@@ -78,7 +84,7 @@ Output (--output json) is one document per pass:
    "domains": [{"domain", "events_read", "events_new", "events_seen_again",
      "rejects", "pages", "windows", "requests", "retries", "rate_limited",
      "server_errors", "fetched_from", "fetched_to",
-     "synced_ranges": [{"from", "to"}],
+     "synced_ranges": [{"from", "to"}], "metric_periods",
      "suppressions": [{"list", "read", "new", "removed", "pages", "complete"}],
      "error"}],
    "note", "warnings": [{"domain", "list", "status", "message"}]}
@@ -90,6 +96,7 @@ the key was refused (what was committed stays), 2 for bad flags.`,
 		Example: `  MG_API_KEY=key-... maildiag sync
   maildiag sync --region eu --domain mg.example.com --since 7d
   maildiag sync --source events --no-suppressions
+  maildiag sync --metrics            # and a year of daily counts for the report
   maildiag sync --watch --interval 5m
   maildiag sync --api-base http://127.0.0.1:8025 --api-key test-key`,
 		Args: cobra.NoArgs,
@@ -118,6 +125,7 @@ the key was refused (what was committed stays), 2 for bad flags.`,
 	f.Float64Var(&o.rate, "rate", 0, "at most this many requests a second (0: as fast as Mailgun's 429s allow)")
 	f.DurationVar(&o.window, "window", 0, fmt.Sprintf("longest time window one worker pages through, at least %s (default: four windows per worker; at most %d windows a pass)", minWindowFlag, syncer.MaxWindows))
 	f.BoolVar(&o.noSuppressions, "no-suppressions", false, "do not read the suppression lists")
+	f.BoolVar(&o.metrics, "metrics", false, "also store Mailgun's Metrics API counts (daily for a year, hourly for 60 days): the report's history before the first event")
 	f.BoolVar(&o.watch, "watch", false, "keep syncing every --interval until interrupted")
 	f.DurationVar(&o.interval, "interval", 5*time.Minute, "time between passes with --watch")
 	return cmd
@@ -175,7 +183,7 @@ func orNoValue(err error) error {
 // says: a span is taken back from each pass's start.
 func (o *syncOptions) engineOptions(now func() time.Time, reclass reclassify.Progress) syncer.Options {
 	eo := syncer.Options{Source: o.source, Fallback: o.fallback, Domains: o.domains, LateThreshold: o.lateThreshold, Workers: o.workers,
-		Window: o.window, NoSuppressions: o.noSuppressions, Now: now, Reclassify: reclass}
+		Window: o.window, NoSuppressions: o.noSuppressions, Metrics: o.metrics, Now: now, Reclassify: reclass}
 	if d, err := maildiag.ParseSpan(o.since); err == nil && d >= 0 {
 		eo.Lookback = d
 	} else {

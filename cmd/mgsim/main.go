@@ -79,5 +79,6 @@ delivery stories planted in them.`,
 	// Subcommands, one line each.
 	root.AddCommand(newCmdGenerate(s, time.Now, nil))
 	root.AddCommand(newCmdServe(s, time.Now, nil))
+	root.AddCommand(newCmdSDKMock(s, nil))
 	return root
 }

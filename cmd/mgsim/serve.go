@@ -62,10 +62,11 @@ func newCmdServe(s iostreams, now func() time.Time, runF func(context.Context, *
 		Short: "Serve a synthetic account over Mailgun's HTTP API on loopback",
 		Long: `Serve generates a synthetic account and answers Mailgun's API for it on a
 loopback address: the Events API (/v3/{domain}/events), the Logs API
-(/v1/analytics/logs), suppression lists (bounces, unsubscribes, complaints,
+(/v1/analytics/logs), the Metrics API (/v1/analytics/metrics: counts by hour,
+day or month, hourly kept 60 days and daily a year), suppression lists (bounces, unsubscribes, complaints,
 whitelists), the domains list, and stored messages with resend. Clients
 authenticate with user "api" and --api-key (default $MG_API_KEY); point them
-at the printed base URL, e.g. mailgun-go's SetAPIBase(URL + "/v3").
+at the printed base URL, e.g. mailgun-go v5 SetAPIBase(URL).
 
 The base URL is printed on stdout, and written to --ready-file when given,
 once the server accepts connections. Events after the current time (with a

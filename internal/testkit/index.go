@@ -7,10 +7,11 @@ import (
 	"github.com/maildiag/maildiag/index"
 )
 
-// Query runs a read-only query on an index and returns its rows.
-func Query(t testing.TB, db *index.DB, q string) [][]any {
+// Query runs a read-only query on an index, with its parameters, and
+// returns its rows.
+func Query(t testing.TB, db *index.DB, q string, args ...any) [][]any {
 	t.Helper()
-	rows, err := db.Query(context.Background(), q)
+	rows, err := db.Query(context.Background(), q, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
