@@ -27,6 +27,7 @@ func healthDecide(res *HealthResult, q HealthQuery, f *healthFacts) {
 		p := f.previous
 		res.PreviousTotals = &p
 	}
+	noEvents(res, q, f)
 	res.Thresholds = q.Thresholds
 	res.Rates = RatesOf(res.Totals, res.PreviousTotals, q.Thresholds)
 	for i := range res.Domains {
@@ -50,6 +51,36 @@ func healthDecide(res *HealthResult, q HealthQuery, f *healthFacts) {
 		res.Lookalikes[i].Code = unknown.Title
 	}
 	res.Blocks, res.Alerts = healthAlerts(f.verdicts, res.Stuck.Count, res.Typos)
+}
+
+// noEvents marks a result with no event in its period and says why.
+func noEvents(res *HealthResult, q HealthQuery, f *healthFacts) {
+	t := res.Totals
+	if t.Accepted+t.Delivered+t.FailedTemporary+t.FailedPermanent+t.Suppressed+t.Complaints+t.Unsubscribes+t.Opened+t.Clicked+t.Rejected > 0 ||
+		len(res.TopClasses) > 0 || len(res.Suppressed) > 0 {
+		return
+	}
+	res.NoEvents = true
+	covers := "the index holds no event yet: run maildiag sync or import first"
+	if !f.span.First.IsZero() {
+		res.IndexCovers = &Period{From: f.span.First, Until: f.span.Last}
+		covers = "the index covers " + spanText(f.span.First, f.span.Last)
+	}
+	switch {
+	case q.To != nil && !f.span.First.IsZero():
+		res.Note = fmt.Sprintf("No events to %s in this period (%s). Check the spelling of the domain: a typo matches nothing.", q.To.String(), covers)
+	case len(q.SendingDomains) > 0 && !f.span.First.IsZero():
+		res.Note = fmt.Sprintf("No events from %s in this period (%s).", strings.Join(q.SendingDomains, ", "), covers)
+	default:
+		res.Note = fmt.Sprintf("No events in this period (%s).", covers)
+	}
+}
+
+// spanText names the index's span: "14 November 2026 09:12 UTC to 28
+// November 2026 17:40 UTC".
+func spanText(from, until time.Time) string {
+	const layout = "2 January 2006 15:04 UTC"
+	return from.UTC().Format(layout) + " to " + until.UTC().Format(layout)
 }
 
 // covers reports whether an index spanning span holds all of the time

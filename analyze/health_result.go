@@ -31,6 +31,16 @@ type HealthResult struct {
 	// hashes, everywhere in the result (report.Redact).
 	Redacted bool `json:"redacted"`
 
+	// NoEvents says the index holds no event of the period within the
+	// filters: an empty index, a period outside the index, or a --to
+	// that matches no recipient. Note says which, and what the index
+	// covers; a report of no events must not read as a healthy one.
+	NoEvents bool   `json:"no_events"`
+	Note     string `json:"note,omitempty"`
+	// IndexCovers is the time from the index's first event to its last;
+	// absent when the index holds no event.
+	IndexCovers *Period `json:"index_covers,omitempty"`
+
 	// Blocks are recipient domains whose gateway refuses our mail for
 	// everyone (domain-wide blocks), most addresses first. They head the
 	// alerts.

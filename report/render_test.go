@@ -142,6 +142,20 @@ func TestRenderEmpty(t *testing.T) {
 	}
 }
 
+// TestRenderNoEvents: a result with no events says so at the top and does
+// not claim that nothing needs action.
+func TestRenderNoEvents(t *testing.T) {
+	d := emptyData()
+	d.NoEvents, d.Note = true, "No events in this period (the index covers 1 November 2026 00:00 UTC to 20 November 2026 00:00 UTC)."
+	out := html.UnescapeString(renderString(t, d, Options{}))
+	if !strings.Contains(section(t, out, "alerts"), `<p class="nodata" role="alert"><strong>`+d.Note) {
+		t.Errorf("the alerts do not say there are no events")
+	}
+	if strings.Contains(out, "nothing needs action") {
+		t.Errorf("a page of no events says nothing needs action")
+	}
+}
+
 // section returns the HTML of one section of the page.
 func section(t *testing.T, page, id string) string {
 	t.Helper()

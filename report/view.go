@@ -20,6 +20,8 @@ type view struct {
 	Redacted  bool
 	TOC       []tocEntry
 
+	NoEvents    bool
+	Note        string
 	Alerts      []alertView
 	Rates       []cardView
 	Cards       []cardView
@@ -226,6 +228,7 @@ func buildView(d *analyze.HealthResult, o Options) view {
 	v.Alerts = alerts(d, c)
 	v.Cards = cards(d.Totals, d.PreviousTotals)
 	v.Rates = rateCards(d.Rates)
+	v.NoEvents, v.Note = d.NoEvents, d.Note
 	v.HasPrevious = d.PreviousTotals != nil
 	v.Volume = volumeSection(d, c)
 	v.Failures = failuresSection(d, c, o)

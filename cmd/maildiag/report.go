@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -38,7 +39,11 @@ The file opens offline and makes no network request: the charts' script is
 inlined. --redact replaces the local part of every address with a stable short
 hash. With --output json the health result the page is made from is printed
 instead of (or, with -o, as well as) the file: the report's JSON contract,
-described in the README.`,
+described in the README.
+
+A period with no events (an empty index, a period outside what the index
+covers, or a --to or --sending-domain that matches nothing) still writes the
+page, saying so and what the index covers, and exits 1.`,
 		Example: `  maildiag report --since 7d -o week.html
   maildiag report --since 30d --to '*@acme.com' --redact -o acme.html
   maildiag report --since 2026-11-01 --until 2026-11-08 --sending-domain mg.example.com -o nov.html
@@ -112,7 +117,18 @@ func reportRun(ctx context.Context, s *streams, path, format string, o *reportOp
 		}
 	}
 	if format == "json" {
-		return render(s.out, format, res)
+		if err := render(s.out, format, res); err != nil {
+			return err
+		}
+		if res.NoEvents {
+			return &exitError{code: exitNo, err: errors.New(res.Note)}
+		}
+		return nil
+	}
+	if res.NoEvents {
+		// The page says so too; exit 1 so that a scheduled report of
+		// nothing is not taken for a healthy one.
+		return &exitError{code: exitNo, err: fmt.Errorf("wrote %s: %s", o.out, res.Note)}
 	}
 	fmt.Fprintf(s.out, "wrote %s: %s to %s, %d accepted, %.1f%% delivered, %d alert(s)\n", o.out,
 		q.Since.Format(time.RFC3339), q.Until.Format(time.RFC3339), res.Totals.Accepted, 100*res.Totals.DeliveryRate,
