@@ -183,14 +183,24 @@ func blockText(b DomainBlock) string {
 	return s.String()
 }
 
-// periodTitle names a period for the report's title.
+// periodTitle names a period for the report's title by the days it
+// covers: "19 November 2026, 09:00 to 15:00 UTC", "18 to 19 November
+// 2026", "13 November to 19 November 2026".
 func periodTitle(from, until time.Time) string {
-	days := until.Sub(from).Hours() / 24
+	from, until = from.UTC(), until.UTC()
+	last := until.Add(-time.Nanosecond) // the period's last instant
+	whole := from.Equal(from.Truncate(day)) && until.Equal(until.Truncate(day))
 	switch {
-	case days <= 2:
-		return fmt.Sprintf("%s, %.0f hours", until.Format("2 January 2006"), until.Sub(from).Hours())
-	case from.Year() == until.Year():
-		return fmt.Sprintf("%s to %s", from.Format("2 January"), until.Add(-time.Second).Format("2 January 2006"))
+	case from.Truncate(day).Equal(last.Truncate(day)) && whole:
+		return last.Format("2 January 2006")
+	case from.Truncate(day).Equal(last.Truncate(day)):
+		return fmt.Sprintf("%s, %s to %s UTC", from.Format("2 January 2006"), from.Format("15:04"), until.Format("15:04"))
+	case until.Sub(from) <= 2*day && !whole:
+		return fmt.Sprintf("%s to %s UTC", from.Format("2 January 15:04"), until.Format("2 January 2006 15:04"))
+	case from.Year() != last.Year():
+		return fmt.Sprintf("%s to %s", from.Format("2 January 2006"), last.Format("2 January 2006"))
+	case from.Month() == last.Month():
+		return fmt.Sprintf("%s to %s", from.Format("2"), last.Format("2 January 2006"))
 	}
-	return fmt.Sprintf("%s to %s", from.Format("2 January 2006"), until.Add(-time.Second).Format("2 January 2006"))
+	return fmt.Sprintf("%s to %s", from.Format("2 January"), last.Format("2 January 2006"))
 }

@@ -47,14 +47,19 @@ func TestDurationUp(t *testing.T) {
 }
 
 func TestPeriodTitle(t *testing.T) {
-	d := func(y, m, dd int) time.Time { return time.Date(y, time.Month(m), dd, 0, 0, 0, 0, time.UTC) }
+	at := func(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 0, 0, 0, time.UTC) }
 	for _, tc := range []struct {
 		from, until time.Time
 		want        string
 	}{
-		{d(2026, 11, 13), d(2026, 11, 20), "13 November to 19 November 2026"},
-		{d(2025, 12, 29), d(2026, 1, 5), "29 December 2025 to 4 January 2026"},
-		{d(2026, 11, 19), d(2026, 11, 20), "20 November 2026, 24 hours"},
+		{at(2026, 11, 19, 0), at(2026, 11, 20, 0), "19 November 2026"},
+		{at(2026, 11, 18, 0), at(2026, 11, 20, 0), "18 to 19 November 2026"},
+		{at(2026, 11, 19, 9), at(2026, 11, 19, 15), "19 November 2026, 09:00 to 15:00 UTC"},
+		{at(2026, 11, 18, 6), at(2026, 11, 20, 6), "18 November 06:00 to 20 November 2026 06:00 UTC"},
+		{at(2026, 11, 13, 0), at(2026, 11, 20, 0), "13 to 19 November 2026"},
+		{at(2026, 10, 28, 0), at(2026, 11, 4, 0), "28 October to 3 November 2026"},
+		{at(2025, 12, 28, 0), at(2026, 1, 4, 0), "28 December 2025 to 3 January 2026"},
+		{at(2026, 12, 1, 0), at(2027, 1, 1, 0), "1 to 31 December 2026"},
 	} {
 		if got := periodTitle(tc.from, tc.until); got != tc.want {
 			t.Errorf("periodTitle(%s, %s) = %q, want %q", tc.from, tc.until, got, tc.want)

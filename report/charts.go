@@ -98,7 +98,7 @@ func barData(vs []int64) []opts.BarData {
 // buildCharts makes the spec of every chart that has data, in page order.
 // Sections without data render a sentence instead, and have no spec.
 func buildCharts(d *analyze.HealthResult, v *view, o Options) ([]chartSpec, error) {
-	c := clock{o.Location}
+	c := newClock(o.Location, d.Period)
 	bars := limit(o.MaxBars, 10)
 	var out []chartSpec
 	add := func(s chartSpec, err error) error {

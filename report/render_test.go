@@ -361,6 +361,12 @@ func TestFormat(t *testing.T) {
 		{formatSeconds(720), "12 min"},
 		{formatSeconds(4.1 * 3600), "4.1 h"},
 		{lengthText(36 * time.Hour), "36 hours"},
+		{lengthText(7 * 24 * time.Hour), "7 days"},
+		{lengthText(350*time.Hour + 6*time.Minute + 34*time.Second), "14.5 days"},
+		{lengthText(5*time.Hour + 30*time.Minute + 9*time.Second), "5 hours 30 minutes"},
+		{lengthText(20 * time.Second), "1 minute"},
+		{newClock(time.UTC, analyze.Period{From: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)}).day(time.Date(2025, 12, 3, 0, 0, 0, 0, time.UTC)), "Wed 3 Dec 2025"},
+		{newClock(time.UTC, analyze.Period{From: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}).day(time.Date(2025, 12, 3, 0, 0, 0, 0, time.UTC)), "Wed 3 Dec"},
 		{clip("abcdef", 4), "abc…"},
 	} {
 		if tc.got != tc.want {

@@ -214,7 +214,7 @@ const (
 )
 
 func buildView(d *analyze.HealthResult, o Options) view {
-	c := clock{o.Location}
+	c := newClock(o.Location, d.Period)
 	v := view{
 		Title:     cmp.Or(d.Title, "Delivery health report"),
 		Period:    c.periodText(d.Period),
