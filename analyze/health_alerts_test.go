@@ -163,7 +163,7 @@ func TestHealthDecide(t *testing.T) {
 		if tc.name != "index reaches back" {
 			continue
 		}
-		if r.Title != "Delivery health: 15 November to 21 November 2026" || !r.Generated.Equal(until) ||
+		if r.Title != "Delivery health: 15 to 21 November 2026" || !r.Generated.Equal(until) ||
 			r.Period != (Period{since, until}) || r.Previous != (Period{since.Add(-7 * day), since}) {
 			t.Errorf("header: %q %s %+v %+v", r.Title, r.Generated, r.Period, r.Previous)
 		}
