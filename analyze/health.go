@@ -54,7 +54,7 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 		Blocks: []DomainBlock{}, Alerts: []Alert{}, Volume: []VolumeBucket{}, Classes: []ClassBucket{}, TopClasses: []ClassRow{},
 		Domains: []DomainRow{}, Providers: []ProviderRow{}, Codes: []CodeRow{}, Enhanced: []CodeRow{},
 		Rates: []Rate{}, SuppressionDays: []SuppressionDay{}, Suppressed: []NewSuppression{}, Delays: []DelayRow{},
-		Typos: []TypoRow{}, Lookalikes: []LookalikeRow{}}
+		Typos: []TypoRow{}, Lookalikes: []LookalikeRow{}, SendingDomains: []SplitRow{}, SendingIPs: []SplitRow{}}
 	f := &healthFacts{prevSince: q.Since.Add(-length), verdicts: map[string]DomainVerdict{}}
 	b := &bucketer{from: q.Since, hourly: res.Hourly}
 	res.Volume = make([]VolumeBucket, b.count(q.Until))
@@ -94,6 +94,9 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 		if err == nil {
 			err = healthStuck(ctx, db, q, cf, sc)
 		}
+		if err == nil {
+			cf.sendingVolume, err = sendingVolume(ctx, db, q, sc)
+		}
 		done <- err
 	}()
 	fs, err := scanFailures(ctx, db, q, len(res.Volume), b, sc)
@@ -109,6 +112,7 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 	if err := fs.finish(ctx, db, res, f, sc); err != nil {
 		return nil, err
 	}
+	res.SendingDomains, res.SendingIPs = splitRows(fs.rules.bySending, cf.sendingVolume), splitRows(fs.rules.byIP, nil)
 	progress(0.8)
 	if err := healthSuppressions(ctx, db, q, res, fs, sc); err != nil {
 		return nil, err
@@ -126,6 +130,10 @@ type healthFacts struct {
 	prevSince time.Time
 	previous  Totals
 	verdicts  map[string]DomainVerdict // by recipient domain
+	// rules are the failure scan's facts for the alert rules, and
+	// senderReplies a reply of each refused sender.
+	rules         *ruleScan
+	senderReplies map[senderKey]string
 }
 
 // countFacts are the counts, delays and pending deliveries, read apart from
@@ -137,6 +145,7 @@ type countFacts struct {
 	providers        []ProviderRow
 	delays           []DelayRow
 	stuck            Stuck
+	sendingVolume    map[string]*SplitRow
 }
 
 // scope is what a health report is narrowed to, and the domains it knows.

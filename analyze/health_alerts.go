@@ -51,6 +51,17 @@ func healthDecide(res *HealthResult, q HealthQuery, f *healthFacts) {
 		res.Lookalikes[i].Code = unknown.Title
 	}
 	res.Blocks, res.Alerts = healthAlerts(f.verdicts, res.Stuck.Count, res.Typos)
+	if f.rules != nil {
+		for i := range res.Blocks {
+			b := &res.Blocks[i]
+			b.SendingDomains, b.SendingIPs = splitSenders(f.rules.domSenders[b.Domain])
+			if len(b.SendingDomains)+len(b.SendingIPs) > 0 {
+				b.Text += " Our senders to allowlist: " + strings.Join(slices.Concat(b.SendingDomains, b.SendingIPs), ", ") + "."
+			}
+		}
+	}
+	res.Alerts = append(append([]Alert{}, ruleAlerts(res, q.Thresholds, f)...), res.Alerts...)
+	slices.SortStableFunc(res.Alerts, func(a, b Alert) int { return cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)) })
 }
 
 // noEvents marks a result with no event in its period and says why.

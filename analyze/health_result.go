@@ -79,6 +79,10 @@ type HealthResult struct {
 	// Providers are the receiving mailbox providers and gateways, most
 	// accepted messages first.
 	Providers []ProviderRow `json:"providers"`
+	// SendingDomains and SendingIPs split the period by our sending
+	// domain and sending IP, most failures first.
+	SendingDomains []SplitRow `json:"sending_domains"`
+	SendingIPs     []SplitRow `json:"sending_ips"`
 	// Codes are the SMTP basic codes of failures, most frequent first: at
 	// most 15.
 	Codes []CodeRow `json:"codes"`
@@ -140,8 +144,14 @@ const (
 
 // Alert kinds besides a domain verdict's kind (VerdictDeadDomain, ...).
 const (
-	AlertStuck = "stuck-messages"
-	AlertTypo  = "typo-domain"
+	AlertStuck         = "stuck-messages"
+	AlertTypo          = "typo-domain"
+	AlertRateLimitWave = "rate-limit-wave"
+	AlertIPBlock       = "sending-ip-block"
+	AlertSendingBlock  = "sending-domain-block"
+	AlertBounceRate    = "bounce-rate"
+	AlertComplaintRate = "complaint-rate"
+	AlertDeferralSpike = "deferral-spike"
 )
 
 // Alert is a finding that needs action.
@@ -159,6 +169,12 @@ type Alert struct {
 	Text string `json:"text"`
 	// Evidence are supporting lines: counts, times, a reply.
 	Evidence []string `json:"evidence,omitempty"`
+	// Provider is the receiving provider or gateway it is about, if one.
+	Provider string `json:"provider,omitempty"`
+	// SendingDomains and SendingIPs are our senders it is about: the ones
+	// a recipient's admin should allowlist, or the ones refused.
+	SendingDomains []string `json:"sending_domains,omitempty"`
+	SendingIPs     []string `json:"sending_ips,omitempty"`
 }
 
 // DomainBlock is a recipient domain whose gateway rejects our mail for
@@ -185,8 +201,10 @@ type DomainBlock struct {
 	// First and Last are the first and last bounce of the wave.
 	First time.Time `json:"first"`
 	Last  time.Time `json:"last"`
-	// SendingDomains are our sending domains that were hit, when known.
+	// SendingDomains and SendingIPs are our sending domains and IPs that
+	// were refused: the ones the recipient's admin should allowlist.
 	SendingDomains []string `json:"sending_domains,omitempty"`
+	SendingIPs     []string `json:"sending_ips,omitempty"`
 	// SampleReply is one remote reply, verbatim.
 	SampleReply string `json:"sample_reply,omitempty"`
 	// Advice is the next step (the end of Text).
