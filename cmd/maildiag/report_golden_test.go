@@ -84,3 +84,38 @@ func TestReportNoEvents(t *testing.T) {
 		})
 	}
 }
+
+// TestReportThresholdFlags: the alert thresholds are flags; a share out of
+// range is a usage error.
+func TestReportThresholdFlags(t *testing.T) {
+	a := storyIndex(t)
+	since := a.end.Add(-7 * 24 * time.Hour).Format(time.RFC3339)
+	kinds := func(args ...string) map[string]bool {
+		var d struct {
+			Alerts []struct {
+				Kind string `json:"kind"`
+			} `json:"alerts"`
+			Thresholds map[string]float64 `json:"thresholds"`
+		}
+		runJSON(t, a.end, a.db, &d, 0, append([]string{"report", "--since", since}, args...)...)
+		m := map[string]bool{}
+		for _, x := range d.Alerts {
+			m[x.Kind] = true
+		}
+		return m
+	}
+	if k := kinds(); k["complaint-rate"] || k["bounce-rate"] {
+		t.Errorf("default thresholds raised %v", k)
+	}
+	if k := kinds("--complaint-rate", "0.0004", "--complaint-target", "0.0002", "--bounce-rate", "0.01"); !k["complaint-rate"] || !k["bounce-rate"] {
+		t.Errorf("strict thresholds raised %v, want complaint-rate and bounce-rate", k)
+	}
+	_, stderr := runBinary(t, 2, "--db", a.db, "report", "--since", since, "--output", "json", "--complaint-rate", "0.3%")
+	if !strings.Contains(stderr, "--complaint-rate") {
+		t.Errorf("bad --complaint-rate: %q", stderr)
+	}
+	_, stderr = runBinary(t, 2, "--db", a.db, "report", "--since", since, "--output", "json", "--bounce-rate", "5")
+	if !strings.Contains(stderr, "--bounce-rate: 5 is not a share between 0 and 1") {
+		t.Errorf("bad --bounce-rate: %q", stderr)
+	}
+}
