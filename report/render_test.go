@@ -64,6 +64,9 @@ func TestRenderSample(t *testing.T) {
 		// domains: computed rate and default verdict text
 		"<td class=\"num\">95.5%</td>",
 		"Scattered bad addresses: the domain accepts our mail; clean the list.",
+		// splits by sending domain and IP
+		`<tr><td class="addr">mg.brightcart.io</td><td class="num">18,400</td><td class="num">17,320</td><td class="num">94.1%</td><td class="num">410</td><td><code>user-unknown</code> (180)</td><td class="num">1,310</td><td><code>rate-limited</code> (1,139)</td></tr>`,
+		`<tr><td class="addr">203.0.113.7</td><td class="num">380</td><td><code>blocklisted</code> (61)</td>`,
 		// typos and lookalikes
 		"<td class=\"addr\">gmial.com</td><td class=\"addr\">gmail.com</td>",
 		"<td class=\"addr\">john_smith@initech.com</td>",

@@ -31,6 +31,7 @@ type view struct {
 	Failures     failuresView
 	Domains      domainsView
 	Providers    providersView
+	Senders      sendersView
 	Codes        codesView
 	Suppressions suppressionsView
 	Delays       delaysView
@@ -137,6 +138,17 @@ type providerRowView struct {
 	Deferrals, DeferralClass, DeferralClassCount                     string
 }
 
+type sendersView struct {
+	Empty             bool
+	Domains, IPs      []splitRowView
+	DomainsMore, More more
+}
+
+type splitRowView struct {
+	Name, Messages, Delivered, Rate, Failures, Class, ClassCount string
+	Deferrals, DeferralClass, DeferralClassCount                 string
+}
+
 type codesView struct {
 	Codes, Enhanced         []codeRowView
 	CodesMore, EnhancedMore more
@@ -234,6 +246,7 @@ func buildView(d *analyze.HealthResult, o Options) view {
 	v.Failures = failuresSection(d, c, o)
 	v.Domains = domainsSection(d, o)
 	v.Providers = providersSection(d, o)
+	v.Senders = sendersSection(d, o)
 	v.Codes = codesSection(d, o)
 	v.Suppressions = suppressionsSection(d, c, o)
 	v.Delays = delaysSection(d, c, o)
@@ -245,6 +258,7 @@ func buildView(d *analyze.HealthResult, o Options) view {
 		{"failures", "Failure classes"},
 		{"domains", "Worst customer domains"},
 		{"providers", "Providers and gateways"},
+		{"senders", "Sending domains and IPs"},
 		{"codes", "SMTP codes"},
 		{"suppressions", "New suppressions"},
 		{"delays", "Delivery delay"},
