@@ -345,11 +345,17 @@ func healthRows(ctx context.Context, db Store, q HealthQuery, cf *countFacts, sc
 		}
 		d.Messages = max(d.Accepted, d.Delivered+d.Failures)
 		d.FailureRate = ratio(d.Failures, d.Messages)
+		d.Impact = float64(d.Failures) * d.FailureRate
 		dl = append(dl, *d)
 	}
+	// Worst first by impact; deferral-only rows after, most deferrals
+	// first.
 	sort.Slice(dl, func(i, j int) bool {
-		if dl[i].Failures != dl[j].Failures {
-			return dl[i].Failures > dl[j].Failures
+		if dl[i].Impact != dl[j].Impact {
+			return dl[i].Impact > dl[j].Impact
+		}
+		if dl[i].Deferrals != dl[j].Deferrals {
+			return dl[i].Deferrals > dl[j].Deferrals
 		}
 		return dl[i].Domain < dl[j].Domain
 	})

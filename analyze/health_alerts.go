@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -100,18 +101,35 @@ func covers(span Span, t time.Time) bool {
 	return !span.First.IsZero() && !span.First.After(t)
 }
 
-// rowVerdict reads a domain's verdict (judged: it has one) for its row.
+// rowVerdict reads a domain's verdict (judged: it has one) for its row,
+// so that the sentence agrees with the row's own numbers: a domain none of
+// whose messages arrive for want of a mail server is dead, whatever the
+// classes of its first bounces.
 func rowVerdict(r DomainRow, v DomainVerdict, judged bool) (verdict, text string) {
+	noMX := r.Class == maildiag.ClassDomainNotFound || r.DeferralClass == maildiag.ClassDomainNotFound
 	switch {
+	case r.Failures > 0 && r.Delivered == 0 && noMX && r.FailureRate >= 0.9 || judged && v.Kind == VerdictDeadDomain:
+		return RowDeadDomain, fmt.Sprintf("Dead domain: no mail server, %s of %s failed and none delivered. Correct or remove these addresses; it may be a typo.",
+			formatCount(r.Failures), maildiag.Plural(int(max(r.Messages, r.Failures)), "message"))
 	case judged && v.Kind == VerdictDomainBlock:
 		return RowDomainBlock, v.Summary + " " + v.Action
 	case judged:
 		return RowBadAddresses, v.Summary
-	case r.Failures == 0:
-		return RowTemporary, "Mostly deferrals: Mailgun is still retrying."
+	case strings.HasPrefix(r.Class, "suppressed-") && r.ClassCount*2 > r.Failures:
+		return RowSuppressed, fmt.Sprintf("%s of %s dropped unsent: the addresses are on a suppression list (%s). Stop mailing them, or remove the entries once the addresses work.",
+			formatCount(r.ClassCount), maildiag.Plural(int(r.Messages), "message"), r.Class)
+	case r.Failures == 0 && r.Deferrals > 0:
+		text := fmt.Sprintf("%s and no final failure", maildiag.Plural(int(r.Deferrals), "deferral"))
+		if r.DeferralClass != "" {
+			text += ", mostly " + r.DeferralClass
+		}
+		return RowTemporary, text + ": Mailgun is still retrying."
 	}
 	return "", ""
 }
+
+// formatCount writes a count for a sentence.
+func formatCount(n int64) string { return strconv.FormatInt(n, 10) }
 
 // healthAlerts are the domain-wide blocks and the other alerts: domains
 // that do not receive mail, messages without a final event, typo domains.

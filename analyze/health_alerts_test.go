@@ -80,8 +80,14 @@ func TestRowVerdict(t *testing.T) {
 	}{
 		{"block", DomainRow{Failures: 52}, block, true, RowDomainBlock, "44 addresses bounced alike. Ask their admin."},
 		{"scattered", DomainRow{Failures: 9}, scattered, true, RowBadAddresses, "Different reasons."},
-		{"dead domain", DomainRow{Failures: 14}, dead, true, RowBadAddresses, "No MX."},
-		{"deferrals only", DomainRow{Deferrals: 12}, DomainVerdict{}, false, RowTemporary, "Mostly deferrals: Mailgun is still retrying."},
+		{"dead domain", DomainRow{Failures: 14, Messages: 14}, dead, true, RowDeadDomain, "Dead domain: no mail server, 14 of 14 messages failed and none delivered. Correct or remove these addresses; it may be a typo."},
+		// First bounces of a dead domain read "expired" (602 after 498
+		// deferrals); the row's numbers still say dead.
+		{"dead domain, expired", DomainRow{Failures: 12, Messages: 12, FailureRate: 1, Class: "expired", DeferralClass: "domain-not-found"}, scattered, true, RowDeadDomain,
+			"Dead domain: no mail server, 12 of 12 messages failed and none delivered. Correct or remove these addresses; it may be a typo."},
+		{"deferrals only", DomainRow{Deferrals: 12, DeferralClass: "rate-limited"}, DomainVerdict{}, false, RowTemporary, "12 deferrals and no final failure, mostly rate-limited: Mailgun is still retrying."},
+		{"drops", DomainRow{Failures: 5, Messages: 5, Class: "suppressed-bounce", ClassCount: 5}, DomainVerdict{}, false, RowSuppressed,
+			"5 of 5 messages dropped unsent: the addresses are on a suppression list (suppressed-bounce). Stop mailing them, or remove the entries once the addresses work."},
 		{"too few to judge", DomainRow{Failures: 2}, DomainVerdict{}, false, "", ""},
 	} {
 		v, text := rowVerdict(tc.row, tc.v, tc.judged)

@@ -74,7 +74,9 @@ type HealthResult struct {
 	TopClasses []ClassRow `json:"top_classes"`
 
 	// Domains are the customer (recipient) domains with failures or
-	// deferrals, most failures first: at most 25.
+	// deferrals, worst first by impact (failures weighted by failure rate,
+	// so that a domain losing most of its mail outranks a big one losing
+	// a little): at most 25.
 	Domains []DomainRow `json:"domains"`
 	// Providers are the receiving mailbox providers and gateways, most
 	// accepted messages first.
@@ -289,6 +291,11 @@ const (
 	RowBadAddresses = "bad-addresses"
 	// RowTemporary: deferrals only, which may still succeed.
 	RowTemporary = "temporary"
+	// RowDeadDomain: the domain has no working mail server.
+	RowDeadDomain = "dead-domain"
+	// RowSuppressed: its failures are mostly drops of addresses on a
+	// suppression list.
+	RowSuppressed = "suppressed"
 )
 
 // DomainRow is one customer (recipient) domain.
@@ -306,6 +313,8 @@ type DomainRow struct {
 	Deferrals int64 `json:"deferrals"`
 	// FailureRate is Failures / Messages.
 	FailureRate float64 `json:"failure_rate"`
+	// Impact is Failures × FailureRate, the rank of the row.
+	Impact float64 `json:"impact"`
 	// Class is the most common class of its failures (final outcomes
 	// only: permanent failures and drops), ClassCount how many had it.
 	Class      string `json:"class,omitempty"`
@@ -314,7 +323,7 @@ type DomainRow struct {
 	DeferralClass string `json:"deferral_class,omitempty"`
 	// Gateway is who receives its mail: Mimecast, Microsoft 365.
 	Gateway string `json:"gateway,omitempty"`
-	// Verdict is RowDomainBlock, RowBadAddresses or RowTemporary; absent
+	// Verdict is RowDomainBlock, RowDeadDomain, RowBadAddresses or RowTemporary; absent
 	// when its failures are too few to judge.
 	Verdict string `json:"verdict,omitempty"`
 	// VerdictText says why, and for a block what to do.
