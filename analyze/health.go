@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"sort"
 	"time"
@@ -390,8 +391,29 @@ const worstDomains = 25
 // bucket counts as.
 const longestDelay = 7 * day
 
-// healthDelays reads the accepted-to-delivered delays per provider.
+// healthDelays reads the accepted-to-delivered delays per provider: with
+// a recipient filter, exact, from the deliveries to those domains; else
+// from the delay buckets counted at ingest.
 func healthDelays(ctx context.Context, db Store, q HealthQuery, cf *countFacts, sc *scope) error {
+	cf.delays = []DelayRow{}
+	if rdoms := sc.recipientDomains(); rdoms != nil {
+		ds, err := db.DeliveryDelays(ctx, rdoms, q.Since, q.Until, sc.sending)
+		if err != nil {
+			return err
+		}
+		by := map[string][]time.Duration{}
+		for _, d := range ds {
+			gw := sc.gateway(d.RecipientDomain)
+			by[gw] = append(by[gw], d.Delay)
+		}
+		for gw, l := range by {
+			slices.Sort(l)
+			cf.delays = append(cf.delays, DelayRow{Provider: gw, Messages: int64(len(l)), Exact: true,
+				P50: rank(l, 0.5).Seconds(), P90: rank(l, 0.9).Seconds(), P99: rank(l, 0.99).Seconds()})
+		}
+		sortDelays(cf.delays)
+		return nil
+	}
 	ds, err := db.Delays(ctx, q.Since, q.Until, sc.sending)
 	if err != nil {
 		return err
@@ -404,7 +426,6 @@ func healthDelays(ctx context.Context, db Store, q HealthQuery, cf *countFacts, 
 		}
 		hist[gw][min(d.Le, longestDelay)] += d.N
 	}
-	cf.delays = []DelayRow{}
 	for gw, h := range hist {
 		row := DelayRow{Provider: gw}
 		for _, n := range h {
@@ -415,13 +436,26 @@ func healthDelays(ctx context.Context, db Store, q HealthQuery, cf *countFacts, 
 		row.P99 = percentile(h, row.Messages, 0.99).Seconds()
 		cf.delays = append(cf.delays, row)
 	}
-	sort.Slice(cf.delays, func(i, j int) bool {
-		if cf.delays[i].Messages != cf.delays[j].Messages {
-			return cf.delays[i].Messages > cf.delays[j].Messages
-		}
-		return cf.delays[i].Provider < cf.delays[j].Provider
-	})
+	sortDelays(cf.delays)
 	return nil
+}
+
+func sortDelays(ds []DelayRow) {
+	sort.Slice(ds, func(i, j int) bool {
+		if ds[i].Messages != ds[j].Messages {
+			return ds[i].Messages > ds[j].Messages
+		}
+		return ds[i].Provider < ds[j].Provider
+	})
+}
+
+// rank is the p-th percentile of sorted delays, by nearest rank.
+func rank(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p*float64(len(sorted)))) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
 }
 
 // percentile is the upper bound of the bucket holding the p-th delivery.

@@ -395,8 +395,9 @@ type NewSuppression struct {
 }
 
 // DelayRow is the accepted-to-delivered time of one provider's or
-// gateway's deliveries. The percentiles are the upper bounds of the
-// store's delay buckets they fall in.
+// gateway's deliveries. With Exact, the percentiles are of the deliveries'
+// own delays (reports narrowed to recipient domains); without, they are
+// the upper bounds of the store's delay buckets they fall in.
 type DelayRow struct {
 	Provider string `json:"provider"`
 	// Messages is the number of deliveries measured.
@@ -407,6 +408,8 @@ type DelayRow struct {
 	P99 float64 `json:"p99_seconds"`
 	// Deferrals is the number of temporary failures at the same provider.
 	Deferrals int64 `json:"deferrals"`
+	// Exact says the percentiles are of the delays themselves.
+	Exact bool `json:"exact"`
 }
 
 // Stuck are the messages accepted in the period more than AfterHours

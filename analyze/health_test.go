@@ -95,6 +95,18 @@ func TestHealthGolden(t *testing.T) {
 		if r.Totals.Accepted == 0 || len(r.Blocks) != 1 {
 			t.Errorf("%d accepted, %d blocks: want the week of the acme.com block", r.Totals.Accepted, len(r.Blocks))
 		}
+		// The delays are acme.com's own, exact: every delivery measured,
+		// through its one gateway.
+		var measured int64
+		for _, d := range r.Delays {
+			measured += d.Messages
+			if d.Provider != "Mimecast" || !d.Exact || d.P50 <= 0 || d.P50 > d.P90 || d.P90 > d.P99 {
+				t.Errorf("delay row %+v: want Mimecast's exact percentiles", d)
+			}
+		}
+		if measured != r.Totals.Delivered || measured == 0 {
+			t.Errorf("%d deliveries measured, %d delivered to acme.com", measured, r.Totals.Delivered)
+		}
 	})
 	t.Run("no such domain", func(t *testing.T) {
 		p, err := analyze.ParsePattern("*@nowhere.example")

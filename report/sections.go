@@ -179,6 +179,11 @@ func delaysSection(d *analyze.HealthResult, c clock, o Options) delaysView {
 		StuckAfter:       fmt.Sprintf("%d hours", d.Stuck.AfterHours),
 		StuckCount:       formatInt(d.Stuck.Count),
 	}
+	for _, r := range d.Delays {
+		if !r.Exact {
+			v.Bucketed = true
+		}
+	}
 	n := min(len(d.Delays), limit(o.MaxRows, 25))
 	for _, r := range d.Delays[:n] {
 		v.Rows = append(v.Rows, delayRowView{

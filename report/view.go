@@ -173,6 +173,7 @@ type suppressedRowView struct {
 
 type delaysView struct {
 	Empty            bool
+	Bucketed         bool // some percentiles are bucket bounds, not exact
 	Chart            chartView
 	Rows             []delayRowView
 	More             more
