@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"sort"
 	"time"
@@ -54,7 +55,7 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 		Blocks: []DomainBlock{}, Alerts: []Alert{}, Volume: []VolumeBucket{}, Classes: []ClassBucket{}, TopClasses: []ClassRow{},
 		Domains: []DomainRow{}, Providers: []ProviderRow{}, Codes: []CodeRow{}, Enhanced: []CodeRow{},
 		Rates: []Rate{}, SuppressionDays: []SuppressionDay{}, Suppressed: []NewSuppression{}, Delays: []DelayRow{},
-		Typos: []TypoRow{}, Lookalikes: []LookalikeRow{}}
+		Typos: []TypoRow{}, Lookalikes: []LookalikeRow{}, SendingDomains: []SplitRow{}, SendingIPs: []SplitRow{}}
 	f := &healthFacts{prevSince: q.Since.Add(-length), verdicts: map[string]DomainVerdict{}}
 	b := &bucketer{from: q.Since, hourly: res.Hourly}
 	res.Volume = make([]VolumeBucket, b.count(q.Until))
@@ -94,6 +95,9 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 		if err == nil {
 			err = healthStuck(ctx, db, q, cf, sc)
 		}
+		if err == nil {
+			cf.sendingVolume, err = sendingVolume(ctx, db, q, sc)
+		}
 		done <- err
 	}()
 	fs, err := scanFailures(ctx, db, q, len(res.Volume), b, sc)
@@ -109,6 +113,7 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 	if err := fs.finish(ctx, db, res, f, sc); err != nil {
 		return nil, err
 	}
+	res.SendingDomains, res.SendingIPs = splitRows(fs.rules.bySending, cf.sendingVolume), splitRows(fs.rules.byIP, nil)
 	progress(0.8)
 	if err := healthSuppressions(ctx, db, q, res, fs, sc); err != nil {
 		return nil, err
@@ -129,6 +134,10 @@ type healthFacts struct {
 	prevSince time.Time
 	previous  Totals
 	verdicts  map[string]DomainVerdict // by recipient domain
+	// rules are the failure scan's facts for the alert rules, and
+	// senderReplies a reply of each refused sender.
+	rules         *ruleScan
+	senderReplies map[senderKey]string
 }
 
 // countFacts are the counts, delays and pending deliveries, read apart from
@@ -140,6 +149,7 @@ type countFacts struct {
 	providers        []ProviderRow
 	delays           []DelayRow
 	stuck            Stuck
+	sendingVolume    map[string]*SplitRow
 }
 
 // scope is what a health report is narrowed to, and the domains it knows.
@@ -339,11 +349,17 @@ func healthRows(ctx context.Context, db Store, q HealthQuery, cf *countFacts, sc
 		}
 		d.Messages = max(d.Accepted, d.Delivered+d.Failures)
 		d.FailureRate = ratio(d.Failures, d.Messages)
+		d.Impact = float64(d.Failures) * d.FailureRate
 		dl = append(dl, *d)
 	}
+	// Worst first by impact; deferral-only rows after, most deferrals
+	// first.
 	sort.Slice(dl, func(i, j int) bool {
-		if dl[i].Failures != dl[j].Failures {
-			return dl[i].Failures > dl[j].Failures
+		if dl[i].Impact != dl[j].Impact {
+			return dl[i].Impact > dl[j].Impact
+		}
+		if dl[i].Deferrals != dl[j].Deferrals {
+			return dl[i].Deferrals > dl[j].Deferrals
 		}
 		return dl[i].Domain < dl[j].Domain
 	})
@@ -378,8 +394,29 @@ const worstDomains = 25
 // bucket counts as.
 const longestDelay = 7 * day
 
-// healthDelays reads the accepted-to-delivered delays per provider.
+// healthDelays reads the accepted-to-delivered delays per provider: with
+// a recipient filter, exact, from the deliveries to those domains; else
+// from the delay buckets counted at ingest.
 func healthDelays(ctx context.Context, db Store, q HealthQuery, cf *countFacts, sc *scope) error {
+	cf.delays = []DelayRow{}
+	if rdoms := sc.recipientDomains(); rdoms != nil {
+		ds, err := db.DeliveryDelays(ctx, rdoms, q.Since, q.Until, sc.sending)
+		if err != nil {
+			return err
+		}
+		by := map[string][]time.Duration{}
+		for _, d := range ds {
+			gw := sc.gateway(d.RecipientDomain)
+			by[gw] = append(by[gw], d.Delay)
+		}
+		for gw, l := range by {
+			slices.Sort(l)
+			cf.delays = append(cf.delays, DelayRow{Provider: gw, Messages: int64(len(l)), Exact: true,
+				P50: rank(l, 0.5).Seconds(), P90: rank(l, 0.9).Seconds(), P99: rank(l, 0.99).Seconds()})
+		}
+		sortDelays(cf.delays)
+		return nil
+	}
 	ds, err := db.Delays(ctx, q.Since, q.Until, sc.sending)
 	if err != nil {
 		return err
@@ -392,7 +429,6 @@ func healthDelays(ctx context.Context, db Store, q HealthQuery, cf *countFacts, 
 		}
 		hist[gw][min(d.Le, longestDelay)] += d.N
 	}
-	cf.delays = []DelayRow{}
 	for gw, h := range hist {
 		row := DelayRow{Provider: gw}
 		for _, n := range h {
@@ -403,13 +439,26 @@ func healthDelays(ctx context.Context, db Store, q HealthQuery, cf *countFacts, 
 		row.P99 = percentile(h, row.Messages, 0.99).Seconds()
 		cf.delays = append(cf.delays, row)
 	}
-	sort.Slice(cf.delays, func(i, j int) bool {
-		if cf.delays[i].Messages != cf.delays[j].Messages {
-			return cf.delays[i].Messages > cf.delays[j].Messages
-		}
-		return cf.delays[i].Provider < cf.delays[j].Provider
-	})
+	sortDelays(cf.delays)
 	return nil
+}
+
+func sortDelays(ds []DelayRow) {
+	sort.Slice(ds, func(i, j int) bool {
+		if ds[i].Messages != ds[j].Messages {
+			return ds[i].Messages > ds[j].Messages
+		}
+		return ds[i].Provider < ds[j].Provider
+	})
+}
+
+// rank is the p-th percentile of sorted delays, by nearest rank.
+func rank(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p*float64(len(sorted)))) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
 }
 
 // percentile is the upper bound of the bucket holding the p-th delivery.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ func healthDecide(res *HealthResult, q HealthQuery, f *healthFacts) {
 		p := f.previous
 		res.PreviousTotals = &p
 	}
+	noEvents(res, q, f)
 	res.Thresholds = q.Thresholds
 	res.Rates = RatesOf(res.Totals, res.PreviousTotals, q.Thresholds)
 	for i := range res.Domains {
@@ -50,6 +52,47 @@ func healthDecide(res *HealthResult, q HealthQuery, f *healthFacts) {
 		res.Lookalikes[i].Code = unknown.Title
 	}
 	res.Blocks, res.Alerts = healthAlerts(f.verdicts, res.Stuck.Count, res.Typos)
+	if f.rules != nil {
+		for i := range res.Blocks {
+			b := &res.Blocks[i]
+			b.SendingDomains, b.SendingIPs = splitSenders(f.rules.domSenders[b.Domain])
+			if len(b.SendingDomains)+len(b.SendingIPs) > 0 {
+				b.Text += " Our senders to allowlist: " + strings.Join(slices.Concat(b.SendingDomains, b.SendingIPs), ", ") + "."
+			}
+		}
+	}
+	res.Alerts = append(append([]Alert{}, ruleAlerts(res, q.Thresholds, f)...), res.Alerts...)
+	slices.SortStableFunc(res.Alerts, func(a, b Alert) int { return cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)) })
+}
+
+// noEvents marks a result with no event in its period and says why.
+func noEvents(res *HealthResult, q HealthQuery, f *healthFacts) {
+	t := res.Totals
+	if t.Accepted+t.Delivered+t.FailedTemporary+t.FailedPermanent+t.Suppressed+t.Complaints+t.Unsubscribes+t.Opened+t.Clicked+t.Rejected > 0 ||
+		len(res.TopClasses) > 0 || len(res.Suppressed) > 0 {
+		return
+	}
+	res.NoEvents = true
+	covers := "the index holds no event yet: run maildiag sync or import first"
+	if !f.span.First.IsZero() {
+		res.IndexCovers = &Period{From: f.span.First, Until: f.span.Last}
+		covers = "the index covers " + spanText(f.span.First, f.span.Last)
+	}
+	switch {
+	case q.To != nil && !f.span.First.IsZero():
+		res.Note = fmt.Sprintf("No events to %s in this period (%s). Check the spelling of the domain: a typo matches nothing.", q.To.String(), covers)
+	case len(q.SendingDomains) > 0 && !f.span.First.IsZero():
+		res.Note = fmt.Sprintf("No events from %s in this period (%s).", strings.Join(q.SendingDomains, ", "), covers)
+	default:
+		res.Note = fmt.Sprintf("No events in this period (%s).", covers)
+	}
+}
+
+// spanText names the index's span: "14 November 2026 09:12 UTC to 28
+// November 2026 17:40 UTC".
+func spanText(from, until time.Time) string {
+	const layout = "2 January 2006 15:04 UTC"
+	return from.UTC().Format(layout) + " to " + until.UTC().Format(layout)
 }
 
 // covers reports whether an index spanning span holds all of the time
@@ -58,18 +101,35 @@ func covers(span Span, t time.Time) bool {
 	return !span.First.IsZero() && !span.First.After(t)
 }
 
-// rowVerdict reads a domain's verdict (judged: it has one) for its row.
+// rowVerdict reads a domain's verdict (judged: it has one) for its row,
+// so that the sentence agrees with the row's own numbers: a domain none of
+// whose messages arrive for want of a mail server is dead, whatever the
+// classes of its first bounces.
 func rowVerdict(r DomainRow, v DomainVerdict, judged bool) (verdict, text string) {
+	noMX := r.Class == maildiag.ClassDomainNotFound || r.DeferralClass == maildiag.ClassDomainNotFound
 	switch {
+	case r.Failures > 0 && r.Delivered == 0 && noMX && r.FailureRate >= 0.9 || judged && v.Kind == VerdictDeadDomain:
+		return RowDeadDomain, fmt.Sprintf("Dead domain: no mail server, %s of %s failed and none delivered. Correct or remove these addresses; it may be a typo.",
+			formatCount(r.Failures), maildiag.Plural(int(max(r.Messages, r.Failures)), "message"))
 	case judged && v.Kind == VerdictDomainBlock:
 		return RowDomainBlock, v.Summary + " " + v.Action
 	case judged:
 		return RowBadAddresses, v.Summary
-	case r.Failures == 0:
-		return RowTemporary, "Mostly deferrals: Mailgun is still retrying."
+	case strings.HasPrefix(r.Class, "suppressed-") && r.ClassCount*2 > r.Failures:
+		return RowSuppressed, fmt.Sprintf("%s of %s dropped unsent: the addresses are on a suppression list (%s). Stop mailing them, or remove the entries once the addresses work.",
+			formatCount(r.ClassCount), maildiag.Plural(int(r.Messages), "message"), r.Class)
+	case r.Failures == 0 && r.Deferrals > 0:
+		text := fmt.Sprintf("%s and no final failure", maildiag.Plural(int(r.Deferrals), "deferral"))
+		if r.DeferralClass != "" {
+			text += ", mostly " + r.DeferralClass
+		}
+		return RowTemporary, text + ": Mailgun is still retrying."
 	}
 	return "", ""
 }
+
+// formatCount writes a count for a sentence.
+func formatCount(n int64) string { return strconv.FormatInt(n, 10) }
 
 // healthAlerts are the domain-wide blocks and the other alerts: domains
 // that do not receive mail, messages without a final event, typo domains.
@@ -152,14 +212,24 @@ func blockText(b DomainBlock) string {
 	return s.String()
 }
 
-// periodTitle names a period for the report's title.
+// periodTitle names a period for the report's title by the days it
+// covers: "19 November 2026, 09:00 to 15:00 UTC", "18 to 19 November
+// 2026", "13 November to 19 November 2026".
 func periodTitle(from, until time.Time) string {
-	days := until.Sub(from).Hours() / 24
+	from, until = from.UTC(), until.UTC()
+	last := until.Add(-time.Nanosecond) // the period's last instant
+	whole := from.Equal(from.Truncate(day)) && until.Equal(until.Truncate(day))
 	switch {
-	case days <= 2:
-		return fmt.Sprintf("%s, %.0f hours", until.Format("2 January 2006"), until.Sub(from).Hours())
-	case from.Year() == until.Year():
-		return fmt.Sprintf("%s to %s", from.Format("2 January"), until.Add(-time.Second).Format("2 January 2006"))
+	case from.Truncate(day).Equal(last.Truncate(day)) && whole:
+		return last.Format("2 January 2006")
+	case from.Truncate(day).Equal(last.Truncate(day)):
+		return fmt.Sprintf("%s, %s to %s UTC", from.Format("2 January 2006"), from.Format("15:04"), until.Format("15:04"))
+	case until.Sub(from) <= 2*day && !whole:
+		return fmt.Sprintf("%s to %s UTC", from.Format("2 January 15:04"), until.Format("2 January 2006 15:04"))
+	case from.Year() != last.Year():
+		return fmt.Sprintf("%s to %s", from.Format("2 January 2006"), last.Format("2 January 2006"))
+	case from.Month() == last.Month():
+		return fmt.Sprintf("%s to %s", from.Format("2"), last.Format("2 January 2006"))
 	}
-	return fmt.Sprintf("%s to %s", from.Format("2 January 2006"), until.Add(-time.Second).Format("2 January 2006"))
+	return fmt.Sprintf("%s to %s", from.Format("2 January"), last.Format("2 January 2006"))
 }

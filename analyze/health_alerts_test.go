@@ -47,14 +47,19 @@ func TestDurationUp(t *testing.T) {
 }
 
 func TestPeriodTitle(t *testing.T) {
-	d := func(y, m, dd int) time.Time { return time.Date(y, time.Month(m), dd, 0, 0, 0, 0, time.UTC) }
+	at := func(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 0, 0, 0, time.UTC) }
 	for _, tc := range []struct {
 		from, until time.Time
 		want        string
 	}{
-		{d(2026, 11, 13), d(2026, 11, 20), "13 November to 19 November 2026"},
-		{d(2025, 12, 29), d(2026, 1, 5), "29 December 2025 to 4 January 2026"},
-		{d(2026, 11, 19), d(2026, 11, 20), "20 November 2026, 24 hours"},
+		{at(2026, 11, 19, 0), at(2026, 11, 20, 0), "19 November 2026"},
+		{at(2026, 11, 18, 0), at(2026, 11, 20, 0), "18 to 19 November 2026"},
+		{at(2026, 11, 19, 9), at(2026, 11, 19, 15), "19 November 2026, 09:00 to 15:00 UTC"},
+		{at(2026, 11, 18, 6), at(2026, 11, 20, 6), "18 November 06:00 to 20 November 2026 06:00 UTC"},
+		{at(2026, 11, 13, 0), at(2026, 11, 20, 0), "13 to 19 November 2026"},
+		{at(2026, 10, 28, 0), at(2026, 11, 4, 0), "28 October to 3 November 2026"},
+		{at(2025, 12, 28, 0), at(2026, 1, 4, 0), "28 December 2025 to 3 January 2026"},
+		{at(2026, 12, 1, 0), at(2027, 1, 1, 0), "1 to 31 December 2026"},
 	} {
 		if got := periodTitle(tc.from, tc.until); got != tc.want {
 			t.Errorf("periodTitle(%s, %s) = %q, want %q", tc.from, tc.until, got, tc.want)
@@ -75,8 +80,14 @@ func TestRowVerdict(t *testing.T) {
 	}{
 		{"block", DomainRow{Failures: 52}, block, true, RowDomainBlock, "44 addresses bounced alike. Ask their admin."},
 		{"scattered", DomainRow{Failures: 9}, scattered, true, RowBadAddresses, "Different reasons."},
-		{"dead domain", DomainRow{Failures: 14}, dead, true, RowBadAddresses, "No MX."},
-		{"deferrals only", DomainRow{Deferrals: 12}, DomainVerdict{}, false, RowTemporary, "Mostly deferrals: Mailgun is still retrying."},
+		{"dead domain", DomainRow{Failures: 14, Messages: 14}, dead, true, RowDeadDomain, "Dead domain: no mail server, 14 of 14 messages failed and none delivered. Correct or remove these addresses; it may be a typo."},
+		// First bounces of a dead domain read "expired" (602 after 498
+		// deferrals); the row's numbers still say dead.
+		{"dead domain, expired", DomainRow{Failures: 12, Messages: 12, FailureRate: 1, Class: "expired", DeferralClass: "domain-not-found"}, scattered, true, RowDeadDomain,
+			"Dead domain: no mail server, 12 of 12 messages failed and none delivered. Correct or remove these addresses; it may be a typo."},
+		{"deferrals only", DomainRow{Deferrals: 12, DeferralClass: "rate-limited"}, DomainVerdict{}, false, RowTemporary, "12 deferrals and no final failure, mostly rate-limited: Mailgun is still retrying."},
+		{"drops", DomainRow{Failures: 5, Messages: 5, Class: "suppressed-bounce", ClassCount: 5}, DomainVerdict{}, false, RowSuppressed,
+			"5 of 5 messages dropped unsent: the addresses are on a suppression list (suppressed-bounce). Stop mailing them, or remove the entries once the addresses work."},
 		{"too few to judge", DomainRow{Failures: 2}, DomainVerdict{}, false, "", ""},
 	} {
 		v, text := rowVerdict(tc.row, tc.v, tc.judged)
@@ -158,7 +169,7 @@ func TestHealthDecide(t *testing.T) {
 		if tc.name != "index reaches back" {
 			continue
 		}
-		if r.Title != "Delivery health: 15 November to 21 November 2026" || !r.Generated.Equal(until) ||
+		if r.Title != "Delivery health: 15 to 21 November 2026" || !r.Generated.Equal(until) ||
 			r.Period != (Period{since, until}) || r.Previous != (Period{since.Add(-7 * day), since}) {
 			t.Errorf("header: %q %s %+v %+v", r.Title, r.Generated, r.Period, r.Previous)
 		}

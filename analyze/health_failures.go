@@ -29,6 +29,7 @@ type failureScan struct {
 	noMX       map[string]*TypoRow                 // domains without MX
 	noMXRcpts  map[string]map[RecipientID]struct{}
 	deferred   map[delivery]struct{} // deliveries deferred at least once
+	rules      *ruleScan
 }
 
 // delivery is one message to one recipient.
@@ -49,7 +50,7 @@ func scanFailures(ctx context.Context, db Store, q HealthQuery, buckets int, b *
 		gwClass: map[string]map[string]int64{}, domDefer: map[string]map[string]int64{}, gwDefer: map[string]map[string]int64{},
 		classFinal: map[string]int64{}, firstHard: map[string]map[RecipientID]*Failure{},
 		unknown: map[RecipientID]*lookBounce{}, noMX: map[string]*TypoRow{}, noMXRcpts: map[string]map[RecipientID]struct{}{},
-		deferred: map[delivery]struct{}{}}
+		deferred: map[delivery]struct{}{}, rules: newRuleScan(buckets)}
 	f := FailureFilter{From: q.Since, Until: q.Until, SendingDomains: sc.sending, RecipientDomains: sc.recipientDomains()}
 	err := db.Failures(ctx, f, func(r *Failure) error {
 		if !sc.to.has(r.Recipient) {
@@ -76,6 +77,7 @@ func scanFailures(ctx context.Context, db Store, q HealthQuery, buckets int, b *
 			countCode(fs.enhanced, r.Enhanced, class, r)
 		}
 		rd := r.RecipientDomain
+		fs.rules.add(r, class, sc.gateway(rd), b.of(r.Time))
 		// A domain's or provider's main class is of final outcomes only: a
 		// deferral may still be delivered, so it is counted apart.
 		dom, gw := fs.domClass, fs.gwClass
@@ -232,6 +234,9 @@ func (fs *failureScan) finish(ctx context.Context, db Store, res *HealthResult, 
 		causes[rd] = cs
 	}
 	refs := slices.Concat(codeSamples, enhancedSamples)
+	for _, sb := range fs.rules.senders {
+		refs = append(refs, sb.sample)
+	}
 	samples := map[string]*Cause{}
 	for rd, cs := range causes {
 		samples[rd] = verdictSample(cs)
@@ -253,6 +258,12 @@ func (fs *failureScan) finish(ctx context.Context, db Store, res *HealthResult, 
 	}
 	for _, c := range samples {
 		c.fill(details[c.ref])
+	}
+	f.rules, f.senderReplies = fs.rules, map[senderKey]string{}
+	for k, sb := range fs.rules.senders {
+		if d := details[sb.sample]; d != nil {
+			f.senderReplies[k] = d.Text()
+		}
 	}
 	for _, rd := range slices.Sorted(maps.Keys(causes)) {
 		f.verdicts[rd] = verdictOf(rd, len(causes[rd]), causes[rd], nil)

@@ -20,7 +20,8 @@ type Thresholds struct {
 	// rate the period's must reach to raise an alert.
 	DeferralSpike float64 `json:"deferral_spike"`
 	// RateLimitWave is the share of all failures (deferrals included)
-	// that rate-limited ones must reach to raise a rate-limit wave.
+	// that rate-limited ones must reach to raise a rate-limit wave (whose
+	// busiest hour or day must also hold twice its average).
 	RateLimitWave float64 `json:"rate_limit_wave"`
 	// IPBlockFailures is how many messages of one sending IP (or sending
 	// domain) a provider must refuse by policy to raise a block alert.
@@ -33,7 +34,7 @@ var DefaultThresholds = Thresholds{
 	ComplaintRate:   0.003,
 	ComplaintTarget: 0.001,
 	DeferralSpike:   2,
-	RateLimitWave:   0.10,
+	RateLimitWave:   0.20,
 	IPBlockFailures: 5,
 }
 

@@ -31,6 +31,16 @@ type HealthResult struct {
 	// hashes, everywhere in the result (report.Redact).
 	Redacted bool `json:"redacted"`
 
+	// NoEvents says the index holds no event of the period within the
+	// filters: an empty index, a period outside the index, or a --to
+	// that matches no recipient. Note says which, and what the index
+	// covers; a report of no events must not read as a healthy one.
+	NoEvents bool   `json:"no_events"`
+	Note     string `json:"note,omitempty"`
+	// IndexCovers is the time from the index's first event to its last;
+	// absent when the index holds no event.
+	IndexCovers *Period `json:"index_covers,omitempty"`
+
 	// Blocks are recipient domains whose gateway refuses our mail for
 	// everyone (domain-wide blocks), most addresses first. They head the
 	// alerts.
@@ -72,11 +82,17 @@ type HealthResult struct {
 	TopClasses []ClassRow `json:"top_classes"`
 
 	// Domains are the customer (recipient) domains with failures or
-	// deferrals, most failures first: at most 25.
+	// deferrals, worst first by impact (failures weighted by failure rate,
+	// so that a domain losing most of its mail outranks a big one losing
+	// a little): at most 25.
 	Domains []DomainRow `json:"domains"`
 	// Providers are the receiving mailbox providers and gateways, most
 	// accepted messages first.
 	Providers []ProviderRow `json:"providers"`
+	// SendingDomains and SendingIPs split the period by our sending
+	// domain and sending IP, most failures first.
+	SendingDomains []SplitRow `json:"sending_domains"`
+	SendingIPs     []SplitRow `json:"sending_ips"`
 	// Codes are the SMTP basic codes of failures, most frequent first: at
 	// most 15.
 	Codes []CodeRow `json:"codes"`
@@ -138,8 +154,14 @@ const (
 
 // Alert kinds besides a domain verdict's kind (VerdictDeadDomain, ...).
 const (
-	AlertStuck = "stuck-messages"
-	AlertTypo  = "typo-domain"
+	AlertStuck         = "stuck-messages"
+	AlertTypo          = "typo-domain"
+	AlertRateLimitWave = "rate-limit-wave"
+	AlertIPBlock       = "sending-ip-block"
+	AlertSendingBlock  = "sending-domain-block"
+	AlertBounceRate    = "bounce-rate"
+	AlertComplaintRate = "complaint-rate"
+	AlertDeferralSpike = "deferral-spike"
 )
 
 // Alert is a finding that needs action.
@@ -157,6 +179,12 @@ type Alert struct {
 	Text string `json:"text"`
 	// Evidence are supporting lines: counts, times, a reply.
 	Evidence []string `json:"evidence,omitempty"`
+	// Provider is the receiving provider or gateway it is about, if one.
+	Provider string `json:"provider,omitempty"`
+	// SendingDomains and SendingIPs are our senders it is about: the ones
+	// a recipient's admin should allowlist, or the ones refused.
+	SendingDomains []string `json:"sending_domains,omitempty"`
+	SendingIPs     []string `json:"sending_ips,omitempty"`
 }
 
 // DomainBlock is a recipient domain whose gateway rejects our mail for
@@ -183,8 +211,10 @@ type DomainBlock struct {
 	// First and Last are the first and last bounce of the wave.
 	First time.Time `json:"first"`
 	Last  time.Time `json:"last"`
-	// SendingDomains are our sending domains that were hit, when known.
+	// SendingDomains and SendingIPs are our sending domains and IPs that
+	// were refused: the ones the recipient's admin should allowlist.
 	SendingDomains []string `json:"sending_domains,omitempty"`
+	SendingIPs     []string `json:"sending_ips,omitempty"`
 	// SampleReply is one remote reply, verbatim.
 	SampleReply string `json:"sample_reply,omitempty"`
 	// Advice is the next step (the end of Text).
@@ -269,6 +299,11 @@ const (
 	RowBadAddresses = "bad-addresses"
 	// RowTemporary: deferrals only, which may still succeed.
 	RowTemporary = "temporary"
+	// RowDeadDomain: the domain has no working mail server.
+	RowDeadDomain = "dead-domain"
+	// RowSuppressed: its failures are mostly drops of addresses on a
+	// suppression list.
+	RowSuppressed = "suppressed"
 )
 
 // DomainRow is one customer (recipient) domain.
@@ -286,6 +321,8 @@ type DomainRow struct {
 	Deferrals int64 `json:"deferrals"`
 	// FailureRate is Failures / Messages.
 	FailureRate float64 `json:"failure_rate"`
+	// Impact is Failures × FailureRate, the rank of the row.
+	Impact float64 `json:"impact"`
 	// Class is the most common class of its failures (final outcomes
 	// only: permanent failures and drops), ClassCount how many had it.
 	Class      string `json:"class,omitempty"`
@@ -294,7 +331,7 @@ type DomainRow struct {
 	DeferralClass string `json:"deferral_class,omitempty"`
 	// Gateway is who receives its mail: Mimecast, Microsoft 365.
 	Gateway string `json:"gateway,omitempty"`
-	// Verdict is RowDomainBlock, RowBadAddresses or RowTemporary; absent
+	// Verdict is RowDomainBlock, RowDeadDomain, RowBadAddresses or RowTemporary; absent
 	// when its failures are too few to judge.
 	Verdict string `json:"verdict,omitempty"`
 	// VerdictText says why, and for a block what to do.
@@ -366,8 +403,9 @@ type NewSuppression struct {
 }
 
 // DelayRow is the accepted-to-delivered time of one provider's or
-// gateway's deliveries. The percentiles are the upper bounds of the
-// store's delay buckets they fall in.
+// gateway's deliveries. With Exact, the percentiles are of the deliveries'
+// own delays (reports narrowed to recipient domains); without, they are
+// the upper bounds of the store's delay buckets they fall in.
 type DelayRow struct {
 	Provider string `json:"provider"`
 	// Messages is the number of deliveries measured.
@@ -378,6 +416,8 @@ type DelayRow struct {
 	P99 float64 `json:"p99_seconds"`
 	// Deferrals is the number of temporary failures at the same provider.
 	Deferrals int64 `json:"deferrals"`
+	// Exact says the percentiles are of the delays themselves.
+	Exact bool `json:"exact"`
 }
 
 // Stuck are the messages accepted in the period more than AfterHours

@@ -3,6 +3,7 @@ package analyze_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,6 +95,18 @@ func TestHealthGolden(t *testing.T) {
 		if r.Totals.Accepted == 0 || len(r.Blocks) != 1 {
 			t.Errorf("%d accepted, %d blocks: want the week of the acme.com block", r.Totals.Accepted, len(r.Blocks))
 		}
+		// The delays are acme.com's own, exact: every delivery measured,
+		// through its one gateway.
+		var measured int64
+		for _, d := range r.Delays {
+			measured += d.Messages
+			if d.Provider != "Mimecast" || !d.Exact || d.P50 <= 0 || d.P50 > d.P90 || d.P90 > d.P99 {
+				t.Errorf("delay row %+v: want Mimecast's exact percentiles", d)
+			}
+		}
+		if measured != r.Totals.Delivered || measured == 0 {
+			t.Errorf("%d deliveries measured, %d delivered to acme.com", measured, r.Totals.Delivered)
+		}
 	})
 	t.Run("no such domain", func(t *testing.T) {
 		p, err := analyze.ParsePattern("*@nowhere.example")
@@ -106,6 +119,25 @@ func TestHealthGolden(t *testing.T) {
 		}
 		if r.Title == "" || r.Filters.To != "*@nowhere.example" || r.Totals.Accepted != 0 || len(r.Domains) != 0 || r.Domains == nil || r.Alerts == nil {
 			t.Errorf("got title %q, filter %q, %d accepted, domains %v, alerts %v: want a header and empty lists", r.Title, r.Filters.To, r.Totals.Accepted, r.Domains, r.Alerts)
+		}
+		if !r.NoEvents || r.IndexCovers == nil || !strings.Contains(r.Note, "No events to *@nowhere.example in this period (the index covers ") {
+			t.Errorf("no events %v, covers %v, note %q", r.NoEvents, r.IndexCovers, r.Note)
+		}
+	})
+	t.Run("before the index", func(t *testing.T) {
+		r, err := analyze.Health(context.Background(), db, analyze.HealthQuery{Since: end.AddDate(-2, 0, 0), Until: end.AddDate(-2, 0, 7), Now: end}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.NoEvents || !strings.HasPrefix(r.Note, "No events in this period (the index covers ") || len(r.Alerts) != 0 {
+			t.Errorf("no events %v, note %q, %d alerts", r.NoEvents, r.Note, len(r.Alerts))
+		}
+		week, err := analyze.Health(context.Background(), db, analyze.HealthQuery{Since: end.Add(-7 * 24 * time.Hour), Now: end}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if week.NoEvents || week.Note != "" {
+			t.Errorf("a week of events: no events %v, note %q", week.NoEvents, week.Note)
 		}
 	})
 	t.Run("rates never above 100%", func(t *testing.T) {

@@ -61,6 +61,9 @@ type CountReader interface {
 	// Delays counts deliveries of the UTC days [from, until) by their
 	// accepted-to-delivered delay.
 	Delays(ctx context.Context, from, until time.Time, sendingDomains []string) ([]DelayCount, error)
+	// DeliveryDelays are the exact accepted-to-delivered times of the
+	// deliveries in [from, until) to the recipient domains named.
+	DeliveryDelays(ctx context.Context, recipientDomains []string, from, until time.Time, sendingDomains []string) ([]DeliveryDelay, error)
 	// Pending returns the messages accepted in [from, until) with no final
 	// event, oldest first: at most limit of them (0: all) and how many
 	// there are.
@@ -222,6 +225,12 @@ type Count struct {
 	Type            string
 	Outcome         maildiag.Outcome // failed events only
 	N               int64
+}
+
+// DeliveryDelay is the accepted-to-delivered time of one delivery.
+type DeliveryDelay struct {
+	RecipientDomain string
+	Delay           time.Duration
 }
 
 // DelayCount is a number of deliveries on one day, from one sending domain

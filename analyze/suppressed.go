@@ -589,8 +589,13 @@ func verdictOf(domain string, addresses int, causes []*Cause, choices map[string
 			v.Summary = fmt.Sprintf("One address at %s failed (%s) on %s: an individual bad address, not a block of the domain.",
 				domain, classOrOther(causes[0].Class), fmtTime(causes[0].Time))
 		} else {
-			v.Summary = fmt.Sprintf("%s at %s failed over %s, for different reasons (%s): individual bad addresses, not a block of the domain.",
-				maildiag.Plural(len(causes), "address"), domain, humanDuration(causes[len(causes)-1].Time.Sub(causes[0].Time)), shareWords(v.Classes, 3))
+			over := "over " + humanDuration(causes[len(causes)-1].Time.Sub(causes[0].Time))
+			if causes[len(causes)-1].Time.Sub(causes[0].Time) < time.Minute {
+				over = "within a minute"
+			}
+			why := "for different reasons (" + shareWords(v.Classes, 3) + ")"
+			v.Summary = fmt.Sprintf("%s at %s failed %s, %s: individual bad addresses, not a block of the domain.",
+				maildiag.Plural(len(causes), "address"), domain, over, why)
 		}
 		v.Action = "Check each address with the person concerned; remove a suppression only when the address is known to work again."
 	}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/maildiag/maildiag/analyze"
@@ -28,17 +29,28 @@ func alerts(d *analyze.HealthResult, c clock) []alertView {
 			a.Evidence = append(a.Evidence, "First bounce "+c.stamp(b.First)+", last "+c.stamp(b.Last))
 		}
 		if len(b.SendingDomains) > 0 {
-			a.Evidence = append(a.Evidence, "Sending domains hit: "+strings.Join(b.SendingDomains, ", "))
+			a.Evidence = append(a.Evidence, "Sending domains to allowlist: "+strings.Join(b.SendingDomains, ", "))
+		}
+		if len(b.SendingIPs) > 0 {
+			a.Evidence = append(a.Evidence, "Sending IPs to allowlist: "+strings.Join(b.SendingIPs, ", "))
 		}
 		out = append(out, a)
 	}
 	for _, a := range d.Alerts {
+		ev := a.Evidence
+		if a.Provider != "" {
+			ev = append(ev, "Provider: "+a.Provider)
+		}
+		if len(a.SendingDomains)+len(a.SendingIPs) > 0 {
+			ev = append(ev, "Our senders concerned: "+strings.Join(append(append([]string{}, a.SendingDomains...), a.SendingIPs...), ", "))
+		}
 		out = append(out, alertView{
 			Severity: a.Severity,
-			Kind:     "alert",
+			Kind:     cmp.Or(a.Kind, "alert"),
+			Domain:   a.Domain,
 			Title:    a.Title,
 			Text:     a.Text,
-			Evidence: a.Evidence,
+			Evidence: ev,
 		})
 	}
 	return out

@@ -103,7 +103,7 @@ func barData(vs []int64) []opts.BarData {
 // buildCharts makes the spec of every chart that has data, in page order.
 // Sections without data render a sentence instead, and have no spec.
 func buildCharts(d *analyze.HealthResult, v *view, o Options) ([]chartSpec, error) {
-	c := clock{o.Location}
+	c := newClock(o.Location, d.Period)
 	bars := limit(o.MaxBars, 10)
 	var out []chartSpec
 	add := func(s chartSpec, err error) error {
@@ -307,18 +307,26 @@ func horizontal(bar *charts.Bar, labels []string, valueAxis opts.XAxis) {
 }
 
 func domainsChart(rows []analyze.DomainRow, height int) (chartSpec, error) {
+	// Shares of each domain's messages, not counts: the rows are ranked
+	// by impact, and a small domain losing all its mail must not be a
+	// bar a few pixels wide next to a big one.
 	labels := make([]string, len(rows))
-	var failed, ok []int64
+	failed := make([]opts.BarData, len(rows))
+	ok := make([]opts.BarData, len(rows))
 	for i, r := range rows {
 		labels[i] = r.Domain
-		failed = append(failed, r.Failures)
-		ok = append(ok, max(0, r.Messages-r.Failures))
+		p, has := ratio(r.Failures, r.Messages)
+		if !has {
+			failed[i], ok[i] = opts.BarData{Value: "-"}, opts.BarData{Value: "-"}
+			continue
+		}
+		failed[i], ok[i] = opts.BarData{Value: round1(p)}, opts.BarData{Value: round1(100 - p)}
 	}
 	bar := newBar(chartDomains, height, colPermanent, colAccepted)
-	horizontal(bar, labels, opts.XAxis{Type: "value", Name: "messages"})
-	bar.AddSeries("Failures", barData(failed), charts.WithBarChartOpts(opts.BarChart{Stack: "domain"})).
-		AddSeries("Other messages", barData(ok), charts.WithBarChartOpts(opts.BarChart{Stack: "domain"}))
-	return spec(chartDomains, bar, []string{"", ""}, 160)
+	horizontal(bar, labels, opts.XAxis{Type: "value", Name: "% of messages", Max: 100})
+	bar.AddSeries("Failed", failed, charts.WithBarChartOpts(opts.BarChart{Stack: "domain"})).
+		AddSeries("Other messages", ok, charts.WithBarChartOpts(opts.BarChart{Stack: "domain"}))
+	return spec(chartDomains, bar, []string{"%", "%"}, 160)
 }
 
 func providersChart(rows []analyze.ProviderRow, height int) (chartSpec, error) {

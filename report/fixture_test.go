@@ -136,6 +136,14 @@ func sampleData() *analyze.HealthResult {
 			DeliveryRate: float64(v[1]) / float64(v[0])}})
 	}
 	d.Rates = analyze.RatesOf(d.Totals, d.PreviousTotals, analyze.Thresholds{})
+	d.SendingDomains = []analyze.SplitRow{
+		{Name: "mg.brightcart.io", Messages: 18400, Accepted: 18400, Delivered: 17320, DeliveryRate: 17320.0 / 18400, Failures: 410, Deferrals: 1310,
+			Class: "user-unknown", ClassCount: 180, DeferralClass: "rate-limited", DeferralClassCount: 1139},
+		{Name: "mail.ledgerly.com", Messages: 9800, Accepted: 9800, Delivered: 9620, DeliveryRate: 9620.0 / 9800, Failures: 160, Deferrals: 240, Class: "policy-block", ClassCount: 42},
+	}
+	d.SendingIPs = []analyze.SplitRow{
+		{Name: "203.0.113.7", Failures: 380, Deferrals: 1290, Class: "blocklisted", ClassCount: 61, DeferralClass: "rate-limited", DeferralClassCount: 1139},
+	}
 
 	// Per day: user-unknown, mailbox-full, policy-block, blocklisted,
 	// rate-limited, domain-not-found, suppressed-bounce, expired.

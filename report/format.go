@@ -82,7 +82,15 @@ func formatSeconds(s float64) string {
 }
 
 // clock formats times in one location for the whole page.
-type clock struct{ loc *time.Location }
+type clock struct {
+	loc   *time.Location
+	years bool // the period spans more than one year: dates name theirs
+}
+
+// newClock is the page's clock for a period.
+func newClock(loc *time.Location, p analyze.Period) clock {
+	return clock{loc: loc, years: !p.IsZero() && p.From.In(loc).Year() != p.Until.Add(-time.Nanosecond).In(loc).Year()}
+}
 
 func (c clock) in(t time.Time) time.Time { return t.In(c.loc) }
 
@@ -95,7 +103,12 @@ func (c clock) stamp(t time.Time) string {
 }
 
 // day is a short date: Mon 1 Dec.
-func (c clock) day(t time.Time) string { return c.in(t).Format("Mon 2 Jan") }
+func (c clock) day(t time.Time) string {
+	if c.years {
+		return c.in(t).Format("Mon 2 Jan 2006")
+	}
+	return c.in(t).Format("Mon 2 Jan")
+}
 
 // date is a table date: 2025-12-03 14:05.
 func (c clock) date(t time.Time) string {
@@ -107,6 +120,9 @@ func (c clock) date(t time.Time) string {
 
 // bucket labels a volume bucket: a day, or a day and hour.
 func (c clock) bucket(t time.Time, hourly bool) string {
+	if hourly && c.years {
+		return c.in(t).Format("Mon 2 Jan 2006 15:00")
+	}
 	if hourly {
 		return c.in(t).Format("Mon 2 Jan 15:00")
 	}
@@ -134,8 +150,15 @@ func lengthText(d time.Duration) string {
 		return fmt.Sprintf("%d days", n)
 	case d%time.Hour == 0:
 		return fmt.Sprintf("%d hours", int64(d/time.Hour))
+	case d >= 48*time.Hour:
+		// 14.6 days, never Go's 350h6m34.2s.
+		return strconv.FormatFloat(math.Floor(d.Hours()/24*10)/10, 'f', -1, 64) + " days"
+	case d >= time.Hour:
+		return fmt.Sprintf("%d hours %d minutes", int64(d/time.Hour), int64(d%time.Hour/time.Minute))
+	case d < 2*time.Minute:
+		return "1 minute"
 	default:
-		return d.String()
+		return fmt.Sprintf("%d minutes", int64(d/time.Minute))
 	}
 }
 

@@ -64,6 +64,9 @@ func TestRenderSample(t *testing.T) {
 		// domains: computed rate and default verdict text
 		"<td class=\"num\">95.5%</td>",
 		"Scattered bad addresses: the domain accepts our mail; clean the list.",
+		// splits by sending domain and IP
+		`<tr><td class="addr">mg.brightcart.io</td><td class="num">18,400</td><td class="num">17,320</td><td class="num">94.1%</td><td class="num">410</td><td><code>user-unknown</code> (180)</td><td class="num">1,310</td><td><code>rate-limited</code> (1,139)</td></tr>`,
+		`<tr><td class="addr">203.0.113.7</td><td class="num">380</td><td><code>blocklisted</code> (61)</td>`,
 		// typos and lookalikes
 		"<td class=\"addr\">gmial.com</td><td class=\"addr\">gmail.com</td>",
 		"<td class=\"addr\">john_smith@initech.com</td>",
@@ -139,6 +142,20 @@ func TestRenderEmpty(t *testing.T) {
 	}
 	if !strings.Contains(out, "script-src 'none'") {
 		t.Errorf("empty page's policy allows scripts")
+	}
+}
+
+// TestRenderNoEvents: a result with no events says so at the top and does
+// not claim that nothing needs action.
+func TestRenderNoEvents(t *testing.T) {
+	d := emptyData()
+	d.NoEvents, d.Note = true, "No events in this period (the index covers 1 November 2026 00:00 UTC to 20 November 2026 00:00 UTC)."
+	out := html.UnescapeString(renderString(t, d, Options{}))
+	if !strings.Contains(section(t, out, "alerts"), `<p class="nodata" role="alert"><strong>`+d.Note) {
+		t.Errorf("the alerts do not say there are no events")
+	}
+	if strings.Contains(out, "nothing needs action") {
+		t.Errorf("a page of no events says nothing needs action")
 	}
 }
 
@@ -347,6 +364,12 @@ func TestFormat(t *testing.T) {
 		{formatSeconds(720), "12 min"},
 		{formatSeconds(4.1 * 3600), "4.1 h"},
 		{lengthText(36 * time.Hour), "36 hours"},
+		{lengthText(7 * 24 * time.Hour), "7 days"},
+		{lengthText(350*time.Hour + 6*time.Minute + 34*time.Second), "14.5 days"},
+		{lengthText(5*time.Hour + 30*time.Minute + 9*time.Second), "5 hours 30 minutes"},
+		{lengthText(20 * time.Second), "1 minute"},
+		{newClock(time.UTC, analyze.Period{From: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)}).day(time.Date(2025, 12, 3, 0, 0, 0, 0, time.UTC)), "Wed 3 Dec 2025"},
+		{newClock(time.UTC, analyze.Period{From: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}).day(time.Date(2025, 12, 3, 0, 0, 0, 0, time.UTC)), "Wed 3 Dec"},
 		{clip("abcdef", 4), "abc…"},
 	} {
 		if tc.got != tc.want {

@@ -205,6 +205,11 @@ func delaysSection(d *analyze.HealthResult, c clock, o Options) delaysView {
 		StuckAfter:       fmt.Sprintf("%d hours", d.Stuck.AfterHours),
 		StuckCount:       formatInt(d.Stuck.Count),
 	}
+	for _, r := range d.Delays {
+		if !r.Exact {
+			v.Bucketed = true
+		}
+	}
 	n := min(len(d.Delays), limit(o.MaxRows, 25))
 	for _, r := range d.Delays[:n] {
 		v.Rows = append(v.Rows, delayRowView{
@@ -257,5 +262,25 @@ func typosSection(d *analyze.HealthResult, o Options) typosView {
 		})
 	}
 	v.LooksMore = more{n, len(d.Lookalikes)}
+	return v
+}
+
+func sendersSection(d *analyze.HealthResult, o Options) sendersView {
+	v := sendersView{Empty: len(d.SendingDomains)+len(d.SendingIPs) == 0}
+	rows := func(rs []analyze.SplitRow) ([]splitRowView, more) {
+		n := min(len(rs), limit(o.MaxRows, 25))
+		var out []splitRowView
+		for _, r := range rs[:n] {
+			sv := splitRowView{Name: r.Name, Messages: "–", Delivered: "–", Rate: "–", Failures: formatInt(r.Failures), Class: r.Class,
+				ClassCount: formatInt(r.ClassCount), Deferrals: formatInt(r.Deferrals), DeferralClass: r.DeferralClass, DeferralClassCount: formatInt(r.DeferralClassCount)}
+			if r.Messages > 0 {
+				sv.Messages, sv.Delivered, sv.Rate = formatInt(r.Messages), formatInt(r.Delivered), pctOf(r.Delivered, r.Messages)
+			}
+			out = append(out, sv)
+		}
+		return out, more{n, len(rs)}
+	}
+	v.Domains, v.DomainsMore = rows(d.SendingDomains)
+	v.IPs, v.More = rows(d.SendingIPs)
 	return v
 }

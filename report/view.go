@@ -20,6 +20,8 @@ type view struct {
 	Redacted  bool
 	TOC       []tocEntry
 
+	NoEvents    bool
+	Note        string
 	Alerts      []alertView
 	Rates       []cardView
 	Cards       []cardView
@@ -29,6 +31,7 @@ type view struct {
 	Failures     failuresView
 	Domains      domainsView
 	Providers    providersView
+	Senders      sendersView
 	Codes        codesView
 	Suppressions suppressionsView
 	Delays       delaysView
@@ -138,6 +141,17 @@ type providerRowView struct {
 	Deferrals, DeferralClass, DeferralClassCount                     string
 }
 
+type sendersView struct {
+	Empty             bool
+	Domains, IPs      []splitRowView
+	DomainsMore, More more
+}
+
+type splitRowView struct {
+	Name, Messages, Delivered, Rate, Failures, Class, ClassCount string
+	Deferrals, DeferralClass, DeferralClassCount                 string
+}
+
 type codesView struct {
 	Codes, Enhanced         []codeRowView
 	CodesMore, EnhancedMore more
@@ -162,6 +176,7 @@ type suppressedRowView struct {
 
 type delaysView struct {
 	Empty            bool
+	Bucketed         bool // some percentiles are bucket bounds, not exact
 	Chart            chartView
 	Rows             []delayRowView
 	More             more
@@ -215,7 +230,7 @@ const (
 )
 
 func buildView(d *analyze.HealthResult, o Options) view {
-	c := clock{o.Location}
+	c := newClock(o.Location, d.Period)
 	v := view{
 		Title:     cmp.Or(d.Title, "Delivery health report"),
 		Period:    c.periodText(d.Period),
@@ -229,11 +244,13 @@ func buildView(d *analyze.HealthResult, o Options) view {
 	v.Alerts = alerts(d, c)
 	v.Cards = cards(d.Totals, d.PreviousTotals)
 	v.Rates = rateCards(d.Rates)
+	v.NoEvents, v.Note = d.NoEvents, d.Note
 	v.HasPrevious = d.PreviousTotals != nil
 	v.Volume = volumeSection(d, c)
 	v.Failures = failuresSection(d, c, o)
 	v.Domains = domainsSection(d, o)
 	v.Providers = providersSection(d, o)
+	v.Senders = sendersSection(d, o)
 	v.Codes = codesSection(d, o)
 	v.Suppressions = suppressionsSection(d, c, o)
 	v.Delays = delaysSection(d, c, o)
@@ -245,6 +262,7 @@ func buildView(d *analyze.HealthResult, o Options) view {
 		{"failures", "Failure classes"},
 		{"domains", "Worst customer domains"},
 		{"providers", "Providers and gateways"},
+		{"senders", "Sending domains and IPs"},
 		{"codes", "SMTP codes"},
 		{"suppressions", "New suppressions"},
 		{"delays", "Delivery delay"},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,6 +20,7 @@ type reportOptions struct {
 	to             string
 	redact         bool
 	out            string
+	thresholds     analyze.Thresholds
 }
 
 func newReportCmd(s *streams, g *globals) *cobra.Command {
@@ -38,11 +40,22 @@ The file opens offline and makes no network request: the charts' script is
 inlined. --redact replaces the local part of every address with a stable short
 hash. With --output json the health result the page is made from is printed
 instead of (or, with -o, as well as) the file: the report's JSON contract,
-described in the README.`,
+described in the README.
+
+Alerts are rules over the numbers, with thresholds as flags: --complaint-rate
+(default 0.003, Gmail's and Yahoo's limit; --complaint-target 0.001 is the rate
+they ask to aim under), --bounce-rate (0.05), --deferral-spike (2 times the
+previous period), --rate-limit-wave (0.2 of all failures) and
+--ip-block-failures (5 messages of one sending IP refused at a domain).
+
+A period with no events (an empty index, a period outside what the index
+covers, or a --to or --sending-domain that matches nothing) still writes the
+page, saying so and what the index covers, and exits 1.`,
 		Example: `  maildiag report --since 7d -o week.html
   maildiag report --since 30d --to '*@acme.com' --redact -o acme.html
   maildiag report --since 2026-11-01 --until 2026-11-08 --sending-domain mg.example.com -o nov.html
-  maildiag report --since 24h --output json | jq .totals`,
+  maildiag report --since 24h --output json | jq .totals
+  maildiag report --since 7d --complaint-rate 0.001 --bounce-rate 0.02 -o strict.html`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format := g.output
@@ -63,11 +76,30 @@ described in the README.`,
 	f.StringVar(&o.to, "to", "", "one customer domain or pattern: acme.com, '*@acme.com'")
 	f.BoolVar(&o.redact, "redact", false, "replace the local part of every address with a stable short hash")
 	f.StringVarP(&o.out, "out", "o", "", "the HTML file to write")
+	th := analyze.DefaultThresholds
+	f.Float64Var(&o.thresholds.BounceRate, "bounce-rate", th.BounceRate, "alert when more than this share of messages fails permanently")
+	f.Float64Var(&o.thresholds.ComplaintRate, "complaint-rate", th.ComplaintRate, "alert (critical) when complaints pass this share of deliveries: Gmail's and Yahoo's limit")
+	f.Float64Var(&o.thresholds.ComplaintTarget, "complaint-target", th.ComplaintTarget, "warn when complaints pass this share of deliveries: the rate to aim under")
+	f.Float64Var(&o.thresholds.DeferralSpike, "deferral-spike", th.DeferralSpike, "alert when the deferral rate is this many times the previous period's")
+	f.Float64Var(&o.thresholds.RateLimitWave, "rate-limit-wave", th.RateLimitWave, "alert when rate limits are this share of all failures")
+	f.IntVar(&o.thresholds.IPBlockFailures, "ip-block-failures", th.IPBlockFailures, "alert when a provider refuses this many messages of one sending IP")
 	return cmd
 }
 
 func reportRun(ctx context.Context, s *streams, path, format string, o *reportOptions, now time.Time) error {
-	q := analyze.HealthQuery{Now: now, SendingDomains: o.sendingDomains}
+	q := analyze.HealthQuery{Now: now, SendingDomains: o.sendingDomains, Thresholds: o.thresholds}
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"--bounce-rate", o.thresholds.BounceRate}, {"--complaint-rate", o.thresholds.ComplaintRate}, {"--complaint-target", o.thresholds.ComplaintTarget},
+		{"--rate-limit-wave", o.thresholds.RateLimitWave}} {
+		if r.v <= 0 || r.v >= 1 {
+			return usageErrorf("%s: %v is not a share between 0 and 1 (0.003 is 0.3%%)", r.name, r.v)
+		}
+	}
+	if o.thresholds.DeferralSpike <= 1 || o.thresholds.IPBlockFailures < 1 {
+		return usageErrorf("--deferral-spike must be more than 1 and --ip-block-failures at least 1")
+	}
 	var err error
 	if q.Since, err = maildiag.ParseWhen(o.since, now); err != nil {
 		return usageErrorf("--since: %v", err)
@@ -112,7 +144,18 @@ func reportRun(ctx context.Context, s *streams, path, format string, o *reportOp
 		}
 	}
 	if format == "json" {
-		return render(s.out, format, res)
+		if err := render(s.out, format, res); err != nil {
+			return err
+		}
+		if res.NoEvents {
+			return &exitError{code: exitNo, err: errors.New(res.Note)}
+		}
+		return nil
+	}
+	if res.NoEvents {
+		// The page says so too; exit 1 so that a scheduled report of
+		// nothing is not taken for a healthy one.
+		return &exitError{code: exitNo, err: fmt.Errorf("wrote %s: %s", o.out, res.Note)}
 	}
 	fmt.Fprintf(s.out, "wrote %s: %s to %s, %d accepted, %.1f%% delivered, %d alert(s)\n", o.out,
 		q.Since.Format(time.RFC3339), q.Until.Format(time.RFC3339), res.Totals.Accepted, 100*res.Totals.DeliveryRate,

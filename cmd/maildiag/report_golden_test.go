@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -45,5 +46,76 @@ func TestReportRedactJSON(t *testing.T) {
 	}
 	if redacted["redacted"] != true || plain["redacted"] != false || !strings.Contains(string(rb), "@acme.com") {
 		t.Errorf("redacted flag %v (plain %v), or domains lost", redacted["redacted"], plain["redacted"])
+	}
+}
+
+// TestReportNoEvents: a period before the index, or a --to that matches no
+// recipient, writes a page that says so and what the index covers, and
+// exits 1; the JSON says no_events.
+func TestReportNoEvents(t *testing.T) {
+	a := storyIndex(t)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"before the index", []string{"--since", "2020-01-01", "--until", "2020-01-08"}, "No events in this period (the index covers "},
+		{"mistyped domain", []string{"--since", "7d", "--to", "*@acme.co"}, "No events to *@acme.co in this period (the index covers "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var d struct {
+				NoEvents    bool            `json:"no_events"`
+				Note        string          `json:"note"`
+				IndexCovers *map[string]any `json:"index_covers"`
+			}
+			page := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".html")
+			runJSON(t, a.end, a.db, &d, 1, append([]string{"report", "-o", page}, tc.args...)...)
+			if !d.NoEvents || !strings.HasPrefix(d.Note, tc.want) || d.IndexCovers == nil {
+				t.Errorf("no_events %v, note %q, covers %v: want %q", d.NoEvents, d.Note, d.IndexCovers, tc.want)
+			}
+			b, err := os.ReadFile(page)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if html := string(b); !strings.Contains(html, "the index covers") || strings.Contains(html, "nothing needs action") {
+				t.Errorf("the page does not say there are no events, or says nothing needs action")
+			}
+		})
+	}
+}
+
+// TestReportThresholdFlags: the alert thresholds are flags; a share out of
+// range is a usage error.
+func TestReportThresholdFlags(t *testing.T) {
+	a := storyIndex(t)
+	since := a.end.Add(-7 * 24 * time.Hour).Format(time.RFC3339)
+	kinds := func(args ...string) map[string]bool {
+		var d struct {
+			Alerts []struct {
+				Kind string `json:"kind"`
+			} `json:"alerts"`
+			Thresholds map[string]float64 `json:"thresholds"`
+		}
+		runJSON(t, a.end, a.db, &d, 0, append([]string{"report", "--since", since}, args...)...)
+		m := map[string]bool{}
+		for _, x := range d.Alerts {
+			m[x.Kind] = true
+		}
+		return m
+	}
+	if k := kinds(); k["complaint-rate"] || k["bounce-rate"] {
+		t.Errorf("default thresholds raised %v", k)
+	}
+	if k := kinds("--complaint-rate", "0.0004", "--complaint-target", "0.0002", "--bounce-rate", "0.01"); !k["complaint-rate"] || !k["bounce-rate"] {
+		t.Errorf("strict thresholds raised %v, want complaint-rate and bounce-rate", k)
+	}
+	_, stderr := runBinary(t, 2, "--db", a.db, "report", "--since", since, "--output", "json", "--complaint-rate", "0.3%")
+	if !strings.Contains(stderr, "--complaint-rate") {
+		t.Errorf("bad --complaint-rate: %q", stderr)
+	}
+	_, stderr = runBinary(t, 2, "--db", a.db, "report", "--since", since, "--output", "json", "--bounce-rate", "5")
+	if !strings.Contains(stderr, "--bounce-rate: 5 is not a share between 0 and 1") {
+		t.Errorf("bad --bounce-rate: %q", stderr)
 	}
 }

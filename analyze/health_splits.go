@@ -1,0 +1,223 @@
+package analyze
+
+import (
+	"cmp"
+	"context"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/maildiag/maildiag"
+)
+
+// SplitRow is one sending domain or sending IP of the period: its volume
+// (when the index counts it), failures and main classes.
+type SplitRow struct {
+	// Name is the sending domain or IP.
+	Name string `json:"name"`
+	// Messages, Accepted and Delivered are counted per sending domain;
+	// the index does not count volume per sending IP, so a sending IP's
+	// are 0 and its DeliveryRate absent.
+	Messages  int64 `json:"messages"`
+	Accepted  int64 `json:"accepted"`
+	Delivered int64 `json:"delivered"`
+	// DeliveryRate is Delivered / Messages.
+	DeliveryRate float64 `json:"delivery_rate,omitempty"`
+	// Failures counts permanent failures and drops, Deferrals temporary
+	// failures.
+	Failures  int64 `json:"failures"`
+	Deferrals int64 `json:"deferrals"`
+	// Class is the main class of its failures, DeferralClass of its
+	// deferrals, with their counts.
+	Class              string `json:"class,omitempty"`
+	ClassCount         int64  `json:"class_count,omitempty"`
+	DeferralClass      string `json:"deferral_class,omitempty"`
+	DeferralClassCount int64  `json:"deferral_class_count,omitempty"`
+}
+
+// splitAcc gathers one split row's failures.
+type splitAcc struct {
+	failures, deferrals int64
+	cls, def            map[string]int64
+}
+
+func (a *splitAcc) add(class string, temporary bool) {
+	if a.cls == nil {
+		a.cls, a.def = map[string]int64{}, map[string]int64{}
+	}
+	if temporary {
+		a.deferrals++
+		a.def[class]++
+		return
+	}
+	a.failures++
+	a.cls[class]++
+}
+
+func splitIn(m map[string]*splitAcc, key string) *splitAcc {
+	a := m[key]
+	if a == nil {
+		a = &splitAcc{}
+		m[key] = a
+	}
+	return a
+}
+
+// rlKey is a provider, sending IP and sending domain of rate-limited
+// failures.
+type rlKey struct{ gateway, ip, sending string }
+
+// senderKey is a provider refusing one sending IP or one sending domain.
+type senderKey struct {
+	gateway string
+	byIP    bool // value is a sending IP; else a sending domain
+	value   string
+}
+
+// senderBlock gathers the policy refusals of one sender at one provider,
+// per recipient domain so that a domain-wide block can be taken out.
+type senderBlock struct {
+	byDomain    map[string]int64
+	first, last time.Time
+	sample      Ref
+	code        int
+	enhanced    string
+}
+
+// policyClasses are the classes a provider refusing one of our sending IPs
+// or domains shows up as.
+var policyClasses = map[string]bool{maildiag.ClassBlocklisted: true, maildiag.ClassPolicyBlock: true}
+
+// ruleScan is what the failure scan keeps for the splits and the alert
+// rules.
+type ruleScan struct {
+	bySending, byIP map[string]*splitAcc
+	rateLimited     map[rlKey]int64
+	rlSeries        []int64
+	senders         map[senderKey]*senderBlock
+	gwPolicy        map[string]int64           // policy refusals per provider
+	ipDeferrals     map[[2]string]int64        // rate-limited deferrals per provider and IP
+	ipFirstDeferral map[[2]string]time.Time    // and the first of them
+	domSenders      map[string]map[string]bool // recipient domain -> sending IPs and domains refused
+}
+
+func newRuleScan(buckets int) *ruleScan {
+	return &ruleScan{bySending: map[string]*splitAcc{}, byIP: map[string]*splitAcc{}, rateLimited: map[rlKey]int64{},
+		rlSeries: make([]int64, buckets), senders: map[senderKey]*senderBlock{}, gwPolicy: map[string]int64{},
+		ipDeferrals: map[[2]string]int64{}, ipFirstDeferral: map[[2]string]time.Time{}, domSenders: map[string]map[string]bool{}}
+}
+
+// add counts one failure of class at provider gw, bucket i.
+func (rs *ruleScan) add(r *Failure, class, gw string, i int) {
+	temporary := r.Outcome == maildiag.OutcomeTemporary
+	sd := orDash(r.SendingDomain)
+	splitIn(rs.bySending, sd).add(class, temporary)
+	if r.SendingIP != "" {
+		splitIn(rs.byIP, r.SendingIP).add(class, temporary)
+	}
+	if class == maildiag.ClassRateLimited {
+		rs.rateLimited[rlKey{gw, orDash(r.SendingIP), sd}]++
+		if i >= 0 && i < len(rs.rlSeries) {
+			rs.rlSeries[i]++
+		}
+		if temporary && r.SendingIP != "" {
+			k := [2]string{gw, r.SendingIP}
+			rs.ipDeferrals[k]++
+			if f, ok := rs.ipFirstDeferral[k]; !ok || r.Time.Before(f) {
+				rs.ipFirstDeferral[k] = r.Time
+			}
+		}
+	}
+	if r.Outcome != maildiag.OutcomePermanent || !policyClasses[class] {
+		return
+	}
+	rs.gwPolicy[gw]++
+	ds := rs.domSenders[r.RecipientDomain]
+	if ds == nil {
+		ds = map[string]bool{}
+		rs.domSenders[r.RecipientDomain] = ds
+	}
+	ds[sd] = true
+	keys := []senderKey{{gw, false, sd}}
+	if r.SendingIP != "" {
+		ds[r.SendingIP] = true
+		keys = append(keys, senderKey{gw, true, r.SendingIP})
+	}
+	for _, k := range keys {
+		b := rs.senders[k]
+		if b == nil {
+			b = &senderBlock{byDomain: map[string]int64{}, first: r.Time, sample: r.Ref, code: r.Code, enhanced: r.Enhanced}
+			rs.senders[k] = b
+		}
+		b.byDomain[r.RecipientDomain]++
+		if r.Time.Before(b.first) {
+			b.first = r.Time
+		}
+		b.last = later(b.last, r.Time)
+	}
+}
+
+// splitRows turns accumulated failures into rows, adding the volume of
+// those counted, most failures first.
+func splitRows(m map[string]*splitAcc, volume map[string]*SplitRow) []SplitRow {
+	rows := map[string]*SplitRow{}
+	for k, v := range volume {
+		rows[k] = v
+	}
+	for k, a := range m {
+		r := rows[k]
+		if r == nil {
+			r = &SplitRow{Name: k}
+			rows[k] = r
+		}
+		r.Failures, r.Deferrals = a.failures, a.deferrals
+		if len(a.cls) > 0 {
+			r.Class = topOf(a.cls)
+			r.ClassCount = a.cls[r.Class]
+		}
+		if len(a.def) > 0 {
+			r.DeferralClass = topOf(a.def)
+			r.DeferralClassCount = a.def[r.DeferralClass]
+		}
+	}
+	out := []SplitRow{}
+	for _, k := range slices.Sorted(maps.Keys(rows)) {
+		r := rows[k]
+		if r.Accepted > 0 || r.Delivered > 0 {
+			// Failures in the scan and counts at ingest agree on what
+			// failed; Messages is never less than the failed ones.
+			r.Messages = max(r.Accepted, r.Delivered+r.Failures)
+			r.DeliveryRate = ratio(r.Delivered, r.Messages)
+		}
+		out = append(out, *r)
+	}
+	slices.SortStableFunc(out, func(a, b SplitRow) int {
+		return cmp.Or(cmp.Compare(b.Failures+b.Deferrals, a.Failures+a.Deferrals), cmp.Compare(b.Messages, a.Messages))
+	})
+	return out
+}
+
+// sendingVolume counts the period's messages per sending domain.
+func sendingVolume(ctx context.Context, db Store, q HealthQuery, sc *scope) (map[string]*SplitRow, error) {
+	cs, err := db.Counts(ctx, CountQuery{From: q.Since, Until: q.Until, SendingDomains: sc.sending, RecipientDomains: sc.recipientDomains(),
+		By: CountBySendingDomain, Types: []string{maildiag.Accepted, maildiag.Delivered}})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*SplitRow{}
+	for _, c := range cs {
+		name := orDash(c.SendingDomain)
+		r := out[name]
+		if r == nil {
+			r = &SplitRow{Name: name}
+			out[name] = r
+		}
+		switch c.Type {
+		case maildiag.Accepted:
+			r.Accepted += c.N
+		case maildiag.Delivered:
+			r.Delivered += c.N
+		}
+	}
+	return out, nil
+}
