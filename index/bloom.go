@@ -2,10 +2,10 @@ package index
 
 import "math/bits"
 
-// bloom is a set of recipient hashes (hash63) that answers "certainly not
-// stored" without a lookup: at a transactional sender nearly every address
-// is new, and a query per new address on a large index cost more than the
-// row it adds. A "maybe" is looked up.
+// bloom is a set of 64-bit hashes (of recipients, of event keys) that
+// answers "certainly not stored" without a lookup: at a transactional
+// sender nearly every address is new, and a query per new address on a
+// large index cost more than the row it adds. A "maybe" is looked up.
 //
 // It grows by layers, each twice the capacity of the one before, so it is
 // never rebuilt; each layer at 10 bits per hash and 7 probes answers
