@@ -6,9 +6,7 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,7 +18,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 )
@@ -361,91 +358,6 @@ func fileSize(paths ...string) int64 {
 	return n
 }
 
-// generate writes the small account's file once.
-func (b *bench) generate() error {
-	if fi, err := os.Stat(b.file); err == nil && fi.Size() > 0 {
-		return nil
-	}
-	// Written back to disk before anything is timed: the kernel flushing a
-	// gigabyte of fresh pages would run during the import.
-	_, _, err := timed(fmt.Sprintf("%s generate --seed 1 --events %d --end %s -o %s && sync", q(b.tool("mgsim")), b.events, end, q(b.file)))
-	return err
-}
-
-// importSmall imports the small file into a fresh index: events/s and
-// MB/s, and the index size against the file gzip -6'd.
-func (b *bench) importSmall() error {
-	if err := b.generate(); err != nil {
-		return err
-	}
-	// Three imports, each into a fresh index, and their median: one run
-	// is at the mercy of a busy neighbour on a shared machine.
-	var runs, baseRuns []time.Duration
-	var out []byte
-	importInto := func(bin, db string) (time.Duration, []byte, error) {
-		for _, p := range []string{db, db + "-wal", db + "-shm"} {
-			os.Remove(p)
-		}
-		syscall.Sync() // the last run's pages written back before this one is timed
-		warm(b.file, bin)
-		return run([]string{bin, "--db", db, "--output", "json", "import", b.file})
-	}
-	for range 3 {
-		d, o, err := importInto(b.tool("maildiag"), b.smallDB)
-		if err != nil {
-			return err
-		}
-		runs, out = append(runs, d), o
-		if b.base != "" {
-			baseDB := b.smallDB + ".base"
-			d, _, err := importInto(filepath.Join(b.base, "maildiag"), baseDB)
-			if err != nil {
-				return err
-			}
-			baseRuns = append(baseRuns, d)
-			os.Remove(baseDB)
-			os.Remove(baseDB + "-wal")
-			os.Remove(baseDB + "-shm")
-		}
-	}
-	each := make([]string, len(runs))
-	for i, r := range runs {
-		each[i] = fmt.Sprintf("%.2f", r.Seconds())
-	}
-	slices.Sort(runs)
-	d := runs[len(runs)/2]
-	var imps []struct {
-		EventsNew int   `json:"events_new"`
-		Bytes     int64 `json:"bytes"`
-	}
-	if err := json.Unmarshal(out, &imps); err != nil || len(imps) != 1 {
-		return fmt.Errorf("import output: %v: %s", err, out)
-	}
-	_, gz, err := timed(fmt.Sprintf("gzip -6 -c %s | wc -c", q(b.file)))
-	if err != nil {
-		return err
-	}
-	gzBytes, _ := strconv.ParseInt(strings.TrimSpace(string(gz)), 10, 64)
-	idx := fileSize(b.smallDB, b.smallDB+"-wal")
-	rate := float64(imps[0].EventsNew) / d.Seconds()
-	if b.base != "" {
-		b.addAB(fmt.Sprintf("import %d events, events/s", b.events), rate, float64(imps[0].EventsNew)/medianOf(baseRuns).Seconds(), false, "/s")
-	}
-	b.table(fmt.Sprintf("Import of %d generated events (JSON lines) into a fresh, query-ready index", b.events),
-		[]string{"measure", "value", "target", "result"},
-		[][]string{
-			{"file", mb(imps[0].Bytes), "", ""},
-			{"wall time (median of 3)", secs(d), "", ""},
-			{"each run", strings.Join(each, " s, ") + " s", "", ""},
-			{"events/s", fmt.Sprintf("%.0f", rate), ">= 100000", verdict(rate >= 100_000)},
-			{"MB/s", fmt.Sprintf("%.1f", float64(imps[0].Bytes)/1e6/d.Seconds()), "", ""},
-			{"index on disk", mb(idx), "", ""},
-			{"file gzip -6", mb(gzBytes), "", ""},
-			{"index / gzip", fmt.Sprintf("%.2fx", float64(idx)/float64(gzBytes)), "<= 2.0x", verdict(float64(idx) <= 2*float64(gzBytes))},
-		})
-	return nil
-}
-
 // questions asks two questions of jq, of the sqlite3 shell over the raw
 // JSON loaded as text, and of maildiag over its index.
 func (b *bench) questions() error {
@@ -548,107 +460,6 @@ func (b *bench) analyses() error {
 	b.table(fmt.Sprintf("Support questions on the %d-event index (median of 5 runs of the binary)", b.events),
 		[]string{"command", "maildiag", "target", "result", "jq", "jq / maildiag"}, rows)
 	return nil
-}
-
-// importBig streams the large account from the generator into import -,
-// and compares the rate of the last million events with the first's.
-func (b *bench) importBig() error {
-	if fileSize(b.bigDB) > 0 && b.only == nil {
-		return b.bigQueries()
-	}
-	s, err := b.streamImport(b.tool("maildiag"), b.bigDB)
-	if err != nil {
-		return err
-	}
-	idx := fileSize(b.bigDB, b.bigDB+"-wal")
-	b.table(fmt.Sprintf("Import of %d events streamed from the generator into import - (no file)", b.big),
-		[]string{"measure", "value", "target", "result"},
-		[][]string{
-			{"wall time", secs(s.total), "", ""},
-			{"events/s overall", fmt.Sprintf("%.0f", s.overall), "", ""},
-			{"events/s, first million", fmt.Sprintf("%.0f", s.first), "", ""},
-			{"events/s, last million", fmt.Sprintf("%.0f", s.last), ">= 80% of the first", verdict(s.last >= 0.8*s.first)},
-			{"last / first", fmt.Sprintf("%.0f%%", 100*s.last/s.first), "", ""},
-			{"index on disk", mb(idx), "", ""},
-		})
-	if b.base != "" {
-		baseDB := b.bigDB + ".base"
-		bs, err := b.streamImport(filepath.Join(b.base, "maildiag"), baseDB)
-		if err != nil {
-			return err
-		}
-		name := fmt.Sprintf("import %d events streamed, events/s", b.big)
-		b.addAB(name+" overall", s.overall, bs.overall, false, "/s")
-		b.addAB(name+", first million", s.first, bs.first, false, "/s")
-		b.addAB(name+", last million", s.last, bs.last, false, "/s")
-		b.addAB(fmt.Sprintf("index of %d events on disk", b.big), float64(idx), float64(fileSize(baseDB, baseDB+"-wal")), true, "B")
-		for _, p := range []string{baseDB, baseDB + "-wal", baseDB + "-shm"} {
-			os.Remove(p)
-		}
-	}
-	return b.bigQueries()
-}
-
-// streamed is how fast an import of the large account went.
-type streamed struct {
-	total                time.Duration
-	overall, first, last float64 // events/s
-}
-
-// streamImport streams the large account from the generator into bin's
-// import -, into a fresh index at db.
-func (b *bench) streamImport(bin, db string) (streamed, error) {
-	for _, p := range []string{db, db + "-wal", db + "-shm"} {
-		os.Remove(p)
-	}
-	syscall.Sync()
-	cmd := exec.Command("bash", "-o", "pipefail", "-c", fmt.Sprintf("%s generate --seed 1 --events %d --end %s | %s --db %s import --stats -",
-		q(b.tool("mgsim")), b.big, end, q(bin), q(db)))
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return streamed{}, err
-	}
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return streamed{}, err
-	}
-	type point struct {
-		events int
-		at     float64
-	}
-	var pts []point
-	var tail []string
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		f := strings.Split(sc.Text(), "\t")
-		if len(f) == 3 && f[0] == "stats" {
-			n, _ := strconv.Atoi(f[1])
-			t, _ := strconv.ParseFloat(f[2], 64)
-			pts = append(pts, point{n, t})
-		} else {
-			tail = append(tail, sc.Text())
-		}
-	}
-	if err := cmd.Wait(); err != nil {
-		return streamed{}, fmt.Errorf("streamed import: %v: %s", err, strings.Join(tail, " | "))
-	}
-	s := streamed{total: time.Since(start)}
-	pts = append(pts, point{b.big, s.total.Seconds()})
-	at := func(n int) point { // the first point at or after n events
-		for _, p := range pts {
-			if p.events >= n {
-				return p
-			}
-		}
-		return pts[len(pts)-1]
-	}
-	first := at(1_000_000)
-	lastFrom := at(b.big - 1_000_000)
-	last := pts[len(pts)-1]
-	s.overall = float64(b.big) / s.total.Seconds()
-	s.first = float64(first.events) / first.at
-	s.last = float64(last.events-lastFrom.events) / (last.at - lastFrom.at)
-	return s, nil
 }
 
 // bigQueries times the failures breakdowns on the large index beside jq

@@ -3,6 +3,7 @@ package index
 import (
 	"database/sql/driver"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
 
@@ -11,7 +12,8 @@ import (
 
 // Names are stored once, in dictionary tables, and referenced by id. The
 // writer keeps them in memory: event types and domains always whole,
-// recipients whole while there are few enough.
+// recipients as the ones used lately, with a filter that tells most new
+// addresses from stored ones without a lookup.
 
 // Event type ids fixed by the first migration.
 const (
@@ -21,9 +23,15 @@ const (
 	typeFailed    = 4
 )
 
-// recipientCacheLimit bounds the recipients kept in memory; past it the
-// cache restarts at the next commit and misses are looked up.
+// recipientCacheLimit bounds the recipients kept in memory, in two
+// generations: at a commit that finds the newer one holding half of it, the
+// older is dropped. Misses are looked up.
 const recipientCacheLimit = 1 << 22
+
+// recipientFilterLimit bounds the stored recipients whose hashes are read
+// into the filter when a writer starts (10 bits each); past it, every
+// address not in the cache is looked up.
+const recipientFilterLimit = 1 << 25
 
 // domainShift places a recipient's domain id in the high bits of its id.
 const domainShift = 32
@@ -39,19 +47,62 @@ type dictionary struct {
 	domains map[string]int64
 	loaded  bool // types and domains read
 
-	recips         map[string]int64
-	recipsComplete bool // every stored recipient is in recips
-	recipsTried    bool
-	nextRecip      map[int64]int64 // domain id -> id of its next new recipient
-	newRecips      []newRecipient
+	recips      recipientCache
+	known       bloom // hashes of every stored recipient, when knownReady
+	knownReady  bool
+	recipsTried bool
+	seed        maphash.Seed
+	nextRecip   map[int64]int64 // domain id -> id of its next new recipient
+	newRecips   []newRecipient
 
 	attrs   map[int64]*domainAttrs
 	sending map[int64]bool // domains known to be marked as sending domains
 }
 
 type newRecipient struct {
-	id      int64
-	address string
+	id, hash int64 // hash: hash63(address)
+	address  string
+}
+
+// recipKey stands for an address in memory: two independent hashes of it,
+// so that no address string is kept (nor scanned by the collector). Two
+// addresses share a key with a chance of about 2^-127.
+type recipKey struct {
+	h int64 // hash63, as stored in recipient_keys
+	m uint64
+}
+
+func (d *dictionary) keyOf(addr string) recipKey {
+	return recipKey{hash63(addr), maphash.String(d.seed, addr)}
+}
+
+// recipientCache maps addresses to ids: the ones used since the last
+// rotation, and the ones used in the generation before.
+type recipientCache struct {
+	cur, prev map[recipKey]int64
+}
+
+func (c *recipientCache) get(k recipKey) (int64, bool) {
+	if id, ok := c.cur[k]; ok {
+		return id, true
+	}
+	id, ok := c.prev[k]
+	if ok {
+		c.cur[k] = id
+	}
+	return id, ok
+}
+
+func (c *recipientCache) clear() {
+	clear(c.cur)
+	c.prev = nil
+}
+
+// rotate starts a new generation when the current one holds half of limit.
+func (c *recipientCache) rotate(limit int) {
+	if len(c.cur) >= limit/2 {
+		c.prev, c.cur = c.cur, map[recipKey]int64{}
+	}
 }
 
 // domainAttrs is what the latest delivery attempt said about a recipient
@@ -65,7 +116,8 @@ type domainAttrs struct {
 func (d *dictionary) init() {
 	d.types = map[string]int64{}
 	d.domains = map[string]int64{}
-	d.recips = map[string]int64{}
+	d.recips.cur = map[recipKey]int64{}
+	d.seed = maphash.MakeSeed()
 	d.nextRecip = map[int64]int64{}
 	d.attrs = map[int64]*domainAttrs{}
 	d.sending = map[int64]bool{}
@@ -77,16 +129,18 @@ func (d *dictionary) forget() {
 	clear(d.types)
 	clear(d.domains)
 	d.loaded = false
-	clear(d.recips)
-	d.recipsComplete, d.recipsTried = false, false
+	d.recips.clear()
+	d.known.reset()
+	d.knownReady, d.recipsTried = false, false
 	clear(d.nextRecip)
 	d.newRecips = d.newRecips[:0]
 	clear(d.attrs)
 	clear(d.sending)
 }
 
-// load reads event types and domains, and every recipient when there are
-// few enough, so that a name missing from memory is new.
+// load reads event types and domains, every recipient when there are few
+// enough, and the hashes of all when there are not too many, so that an
+// address the filter has not seen is new.
 func (d *dictionary) load(w *Writer) error {
 	if d.loaded {
 		return nil
@@ -110,17 +164,34 @@ func (d *dictionary) load(w *Writer) error {
 	}
 	d.recipsTried = true
 	n, err := w.queryInt(`SELECT COUNT(*) FROM recipients`)
-	if err != nil || n > recipientCacheLimit/2 {
+	if err != nil || n > recipientFilterLimit {
 		return err
 	}
-	err = w.each(`SELECT address, id FROM recipients`, nil, func(r []driver.Value) error {
-		d.recips[r[0].(string)] = r[1].(int64)
-		return nil
-	})
+	return d.loadRecipients(w, int(n), n <= recipientCacheLimit/2)
+}
+
+// loadRecipients fills the filter with the n stored recipients, and the
+// cache too with all.
+func (d *dictionary) loadRecipients(w *Writer, n int, all bool) error {
+	d.known.reserve(n)
+	var err error
+	if all {
+		err = w.each(`SELECT address, id FROM recipients`, nil, func(r []driver.Value) error {
+			k := d.keyOf(r[0].(string))
+			d.recips.cur[k] = r[1].(int64)
+			d.known.add(k.h)
+			return nil
+		})
+	} else {
+		err = w.each(`SELECT hash FROM recipient_keys`, nil, func(r []driver.Value) error {
+			d.known.add(r[0].(int64))
+			return nil
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("read recipients: %w", err)
 	}
-	d.recipsComplete = true
+	d.knownReady = true
 	return nil
 }
 
@@ -179,16 +250,17 @@ func (w *Writer) recipientID(addr string) (int64, error) {
 		return 0, nil
 	}
 	d := &w.dict
-	if id, ok := d.recips[addr]; ok {
+	k := d.keyOf(addr)
+	if id, ok := d.recips.get(k); ok {
 		return id, nil
 	}
-	if !d.recipsComplete {
+	if !d.knownReady || d.known.mayHave(k.h) {
 		id, err := w.findRecipient(addr)
 		if err != nil {
 			return 0, err
 		}
 		if id != 0 {
-			d.recips[strings.Clone(addr)] = id
+			d.recips.cur[k] = id
 			return id, nil
 		}
 	}
@@ -206,9 +278,9 @@ func (w *Writer) recipientID(addr string) (int64, error) {
 		id = max(last+1, lo+1)
 	}
 	d.nextRecip[did] = id + 1
-	addr = strings.Clone(addr)
-	d.recips[addr] = id
-	d.newRecips = append(d.newRecips, newRecipient{id: id, address: addr})
+	d.recips.cur[k] = id
+	d.known.add(k.h)
+	d.newRecips = append(d.newRecips, newRecipient{id: id, hash: k.h, address: strings.Clone(addr)})
 	return id, nil
 }
 
@@ -248,7 +320,7 @@ func (d *dictionary) flushRecipients(w *Writer) error {
 	}
 	keys := make([][2]int64, len(d.newRecips))
 	for i, r := range d.newRecips {
-		keys[i] = [2]int64{hash63(r.address), r.id}
+		keys[i] = [2]int64{r.hash, r.id}
 	}
 	slices.SortFunc(keys, func(a, b [2]int64) int {
 		if c := cmpInt(a[0], b[0]); c != 0 {
@@ -282,12 +354,9 @@ func (d *dictionary) flushRecipients(w *Writer) error {
 	return nil
 }
 
-// committed trims the recipient cache once it is too big.
+// committed keeps the recipient cache within its limit.
 func (d *dictionary) committed() {
-	if len(d.recips) > recipientCacheLimit {
-		clear(d.recips)
-		d.recipsComplete = false
-	}
+	d.recips.rotate(recipientCacheLimit)
 }
 
 // noteDomain remembers what a delivery attempt said about its recipient

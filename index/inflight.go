@@ -37,11 +37,13 @@ type openDelivery struct {
 	stored       bool // in the pending table
 }
 
-// earlyFinal is a final event that came before its accepted event.
+// earlyFinal is a final event that came before its accepted event. A log
+// of outcomes only (a transactional sender's) has one per message, so it
+// holds no pointer: its gateway is a number (inFlight.gateway).
 type earlyFinal struct {
 	ts, sd    int64
+	gateway   uint32
 	delivered bool
-	gateway   string
 }
 
 type delayKey struct {
@@ -58,17 +60,20 @@ const openLimit = 1 << 21
 // is kept in the pending table (in flight, retrying, or stuck).
 type inFlight struct {
 	loaded  bool
-	open    map[flightKey]*openDelivery
+	open    map[flightKey]openDelivery
 	early   map[flightKey]earlyFinal
-	added   []flightKey // opened in this transaction
-	closed  []flightKey // closed in this transaction, and stored in pending
+	gws     []string          // gateway names by number
+	gwNums  map[string]uint32 // and their numbers
+	added   []flightKey       // opened in this transaction
+	closed  []flightKey       // closed in this transaction, and stored in pending
 	delays  map[delayKey]int64
 	skipped bool // openLimit reached: some deliveries are not followed
 }
 
 func (f *inFlight) init() {
-	f.open = map[flightKey]*openDelivery{}
+	f.open = map[flightKey]openDelivery{}
 	f.early = map[flightKey]earlyFinal{}
+	f.gwNums = map[string]uint32{}
 	f.delays = map[delayKey]int64{}
 }
 
@@ -85,7 +90,7 @@ func (f *inFlight) load(w *Writer) error {
 		return nil
 	}
 	err := w.each(`SELECT message_key, recipient_id, accepted_at, sending_domain_id FROM pending`, nil, func(r []driver.Value) error {
-		f.open[flightKey{r[0].(int64), r[1].(int64)}] = &openDelivery{accepted: r[2].(int64), sd: r[3].(int64), stored: true}
+		f.open[flightKey{r[0].(int64), r[1].(int64)}] = openDelivery{accepted: r[2].(int64), sd: r[3].(int64), stored: true}
 		return nil
 	})
 	if err != nil {
@@ -125,7 +130,7 @@ func (f *inFlight) note(ev *maildiag.Event, typ, rcpt, sd, mk int64) {
 		if e, ok := f.early[k]; ok {
 			delete(f.early, k)
 			if e.delivered {
-				f.delay(e.ts, ev.TimeUS, e.sd, e.gateway)
+				f.delay(e.ts, ev.TimeUS, e.sd, f.gws[e.gateway])
 			}
 			return
 		}
@@ -136,13 +141,13 @@ func (f *inFlight) note(ev *maildiag.Event, typ, rcpt, sd, mk int64) {
 			f.skipped = true
 			return
 		}
-		f.open[k] = &openDelivery{accepted: ev.TimeUS, sd: sd}
+		f.open[k] = openDelivery{accepted: ev.TimeUS, sd: sd}
 		f.added = append(f.added, k)
 	case final(ev, typ):
 		o, ok := f.open[k]
 		if !ok {
 			if len(f.early) < openLimit {
-				f.early[k] = earlyFinal{ts: ev.TimeUS, sd: sd, delivered: typ == typeDelivered, gateway: strings.Clone(ev.Gateway)}
+				f.early[k] = earlyFinal{ts: ev.TimeUS, sd: sd, delivered: typ == typeDelivered, gateway: f.gateway(ev.Gateway)}
 			}
 			return
 		}
@@ -154,6 +159,18 @@ func (f *inFlight) note(ev *maildiag.Event, typ, rcpt, sd, mk int64) {
 		}
 		delete(f.open, k)
 	}
+}
+
+// gateway returns the number of a gateway name.
+func (f *inFlight) gateway(name string) uint32 {
+	n, ok := f.gwNums[name]
+	if !ok {
+		n = uint32(len(f.gws))
+		name = strings.Clone(name)
+		f.gws = append(f.gws, name)
+		f.gwNums[name] = n
+	}
+	return n
 }
 
 func (f *inFlight) delay(delivered, accepted, sd int64, gateway string) {
@@ -186,6 +203,7 @@ func (f *inFlight) flush(w *Writer) error {
 			continue
 		}
 		o.stored = true
+		f.open[k] = o
 		b.always(k.mk)
 		b.always(k.rcpt)
 		b.always(o.accepted)

@@ -208,6 +208,33 @@ func TestRecipientLookupWithoutCache(t *testing.T) {
 	}
 }
 
+// A writer on an index with too many recipients to read whole reads
+// their hashes: an address it has not seen is new without a lookup, and a
+// stored one is found.
+func TestRecipientFilterFromHashes(t *testing.T) {
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	add(t, w, ev(maildiag.Accepted, "1", "a@acme.com", at(0)), ev(maildiag.Accepted, "2", "b@acme.com", at(0)))
+	w2 := mustWriter(t, db)
+	w2.dict.recipsTried = true
+	if err := w2.dict.loadRecipients(w2, 2, false); err != nil {
+		t.Fatal(err)
+	}
+	if len(w2.dict.recips.cur) != 0 || !w2.dict.known.mayHave(hash63("a@acme.com")) {
+		t.Fatalf("after reading hashes: %d cached, a@acme.com in the filter: %v; want 0 and true",
+			len(w2.dict.recips.cur), w2.dict.known.mayHave(hash63("a@acme.com")))
+	}
+	if n := add(t, w2, ev(maildiag.Delivered, "3", "a@acme.com", at(time.Second)), ev(maildiag.Accepted, "4", "c@acme.com", at(0))); n != 2 {
+		t.Fatalf("stored %d, want 2", n)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM recipients"); n != 3 {
+		t.Errorf("recipients: %d, want 3 (a@acme.com once)", n)
+	}
+	if n := count(t, db, "SELECT COUNT(DISTINCT recipient_id) FROM events"); n != 3 {
+		t.Errorf("events name %d recipients, want 3", n)
+	}
+}
+
 func TestRawJSONComesBack(t *testing.T) {
 	db, _ := mustOpen(t)
 	w := mustWriter(t, db)
