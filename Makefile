@@ -6,7 +6,7 @@ BENCH   := .bench
 
 export CGO_ENABLED := 1
 
-.PHONY: all build assets chromium demo test bench bench-tools lint clean
+.PHONY: all build assets chromium postgres demo test bench bench-tools lint clean
 
 all: build
 
@@ -20,6 +20,11 @@ assets:
 # Debian's chromium for the report's browser test.
 chromium:
 	./scripts/install-chromium.sh
+
+# Debian's PostgreSQL server and contrib (pg_trgm) for the PostgreSQL
+# store's tests, which start a throwaway cluster of their own.
+postgres:
+	./scripts/install-postgres.sh
 
 # Without the symbol table and DWARF, a command starts 2-3 ms sooner (about
 # 100 fewer page faults); stack traces and profiles keep their names.
@@ -44,7 +49,7 @@ OTHER_PKGS = $(filter-out $(patsubst .%,$(MODULE)%,$(RACE_PKGS)),$(shell $(GO) l
 
 # Lint, then every test once, in a fresh TMPDIR that must be empty
 # afterwards (scripts/no-leftovers.sh).
-test: lint chromium
+test: lint chromium postgres
 	./scripts/no-leftovers.sh $(GO) test -count=1 -timeout 15m -race $(RACE_PKGS)
 	./scripts/no-leftovers.sh $(GO) test -count=1 -timeout 15m $(OTHER_PKGS)
 
