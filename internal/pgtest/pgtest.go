@@ -349,3 +349,7 @@ func Conn(t testing.TB, u string) *pgx.Conn {
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
 }
+
+// Unique is a number no other test binary on the machine uses at the same
+// time (its process id), for names a server shares between databases.
+func Unique() int { return os.Getpid() }
