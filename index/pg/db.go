@@ -29,7 +29,7 @@ func IsURL(s string) bool {
 // up to date (Migrate), which needs a role that may change the schema
 // when it is behind; a role that may not is told to run maildiag migrate.
 func Open(ctx context.Context, u string) (*DB, error) {
-	db, err := connect(ctx, u)
+	db, err := Connect(ctx, u)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +58,9 @@ func OpenReadOnly(ctx context.Context, u string) (*DB, error) {
 	return db, nil
 }
 
-func connect(ctx context.Context, u string) (*DB, error) { return connectWith(ctx, u, nil) }
+// Connect connects to the index at a postgres:// URL without migrating it
+// (maildiag migrate does that itself, to say what it applied).
+func Connect(ctx context.Context, u string) (*DB, error) { return connectWith(ctx, u, nil) }
 
 func connectWith(ctx context.Context, u string, params map[string]string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(u)
@@ -76,7 +78,7 @@ func connectWith(ctx context.Context, u string, params map[string]string) (*DB, 
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("open index %s: %w", Redact(u), redactErr(err, u))
+		return nil, fmt.Errorf("open index %s: %w", Redact(u), redactErr(oneLine(err), u))
 	}
 	return &DB{pool: pool, url: u}, nil
 }
@@ -159,6 +161,17 @@ type redactedError struct {
 
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
+
+// oneLine makes a failure to connect one line: pgx lists each address it
+// tried on a line of its own; the last says what happened.
+func oneLine(err error) error {
+	var ce *pgconn.ConnectError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	lines := strings.Split(strings.TrimSpace(err.Error()), "\n")
+	return &redactedError{msg: "cannot connect: " + strings.TrimSpace(lines[len(lines)-1]), err: err}
+}
 
 // ConnectError reports whether err is a failure to reach the server.
 func ConnectError(err error) bool {
