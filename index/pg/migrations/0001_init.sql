@@ -74,7 +74,9 @@ CREATE SEQUENCE event_seq AS bigint;
 -- One row per event. An event is the same as one stored before when it has
 -- the same type and Mailgun id (unique within a UTC day) at the same
 -- recipient on the same day: the primary key is that identity, exactly.
--- raw is the original JSON, compressed in the row (storage main).
+-- raw is the original JSON as it came. The server compresses only rows
+-- over about 2 kB, and most events are smaller: raw is stored as is
+-- (measured: 1.4 kB per event row, more than the JSON-lines file).
 CREATE TABLE events (
 	day               integer NOT NULL,
 	recipient_id      bigint NOT NULL,   -- 0: none
@@ -88,7 +90,6 @@ CREATE TABLE events (
 	raw               bytea NOT NULL,
 	PRIMARY KEY (day, recipient_id, type_id, event_id)
 ) PARTITION BY RANGE (day);
-ALTER TABLE events ALTER COLUMN raw SET STORAGE MAIN;
 CREATE INDEX events_recipient ON events(recipient_id, ts);
 
 -- The delivery details of failed and rejected events, with the class the
@@ -254,9 +255,7 @@ BEGIN
 		END IF;
 		lo := m - DATE '1970-01-01';
 		hi := (m + interval '1 month')::date - DATE '1970-01-01';
-		-- A low toast_tuple_target makes the server compress raw JSON in
-		-- the row (most events are smaller than its 2 kB default).
-		EXECUTE format('CREATE TABLE %I PARTITION OF events FOR VALUES FROM (%s) TO (%s) WITH (toast_tuple_target = 128)', 'events_' || suffix, lo, hi);
+		EXECUTE format('CREATE TABLE %I PARTITION OF events FOR VALUES FROM (%s) TO (%s)', 'events_' || suffix, lo, hi);
 		EXECUTE format('CREATE TABLE %I PARTITION OF failures FOR VALUES FROM (%s) TO (%s)', 'failures_' || suffix, lo, hi);
 	END LOOP;
 END $$;
