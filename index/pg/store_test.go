@@ -141,13 +141,13 @@ func TestIdentity(t *testing.T) {
 	}
 	batch := []maildiag.Event{
 		ev("delivered", "A", "x@acme.com", day+10),
-		ev("delivered", "A", "x@acme.com", day+10),               // the same
-		ev("delivered", "A", "x@acme.com", day+20),               // the same id and day: the same event
-		ev("accepted", "A", "x@acme.com", day+10),                // another type
-		ev("delivered", "A", "y@acme.com", day+10),               // another recipient
-		ev("delivered", "A", "x@acme.com", day+86400_000_000+10), // another day
-		ev("delivered", "A", "x@acme.com", day+40*86400_000_000), // another month
-		ev("rejected", "R", "", day+5),                           // no recipient
+		ev("delivered", "A", "x@acme.com", day+10),                       // the same
+		ev("delivered", "A", "x@acme.com", day+20),                       // the same id and day: the same event
+		ev("accepted", "A", "x@acme.com", day+10),                        // another type
+		ev("delivered", "A", "y@acme.com", day+10),                       // another recipient
+		ev("delivered", "A", "x@acme.com", day+86400_000_000+10_000_000), // another day (not within 1 ms of midnight: see TestContract)
+		ev("delivered", "A", "x@acme.com", day+40*86400_000_000),         // another month
+		ev("rejected", "R", "", day+5),                                   // no recipient
 	}
 	w, err := db.NewWriter(ctx)
 	if err != nil {

@@ -160,18 +160,26 @@ ORDER BY 1
 ON CONFLICT DO NOTHING`
 
 const mergeEvents = `
-WITH src AS (
-	SELECT DISTINCT ON (s.day, r_id, t.id, s.event_id)
-		s.day, COALESCE(r.id, 0) AS r_id, t.id AS type_id, s.event_id, s.ts, s.hour,
-		COALESCE(sd.id, 0) AS sd_id, COALESCE(rd.id, 0) AS rd_id, s.message_id, s.raw, s.failure, s.outcome,
-		s.severity, s.reason, s.code, s.enhanced, s.class, s.rule, s.gateway, s.provider, s.mx_host, s.reply,
-		s.description, s.attempt, s.retry_seconds, s.bounce_type, s.delayed_bounce, s.sending_ip, s.subject, s.from_addr
+WITH base AS (
+	SELECT s.*, COALESCE(r.id, 0) AS r_id, t.id AS type_id, COALESCE(sd.id, 0) AS sd_id, COALESCE(rd.id, 0) AS rd_id,
+		s.ts - s.day::bigint * 86400000000 AS into_day
 	FROM stage s
 	JOIN event_types t ON t.name = s.type
 	LEFT JOIN recipients r ON r.address = s.recipient
 	LEFT JOIN domains sd ON sd.name = s.sending_domain
 	LEFT JOIN domains rd ON rd.name = s.recipient_domain
-	ORDER BY s.day, r_id, t.id, s.event_id
+), src AS (
+	-- The Logs API gives times in milliseconds, the Events API in
+	-- microseconds: an event within a millisecond of midnight is the same
+	-- as one on the neighbouring day (as in the SQLite index).
+	SELECT DISTINCT ON (b.day, b.r_id, b.type_id, b.event_id) b.*
+	FROM base b
+	WHERE NOT (b.into_day < 1000 AND (
+			EXISTS (SELECT 1 FROM events e WHERE e.day = b.day - 1 AND e.recipient_id = b.r_id AND e.type_id = b.type_id AND e.event_id = b.event_id)
+			OR EXISTS (SELECT 1 FROM base p WHERE p.day = b.day - 1 AND p.r_id = b.r_id AND p.type_id = b.type_id AND p.event_id = b.event_id)))
+		AND NOT (b.into_day >= 86400000000 - 1000 AND
+			EXISTS (SELECT 1 FROM events e WHERE e.day = b.day + 1 AND e.recipient_id = b.r_id AND e.type_id = b.type_id AND e.event_id = b.event_id))
+	ORDER BY b.day, b.r_id, b.type_id, b.event_id
 ), ins AS (
 	INSERT INTO events(day, recipient_id, type_id, event_id, ts, sending_domain_id, message_id, seq, import_id, raw)
 	SELECT day, r_id, type_id, event_id, ts, sd_id, NULLIF(message_id, ''), nextval('event_seq'), $1, raw
