@@ -187,8 +187,8 @@ func TestPostgresMigrateRoles(t *testing.T) {
 	}
 	code, out, errs = run(t, "", "--db", ru, "import", samples+"/events.jsonl")
 	noSecret(t, "reader's import", out, errs)
-	if code != exitFailure || !strings.Contains(errs, "permission denied") {
-		t.Errorf("import as the reader: exit %d, %q; want 3, permission denied", code, errs)
+	if code != exitFailure || !strings.Contains(errs, "permission denied") || !strings.Contains(errs, "member of the writer role") {
+		t.Errorf("import as the reader: exit %d, %q; want 3, permission denied, and what to do", code, errs)
 	}
 	if code, _, errs := run(t, "", "--db", ru, "migrate", "--create-roles"); code != exitFailure {
 		t.Errorf("migrate --create-roles as the reader: exit %d, %s; want 3", code, errs)

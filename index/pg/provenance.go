@@ -3,10 +3,12 @@ package pg
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/maildiag/maildiag"
 )
@@ -25,13 +27,22 @@ func (w *Writer) StartImport(ctx context.Context, source string) (*maildiag.Impo
 	}
 	if err := w.tx.QueryRow(ctx, `INSERT INTO imports(source, started_at, status) VALUES ($1, $2, $3) RETURNING id`,
 		source, imp.StartedUS, imp.Status).Scan(&imp.ID); err != nil {
-		return nil, fmt.Errorf("record import: %w", err)
+		return nil, fmt.Errorf("record import: %w", mayNotWrite(err))
 	}
 	// Session-level: held until this writer's connection closes.
 	if _, err := w.tx.Exec(ctx, `SELECT pg_advisory_lock($1, $2)`, int32(importLockClass), int32(imp.ID)); err != nil {
 		return nil, fmt.Errorf("record import: %w", err)
 	}
 	return imp, w.Commit(ctx)
+}
+
+// mayNotWrite adds to a permission error what to do about it.
+func mayNotWrite(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42501" { // insufficient_privilege
+		return fmt.Errorf("%w: this role may not write to the index; import and sync need a member of the writer role (see maildiag migrate --help)", err)
+	}
+	return err
 }
 
 // SaveImport records an import's counts and status in the open

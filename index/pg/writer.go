@@ -238,7 +238,7 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 	}
 	if len(months) > 0 {
 		if _, err := w.tx.Exec(ctx, `SELECT maildiag_partitions($1)`, months); err != nil {
-			return 0, fmt.Errorf("create partitions: %w", err)
+			return 0, fmt.Errorf("create partitions: %w", mayNotWrite(err))
 		}
 		w.txNew = append(w.txNew, months...)
 	}
@@ -250,7 +250,7 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 	}
 	for _, q := range []string{mergeNames, mergeRecipients} {
 		if _, err := w.tx.Exec(ctx, q); err != nil {
-			return 0, fmt.Errorf("store events: names: %w", err)
+			return 0, fmt.Errorf("store events: names: %w", mayNotWrite(err))
 		}
 	}
 	var n int
