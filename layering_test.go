@@ -21,8 +21,8 @@ import (
 // sqlDrivers are the SQL drivers the stores use, and the usual others.
 var sqlDrivers = []string{"database/sql/...", "github.com/mattn/go-sqlite3", "github.com/jackc/pgx/...", "github.com/lib/pq", "modernc.org/sqlite/..."}
 
-// stores are the store packages. Add the PostgreSQL store when it lands.
-var stores = []string{"./index"}
+// stores are the store packages: SQLite and PostgreSQL.
+var stores = []string{"./index", "./index/pg"}
 
 var layerRules = []layerRule{
 	{from: "./report", forbid: concat(stores, sqlDrivers), why: "report renders results and never opens a store"},

@@ -14,7 +14,6 @@ import (
 
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/importer"
-	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/ingest"
 )
 
@@ -51,11 +50,11 @@ table with its raw text, and the rest of the file still loads.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.files = args
 			format := g.output
-			path, err := g.dbPath()
+			t, err := g.dbTarget()
 			if err != nil {
 				return err
 			}
-			return importRun(cmd.Context(), s, path, format, o)
+			return importRun(cmd.Context(), s, t, format, o)
 		},
 	}
 	cmd.Flags().StringVar(&o.sendingDomain, "sending-domain", "", "sending domain for records that do not name one (suppression CSV exports never do)")
@@ -66,7 +65,7 @@ table with its raw text, and the rest of the file still loads.`,
 	return cmd
 }
 
-func importRun(ctx context.Context, s *streams, path, format string, o *importOptions) error {
+func importRun(ctx context.Context, s *streams, to target, format string, o *importOptions) error {
 	stdinUsed := false
 	for _, f := range o.files {
 		if f == "-" {
@@ -76,15 +75,11 @@ func importRun(ctx context.Context, s *streams, path, format string, o *importOp
 			stdinUsed = true
 		}
 	}
-	db, err := index.Open(ctx, path)
+	db, w, err := openWriter(ctx, to)
 	if err != nil {
 		return failure(err)
 	}
 	defer db.Close()
-	w, err := db.NewWriter(ctx)
-	if err != nil {
-		return failure(err)
-	}
 	defer w.Close()
 	im, err := importer.New(ctx, db, w, importer.Options{SendingDomain: o.sendingDomain}, newReclassifyBar(s, true))
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/maildiag/maildiag/index"
+	"github.com/maildiag/maildiag/index/pg"
 )
 
 // maxTableRows bounds a query shown as a terminal table; CSV and JSON stream all rows.
@@ -34,29 +35,24 @@ the SQL fails (a syntax error, an unknown column, a write refused).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format := g.output
-			path, err := g.dbPath()
+			t, err := g.dbTarget()
 			if err != nil {
 				return err
 			}
-			return queryRun(cmd.Context(), s, path, format, args[0])
+			return queryRun(cmd.Context(), s, t, format, args[0])
 		},
 	}
 }
 
-func queryRun(ctx context.Context, s *streams, path, format, q string) error {
-	db, err := index.OpenReadOnly(ctx, path)
-	if err != nil {
-		return failure(err)
-	}
-	defer db.Close()
-	rows, err := db.Query(ctx, q)
-	if errors.Is(err, index.ErrManyStatements) {
+func queryRun(ctx context.Context, s *streams, to target, format, q string) error {
+	rows, done, err := openQuery(ctx, to, q)
+	if errors.Is(err, index.ErrManyStatements) || errors.Is(err, pg.ErrManyStatements) {
 		return usageErrorf("query: %v; maildiag query runs one statement", err)
 	}
 	if err != nil {
 		return failure(fmt.Errorf("query: %w", err))
 	}
-	defer rows.Close()
+	defer done()
 	switch format {
 	case "json":
 		// Streamed: an array of objects, one per row.
@@ -129,6 +125,43 @@ func queryRun(ctx context.Context, s *streams, path, format, q string) error {
 		fmt.Fprintf(s.err, "(first %d rows shown; use --output csv or json for all)\n", maxTableRows)
 	}
 	return nil
+}
+
+// resultRows are a query's rows, from either engine.
+type resultRows interface {
+	Next() ([]any, error)
+}
+
+// queryResult is a query's columns and rows.
+type queryResult struct {
+	Columns []string
+	resultRows
+}
+
+// openQuery runs q read-only on the index; done closes the rows and the index.
+func openQuery(ctx context.Context, t target, q string) (*queryResult, func(), error) {
+	if t.pgURL != "" {
+		db, err := pg.OpenReadOnly(ctx, t.pgURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		rows, err := db.Query(ctx, q)
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		return &queryResult{rows.Columns, rows}, func() { rows.Close(); db.Close() }, nil
+	}
+	db, err := index.OpenReadOnly(ctx, t.path)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := db.Query(ctx, q)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return &queryResult{rows.Columns, rows}, func() { rows.Close(); db.Close() }, nil
 }
 
 // jsonRow is a JSON object whose keys keep the query's column order.

@@ -38,6 +38,8 @@ type globals struct {
 	db     string
 	output string
 	nowAt  string // hidden --now: a fixed clock for tests and reproducible reports
+
+	command string // the command running, as typed (maildiag suppressions remove): for messages
 }
 
 // now is the command's clock: --now when given, else the time.
@@ -123,11 +125,12 @@ customer domain are suppressed, what failed and why.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().StringVar(&g.db, "db", "", "index file (default $"+index.EnvDB+", else $XDG_DATA_HOME/maildiag/index.db)")
+	root.PersistentFlags().StringVar(&g.db, "db", "", "index: a SQLite file, or postgres://... (default $"+index.EnvDB+", else $XDG_DATA_HOME/maildiag/index.db)")
 	root.PersistentFlags().StringVar(&g.output, "output", "table", "output format: table, json or csv")
 	root.PersistentFlags().StringVar(&g.nowAt, "now", "", "the current time, RFC 3339 (for reproducible output)")
 	root.PersistentFlags().MarkHidden("now")
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		g.command = c.CommandPath()
 		if err := g.checkFormat(c.Name()); err != nil {
 			return err
 		}
@@ -154,6 +157,7 @@ customer domain are suppressed, what failed and why.`,
 		newSuppressionsCmd(s, g),
 		newResendCmd(s, g),
 		newAuditCmd(s, g),
+		newMigrateCmd(s, g),
 	)
 	root.InitDefaultCompletionCmd()
 	usageErrors(root)

@@ -5,6 +5,8 @@ import (
 	"os"
 	"sync"
 	"testing"
+
+	"github.com/maildiag/maildiag/internal/pgtest"
 )
 
 // Some tests share what is slow to build (the binary, the story account) in
@@ -28,7 +30,9 @@ func sharedTempDir(pattern string) (string, error) {
 }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	// The PostgreSQL tests' throwaway cluster, if they started one, is
+	// stopped and removed when the tests end.
+	code := pgtest.Main(m)
 	for _, dir := range sharedDirs.paths {
 		if err := os.RemoveAll(dir); err != nil && code == 0 {
 			fmt.Fprintf(os.Stderr, "remove shared test directory: %v\n", err)

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/maildiag/maildiag/index"
+	"github.com/maildiag/maildiag/index/pg"
 )
 
 func newStatusCmd(s *streams, g *globals) *cobra.Command {
@@ -23,11 +24,11 @@ lists, rejected records and recent imports.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format := g.output
-			path, err := g.dbPath()
+			t, err := g.dbTarget()
 			if err != nil {
 				return err
 			}
-			return statusRun(cmd.Context(), s, path, format, g.now())
+			return statusRun(cmd.Context(), s, t, format, g.now())
 		},
 	}
 }
@@ -36,13 +37,8 @@ lists, rejected records and recent imports.`,
 // retention can be as short as a few days.
 const staleSync = 3 * 24 * time.Hour
 
-func statusRun(ctx context.Context, s *streams, path, format string, now time.Time) error {
-	db, err := index.OpenReadOnly(ctx, path)
-	if err != nil {
-		return failure(err)
-	}
-	defer db.Close()
-	st, err := db.Status(ctx)
+func statusRun(ctx context.Context, s *streams, to target, format string, now time.Time) error {
+	st, err := readStatus(ctx, to)
 	if err != nil {
 		return failure(err)
 	}
@@ -120,4 +116,46 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// readStatus reads the status of an index of either engine, in the SQLite
+// index's shape (the JSON of both is one contract).
+func readStatus(ctx context.Context, t target) (*index.Status, error) {
+	if t.pgURL == "" {
+		db, err := index.OpenReadOnly(ctx, t.path)
+		if err != nil {
+			return nil, err
+		}
+		defer db.Close()
+		return db.Status(ctx)
+	}
+	db, err := pg.OpenReadOnly(ctx, t.pgURL)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	p, err := db.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st := &index.Status{Path: p.Path, SizeBytes: p.SizeBytes, Schema: p.Schema, Events: p.Events, FirstUS: p.FirstUS,
+		LastUS: p.LastUS, Rejects: p.Rejects, Imports: p.Imports, ListSyncs: p.ListSyncs,
+		EventCounts: []index.EventCount{}, Coverage: []index.Coverage{}, Suppressions: []index.SuppressionCount{}, Syncs: []index.SyncStatus{}}
+	for _, c := range p.EventCounts {
+		st.EventCounts = append(st.EventCounts, index.EventCount(c))
+	}
+	for _, c := range p.Coverage {
+		cv := index.Coverage{SendingDomain: c.SendingDomain, FirstDay: c.FirstDay, LastDay: c.LastDay, DaysWithData: c.DaysWithData, Gaps: []index.DayRange{}}
+		for _, g := range c.Gaps {
+			cv.Gaps = append(cv.Gaps, index.DayRange(g))
+		}
+		st.Coverage = append(st.Coverage, cv)
+	}
+	for _, c := range p.Suppressions {
+		st.Suppressions = append(st.Suppressions, index.SuppressionCount(c))
+	}
+	for _, c := range p.Syncs {
+		st.Syncs = append(st.Syncs, index.SyncStatus(c))
+	}
+	return st, nil
 }

@@ -1,38 +1,109 @@
 package main
 
 import (
+	"context"
 	"os"
 	"regexp"
 
+	"github.com/maildiag/maildiag/importer"
 	"github.com/maildiag/maildiag/index"
+	"github.com/maildiag/maildiag/index/pg"
+	"github.com/maildiag/maildiag/reclassify"
 )
 
-// dbPath resolves --db, else $MAILDIAG_DB, else the default location, to
-// the SQLite file a command opens. A value with a URL scheme names a store
-// engine by it, never a file: this build has SQLite files only, so any
-// scheme (postgres://, or a typo of it) is a usage error rather than a
-// SQLite file named like the URL. The PostgreSQL store, when it comes, is
-// chosen here by its scheme. The error is typed: exit 2 for a scheme, 3
-// when there is no home directory to put the default in.
-func (g *globals) dbPath() (string, error) {
-	value, from := g.db, "--db"
+// target is the index a command opens: a SQLite file, or a PostgreSQL
+// server when pgURL is set (its password is never shown: pg.Redact).
+type target struct {
+	path  string
+	pgURL string
+}
+
+// dbValue is --db, else $MAILDIAG_DB, with where it came from.
+func (g *globals) dbValue() (value, from string) {
+	value, from = g.db, "--db"
 	if value == "" {
 		value, from = os.Getenv(index.EnvDB), "$"+index.EnvDB
 	}
+	return value, from
+}
+
+// dbTarget resolves --db, else $MAILDIAG_DB, else the default location, for
+// a command that works on both engines: a postgres:// (or postgresql://)
+// URL names a PostgreSQL index; any other URL scheme is a usage error
+// rather than a SQLite file named like the URL. The error is typed: exit 2
+// for a scheme, 3 when there is no home directory to put the default in.
+func (g *globals) dbTarget() (target, error) {
+	value, from := g.dbValue()
 	if value == "" {
 		p, err := index.DefaultPath()
 		if err != nil {
-			return "", failure(err)
+			return target{}, failure(err)
 		}
-		return p, nil
+		return target{path: p}, nil
+	}
+	if pg.IsURL(value) {
+		return target{pgURL: value}, nil
 	}
 	if m := urlScheme.FindStringSubmatch(value); m != nil {
-		return "", usageErrorf("%s names a %s:// store, and this build keeps the index in SQLite files only: give a file path", from, m[1])
+		return target{}, usageErrorf("%s names a %s:// store; maildiag keeps the index in a SQLite file or on PostgreSQL (postgres://)", from, m[1])
 	}
-	return value, nil
+	return target{path: value}, nil
+}
+
+// dbPath resolves the index for a command that works on SQLite files only
+// so far: a PostgreSQL URL is a usage error naming the command, never a
+// wrong answer.
+func (g *globals) dbPath() (string, error) {
+	t, err := g.dbTarget()
+	if err != nil {
+		return "", err
+	}
+	if t.pgURL != "" {
+		_, from := g.dbValue()
+		return "", usageErrorf("%s names a PostgreSQL index, and %s is SQLite-only so far (on PostgreSQL: import, status, query, migrate); give a SQLite file", from, g.command)
+	}
+	return t.path, nil
 }
 
 // urlScheme matches a value that starts with a URL scheme and "//"
 // (RFC 3986), capturing the scheme; a Windows drive (C:\) or a file
 // name with a colon does not match.
 var urlScheme = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*)://`)
+
+// writeStore is an index opened for writing, of either engine.
+type writeStore interface {
+	reclassify.Store
+	Close() error
+}
+
+// storeWriter is a writer of either engine.
+type storeWriter interface {
+	importer.Writer
+	Close() error
+}
+
+// openWriter opens the index and its writer.
+func openWriter(ctx context.Context, t target) (writeStore, storeWriter, error) {
+	if t.pgURL != "" {
+		db, err := pg.Open(ctx, t.pgURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		w, err := db.NewWriter(ctx)
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		return db, w, nil
+	}
+	db, err := index.Open(ctx, t.path)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := db.NewWriter(ctx)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, w, nil
+}

@@ -336,3 +336,20 @@ func lastLines(b []byte) string {
 	}
 	return strings.Join(lines, " | ")
 }
+
+// Conn connects to u for the test, closed at its end.
+func Conn(t testing.TB, u string) *pgx.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), startWait)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatalf("pgtest: connect: %v", err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// Unique is a number no other test binary on the machine uses at the same
+// time (its process id), for names a server shares between databases.
+func Unique() int { return os.Getpid() }

@@ -1,0 +1,465 @@
+package pg
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/analyze"
+)
+
+// Writer stores events, suppression entries, rejects and sync ranges. It
+// holds one connection and works in explicit transactions: what Commit
+// returns from is durable and consistent (events with their counts, the
+// ranges they cover, the import's counts), so an interrupted run loses only
+// the transaction in flight and a re-run stores nothing twice. One
+// goroutine at a time may use it; any number of writers, in any number of
+// processes, may write one index at once.
+type Writer struct {
+	db     *DB
+	conn   *pgxpool.Conn
+	tx     pgx.Tx
+	months map[int32]bool // months whose partitions are known to exist (committed)
+	txNew  []int32        // months whose partitions the open transaction made
+}
+
+// NewWriter opens a writing connection, with its staging table.
+func (db *DB) NewWriter(ctx context.Context) (*Writer, error) {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open index for writing: %w", redactErr(err, db.url))
+	}
+	// JIT compiling the merge costs about 100 ms a batch (its estimated
+	// cost passes jit_above_cost) and saves nothing on a thousand rows.
+	for _, q := range []string{`SET jit = off`, createStage} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			conn.Release()
+			return nil, fmt.Errorf("open index for writing: %w", err)
+		}
+	}
+	return &Writer{db: db, conn: conn, months: map[int32]bool{}}, nil
+}
+
+// Close rolls back anything not committed and releases the connection,
+// and with it the import locks it held.
+func (w *Writer) Close() error {
+	w.Rollback()
+	// A session holding advisory locks must not go back to the pool.
+	w.conn.Hijack().Close(context.Background())
+	return nil
+}
+
+// begin starts a transaction when none is open.
+func (w *Writer) begin(ctx context.Context) error {
+	if w.tx != nil {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	tx, err := w.conn.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", redactErr(err, w.db.url))
+	}
+	w.tx = tx
+	return nil
+}
+
+// Commit commits the open transaction, if any.
+func (w *Writer) Commit(ctx context.Context) error {
+	if w.tx == nil {
+		return nil
+	}
+	err := w.tx.Commit(ctx)
+	w.tx = nil
+	if err != nil {
+		w.txNew = nil
+		return fmt.Errorf("commit: %w", redactErr(err, w.db.url))
+	}
+	for _, m := range w.txNew {
+		w.months[m] = true
+	}
+	w.txNew = nil
+	return nil
+}
+
+// Rollback abandons the open transaction, if any.
+func (w *Writer) Rollback() {
+	if w.tx != nil {
+		w.tx.Rollback(context.Background())
+		w.tx = nil
+	}
+	// Partitions made in it are gone with it.
+	w.txNew = nil
+}
+
+const usPerDay = 86400 * 1_000_000
+const usPerHour = 3600 * 1_000_000
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// monthOf is the first day (a UTC day number) of the month of a day.
+func monthOf(day int32) int32 {
+	t := time.Unix(int64(day)*86400, 0).UTC()
+	return int32(time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+// createStage is the staging table a batch of events is copied into
+// before one merge moves what is new into the index.
+const createStage = `CREATE TEMP TABLE IF NOT EXISTS stage (
+	day integer, ts bigint, hour integer, type text, event_id text, sending_domain text, recipient text,
+	recipient_domain text, message_id text, failure boolean, outcome text, severity text, reason text, code integer,
+	enhanced text, class text, rule text, gateway text, provider text, mx_host text, reply text, description text,
+	attempt integer, retry_seconds integer, bounce_type text, delayed_bounce boolean, sending_ip text,
+	subject text, from_addr text, raw bytea
+)`
+
+var stageColumns = []string{"day", "ts", "hour", "type", "event_id", "sending_domain", "recipient", "recipient_domain",
+	"message_id", "failure", "outcome", "severity", "reason", "code", "enhanced", "class", "rule", "gateway",
+	"provider", "mx_host", "reply", "description", "attempt", "retry_seconds", "bounce_type", "delayed_bounce",
+	"sending_ip", "subject", "from_addr", "raw"}
+
+// merge moves the staged events into the index in one statement: names
+// into their dictionaries first (merge_names), then the events not stored
+// before (the primary key is their identity; ON CONFLICT skips the others,
+// also those another writer is storing at the same moment, once it
+// commits), their failure details, and the counts of exactly the events
+// inserted. It returns how many events were new.
+const mergeNames = `
+WITH names AS (
+	SELECT sending_domain AS name FROM stage WHERE sending_domain <> ''
+	UNION SELECT recipient_domain FROM stage WHERE recipient_domain <> ''
+), d AS (
+	INSERT INTO domains(name)
+	SELECT name FROM names WHERE NOT EXISTS (SELECT 1 FROM domains x WHERE x.name = names.name)
+	ORDER BY name
+	ON CONFLICT DO NOTHING
+), t AS (
+	INSERT INTO event_types(name)
+	SELECT DISTINCT type FROM stage WHERE NOT EXISTS (SELECT 1 FROM event_types x WHERE x.name = stage.type)
+	ORDER BY 1
+	ON CONFLICT DO NOTHING
+)
+UPDATE domains SET sending = true
+WHERE NOT sending AND name IN (SELECT DISTINCT sending_domain FROM stage WHERE sending_domain <> '')`
+
+const mergeRecipients = `
+INSERT INTO recipients(address, domain_id)
+SELECT DISTINCT s.recipient, COALESCE(d.id, 0)
+FROM stage s LEFT JOIN domains d ON d.name = s.recipient_domain
+WHERE s.recipient <> '' AND NOT EXISTS (SELECT 1 FROM recipients x WHERE x.address = s.recipient)
+ORDER BY 1
+ON CONFLICT DO NOTHING`
+
+const mergeEvents = `
+WITH base AS (
+	SELECT s.*, COALESCE(r.id, 0) AS r_id, t.id AS type_id, COALESCE(sd.id, 0) AS sd_id, COALESCE(rd.id, 0) AS rd_id,
+		s.ts - s.day::bigint * 86400000000 AS into_day
+	FROM stage s
+	JOIN event_types t ON t.name = s.type
+	LEFT JOIN recipients r ON r.address = s.recipient
+	LEFT JOIN domains sd ON sd.name = s.sending_domain
+	LEFT JOIN domains rd ON rd.name = s.recipient_domain
+), src AS (
+	-- The Logs API gives times in milliseconds, the Events API in
+	-- microseconds: an event within a millisecond of midnight is the same
+	-- as one on the neighbouring day (as in the SQLite index).
+	SELECT DISTINCT ON (b.day, b.r_id, b.type_id, b.event_id) b.*
+	FROM base b
+	WHERE NOT (b.into_day < 1000 AND (
+			EXISTS (SELECT 1 FROM events e WHERE e.day = b.day - 1 AND e.recipient_id = b.r_id AND e.type_id = b.type_id AND e.event_id = b.event_id)
+			OR EXISTS (SELECT 1 FROM base p WHERE p.day = b.day - 1 AND p.r_id = b.r_id AND p.type_id = b.type_id AND p.event_id = b.event_id)))
+		AND NOT (b.into_day >= 86400000000 - 1000 AND
+			EXISTS (SELECT 1 FROM events e WHERE e.day = b.day + 1 AND e.recipient_id = b.r_id AND e.type_id = b.type_id AND e.event_id = b.event_id))
+	ORDER BY b.day, b.r_id, b.type_id, b.event_id
+), ins AS (
+	INSERT INTO events(day, recipient_id, type_id, event_id, ts, sending_domain_id, message_id, seq, import_id, raw)
+	SELECT day, r_id, type_id, event_id, ts, sd_id, NULLIF(message_id, ''), nextval('event_seq'), $1, raw
+	FROM src ORDER BY day, r_id, type_id, event_id
+	ON CONFLICT DO NOTHING
+	RETURNING day, recipient_id, type_id, event_id, seq
+), fresh AS (
+	SELECT src.*, ins.seq FROM ins JOIN src ON src.day = ins.day AND src.r_id = ins.recipient_id
+		AND src.type_id = ins.type_id AND src.event_id = ins.event_id
+), f AS (
+	INSERT INTO failures(day, recipient_id, type_id, event_id, ts, sending_domain_id, seq, outcome, severity, reason,
+		code, enhanced, class, rule, gateway, provider, mx_host, reply, description, attempt, retry_seconds,
+		bounce_type, delayed_bounce, sending_ip, subject, from_addr)
+	SELECT day, r_id, type_id, event_id, ts, sd_id, seq, outcome, severity, reason, code, enhanced, class, rule,
+		gateway, provider, mx_host, reply, description, attempt, retry_seconds, bounce_type, delayed_bounce,
+		sending_ip, subject, from_addr
+	FROM fresh WHERE failure
+	ON CONFLICT DO NOTHING
+), dc AS (
+	INSERT INTO daily_counts(day, sending_domain_id, recipient_domain_id, type_id, outcome, n)
+	SELECT day, sd_id, rd_id, type_id, outcome, COUNT(*) FROM fresh GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+	ON CONFLICT (day, sending_domain_id, recipient_domain_id, type_id, outcome) DO UPDATE SET n = daily_counts.n + excluded.n
+), hc AS (
+	INSERT INTO hourly_counts(hour, sending_domain_id, type_id, outcome, n)
+	SELECT hour, sd_id, type_id, outcome, COUNT(*) FROM fresh GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+	ON CONFLICT (hour, sending_domain_id, type_id, outcome) DO UPDATE SET n = hourly_counts.n + excluded.n
+)
+SELECT COUNT(*) FROM fresh`
+
+// AddEvents stores, in the open transaction, the events not stored before
+// and returns how many were new: the same event twice (same type, Mailgun
+// id, recipient and UTC day) is stored once, in this batch, across
+// batches, and across writers.
+func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID int64) (int, error) {
+	if len(evs) == 0 {
+		return 0, nil
+	}
+	if err := w.begin(ctx); err != nil {
+		return 0, err
+	}
+	rows := make([][]any, len(evs))
+	var months []int32
+	seen := map[int32]bool{}
+	for i := range evs {
+		ev := &evs[i]
+		day := int32(floorDiv(ev.TimeUS, usPerDay))
+		if m := monthOf(day); !w.months[m] && !seen[m] {
+			seen[m] = true
+			months = append(months, m)
+		}
+		rows[i] = stageRow(ev, day)
+	}
+	if len(months) > 0 {
+		if _, err := w.tx.Exec(ctx, `SELECT maildiag_partitions($1)`, months); err != nil {
+			return 0, fmt.Errorf("create partitions: %w", mayNotWrite(err))
+		}
+		w.txNew = append(w.txNew, months...)
+	}
+	if _, err := w.tx.Exec(ctx, `TRUNCATE stage`); err != nil {
+		return 0, fmt.Errorf("store events: %w", err)
+	}
+	if _, err := w.tx.CopyFrom(ctx, pgx.Identifier{"stage"}, stageColumns, pgx.CopyFromRows(rows)); err != nil {
+		return 0, fmt.Errorf("store events: copy: %w", err)
+	}
+	for _, q := range []string{mergeNames, mergeRecipients} {
+		if _, err := w.tx.Exec(ctx, q); err != nil {
+			return 0, fmt.Errorf("store events: names: %w", mayNotWrite(err))
+		}
+	}
+	var n int
+	if err := w.tx.QueryRow(ctx, mergeEvents, nullID(importID)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store events: %w", err)
+	}
+	return n, nil
+}
+
+// stageRow is an event as a row of the staging table.
+func stageRow(ev *maildiag.Event, day int32) []any {
+	rdom := ev.RecipientDomain
+	if rdom == "" {
+		rdom = maildiag.DomainOf(ev.Recipient)
+	}
+	failure := ev.Type == maildiag.Failed || ev.Type == maildiag.Rejected
+	outcome := ""
+	if ev.Type == maildiag.Failed {
+		switch ev.Outcome() {
+		case maildiag.OutcomeSuppressed, maildiag.OutcomePermanent:
+			outcome = string(ev.Outcome())
+		default:
+			outcome = string(maildiag.OutcomeTemporary)
+		}
+	}
+	raw := ev.Raw
+	if raw == nil {
+		raw = []byte{}
+	}
+	row := []any{day, ev.TimeUS, int32(floorDiv(ev.TimeUS, usPerHour)), ev.Type, ev.ID, ev.SendingDomain, ev.Recipient,
+		rdom, ev.MessageID, failure, outcome}
+	if !failure {
+		return append(row, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, raw)
+	}
+	return append(row, nullStr(ev.Severity), nullStr(ev.Reason), nullInt(ev.Code), nullStr(ev.EnhancedCode),
+		nullStr(ev.Class), nullStr(ev.Rule), nullStr(ev.Gateway), nullStr(ev.Provider), nullStr(ev.MXHost),
+		nullStr(ev.Reply), nullStr(ev.Description), nullInt(ev.Attempt), nullInt(ev.RetrySeconds),
+		nullStr(ev.BounceType), ev.DelayedBounce, nullStr(ev.SendingIP), nullStr(ev.Subject), nullStr(ev.From), raw)
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullInt(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return int32(n)
+}
+
+func nullID(n int64) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+// AddSuppressions stores suppression-list entries seen at seenUS. An entry
+// already stored (same sending domain, list, address and creation time)
+// only has last_seen moved; it returns how many were new.
+func (w *Writer) AddSuppressions(ctx context.Context, ss []maildiag.Suppression, importID, seenUS int64) (int, error) {
+	if len(ss) == 0 {
+		return 0, nil
+	}
+	if err := w.begin(ctx); err != nil {
+		return 0, err
+	}
+	added := 0
+	for i := range ss {
+		s := &ss[i]
+		dom := s.Address
+		if s.Kind != "domain" {
+			dom = maildiag.DomainOf(s.Address)
+		}
+		var tags any
+		if len(s.Tags) > 0 {
+			b, _ := json.Marshal(s.Tags)
+			tags = string(b)
+		}
+		var inserted bool
+		err := w.tx.QueryRow(ctx, `
+			WITH n AS (
+				INSERT INTO domains(name) SELECT x FROM unnest(ARRAY[$1::text, $2::text]) x
+				WHERE x <> '' ORDER BY x ON CONFLICT DO NOTHING
+			), sd AS (
+				UPDATE domains SET sending = true WHERE name = $1 AND NOT sending
+			)
+			SELECT 1`, s.SendingDomain, dom).Scan(new(int))
+		if err != nil {
+			return added, fmt.Errorf("store suppression %s: %w", s.Address, err)
+		}
+		err = w.tx.QueryRow(ctx, `
+			INSERT INTO suppressions(sending_domain_id, list, address, domain_id, kind, code, error, tags, reason,
+				created_at, first_seen, last_seen, import_id, raw)
+			VALUES ((SELECT id FROM domains WHERE name = $1), $2, $3, COALESCE((SELECT id FROM domains WHERE name = $4), 0),
+				$5, $6, $7, $8, $9, $10, $11, $11, $12, $13)
+			ON CONFLICT (sending_domain_id, list, address, created_at)
+				DO UPDATE SET last_seen = GREATEST(suppressions.last_seen, excluded.last_seen), removed_at = NULL
+			RETURNING xmax = 0`,
+			s.SendingDomain, s.List, s.Address, dom, nullStr(s.Kind), nullStr(s.Code), nullStr(s.Error), tags,
+			nullStr(s.Reason), s.CreatedUS, seenUS, nullID(importID), nullStr(string(s.Raw))).Scan(&inserted)
+		if err != nil {
+			return added, fmt.Errorf("store suppression %s: %w", s.Address, err)
+		}
+		if inserted {
+			added++
+		}
+	}
+	return added, nil
+}
+
+// maxRejectRaw bounds the raw text kept of one rejected record.
+const maxRejectRaw = 1 << 20
+
+// AddRejects stores records that could not be loaded.
+func (w *Writer) AddRejects(ctx context.Context, source string, importID int64, rs []maildiag.Reject) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	if err := w.begin(ctx); err != nil {
+		return err
+	}
+	rows := make([][]any, len(rs))
+	for i, r := range rs {
+		raw := r.Raw
+		if len(raw) > maxRejectRaw {
+			raw = raw[:maxRejectRaw]
+		}
+		rows[i] = []any{nullID(importID), source, nullID(r.Line), nullInt(r.Item), r.Offset, r.Reason, textOf(raw), int64(len(r.Raw))}
+	}
+	if _, err := w.tx.CopyFrom(ctx, pgx.Identifier{"rejects"}, []string{"import_id", "source", "line", "item", "offset", "reason", "raw", "raw_bytes"},
+		pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("store rejects: %w", err)
+	}
+	return nil
+}
+
+// textOf is raw bytes as PostgreSQL text, which holds no NUL byte and only
+// UTF-8: others are escaped as \xNN.
+func textOf(b []byte) string {
+	out := make([]byte, 0, len(b))
+	for len(b) > 0 {
+		r, size := rune(b[0]), 1
+		if b[0] >= 0x80 {
+			r, size = utf8.DecodeRune(b)
+		}
+		if r == 0 || r == 0xFFFD && size == 1 {
+			out = fmt.Appendf(out, `\x%02x`, b[0])
+		} else {
+			out = append(out, b[:size]...)
+		}
+		b = b[size:]
+	}
+	return string(out)
+}
+
+// AddSyncedRange records, in the open transaction, that a range of a
+// sending domain's events has been read completely from a source: it
+// commits together with the events it covers. Overlapping and touching
+// ranges are merged.
+func (w *Writer) AddSyncedRange(ctx context.Context, sendingDomain, source string, r maildiag.Range, syncedUS int64) error {
+	if r.ToUS <= r.FromUS {
+		return nil
+	}
+	if err := w.begin(ctx); err != nil {
+		return err
+	}
+	// Two writers recording ranges of one domain take turns.
+	if _, err := w.tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('maildiag sync_ranges ' || $1 || ' ' || $2))`, sendingDomain, source); err != nil {
+		return fmt.Errorf("record synced range: %w", err)
+	}
+	_, err := w.tx.Exec(ctx, `
+		WITH gone AS (
+			DELETE FROM sync_ranges WHERE sending_domain = $1 AND source = $2 AND from_us <= $4 AND to_us >= $3
+			RETURNING from_us, to_us
+		)
+		INSERT INTO sync_ranges(sending_domain, source, from_us, to_us, synced_at)
+		SELECT $1, $2, LEAST($3, MIN(from_us)), GREATEST($4, MAX(to_us)), $5 FROM (
+			SELECT from_us, to_us FROM gone UNION ALL SELECT $3::bigint, $4::bigint
+		) x`, sendingDomain, source, r.FromUS, r.ToUS, syncedUS)
+	if err != nil {
+		return fmt.Errorf("record synced range: %w", err)
+	}
+	return nil
+}
+
+// SetMeta sets a value of the meta table in the open transaction.
+func (w *Writer) SetMeta(ctx context.Context, key, value string) error {
+	if err := w.begin(ctx); err != nil {
+		return err
+	}
+	if _, err := w.tx.Exec(ctx, `INSERT INTO meta(key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value); err != nil {
+		return fmt.Errorf("store meta: %w", err)
+	}
+	return nil
+}
+
+// SetFailureClass replaces the derived fields of a stored failure.
+func (w *Writer) SetFailureClass(ctx context.Context, ref analyze.Ref, class, rule, gateway string) error {
+	if err := w.begin(ctx); err != nil {
+		return err
+	}
+	if _, err := w.tx.Exec(ctx, `UPDATE failures SET class = $1, rule = $2, gateway = $3 WHERE day = $4 AND recipient_id = $5 AND seq = $6`,
+		nullStr(class), nullStr(rule), nullStr(gateway), int32(ref[0]), ref[1], ref[2]); err != nil {
+		return fmt.Errorf("store failure class: %w", err)
+	}
+	return nil
+}
