@@ -291,6 +291,25 @@ func TestChartOptions(t *testing.T) {
 	if rate.Type != "line" || rate.Data[2].Value != 92.7 {
 		t.Errorf("rate series %s %v, want a line with 92.7 on Wed", rate.Type, rate.Data)
 	}
+	// One colour per class, whatever its rank: rate-limited is always
+	// amber, policy-block always red.
+	var colours struct {
+		Option struct {
+			Color []string `json:"color"`
+		} `json:"option"`
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal([]byte(m[1]), &raw); err != nil || json.Unmarshal(raw[1], &colours) != nil {
+		t.Fatal("chart data is not JSON")
+	}
+	for k, sr := range specs[1].Option.Series {
+		if k < len(colours.Option.Color) && colours.Option.Color[k] != classColour(sr.Name) {
+			t.Errorf("class %s drawn %s, want its own %s", sr.Name, colours.Option.Color[k], classColour(sr.Name))
+		}
+	}
+	if classColour("rate-limited") != "#f59e0b" || classColour("policy-block") != "#dc2626" {
+		t.Errorf("class colours moved")
+	}
 	// Classes: eight classes, all stacked, the biggest first.
 	cls := specs[1].Option.Series
 	if len(cls) != 8 || cls[0].Name != "rate-limited" || cls[0].Stack != "classes" {
