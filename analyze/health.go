@@ -118,6 +118,16 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 	if err := healthSuppressions(ctx, db, q, res, fs, sc); err != nil {
 		return nil, err
 	}
+	if covers(f.span, f.prevSince) {
+		// The lists' entries of the previous period, for a jump.
+		prev, err := db.Suppressions(ctx, SuppressionFilter{Domains: sc.recipientDomains(), SendingDomains: sc.sending,
+			CreatedFrom: f.prevSince, CreatedUntil: q.Since, Lists: []string{maildiag.ListBounces, maildiag.ListComplaints, maildiag.ListUnsubscribes}})
+		if err != nil {
+			return nil, err
+		}
+		f.prevSuppressed = int64(len(prev))
+		f.suppressedKnown = true
+	}
 	healthDecide(res, q, f)
 	progress(1)
 	return res, nil
@@ -135,6 +145,10 @@ type healthFacts struct {
 	// senderReplies a reply of each refused sender.
 	rules         *ruleScan
 	senderReplies map[senderKey]string
+	// prevSuppressed counts the previous period's new list entries, when
+	// suppressedKnown.
+	prevSuppressed  int64
+	suppressedKnown bool
 }
 
 // countFacts are the counts, delays and pending deliveries, read apart from
