@@ -118,8 +118,9 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 	if err := healthSuppressions(ctx, db, q, res, fs, sc); err != nil {
 		return nil, err
 	}
-	if covers(f.span, f.prevSince) {
-		// The lists' entries of the previous period, for a jump.
+	if fs.fromLists && covers(f.span, f.prevSince) {
+		// The lists' entries of the previous period, for a jump; not
+		// when this period's were derived from bounces.
 		prev, err := db.Suppressions(ctx, SuppressionFilter{Domains: sc.recipientDomains(), SendingDomains: sc.sending,
 			CreatedFrom: f.prevSince, CreatedUntil: q.Since, Lists: []string{maildiag.ListBounces, maildiag.ListComplaints, maildiag.ListUnsubscribes}})
 		if err != nil {

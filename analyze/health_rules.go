@@ -185,7 +185,7 @@ func senderBlocks(th Thresholds, f *healthFacts) []Alert {
 		code := strings.TrimSpace(codeText(sb.code) + " " + sb.enhanced)
 		reply := f.senderReplies[x.k]
 		if m := msCode.FindString(reply); m != "" {
-			code += " " + m
+			code += ", " + strings.Trim(m, "()")
 		}
 		a := Alert{Severity: AlertCritical, Kind: kind, Provider: x.k.gateway,
 			Title: fmt.Sprintf("%s refuses our %s (%s)", x.k.gateway, what, code)}
@@ -244,9 +244,13 @@ func rateAlerts(res *HealthResult, th Thresholds) []Alert {
 		if r.Of == 0 {
 			continue
 		}
-		ev := []string{fmt.Sprintf("%d of %d (%s)", r.Count, r.Of, pct(r.Rate))}
+		p := pct
+		if r.Name == RateComplaint {
+			p = pct2 // complaint rates live under 1%
+		}
+		ev := []string{fmt.Sprintf("%d of %d (%s)", r.Count, r.Of, p(r.Rate))}
 		if r.Previous != nil {
-			ev = append(ev, "previous period: "+pct(*r.Previous))
+			ev = append(ev, "previous period: "+p(*r.Previous))
 		}
 		switch {
 		case r.Name == RateBounce && r.Rate >= th.BounceRate:
