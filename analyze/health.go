@@ -86,10 +86,20 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 	// connection while this one scans the failures. The goroutine owns
 	// cf until it sends on done; the scan owns fs.
 	cf := &countFacts{volume: slices.Clone(res.Volume)}
-	done := make(chan error, 1)
+	done, delays := make(chan error, 1), make(chan error, 1)
+	// With a recipient filter the delays are measured per delivery, a
+	// read of its own: a third connection, so that it overlaps the others
+	// on a second core. It owns cf.delays until it sends on delays.
+	go func() {
+		if sc.recipientDomains() != nil {
+			delays <- healthDelays(ctx, db, q, cf, sc)
+		} else {
+			delays <- nil
+		}
+	}()
 	go func() {
 		err := healthCounts(ctx, db, q, f.prevSince, cf, b, sc)
-		if err == nil {
+		if err == nil && sc.recipientDomains() == nil {
 			err = healthDelays(ctx, db, q, cf, sc)
 		}
 		if err == nil {
@@ -103,6 +113,9 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 	fs, err := scanFailures(ctx, db, q, len(res.Volume), b, sc)
 	if serr := <-done; err == nil {
 		err = serr
+	}
+	if derr := <-delays; err == nil {
+		err = derr
 	}
 	if err != nil {
 		return nil, err
@@ -121,6 +134,17 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 	if err := healthMetrics(ctx, db, q, res, f.span, sc); err != nil {
 		return nil, err
 	}
+	if fs.fromLists && covers(f.span, f.prevSince) {
+		// The lists' entries of the previous period, for a jump; not
+		// when this period's were derived from bounces.
+		prev, err := db.Suppressions(ctx, SuppressionFilter{Domains: sc.recipientDomains(), SendingDomains: sc.sending,
+			CreatedFrom: f.prevSince, CreatedUntil: q.Since, Lists: []string{maildiag.ListBounces, maildiag.ListComplaints, maildiag.ListUnsubscribes}})
+		if err != nil {
+			return nil, err
+		}
+		f.prevSuppressed = int64(len(prev))
+		f.suppressedKnown = true
+	}
 	healthDecide(res, q, f)
 	progress(1)
 	return res, nil
@@ -138,6 +162,10 @@ type healthFacts struct {
 	// senderReplies a reply of each refused sender.
 	rules         *ruleScan
 	senderReplies map[senderKey]string
+	// prevSuppressed counts the previous period's new list entries, when
+	// suppressedKnown.
+	prevSuppressed  int64
+	suppressedKnown bool
 }
 
 // countFacts are the counts, delays and pending deliveries, read apart from

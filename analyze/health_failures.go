@@ -30,6 +30,7 @@ type failureScan struct {
 	noMXRcpts  map[string]map[RecipientID]struct{}
 	deferred   map[delivery]struct{} // deliveries deferred at least once
 	rules      *ruleScan
+	fromLists  bool // the new suppressions were read from the lists
 }
 
 // delivery is one message to one recipient.
@@ -416,6 +417,7 @@ func healthSuppressions(ctx context.Context, db Store, q HealthQuery, res *Healt
 	if err != nil {
 		return err
 	}
+	fs.fromLists = len(rows) > 0
 	days := map[time.Time]*SuppressionDay{}
 	dayOf := func(t time.Time) *SuppressionDay {
 		d := t.Truncate(day)

@@ -154,14 +154,15 @@ const (
 
 // Alert kinds besides a domain verdict's kind (VerdictDeadDomain, ...).
 const (
-	AlertStuck         = "stuck-messages"
-	AlertTypo          = "typo-domain"
-	AlertRateLimitWave = "rate-limit-wave"
-	AlertIPBlock       = "sending-ip-block"
-	AlertSendingBlock  = "sending-domain-block"
-	AlertBounceRate    = "bounce-rate"
-	AlertComplaintRate = "complaint-rate"
-	AlertDeferralSpike = "deferral-spike"
+	AlertStuck           = "stuck-messages"
+	AlertTypo            = "typo-domain"
+	AlertRateLimitWave   = "rate-limit-wave"
+	AlertIPBlock         = "sending-ip-block"
+	AlertSendingBlock    = "sending-domain-block"
+	AlertBounceRate      = "bounce-rate"
+	AlertComplaintRate   = "complaint-rate"
+	AlertDeferralSpike   = "deferral-spike"
+	AlertSuppressionJump = "suppression-jump"
 )
 
 // Alert is a finding that needs action.

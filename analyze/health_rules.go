@@ -30,7 +30,39 @@ func ruleAlerts(res *HealthResult, th Thresholds, f *healthFacts) []Alert {
 		}
 		out = append(out, senderBlocks(th, f)...)
 	}
-	return append(out, rateAlerts(res, th)...)
+	out = append(out, rateAlerts(res, th)...)
+	if a, ok := suppressionJump(res, th, f); ok {
+		out = append(out, a)
+	}
+	return out
+}
+
+// minSuppressionJump is the fewest new suppressions a jump is made of.
+const minSuppressionJump = 20
+
+// suppressionJump: at least th.DeferralSpike times as many new list
+// entries as in the previous period.
+func suppressionJump(res *HealthResult, th Thresholds, f *healthFacts) (Alert, bool) {
+	if !f.suppressedKnown {
+		return Alert{}, false
+	}
+	var now, bounces, complaints, unsubs int64
+	for _, d := range res.SuppressionDays {
+		now += d.Bounces + d.Complaints + d.Unsubscribes
+		bounces, complaints, unsubs = bounces+d.Bounces, complaints+d.Complaints, unsubs+d.Unsubscribes
+	}
+	was := f.prevSuppressed
+	if now < minSuppressionJump || float64(now) < th.DeferralSpike*float64(max(was, 1)) {
+		return Alert{}, false
+	}
+	title := fmt.Sprintf("%d new suppressions, none in the previous period", now)
+	if was > 0 {
+		title = fmt.Sprintf("%d new suppressions, %.1f times the previous period's %d", now, float64(now)/float64(was), was)
+	}
+	return Alert{Severity: AlertWarning, Kind: AlertSuppressionJump, Title: title,
+		Text: "Many more addresses were put on a suppression list than before: bounces point at a block or a bad import, complaints and unsubscribes at a campaign. " +
+			"See the new suppressions and the worst domains below before removing any.",
+		Evidence: []string{fmt.Sprintf("bounces %d, complaints %d, unsubscribes %d", bounces, complaints, unsubs)}}, true
 }
 
 // rateLimitWave: rate-limited failures at least th.RateLimitWave of all
@@ -153,7 +185,7 @@ func senderBlocks(th Thresholds, f *healthFacts) []Alert {
 		code := strings.TrimSpace(codeText(sb.code) + " " + sb.enhanced)
 		reply := f.senderReplies[x.k]
 		if m := msCode.FindString(reply); m != "" {
-			code += " " + m
+			code += ", " + strings.Trim(m, "()")
 		}
 		a := Alert{Severity: AlertCritical, Kind: kind, Provider: x.k.gateway,
 			Title: fmt.Sprintf("%s refuses our %s (%s)", x.k.gateway, what, code)}
@@ -212,9 +244,13 @@ func rateAlerts(res *HealthResult, th Thresholds) []Alert {
 		if r.Of == 0 {
 			continue
 		}
-		ev := []string{fmt.Sprintf("%d of %d (%s)", r.Count, r.Of, pct(r.Rate))}
+		p := pct
+		if r.Name == RateComplaint {
+			p = pct2 // complaint rates live under 1%
+		}
+		ev := []string{fmt.Sprintf("%d of %d (%s)", r.Count, r.Of, p(r.Rate))}
 		if r.Previous != nil {
-			ev = append(ev, "previous period: "+pct(*r.Previous))
+			ev = append(ev, "previous period: "+p(*r.Previous))
 		}
 		switch {
 		case r.Name == RateBounce && r.Rate >= th.BounceRate:

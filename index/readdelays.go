@@ -9,9 +9,9 @@ import (
 )
 
 // delayLookback is how long before the period a delivery's accepted event
-// is looked for: Mailgun retries for up to 8 hours, then gives up, so a
-// day more than covers it.
-const delayLookback = 2 * 24 * time.Hour
+// is looked for: Mailgun retries for up to 8 hours, then gives up, so the
+// day before covers it.
+const delayLookback = 24 * time.Hour
 
 // DeliveryDelays are the accepted-to-delivered times of each delivery in
 // [from, until) to the recipient domains named, from the events

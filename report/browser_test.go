@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -376,13 +378,16 @@ func checkCharts(t *testing.T, st pageState, maxWidth float64) {
 	}
 }
 
+// pdfPage matches a page object of a PDF (not the /Pages tree).
+var pdfPage = regexp.MustCompile(`/Type\s*/Page[^s]`)
+
 func TestBrowser(t *testing.T) {
 	requireECharts(t)
 	browser := newBrowser(t)
 	sample := writeReport(t, sampleData())
 
 	t.Run("sample", func(t *testing.T) {
-		tb := open(t, browser, sample, tabOption{})
+		tb := open(t, browser, sample, tabOption{width: 1400, height: 900})
 		var st pageState
 		tb.eval(t, stateJS, &st)
 		checkCharts(t, st, 0)
@@ -418,11 +423,6 @@ func TestBrowser(t *testing.T) {
   overflow: [...new Set([...document.querySelectorAll('.table-wrap')].map(e => getComputedStyle(e).overflowX))],
   charts: [...document.querySelectorAll('.chart')].filter(e => e.offsetHeight > 0).length,
 }))()`, &st)
-		for i, b := range st.Breaks {
-			if b != "page" {
-				t.Errorf("printed section %d breaks %q, want a new page", i, b)
-			}
-		}
 		if st.Summaries != 6 || st.Charts != 6 {
 			t.Errorf("printed: %d summaries and %d charts visible, want 6 and 6", st.Summaries, st.Charts)
 		}
@@ -434,6 +434,10 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("print to PDF: %v", err)
 		}
 		save(t, "report.pdf", pdf)
+		// A week's report is read on paper too: at most 8 A4 pages.
+		if n := len(pdfPage.FindAll(pdf, -1)); n == 0 || n > 8 {
+			t.Errorf("printed on %d A4 pages, want 1 to 8", n)
+		}
 		tb.checkQuiet(t)
 	})
 
@@ -453,8 +457,8 @@ func TestBrowser(t *testing.T) {
 			if st.Pwned != "" || st.Alerts != 0 {
 				t.Errorf("csp %v: a payload ran: __pwned=%q, %d alert calls", csp, st.Pwned, st.Alerts)
 			}
-			if st.Scripts != 3 || st.Foreign != 0 || st.Handlers != 0 {
-				t.Errorf("csp %v: injected elements: %d scripts (want 3), %d foreign elements, %d with handlers", csp, st.Scripts, st.Foreign, st.Handlers)
+			if st.Scripts != 4 || st.Foreign != 0 || st.Handlers != 0 {
+				t.Errorf("csp %v: injected elements: %d scripts (want 4), %d foreign elements, %d with handlers", csp, st.Scripts, st.Foreign, st.Handlers)
 			}
 			for _, p := range []string{payloads[0], payloads[1], payloads[2], payloads[3]} {
 				if !strings.Contains(st.Text, p) {
@@ -469,15 +473,59 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("narrow", func(t *testing.T) {
-		tb := open(t, browser, sample, tabOption{width: 375, height: 800})
+		tb := open(t, browser, sample, tabOption{width: 390, height: 844})
 		var st pageState
 		tb.eval(t, stateJS, &st)
-		checkCharts(t, st, 375)
+		checkCharts(t, st, 390)
 		if st.Overflow > 0 {
-			t.Errorf("page overflows a 375px screen by %dpx (tables must scroll inside their box)", st.Overflow)
+			t.Errorf("page overflows a 390px screen by %dpx (tables must scroll inside their box)", st.Overflow)
+		}
+		// No element but those inside a table's scrolling box reaches
+		// past the screen.
+		var wide []string
+		tb.eval(t, `[...document.querySelectorAll('body *')].filter(e => !e.closest('.table-wrap') && e.getClientRects().length &&
+  (e.getBoundingClientRect().right > innerWidth + 1 || e.getBoundingClientRect().width > innerWidth)).map(e => e.tagName + '.' + e.className).slice(0, 10)`, &wide)
+		if len(wide) > 0 {
+			t.Errorf("wider than a 390px screen: %v", wide)
 		}
 		tb.checkQuiet(t)
 		tb.screenshot(t, "report-narrow.png")
+	})
+
+	t.Run("sort and filter", func(t *testing.T) {
+		tb := open(t, browser, sample, tabOption{width: 1400, height: 900})
+		// Sort the domains by their messages, then the other way.
+		sorted := `(() => { const t = document.querySelector('#domains table');
+  return [...t.tBodies[0].rows].map(r => parseInt(r.cells[1].textContent.replace(/,/g, ''), 10)); })()`
+		var before, desc, asc []int
+		tb.eval(t, sorted, &before)
+		if _, err := chromedp.Run(tb.ctx, chromedp.Click(`#domains table thead th:nth-child(2)`)); err != nil {
+			t.Fatal(err)
+		}
+		tb.eval(t, sorted, &desc)
+		if _, err := chromedp.Run(tb.ctx, chromedp.Click(`#domains table thead th:nth-child(2)`)); err != nil {
+			t.Fatal(err)
+		}
+		tb.eval(t, sorted, &asc)
+		if len(desc) < 3 || !slices.IsSortedFunc(desc, func(a, b int) int { return b - a }) || !slices.IsSorted(asc) || slices.IsSorted(before) && slices.IsSortedFunc(before, func(a, b int) int { return b - a }) {
+			t.Errorf("messages column: before %v, one click %v, two %v: want descending then ascending", before, desc, asc)
+		}
+		// Every table's headers sort.
+		var unsortable int
+		tb.eval(t, `[...document.querySelectorAll('main table thead th')].filter(th => !th.classList.contains('sortable')).length`, &unsortable)
+		if unsortable != 0 {
+			t.Errorf("%d headers cannot sort", unsortable)
+		}
+		// The filter box of the suppressed addresses keeps matching rows.
+		var shown int
+		tb.eval(t, `(() => { const box = document.querySelector('#suppressions input.filter'); box.value = 'acme.com';
+  box.dispatchEvent(new Event('input')); return [...document.querySelectorAll('#suppressions tbody tr')].filter(r => !r.hidden).length; })()`, &shown)
+		var total int
+		tb.eval(t, `document.querySelectorAll('#suppressions tbody tr').length`, &total)
+		if shown == 0 || shown >= total {
+			t.Errorf("filter acme.com shows %d of %d suppressed rows", shown, total)
+		}
+		tb.checkQuiet(t)
 	})
 
 	t.Run("no-javascript", func(t *testing.T) {

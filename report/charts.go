@@ -8,6 +8,7 @@ import (
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 
+	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/analyze"
 )
 
@@ -49,7 +50,49 @@ const (
 	colMetricsRate      = "#93c5fd"
 )
 
-var classPalette = []string{"#dc2626", "#f59e0b", "#2563eb", "#9333ea", "#0891b2", "#65a30d", "#db2777", "#94a3b8"}
+// colOther is the grey of "other" and of classes without a colour.
+const colOther = "#94a3b8"
+
+// classColours give each failure class one colour on every report, whatever
+// its rank: red is always a policy block. Related classes share a hue.
+var classColours = map[string]string{
+	maildiag.ClassPolicyBlock:           "#dc2626",
+	maildiag.ClassBlocklisted:           "#991b1b",
+	maildiag.ClassSpamContent:           "#f97316",
+	maildiag.ClassAuthentication:        "#db2777",
+	maildiag.ClassRateLimited:           "#f59e0b",
+	maildiag.ClassGreylisted:            "#fcd34d",
+	maildiag.ClassConnection:            "#a16207",
+	maildiag.ClassUserUnknown:           "#2563eb",
+	maildiag.ClassMailboxDisabled:       "#1e40af",
+	maildiag.ClassMailboxFull:           "#0891b2",
+	maildiag.ClassDomainNotFound:        "#9333ea",
+	maildiag.ClassExpired:               "#6d28d9",
+	maildiag.ClassMessageTooLarge:       "#0d9488",
+	maildiag.ClassSuppressedBounce:      "#65a30d",
+	maildiag.ClassSuppressedComplaint:   "#3f6212",
+	maildiag.ClassSuppressedUnsubscribe: "#84cc16",
+	maildiag.ClassSuppressedListQuality: "#4d7c0f",
+	maildiag.ClassDelayedBounce:         "#7c3aed",
+	maildiag.ClassRejectedByMailgun:     "#475569",
+	maildiag.ClassOther:                 "#94a3b8",
+}
+
+// bucketUnit names the time axis of the volume and class charts.
+func bucketUnit(hourly bool) string {
+	if hourly {
+		return "hour"
+	}
+	return "day"
+}
+
+// classColour is a class's fixed colour; grey for one it does not know.
+func classColour(class string) string {
+	if c, ok := classColours[class]; ok {
+		return c
+	}
+	return colOther
+}
 
 // maxClassSeries is how many classes get their own series; the rest are
 // summed as "other".
@@ -189,7 +232,7 @@ func volumeChart(d *analyze.HealthResult, c clock, height int) (chartSpec, error
 		bar.AddSeries("Accepted (Mailgun metrics)", barData(hist.acc)).
 			AddSeries("Delivered (Mailgun metrics)", barData(hist.del))
 	}
-	bar.SetGlobalOptions(charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "messages"}))
+	bar.SetGlobalOptions(charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "messages"}), charts.WithXAxisOpts(opts.XAxis{Name: bucketUnit(d.Hourly)}))
 	// The rate lives near 100%: start its axis at the next multiple of 5
 	// below the lowest value so that dips are visible.
 	bar.ExtendYAxis(opts.YAxis{
@@ -272,11 +315,8 @@ func classesChart(d *analyze.HealthResult, c clock, height int) (chartSpec, erro
 		}
 	}
 	colors := make([]string, len(names))
-	for k := range names {
-		colors[k] = classPalette[min(k, len(classPalette)-1)]
-	}
-	if other {
-		colors[len(names)-1] = classPalette[len(classPalette)-1] // grey
+	for k, n := range names {
+		colors[k] = classColour(n)
 	}
 	bar := newBar(chartClasses, height, colors...)
 	bar.SetXAxis(labels)
@@ -286,7 +326,7 @@ func classesChart(d *analyze.HealthResult, c clock, height int) (chartSpec, erro
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Top: "0"}),
 		charts.WithGridOpts(opts.Grid{Left: "8", Right: "16", Top: "64", Bottom: "8", ContainLabel: opts.Bool(true)}),
 	)
-	bar.SetGlobalOptions(charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "failures"}))
+	bar.SetGlobalOptions(charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "failures"}), charts.WithXAxisOpts(opts.XAxis{Name: bucketUnit(d.Hourly)}))
 	units := make([]string, len(names))
 	for k, n := range names {
 		bar.AddSeries(n, barData(series[k]), charts.WithBarChartOpts(opts.BarChart{Stack: "classes"}))
@@ -368,7 +408,7 @@ func suppressionsChart(d *analyze.HealthResult, c clock, height int) (chartSpec,
 	}
 	bar := newBar(chartSuppressions, height, colPermanent, colComplaint, colUnsub)
 	bar.SetXAxis(labels)
-	bar.SetGlobalOptions(charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "addresses"}))
+	bar.SetGlobalOptions(charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "addresses"}), charts.WithXAxisOpts(opts.XAxis{Name: "day"}))
 	st := charts.WithBarChartOpts(opts.BarChart{Stack: "lists"})
 	bar.AddSeries("Bounces", barData(b), st).
 		AddSeries("Complaints", barData(cm), st).

@@ -36,6 +36,8 @@ var (
 	styleCSS string
 	//go:embed template/charts.js
 	chartsJS string
+	//go:embed template/tables.js
+	tablesJS string
 )
 
 // pageTemplate is parsed when first needed, not at every start of the
@@ -52,7 +54,9 @@ type pageData struct {
 	Charts         template.JS
 	ECharts        template.JS
 	Init           template.JS
+	Tables         template.JS
 	HasCharts      bool
+	HasTables      bool
 	EChartsVersion string
 }
 
@@ -101,7 +105,15 @@ func render(w io.Writer, d *analyze.HealthResult, opts Options, echartsJS []byte
 		HasCharts:      len(specs) > 0,
 		EChartsVersion: EChartsVersion,
 	}
-	p.CSP = contentPolicy(p.HasCharts, echartsJS, []byte(chartsJS))
+	var scripts [][]byte
+	if p.HasCharts {
+		scripts = append(scripts, echartsJS, []byte(chartsJS))
+	}
+	if p.HasTables = hasTables(v); p.HasTables {
+		p.Tables = template.JS(tablesJS)
+		scripts = append(scripts, []byte(tablesJS))
+	}
+	p.CSP = contentPolicy(scripts...)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	if err := pageTemplate().Execute(bw, p); err != nil {
 		return fmt.Errorf("render report: %w", err)
@@ -112,13 +124,19 @@ func render(w io.Writer, d *analyze.HealthResult, opts Options, echartsJS []byte
 	return nil
 }
 
+// hasTables reports whether the page shows a table row to sort.
+func hasTables(v view) bool {
+	return len(v.Volume.Rows)+len(v.Failures.Rows)+len(v.Domains.Rows)+len(v.Providers.Rows)+len(v.Senders.Domains)+len(v.Senders.IPs)+
+		len(v.Codes.Codes)+len(v.Suppressions.Rows)+len(v.Delays.Rows)+len(v.Delays.Stuck)+len(v.Typos.Typos)+len(v.Typos.Lookalikes) > 0
+}
+
 // contentPolicy forbids every fetch and allows only our own two scripts, by
 // hash. Escaping is the defence; this is the second line: an injected
 // script or event handler would not run, and an injected image or link
 // could not reach the network.
-func contentPolicy(scripts bool, js ...[]byte) string {
+func contentPolicy(js ...[]byte) string {
 	src := "'none'"
-	if scripts {
+	if len(js) > 0 {
 		src = ""
 		for _, b := range js {
 			sum := sha256.Sum256(b)

@@ -76,7 +76,7 @@ func TestRenderSample(t *testing.T) {
 		// delays and stuck
 		"<td class=\"num\">4.1 h</td>",
 		"<strong>7</strong> messages were accepted and have no final event after 8 hours.",
-		"Showing 5; 2 more not listed.",
+		"Showing 5 of 7; 2 more not listed.",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("page lacks %q", want)
@@ -177,10 +177,10 @@ func TestRenderLimits(t *testing.T) {
 		rows int
 		more string
 	}{
-		{"domains", 3, "Showing 3; 9 more not listed."},
-		{"providers", 3, "Showing 3; 5 more not listed."},
-		{"suppressions", 10, "Showing the first 10 addresses; 73 more are not listed here"},
-		{"failures", 3, "Showing 3; 5 more not listed."},
+		{"domains", 3, "Showing 3 of 12; 9 more not listed."},
+		{"providers", 3, "Showing 3 of 8; 5 more not listed."},
+		{"suppressions", 10, "Showing the first 10 of 83 addresses; 73 more are not listed here"},
+		{"failures", 3, "Showing 3 of 8; 5 more not listed."},
 	} {
 		sec := section(t, out, tc.id)
 		if got := strings.Count(sec, "<tr><td"); got != tc.rows {
@@ -206,8 +206,8 @@ func TestRenderHourly(t *testing.T) {
 		"Busiest hour: ",
 		"<summary>Numbers per hour</summary>",
 		"<tr><td>Mon 1 Dec 13:00</td>",
-		"Showing 25; 4,975 more not listed.",
-		"Showing the first 200 addresses; 800 more are not listed here",
+		"Showing 25 of 5,000; 4,975 more not listed.",
+		"Showing the first 200 of 1,000 addresses; 800 more are not listed here",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("hourly page lacks %q", want)
@@ -290,6 +290,25 @@ func TestChartOptions(t *testing.T) {
 	rate := vol.Series[len(vol.Series)-1]
 	if rate.Type != "line" || rate.Data[2].Value != 92.7 {
 		t.Errorf("rate series %s %v, want a line with 92.7 on Wed", rate.Type, rate.Data)
+	}
+	// One colour per class, whatever its rank: rate-limited is always
+	// amber, policy-block always red.
+	var colours struct {
+		Option struct {
+			Color []string `json:"color"`
+		} `json:"option"`
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal([]byte(m[1]), &raw); err != nil || json.Unmarshal(raw[1], &colours) != nil {
+		t.Fatal("chart data is not JSON")
+	}
+	for k, sr := range specs[1].Option.Series {
+		if k < len(colours.Option.Color) && colours.Option.Color[k] != classColour(sr.Name) {
+			t.Errorf("class %s drawn %s, want its own %s", sr.Name, colours.Option.Color[k], classColour(sr.Name))
+		}
+	}
+	if classColour("rate-limited") != "#f59e0b" || classColour("policy-block") != "#dc2626" {
+		t.Errorf("class colours moved")
 	}
 	// Classes: eight classes, all stacked, the biggest first.
 	cls := specs[1].Option.Series
@@ -406,7 +425,7 @@ func TestRenderPublic(t *testing.T) {
 	if !strings.Contains(out, "<script>"+string(js)+"</script>") {
 		t.Error("ECharts is not inlined")
 	}
-	if !strings.Contains(html.UnescapeString(out), contentPolicy(true, js, []byte(chartsJS))) {
+	if !strings.Contains(html.UnescapeString(out), contentPolicy(js, []byte(chartsJS), []byte(tablesJS))) {
 		t.Error("content policy does not name the page's scripts")
 	}
 	if strings.Contains(out, "go-echarts-assets") {

@@ -73,9 +73,9 @@ func payloadData() *analyze.HealthResult {
 func TestPayloadsEscaped(t *testing.T) {
 	out := renderString(t, payloadData(), Options{})
 
-	// Only the page's own three scripts, and no element from a payload.
-	if got := strings.Count(strings.ToLower(out), "<script"); got != 3 {
-		t.Errorf("got %d <script tags, want 3", got)
+	// Only the page's own four scripts (chart data, ECharts, charts, tables), and no element from a payload.
+	if got := strings.Count(strings.ToLower(out), "<script"); got != 4 {
+		t.Errorf("got %d <script tags, want 4", got)
 	}
 	for _, bad := range []string{"<img", "<svg", "<!--", "</script><script>window"} {
 		if strings.Contains(strings.ToLower(out), strings.ToLower(bad)) {

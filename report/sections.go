@@ -175,6 +175,10 @@ func codesSection(d *analyze.HealthResult, o Options) codesView {
 	return v
 }
 
+// printedRows is how many rows of the long list of addresses are printed
+// on paper.
+const printedRows = 20
+
 func suppressionsSection(d *analyze.HealthResult, c clock, o Options) suppressionsView {
 	var total int64
 	for _, s := range d.SuppressionDays {
@@ -182,8 +186,9 @@ func suppressionsSection(d *analyze.HealthResult, c clock, o Options) suppressio
 	}
 	v := suppressionsView{Empty: total == 0 && len(d.Suppressed) == 0}
 	n := min(len(d.Suppressed), limit(o.MaxAddresses, 200))
-	for _, s := range d.Suppressed[:n] {
+	for i, s := range d.Suppressed[:n] {
 		v.Rows = append(v.Rows, suppressedRowView{
+			Rest:          i >= printedRows,
 			Address:       s.Address,
 			List:          s.List,
 			SendingDomain: s.SendingDomain,
@@ -192,7 +197,12 @@ func suppressionsSection(d *analyze.HealthResult, c clock, o Options) suppressio
 			Reason:        foldAt(s.Reason, reasonChars),
 		})
 	}
-	v.More = more{n, len(d.Suppressed)}
+	// The analysis lists at most its MaxRows addresses: the rest are
+	// counted, and said.
+	v.More = more{n, len(d.Suppressed) + d.SuppressedNotShown}
+	if n > printedRows {
+		v.Printed, v.Shown = formatInt(printedRows), formatInt(int64(n))
+	}
 	v.Chart = chartView{ID: chartSuppressions, Summary: suppressionsSummary(d, c), Height: 300}
 	return v
 }

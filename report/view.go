@@ -90,6 +90,10 @@ type more struct {
 // Rest is how many rows were left out.
 func (m more) Rest() string { return formatInt(int64(m.Total - m.Shown)) }
 
+// ShownText and TotalText are the counts for the page: "200 of 490".
+func (m more) ShownText() string { return formatInt(int64(m.Shown)) }
+func (m more) TotalText() string { return formatInt(int64(m.Total)) }
+
 // Cut reports whether rows were left out.
 func (m more) Cut() bool { return m.Total > m.Shown }
 
@@ -163,13 +167,15 @@ type codeRowView struct {
 }
 
 type suppressionsView struct {
-	Empty bool
-	Chart chartView
-	Rows  []suppressedRowView
-	More  more
+	Printed, Shown string // rows printed and shown, when fewer are printed
+	Empty          bool
+	Chart          chartView
+	Rows           []suppressedRowView
+	More           more
 }
 
 type suppressedRowView struct {
+	Rest                                     bool // not printed
 	Address, List, SendingDomain, Date, Code string
 	Reason                                   *replyView
 }

@@ -21,6 +21,7 @@ type reportOptions struct {
 	redact         bool
 	out            string
 	thresholds     analyze.Thresholds
+	maxRows        int
 }
 
 func newReportCmd(s *streams, g *globals) *cobra.Command {
@@ -76,6 +77,7 @@ page, saying so and what the index covers, and exits 1.`,
 	f.StringVar(&o.to, "to", "", "one customer domain or pattern: acme.com, '*@acme.com'")
 	f.BoolVar(&o.redact, "redact", false, "replace the local part of every address with a stable short hash")
 	f.StringVarP(&o.out, "out", "o", "", "the HTML file to write")
+	f.IntVar(&o.maxRows, "max-rows", 200, "most addresses listed (new suppressions, stuck messages); the rest are counted")
 	th := analyze.DefaultThresholds
 	f.Float64Var(&o.thresholds.BounceRate, "bounce-rate", th.BounceRate, "alert when more than this share of messages fails permanently")
 	f.Float64Var(&o.thresholds.ComplaintRate, "complaint-rate", th.ComplaintRate, "alert (critical) when complaints pass this share of deliveries: Gmail's and Yahoo's limit")
@@ -87,7 +89,10 @@ page, saying so and what the index covers, and exits 1.`,
 }
 
 func reportRun(ctx context.Context, s *streams, path, format string, o *reportOptions, now time.Time) error {
-	q := analyze.HealthQuery{Now: now, SendingDomains: o.sendingDomains, Thresholds: o.thresholds}
+	if o.maxRows < 1 {
+		return usageErrorf("--max-rows must be at least 1")
+	}
+	q := analyze.HealthQuery{Now: now, SendingDomains: o.sendingDomains, Thresholds: o.thresholds, MaxRows: o.maxRows}
 	for _, r := range []struct {
 		name string
 		v    float64
@@ -139,7 +144,7 @@ func reportRun(ctx context.Context, s *streams, path, format string, o *reportOp
 		report.Redact(res, salt)
 	}
 	if o.out != "" {
-		if err := report.WriteFile(o.out, res, report.Options{}); err != nil {
+		if err := report.WriteFile(o.out, res, report.Options{MaxAddresses: o.maxRows}); err != nil {
 			return failure(fmt.Errorf("write report: %w", err))
 		}
 	}

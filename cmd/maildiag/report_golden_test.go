@@ -119,3 +119,20 @@ func TestReportThresholdFlags(t *testing.T) {
 		t.Errorf("bad --bounce-rate: %q", stderr)
 	}
 }
+
+// TestReportMaxRows: the addresses a report leaves out are counted, and
+// --max-rows lists them all.
+func TestReportMaxRows(t *testing.T) {
+	a := storyIndex(t)
+	since := a.end.Add(-7 * 24 * time.Hour).Format(time.RFC3339)
+	type res struct {
+		Suppressed []json.RawMessage `json:"suppressed"`
+		NotShown   int               `json:"suppressed_not_shown"`
+	}
+	var few, all res
+	runJSON(t, a.end, a.db, &few, 0, "report", "--since", since, "--max-rows", "5")
+	runJSON(t, a.end, a.db, &all, 0, "report", "--since", since, "--max-rows", "100000")
+	if len(few.Suppressed) != 5 || all.NotShown != 0 || len(all.Suppressed) != 5+few.NotShown || few.NotShown == 0 {
+		t.Errorf("--max-rows 5: %d listed, %d not shown; --max-rows 100000: %d listed, %d not shown", len(few.Suppressed), few.NotShown, len(all.Suppressed), all.NotShown)
+	}
+}

@@ -61,6 +61,12 @@
         }
       });
     }
+    // On a phone a wrapped legend would run into the plot: one scrolling
+    // line instead.
+    if (el.clientWidth < 560 && opt.legend) {
+      [].concat(opt.legend).forEach(function (l) { l.type = "scroll"; });
+      [].concat(opt.grid || []).forEach(function (g) { g.top = Math.min(parseInt(g.top, 10) || 40, 40); });
+    }
     var chart = echarts.init(el, null, { renderer: "canvas" });
     chart.setOption(opt);
     charts.push(chart);
