@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -66,6 +67,12 @@ table with its raw text, and the rest of the file still loads.`,
 	return cmd
 }
 
+// importMemoryLimit is the Go heap an import aims to stay under (SQLite's
+// page cache and zstd's buffers come on top): the collector otherwise lets
+// the heap grow to twice what is live, and a 3M-event transactional import
+// peaked at 1.16 GB with 525 MB live.
+const importMemoryLimit = 360 << 20
+
 func importRun(ctx context.Context, s *streams, path, format string, o *importOptions) error {
 	stdinUsed := false
 	for _, f := range o.files {
@@ -75,6 +82,9 @@ func importRun(ctx context.Context, s *streams, path, format string, o *importOp
 			}
 			stdinUsed = true
 		}
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(importMemoryLimit))
 	}
 	db, err := index.Open(ctx, path)
 	if err != nil {
