@@ -36,8 +36,8 @@ type Options struct {
 const DefaultCommitEvery = 200_000
 
 // MaxCommitEvery bounds the transactions of a long import: the rows
-// collected for one take about 100 MB at 500,000 records.
-const MaxCommitEvery = 500_000
+// collected for one took 94 MB at 500,000 transactional records.
+const MaxCommitEvery = 400_000
 
 // commitEvery is how many records the next transaction takes. New
 // addresses land all over the recipient tables, whose every page a commit

@@ -71,7 +71,7 @@ table with its raw text, and the rest of the file still loads.`,
 // page cache and zstd's buffers come on top): the collector otherwise lets
 // the heap grow to twice what is live, and a 3M-event transactional import
 // peaked at 1.16 GB with 525 MB live.
-const importMemoryLimit = 360 << 20
+const importMemoryLimit = 320 << 20
 
 func importRun(ctx context.Context, s *streams, path, format string, o *importOptions) error {
 	stdinUsed := false
