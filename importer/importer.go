@@ -27,30 +27,13 @@ type Options struct {
 	// CSV exports never do).
 	SendingDomain string
 	// CommitEvery is how many input records go into one transaction at
-	// most; 0 lets the importer choose (commitEvery).
+	// most; 0 is DefaultCommitEvery.
 	CommitEvery int
 }
 
 // DefaultCommitEvery is large enough that index pages dirtied by
 // scattered inserts are written once for many events.
 const DefaultCommitEvery = 200_000
-
-// MaxCommitEvery bounds the transactions of a long import: the rows
-// collected for one took 94 MB at 500,000 transactional records.
-const MaxCommitEvery = 400_000
-
-// commitEvery is how many records the next transaction takes. New
-// addresses land all over the recipient tables, whose every page a commit
-// then rewrites: at a transactional sender (0.77 new addresses an event) a
-// commit of the 10th million cost 5 times one of the first. Transactions
-// that grow with what the import stored, a fifth of it, keep that cost per
-// event flat, up to MaxCommitEvery.
-func (im *Importer) commitEvery(stored int) int {
-	if im.fixed {
-		return im.o.CommitEvery
-	}
-	return min(max(DefaultCommitEvery, stored/5), MaxCommitEvery)
-}
 
 // Progress hears how one input goes; any field may be nil.
 type Progress struct {
@@ -74,9 +57,8 @@ func (e *InputError) Unwrap() error { return e.Err }
 
 // Importer loads inputs into a store through one writer.
 type Importer struct {
-	w     Writer
-	o     Options
-	fixed bool // o.CommitEvery was given
+	w Writer
+	o Options
 }
 
 // New readies a store for imports: classes stored under other rules are
@@ -86,7 +68,10 @@ func New(ctx context.Context, st reclassify.Store, w Writer, o Options, p reclas
 	if err := reclassify.EnsureRules(ctx, st, w, p); err != nil {
 		return nil, err
 	}
-	return &Importer{w: w, o: o, fixed: o.CommitEvery > 0}, nil
+	if o.CommitEvery <= 0 {
+		o.CommitEvery = DefaultCommitEvery
+	}
+	return &Importer{w: w, o: o}, nil
 }
 
 // Import reads one input, named source, into the store and returns its
@@ -106,7 +91,7 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, source string, p Pr
 			return storeErr
 		}
 		sinceCommit += len(b.Events) + len(b.Suppressions) + len(b.Rejects)
-		if sinceCommit < im.commitEvery(imp.EventsRead) {
+		if sinceCommit < im.o.CommitEvery {
 			return nil
 		}
 		sinceCommit = 0
