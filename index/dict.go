@@ -26,7 +26,7 @@ const (
 // recipientCacheLimit bounds the recipients kept in memory, in two
 // generations: at a commit that finds the newer one holding half of it, the
 // older is dropped. Misses are looked up.
-const recipientCacheLimit = 1 << 21
+const recipientCacheLimit = 1 << 20
 
 // recipientFilterLimit bounds the stored recipients whose hashes are read
 // into the filter when a writer starts (10 bits each); past it, every

@@ -71,10 +71,11 @@ table with its raw text, and the rest of the file still loads.`,
 // page cache and zstd's buffers come on top): the collector otherwise lets
 // the heap grow to twice what is live, and a 3M-event transactional import
 // peaked at 1.16 GB with 525 MB live. It is well above what an import keeps
-// live (about 250 MB at 10M transactional events): at 320 MiB, with
+// live (about 200 MB at 10M transactional events): at 320 MiB, with
 // 400k-record transactions, the collector ran all the time past 3.5M events
-// and the rate fell from 22k to 6k events/s.
-const importMemoryLimit = 400 << 20
+// and the rate fell from 22k to 6k events/s. At 400 MiB, 10M transactional
+// events peaked at 525 MB.
+const importMemoryLimit = 360 << 20
 
 func importRun(ctx context.Context, s *streams, path, format string, o *importOptions) error {
 	stdinUsed := false
