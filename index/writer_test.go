@@ -184,6 +184,13 @@ func TestRecipientIDsCarryTheirDomain(t *testing.T) {
 	if want := "[a@acme.com c@acme.com d@acme.com]"; fmtList(got) != want {
 		t.Errorf("acme.com recipients %v, want %s", got, want)
 	}
+	// Numbered from 1 in the domain's range, on through the second writer.
+	lo, _ := RecipientRange(acme[0])
+	for i, r := range rs {
+		if int64(r.ID) != lo+1+int64(i) {
+			t.Errorf("%s has id %d, want %d", r.Address, r.ID, lo+1+int64(i))
+		}
+	}
 	id, err := db.FindRecipient(ctx, "c@acme.com")
 	if err != nil || id != rs[1].ID {
 		t.Errorf("FindRecipient(c@acme.com) = %d, %v; want %d", id, err, rs[1].ID)

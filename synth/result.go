@@ -11,6 +11,7 @@ import (
 type Result struct {
 	Start, End time.Time // the time range
 	Events     int       // events emitted (always Config.Events)
+	Profile    Profile   // the kind of sender (Config.Profile, its default filled in)
 	Messages   int       // messages (accepted, rejected or stored) and list uploads
 	ByType     map[string]int
 	ByDomain   map[string]int // events per sending domain
@@ -71,7 +72,7 @@ func (g *generator) record(e *Event) {
 func (g *generator) result() *Result {
 	res := &Result{
 		Start: utcMicro(g.start), End: utcMicro(g.end),
-		Events: g.emitted, Messages: g.messages, ByType: make(map[string]int),
+		Events: g.emitted, Profile: g.cfg.Profile, Messages: g.messages, ByType: make(map[string]int),
 		ByDomain: make(map[string]int), Stories: g.stories,
 		Suppressions:   make(map[string]*Suppressions),
 		SendingDomains: g.cfg.SendingDomains, SendingIPs: make(map[string][]string),

@@ -6,22 +6,33 @@ import (
 )
 
 // startProfile writes a CPU profile to $MAILDIAG_CPUPROFILE when it is set:
-// the way to see where a slow import or query spends its time.
+// the way to see where a slow import or query spends its time; and a heap
+// profile to $MAILDIAG_MEMPROFILE when the command ends, as of the last
+// collection (not one forced at the end, which would find the import's
+// caches already dropped).
 func startProfile() func() {
-	path := os.Getenv("MAILDIAG_CPUPROFILE")
-	if path == "" {
-		return func() {}
+	stop := func() {}
+	if path := os.Getenv("MAILDIAG_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if err := pprof.StartCPUProfile(f); err != nil {
+				f.Close()
+			} else {
+				stop = func() {
+					pprof.StopCPUProfile()
+					f.Close()
+				}
+			}
+		}
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return func() {}
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return func() {}
+	mem := os.Getenv("MAILDIAG_MEMPROFILE")
+	if mem == "" {
+		return stop
 	}
 	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
+		stop()
+		if f, err := os.Create(mem); err == nil {
+			pprof.Lookup("heap").WriteTo(f, 0)
+			f.Close()
+		}
 	}
 }

@@ -289,6 +289,7 @@ func humanBytes(n int64) string {
 // and check counts without reading the events.
 type manifest struct {
 	Seed           int64                   `json:"seed"`
+	Profile        string                  `json:"profile"`
 	Events         int                     `json:"events"`
 	Messages       int                     `json:"messages"`
 	Start          time.Time               `json:"start"`
@@ -321,7 +322,7 @@ type allowEntry struct {
 
 func writeManifest(w io.Writer, o *generateOptions, res *synth.Result) error {
 	m := manifest{
-		Seed: o.Seed, Events: res.Events, Messages: res.Messages, Start: res.Start, End: res.End,
+		Seed: o.Seed, Profile: string(res.Profile), Events: res.Events, Messages: res.Messages, Start: res.Start, End: res.End,
 		Format: string(o.format), SendingDomains: res.SendingDomains, SendingIPs: res.SendingIPs,
 		AccountID: res.AccountID, SigningKey: res.SigningKey, ByType: res.ByType, ByDomain: res.ByDomain,
 		Suppressions: map[string]listCounts{}, Stories: res.Stories, Allowlists: map[string][]allowEntry{},

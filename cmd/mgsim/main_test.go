@@ -110,6 +110,49 @@ func TestGenerateGzipFileAndManifest(t *testing.T) {
 	}
 }
 
+func TestGenerateTransactional(t *testing.T) {
+	dir := t.TempDir()
+	file, manifestFile := filepath.Join(dir, "txn.jsonl"), filepath.Join(dir, "m.json")
+	code, _, errs := mgsim(t, "generate", "--profile", "transactional", "--events", "4000", "--end", "2026-11-20",
+		"-o", file, "--manifest", manifestFile)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var m struct {
+		Profile  string
+		Events   int
+		Messages int
+		ByType   map[string]int `json:"events_by_type"`
+	}
+	b, err := os.ReadFile(manifestFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	// Outcomes only, about one event a message: the stories' accepted
+	// events are the only ones.
+	if m.Profile != "transactional" || m.Events != 4000 || m.Messages < 3000 || m.ByType["accepted"] > 200 || m.ByType["delivered"] < 2500 {
+		t.Errorf("manifest: %+v; want a transactional account of 4000 events, nearly one a message", m)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recips := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var e struct{ Recipient string }
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatal(err)
+		}
+		recips[e.Recipient] = true
+	}
+	if len(recips) < 2800 {
+		t.Errorf("%d distinct recipients in 4000 events, want about 0.75 per event", len(recips))
+	}
+}
+
 func TestGenerateSuppressionList(t *testing.T) {
 	code, out, errs := mgsim(t, "generate", "--events", "2000", "--end", fixedEnd,
 		"--format", "bounces-csv", "--sending-domain", "mail.ledgerly.com")
