@@ -256,7 +256,7 @@ func (t *Totals) add(typ string, outcome maildiag.Outcome, n int64) {
 	}
 }
 
-func (t *Totals) finish() { t.DeliveryRate = ratio(t.Delivered, finalMessages(*t)) }
+func (t *Totals) finish() { t.DeliveryRate = ratio(t.Delivered, t.Messages()) }
 
 // healthCounts fills the totals, the previous period's totals (from prev
 // to the period's start), the volume series and the per-domain and

@@ -101,10 +101,11 @@ type Rate struct {
 	Meaning string `json:"meaning"`
 }
 
-// finalMessages is the number of messages of a period: the accepted ones,
-// or those that came to a final outcome when more (deliveries of messages
-// accepted before the period), so that no rate over it passes 1.
-func finalMessages(t Totals) int64 {
+// Messages is the number of messages of a period: the accepted ones, or
+// those that came to a final outcome when more (deliveries of messages
+// accepted before the period, or a log without accepted events), so that
+// no rate over it passes 1.
+func (t Totals) Messages() int64 {
 	return max(t.Accepted, t.Delivered+t.FailedPermanent+t.Suppressed)
 }
 
@@ -116,7 +117,7 @@ func attempts(t Totals) int64 {
 
 // rateParts are each rate's count and base.
 func rateParts(t Totals) map[string][2]int64 {
-	m := finalMessages(t)
+	m := t.Messages()
 	return map[string][2]int64{
 		RateDelivery:    {t.Delivered, m},
 		RateBounce:      {t.FailedPermanent, m},

@@ -162,8 +162,8 @@ func reportRun(ctx context.Context, s *streams, path, format string, o *reportOp
 		// nothing is not taken for a healthy one.
 		return &exitError{code: exitNo, err: fmt.Errorf("wrote %s: %s", o.out, res.Note)}
 	}
-	fmt.Fprintf(s.out, "wrote %s: %s to %s, %d accepted, %.1f%% delivered, %d alert(s)\n", o.out,
-		q.Since.Format(time.RFC3339), q.Until.Format(time.RFC3339), res.Totals.Accepted, 100*res.Totals.DeliveryRate,
+	fmt.Fprintf(s.out, "wrote %s: %s to %s, %d messages, %.1f%% delivered, %d alert(s)\n", o.out,
+		q.Since.Format(time.RFC3339), q.Until.Format(time.RFC3339), res.Totals.Messages(), 100*res.Totals.DeliveryRate,
 		len(res.Blocks)+len(res.Alerts))
 	return nil
 }
