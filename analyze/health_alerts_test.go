@@ -193,3 +193,14 @@ func TestHealthDecide(t *testing.T) {
 		}
 	}
 }
+
+func TestPctOverNeverReadsAsTheLimit(t *testing.T) {
+	for _, c := range []struct {
+		rate, limit float64
+		want        string
+	}{{0.0502, 0.05, "5.02%"}, {0.061, 0.05, "6.1%"}, {0.05001, 0.05, "5.001%"}, {0.0031, 0.003, "0.31%"}} {
+		if got := pctOver(c.rate, c.limit); got != c.want {
+			t.Errorf("pctOver(%v, %v) = %s, want %s", c.rate, c.limit, got, c.want)
+		}
+	}
+}

@@ -1,6 +1,10 @@
 package analyze
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // Thresholds are the limits the health alerts and rate cards judge by.
 // They are data: DefaultThresholds holds the documented limits, and
@@ -204,10 +208,24 @@ func rateMeaning(r Rate, th Thresholds) (status, meaning string) {
 
 // pct writes a fraction as a percentage with at most one decimal: 0.3%,
 // 5%.
-func pct(f float64) string {
-	s := fmt.Sprintf("%.1f", f*100)
-	if len(s) > 2 && s[len(s)-2:] == ".0" {
-		s = s[:len(s)-2]
+func pct(f float64) string { return pctN(f, 1) }
+
+// pctN writes a fraction as a percentage with at most n decimals.
+func pctN(f float64, n int) string {
+	s := strconv.FormatFloat(f*100, 'f', n, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	}
 	return s + "%"
+}
+
+// pctOver writes a rate that passed a limit with the decimals it takes not
+// to read as the limit itself: 5.02% above 5%, not 5% above 5%.
+func pctOver(f, limit float64) string {
+	for n := 1; n < 3; n++ {
+		if pctN(f, n) != pctN(limit, n) {
+			return pctN(f, n)
+		}
+	}
+	return pctN(f, 3)
 }

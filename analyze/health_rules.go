@@ -255,7 +255,7 @@ func rateAlerts(res *HealthResult, th Thresholds) []Alert {
 		switch {
 		case r.Name == RateBounce && r.Rate >= th.BounceRate:
 			out = append(out, Alert{Severity: AlertCritical, Kind: AlertBounceRate, Evidence: ev,
-				Title: fmt.Sprintf("Bounce rate %s, above %s", pct(r.Rate), pct(th.BounceRate)),
+				Title: fmt.Sprintf("Bounce rate %s, above %s", pctOver(r.Rate, th.BounceRate), pct(th.BounceRate)),
 				Text: fmt.Sprintf("%d of %d messages failed permanently. Sending services review accounts above %s and mailbox providers lower their trust in the sender: "+
 					"look at the failure classes and the worst domains below, stop mailing addresses that bounced, and confirm new addresses before mailing them.", r.Count, r.Of, pct(th.BounceRate))})
 		case r.Name == RateComplaint && r.Rate >= th.ComplaintRate:

@@ -139,12 +139,8 @@ func (db *DB) plan(ctx context.Context, f *analyze.EventFilter) (*searchPlan, er
 		}
 	}
 	if p.failures {
-		var codes []int
-		for _, c := range f.Codes {
-			codes = append(codes, c)
-		}
-		if len(codes) > 0 {
-			l, a := inList(codes)
+		if len(f.Codes) > 0 {
+			l, a := inList(f.Codes)
 			p.add(`e.code IN `+l, a...)
 		}
 		if len(f.Classes) > 0 {

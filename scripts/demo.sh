@@ -74,6 +74,26 @@ echo "== maildiag failures --code 550 --to '*@gmail.com' --by day"
 first 12 at failures --code 550 --to '*@gmail.com' --by day
 
 echo
+echo "== Log search: every suppressed address at acme.com (Permanent Fail, Not delivering to previously bounced address)"
+first 12 at events --to '*@acme.com' --event permanent-fail --class suppressed-bounce
+
+echo
+echo "== Log search: status code 550 and To contains gmail.com"
+first 8 at events --code 550 --to-contains gmail.com
+
+echo
+echo "== Log search: the password-reset email of one customer, and the sending domain it went from"
+reset_to=$(at --output csv events --subject 'password reset' --event delivered --limit 1 | sed -n '2p' | cut -d, -f3)
+first 8 at events --to "$reset_to" --subject 'password reset'
+
+echo
+echo "== Log search: the \"Verify your identity\" messages to maria.garcia@initech.com, then the last one's quick view"
+first 8 at events --to maria.garcia@initech.com --subject 'verify your identity'
+verify_id=$(at --output csv events --to maria.garcia@initech.com --subject 'verify your identity' --event accepted --limit 1 |
+	sed -n '2p' | awk -F, '{print $12}')
+MG_API_KEY="$key" first 40 at show "$verify_id" --message --api-base "$base"
+
+echo
 echo "== maildiag report --since 7d -o $dir/report.html"
 at report --since 7d -o "$dir/report.html"
 echo

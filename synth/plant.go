@@ -89,6 +89,8 @@ func (g *generator) plantStories() {
 	s.Lookalike = sr.lookalike()
 	s.NeverOpened, s.DuplicateID = sr.neverOpened()
 	s.Complaints = sr.complaints()
+	// Last, so that the stories above keep their numbers.
+	s.Verify = sr.verify()
 }
 
 // send schedules one story message and summarises it.
@@ -375,4 +377,21 @@ func (sr *storyRun) complaints() *Complaints {
 		cs.Dropped = append(cs.Dropped, dm)
 	}
 	return cs
+}
+
+// kindVerify is the identity check a sender's support team sends; only the
+// verify story sends it.
+var kindVerify = &kind{name: "verify-identity", tags: []string{"verify-identity"}, subjects: []string{"Verify your identity"},
+	fromLocal: "security", weight: 1, open: 0.6, click: 0.5, link: "/account/verify?token=$N", sizeKB: 11, vars: `{"user_id":"u_$N","template":"verify-identity"}`}
+
+func (sr *storyRun) verify() *Verify {
+	s := sr.g.senders[2%len(sr.g.senders)]
+	rc := fixed("maria.garcia@initech.com", "maria", "garcia", initechDomain)
+	sr.used[rc.addr] = true
+	v := &Verify{Address: rc.addr, SendingDomain: s.domain, Subject: kindVerify.subjects[0]}
+	for i, d := range []int{10, 6, 3} {
+		m, _ := sr.send(s, kindVerify, nil, rc, sr.t.at(d, 9+i, 14, 8), "", &script{fate: fate{kind: fDeliver}, noEngage: i < 2})
+		v.Messages = append(v.Messages, m)
+	}
+	return v
 }

@@ -15,6 +15,18 @@ type Stories struct {
 	NeverOpened *NeverOpened `json:"never_opened"`
 	Complaints  *Complaints  `json:"complaints"`
 	DuplicateID *DuplicateID `json:"duplicate_id"`
+	Verify      *Verify      `json:"verify_identity"`
+}
+
+// Verify is a customer who received several "Verify your identity"
+// messages: the older ones no longer stored by Mailgun (it keeps them 72
+// hours), the last one (2.5 days before the end) still stored, for the
+// quick view of log search.
+type Verify struct {
+	Address       string         `json:"address"`
+	SendingDomain string         `json:"sending_domain"`
+	Subject       string         `json:"subject"`
+	Messages      []StoryMessage `json:"messages"` // oldest first
 }
 
 // StoryMessage is one message of a story and how it ended.

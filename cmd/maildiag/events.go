@@ -122,10 +122,7 @@ Exit status: 0 when events were listed, 1 when none matched, 2 on usage errors,
 
 // again is the command line of the next page: this one with its cursor.
 func (o *eventsOpts) again(next string) string {
-	args := []string{"maildiag"}
-	for _, a := range os.Args[1:] {
-		args = append(args, a)
-	}
+	args := append([]string{"maildiag"}, os.Args[1:]...)
 	for i := 1; i < len(args); i++ {
 		if args[i] == "--cursor" && i+1 < len(args) {
 			args = append(args[:i], args[i+2:]...)

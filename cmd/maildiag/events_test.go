@@ -214,3 +214,21 @@ func TestHTMLText(t *testing.T) {
 		t.Errorf("htmlText: got %q, want %q", got, want)
 	}
 }
+
+// The support handbook's "Verify your identity" search on the story
+// account: every message of the story, and nothing else.
+func TestEventsVerifyIdentityStory(t *testing.T) {
+	a := storyIndex(t)
+	v := a.stories.Verify
+	var got []eventJSON
+	runJSON(t, a.end, a.db, &got, 0, "events", "--to", v.Address, "--subject", "VERIFY your identity", "--event", "accepted")
+	if len(got) != len(v.Messages) {
+		t.Fatalf("%d accepted events, want %d: %+v", len(got), len(v.Messages), got)
+	}
+	for i, e := range got {
+		want := v.Messages[len(v.Messages)-1-i] // newest first
+		if e.MessageID != want.MessageID || !e.Time.Equal(want.Accepted) || e.Subject != v.Subject {
+			t.Errorf("event %d: %+v, want message %s accepted at %s", i, e, want.MessageID, want.Accepted)
+		}
+	}
+}
