@@ -104,8 +104,10 @@ func TestReportThresholdFlags(t *testing.T) {
 		}
 		return m
 	}
-	if k := kinds(); k["complaint-rate"] || k["bounce-rate"] {
-		t.Errorf("default thresholds raised %v", k)
+	// The story account's week bounces about 5% of its messages (the acme.com
+	// block among them): a lenient limit stays quiet, a strict one fires.
+	if k := kinds("--bounce-rate", "0.5"); k["complaint-rate"] || k["bounce-rate"] {
+		t.Errorf("default complaint and lenient bounce thresholds raised %v", k)
 	}
 	if k := kinds("--complaint-rate", "0.0004", "--complaint-target", "0.0002", "--bounce-rate", "0.01"); !k["complaint-rate"] || !k["bounce-rate"] {
 		t.Errorf("strict thresholds raised %v, want complaint-rate and bounce-rate", k)
