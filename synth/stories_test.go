@@ -306,3 +306,23 @@ func checkComplaints(t *testing.T, x *storyIndex, res *Result) {
 		}
 	}
 }
+
+// TestVerifyStoryStored: whatever hour the account ends, the last "Verify
+// your identity" message is still in Mailgun's 3 days of storage and the
+// older ones are not, so the quick view of the demo finds exactly one.
+func TestVerifyStoryStored(t *testing.T) {
+	for _, h := range []int{0, 9, 13, 23} {
+		end := testEnd.Add(time.Duration(h) * time.Hour)
+		_, res := collect(t, Config{Seed: 11, Events: 1000, End: end})
+		msgs := res.Stories.Verify.Messages
+		if len(msgs) != 3 {
+			t.Fatalf("end %v: %d verify messages, want 3", end, len(msgs))
+		}
+		for i, m := range msgs {
+			age := end.Sub(m.Accepted)
+			if stored := age < 72*time.Hour; stored != (i == len(msgs)-1) || age < 48*time.Hour {
+				t.Errorf("end %v: message %d accepted %v before the end", end, i, age)
+			}
+		}
+	}
+}
