@@ -91,7 +91,9 @@ echo "== Log search: the \"Verify your identity\" messages to maria.garcia@inite
 first 8 at events --to maria.garcia@initech.com --subject 'verify your identity'
 verify_id=$(at --output csv events --to maria.garcia@initech.com --subject 'verify your identity' --event accepted --limit 1 |
 	sed -n '2p' | awk -F, '{print $12}')
-MG_API_KEY="$key" first 40 at show "$verify_id" --message --api-base "$base"
+MG_API_KEY="$key" first 6 at show "$verify_id" --message --api-base "$base"
+echo "  ..."
+sed -n '/^Message (/,$p' "$dir/last.txt" | head -n 24 | cut -c1-200
 
 echo
 echo "== maildiag report --since 7d -o $dir/report.html"
