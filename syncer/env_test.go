@@ -12,9 +12,10 @@ import (
 	"github.com/maildiag/maildiag/syncer"
 )
 
-// options are maildiag sync's defaults, reading 8 days back.
+// options are maildiag sync's settings over the Events API, whose paths the
+// fault tests aim at, reading 8 days back.
 func options() syncer.Options {
-	return syncer.Options{Lookback: 8 * 24 * time.Hour, LateThreshold: 30 * time.Minute, Workers: 8}
+	return syncer.Options{Source: ingest.SourceEvents, Lookback: 8 * 24 * time.Hour, LateThreshold: 30 * time.Minute, Workers: 8}
 }
 
 // pass makes one pass from s into the index at path, the clock at now,

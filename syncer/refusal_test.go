@@ -129,6 +129,12 @@ func TestSyncLogsRefusedFallsBack(t *testing.T) {
 	if sum.Source != ingest.SourceLogs || sum.Note != "" || ok.Srv.Stats().LogPages == 0 {
 		t.Errorf("logs answering: source %q note %q, %d log pages", sum.Source, sum.Note, ok.Srv.Stats().LogPages)
 	}
+	// Options that name no source are the Logs API with the fallback.
+	o.Source, o.Fallback = "", false
+	sum = mustPass(t, s, tempDB(t), s.Res.End, o)
+	if sum.Source != ingest.SourceEvents || !strings.Contains(sum.Note, "Logs API refused") {
+		t.Errorf("no source named, logs refused: source %q, note %q: want the fallback", sum.Source, sum.Note)
+	}
 }
 
 // A Logs API sync stores what an Events API sync of the same account

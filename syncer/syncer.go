@@ -33,8 +33,9 @@ type Writer interface {
 
 // Options are the settings of a pass, resolved.
 type Options struct {
-	// Source is where events come from: ingest.SourceEvents (the default)
-	// or ingest.SourceLogs.
+	// Source is where events come from: ingest.SourceLogs or
+	// ingest.SourceEvents (deprecated by Mailgun). Empty is the Logs API
+	// with Fallback.
 	Source string
 	// Fallback, with Source ingest.SourceLogs, reads the Events API
 	// instead when the Logs API refuses the account (401, 403 or 404 on
@@ -73,7 +74,7 @@ type Options struct {
 // withDefaults fills in what o leaves to the package.
 func (o Options) withDefaults() Options {
 	if o.Source == "" {
-		o.Source = ingest.SourceEvents
+		o.Source, o.Fallback = ingest.SourceLogs, true
 	}
 	o.Workers = max(o.Workers, 1)
 	if o.Now == nil {
