@@ -81,6 +81,23 @@ func (db *DB) textsWhere(ctx context.Context, kind int, cond string, args []any,
 	return ids, nil
 }
 
+// textIDs finds texts of a kind by their hash in text_keys: the texts
+// table holds every subject, and reading it whole for an IP took 120 ms at
+// 10M events.
+func (db *DB) textIDs(ctx context.Context, kind uint8, texts []string) ([]int64, error) {
+	var ids []int64
+	for _, t := range texts {
+		got, err := queryAll(ctx, db, "read texts", `SELECT t.id FROM text_keys k JOIN texts t ON t.id = k.id
+			WHERE k.hash = ? AND t.kind = ? AND t.text = ?`, []any{textHash(kind, t), int64(kind), t},
+			func(id *int64) []any { return []any{id} })
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, got...)
+	}
+	return ids, nil
+}
+
 // likeContains is a LIKE pattern for "contains s", escaped with \.
 func likeContains(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
@@ -205,8 +222,7 @@ func (db *DB) plan(ctx context.Context, f *analyze.EventFilter) (*searchPlan, er
 		text("from_id", ids)
 	}
 	if len(f.SendingIPs) > 0 {
-		l, a := inList(f.SendingIPs)
-		ids, err := db.textsWhere(ctx, textIP, `text IN `+l, a, nil)
+		ids, err := db.textIDs(ctx, textIP, f.SendingIPs)
 		if err != nil {
 			return nil, err
 		}
@@ -351,6 +367,20 @@ func (db *DB) planRecipients(ctx context.Context, f *analyze.EventFilter, p *sea
 			lo, hi := RecipientRange(id)
 			ranges = append(ranges, [2]int64{lo, hi})
 			whole[id] = true
+		}
+		if p.failures {
+			// Driven by the failures (a code, a class): each candidate's
+			// address is looked at, a day at a time, instead of every
+			// address of the index first (2.2M of them at 10M events:
+			// --to-contains gmail --code 550 took 973 ms that way).
+			ors := []string{`(SELECT address FROM recipients WHERE id = e.recipient_id) LIKE ? ESCAPE '\'`}
+			p.args = append(p.args, likeContains(c))
+			for _, r := range ranges {
+				ors = append(ors, `e.recipient_id BETWEEN ? AND ?`)
+				p.args = append(p.args, r[0], r[1])
+			}
+			p.conds = append(p.conds, `(`+strings.Join(ors, " OR ")+`)`)
+			return nil
 		}
 		rs, err := queryAll(ctx, db, "read recipients", `SELECT id FROM recipients WHERE address LIKE ? ESCAPE '\'`,
 			[]any{likeContains(c)}, func(id *int64) []any { return []any{id} })
