@@ -27,11 +27,12 @@ const (
 	BySendingIP     = "sending-ip"
 	ByMX            = "mx"
 	ByRecipient     = "recipient"
+	ByTag           = "tag" // the event's tags, as a set: "a, b"
 )
 
 // Dimensions lists the dimensions in the order help texts show them.
 var Dimensions = []string{ByClass, ByCode, ByEnhanced, ByDomain, ByProvider, ByGateway, ByDay, ByHour, BySendingDomain, BySeverity,
-	BySendingIP, ByMX, ByRecipient}
+	BySendingIP, ByMX, ByRecipient, ByTag}
 
 // FailureQuery selects and groups failures.
 type FailureQuery struct {
@@ -161,7 +162,8 @@ func Failures(ctx context.Context, db Store, q FailureQuery) (*FailuresResult, e
 		q.Top = 20
 	}
 	f := FailureFilter{From: q.Since, Until: q.Until, Codes: q.Codes, Enhanced: q.Enhanced, Classes: q.Classes,
-		Severities: q.Severities, Gateways: q.Providers, FromContains: q.From, SubjectContains: q.Subject}
+		Severities: q.Severities, Gateways: q.Providers, FromContains: q.From, SubjectContains: q.Subject,
+		WithTags: slices.Contains(q.By, ByTag)}
 	var err error
 	if f.SendingDomains, err = sendingDomains(ctx, db, q.SendingDomains); err != nil {
 		return nil, err
@@ -407,6 +409,8 @@ func dimValue(by string, r *Failure) string {
 		return orDash(r.MXHost)
 	case ByRecipient:
 		return strconv.FormatInt(int64(r.Recipient), 10) // an id until the groups shown are named
+	case ByTag:
+		return orDash(strings.Join(r.Tags, ", "))
 	}
 	return ""
 }
@@ -437,7 +441,7 @@ func (d *deliveries) of(by []string, key []string) int64 {
 			parts = append(parts, key[i])
 		case b == ByHour && d.hourly:
 			parts = append(parts, key[i])
-		case b == ByHour, b == ByRecipient, b == BySendingIP, b == ByMX:
+		case b == ByHour, b == ByRecipient, b == BySendingIP, b == ByMX, b == ByTag:
 			return -1 // not counted at ingest
 		}
 	}
