@@ -17,8 +17,10 @@ import (
 // metaTextsBackfill is the meta key saying events still lack text ids.
 const metaTextsBackfill = "texts_backfill"
 
-// noTexts selects the events with no text id at all.
-const noTexts = `subject_id IS NULL AND from_id IS NULL AND ip_id IS NULL AND tags_id IS NULL AND route_id IS NULL`
+// noTexts selects the events with no text id. Not the route: reclassify
+// gives a failure its route (with a new gateway) before the backfill runs
+// when an import or sync opens the old index first.
+const noTexts = `subject_id IS NULL AND from_id IS NULL AND ip_id IS NULL AND tags_id IS NULL`
 
 // TextsPending tells whether events of the index still lack their text
 // ids (see ForEachEventWithoutTexts).
