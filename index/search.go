@@ -499,6 +499,12 @@ func (db *DB) SearchEvents(ctx context.Context, f analyze.EventFilter, fn func(e
 			return "", err
 		}
 		sizeHint = max(sizeHint, len(rows))
+		// The row past the page only says that a next page exists: its
+		// JSON is not read (a block decoded for nothing).
+		more := false
+		if f.Limit > 0 && !p.post && len(rows) > f.Limit-emitted {
+			rows, more = rows[:f.Limit-emitted], true
+		}
 		// Events are read in chunks: a day of a large index does not sit
 		// in memory with its JSON.
 		for len(rows) > 0 {
@@ -521,6 +527,9 @@ func (db *DB) SearchEvents(ctx context.Context, f analyze.EventFilter, fn func(e
 				emitted++
 				last = searchCursor{chunk[i].ts, chunk[i].seq}
 			}
+		}
+		if more {
+			return last.String(), nil
 		}
 		if err := ctx.Err(); err != nil {
 			return "", err
