@@ -27,11 +27,12 @@ const (
 	BySendingIP     = "sending-ip"
 	ByMX            = "mx"
 	ByRecipient     = "recipient"
+	ByTag           = "tag" // the event's tags, as a set: "a, b"
 )
 
 // Dimensions lists the dimensions in the order help texts show them.
 var Dimensions = []string{ByClass, ByCode, ByEnhanced, ByDomain, ByProvider, ByGateway, ByDay, ByHour, BySendingDomain, BySeverity,
-	BySendingIP, ByMX, ByRecipient}
+	BySendingIP, ByMX, ByRecipient, ByTag}
 
 // FailureQuery selects and groups failures.
 type FailureQuery struct {
@@ -161,7 +162,8 @@ func Failures(ctx context.Context, db Store, q FailureQuery) (*FailuresResult, e
 		q.Top = 20
 	}
 	f := FailureFilter{From: q.Since, Until: q.Until, Codes: q.Codes, Enhanced: q.Enhanced, Classes: q.Classes,
-		Severities: q.Severities, Gateways: q.Providers, FromContains: q.From, SubjectContains: q.Subject}
+		Severities: q.Severities, Gateways: q.Providers, FromContains: q.From, SubjectContains: q.Subject,
+		WithTags: slices.Contains(q.By, ByTag)}
 	var err error
 	if f.SendingDomains, err = sendingDomains(ctx, db, q.SendingDomains); err != nil {
 		return nil, err
@@ -407,6 +409,8 @@ func dimValue(by string, r *Failure) string {
 		return orDash(r.MXHost)
 	case ByRecipient:
 		return strconv.FormatInt(int64(r.Recipient), 10) // an id until the groups shown are named
+	case ByTag:
+		return orDash(strings.Join(r.Tags, ", "))
 	}
 	return ""
 }
@@ -420,9 +424,10 @@ func orDash(s string) string {
 
 // deliveries counts delivered events by the dimensions they have.
 type deliveries struct {
-	total int64
-	known bool
-	byKey map[string]int64 // values of the dimensions of By that deliveries have, joined
+	total  int64
+	known  bool
+	hourly bool             // counted by hour: ByHour is one of the key's parts
+	byKey  map[string]int64 // values of the dimensions of By that deliveries have, joined
 }
 
 func (d *deliveries) of(by []string, key []string) int64 {
@@ -434,7 +439,9 @@ func (d *deliveries) of(by []string, key []string) int64 {
 		switch {
 		case deliveryDims[b]:
 			parts = append(parts, key[i])
-		case b == ByHour, b == ByRecipient, b == BySendingIP, b == ByMX:
+		case b == ByHour && d.hourly:
+			parts = append(parts, key[i])
+		case b == ByHour, b == ByRecipient, b == BySendingIP, b == ByMX, b == ByTag:
 			return -1 // not counted at ingest
 		}
 	}
@@ -455,6 +462,9 @@ func deliveriesFor(ctx context.Context, db Store, q FailureQuery, f FailureFilte
 			return d, nil
 		}
 		cq.RecipientDomains = to.domains
+	}
+	if slices.Contains(q.By, ByHour) {
+		return hourlyDeliveries(ctx, db, q, f, to)
 	}
 	for _, b := range q.By {
 		switch b {
@@ -514,6 +524,66 @@ func deliveriesFor(ctx context.Context, db Store, q FailureQuery, f FailureFilte
 		if len(parts) > 0 {
 			d.byKey[strings.Join(parts, "\x00")] += c.N
 		}
+	}
+	return d, nil
+}
+
+// hourlyDeliveries counts the delivered events in the query's scope by
+// whole UTC hours: the hourly counts kept at ingest, or the events of the
+// recipient domains of --to. Hourly counts have no recipient domain, so
+// --by hour with a recipient-domain dimension (domain, provider, gateway)
+// or --provider leaves deliveries unknown.
+func hourlyDeliveries(ctx context.Context, db Store, q FailureQuery, f FailureFilter, to *resolved) (*deliveries, error) {
+	d := &deliveries{byKey: map[string]int64{}, hourly: true}
+	if len(q.Providers) > 0 || slices.ContainsFunc(q.By, func(b string) bool { return b == ByDomain || b == ByProvider || b == ByGateway }) ||
+		to != nil && to.recipients != nil {
+		return d, nil
+	}
+	from, until := q.Since, q.Until
+	if from.IsZero() || until.IsZero() {
+		sp, err := db.Span(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if sp.First.IsZero() {
+			d.known = true
+			return d, nil
+		}
+		if from.IsZero() {
+			from = sp.First
+		}
+		if until.IsZero() {
+			until = sp.Last.Add(time.Microsecond)
+		}
+	}
+	var counts []Count
+	var err error
+	if to != nil {
+		counts, err = db.DomainHourCounts(ctx, to.domains, from, until)
+	} else {
+		counts, err = db.HourlyCounts(ctx, from, until, f.SendingDomains)
+	}
+	if err != nil {
+		return nil, err
+	}
+	d.known = true
+	for _, c := range counts {
+		if c.Type != maildiag.Delivered || len(f.SendingDomains) > 0 && !slices.Contains(f.SendingDomains, c.SendingDomain) {
+			continue
+		}
+		d.total += c.N
+		var parts []string
+		for _, b := range q.By {
+			switch b {
+			case ByHour:
+				parts = append(parts, c.Time.Format("2006-01-02T15"))
+			case ByDay:
+				parts = append(parts, c.Time.Format("2006-01-02"))
+			case BySendingDomain:
+				parts = append(parts, orDash(c.SendingDomain))
+			}
+		}
+		d.byKey[strings.Join(parts, "\x00")] += c.N
 	}
 	return d, nil
 }

@@ -43,6 +43,7 @@ func TestFailuresBreakdowns(t *testing.T) {
 		{"a subject", analyze.FailureQuery{Subject: "confirm", SendingDomains: []string{s.TypoDomain.SendingDomain}}},
 		{"nothing", analyze.FailureQuery{Codes: []int{299}}},
 		{"no such domain", analyze.FailureQuery{To: pattern("*@nowhere.example")}},
+		{"by tag", analyze.FailureQuery{By: []string{analyze.ByTag}}},
 	}
 	type answer struct {
 		Case   string                  `json:"case"`
@@ -71,6 +72,30 @@ func TestFailuresBreakdowns(t *testing.T) {
 	}
 	if r := all[9].Result; r.Failures != 0 || len(r.Groups) != 0 {
 		t.Errorf("code 299: %+v", r)
+	}
+	if r := all[11].Result; len(r.Groups) < 2 || r.Groups[0].Key[0] == "-" || r.Failures != all[0].Result.Failures {
+		t.Errorf("by tag: %d failures (by class: %d) in groups %+v", r.Failures, all[0].Result.Failures, r.Groups)
+	}
+	// --by hour fills the deliveries from the hourly counts: every hour's
+	// own, summing to all of them (the daily counts' total).
+	byHour, err := analyze.Failures(ctx, db, analyze.FailureQuery{By: []string{analyze.ByHour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hourly int64
+	for _, g := range byHour.Groups {
+		if g.Deliveries < 0 || g.FailureRate < 0 {
+			t.Fatalf("by hour: group %v has deliveries %d, rate %v", g.Key, g.Deliveries, g.FailureRate)
+		}
+		hourly += g.Deliveries
+	}
+	if all[0].Result.Deliveries <= 0 || byHour.Deliveries != all[0].Result.Deliveries || hourly > byHour.Deliveries {
+		t.Errorf("by hour: %d deliveries in all, %d in the hours with failures; by class: %d", byHour.Deliveries, hourly, all[0].Result.Deliveries)
+	}
+	for _, g := range all[3].Result.Groups {
+		if g.Deliveries < 0 {
+			t.Errorf("rate limiting by hour: group %v without deliveries", g.Key)
+		}
 	}
 	if _, err := analyze.Failures(ctx, db, analyze.FailureQuery{By: []string{"colour"}}); err == nil {
 		t.Error("by an unknown dimension: no error")

@@ -163,6 +163,7 @@ type Failure struct {
 	BounceType      string
 	DelayedBounce   bool
 	SendingIP       string
+	Tags            []string // read when FailureFilter.WithTags
 
 	// The texts, read by FailureDetails only.
 	Reply, Description, Subject, From string
@@ -197,6 +198,7 @@ type FailureFilter struct {
 	Gateways         []string // gateway or Mailgun's recipient-provider
 	FromContains     string
 	SubjectContains  string
+	WithTags         bool // read each failure's tags too (Failure.Tags)
 }
 
 // Count dimensions a CountQuery groups by, besides type and outcome.

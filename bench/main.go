@@ -38,6 +38,7 @@ type bench struct {
 	bigDB    string
 	failures int
 	skipped  []string
+	jq       bool // time jq beside maildiag's searches (minutes)
 }
 
 func main() {
@@ -48,6 +49,7 @@ func main() {
 	flag.IntVar(&b.events, "events", 1_000_000, "events in the small account")
 	flag.IntVar(&b.big, "big", 10_000_000, "events in the large account")
 	only := flag.String("only", "", "comma-separated sections: import,questions,analyses,big,search,report,sync (default all)")
+	flag.BoolVar(&b.jq, "jq", true, "time jq beside maildiag's searches (minutes; the other sections always do)")
 	spinOnly := flag.Bool("spin", false, "run the machine-speed loop once and print its time")
 	flag.Parse()
 	if *spinOnly {
@@ -191,7 +193,7 @@ func execTimed(label string, argv ...string) (time.Duration, []byte, error) {
 	err := cmd.Run()
 	d := time.Since(start)
 	if err != nil {
-		return d, out.Bytes(), fmt.Errorf("%s: %v: %s", firstWords(label), err, lastLines(errb.String(), 5))
+		return d, out.Bytes(), fmt.Errorf("%s: %w: %s", firstWords(label), err, lastLines(errb.String(), 5))
 	}
 	return d, out.Bytes(), nil
 }

@@ -118,14 +118,20 @@ type failureScan struct {
 	typ, sd, mk int64
 	delayed     sql.NullInt64
 	f           analyze.Failure
+	withTags    bool
+	tags        string // one per line, as in texts
 }
 
 // light are the scan targets of failureSelectLight.
 func (s *failureScan) light() []any {
 	f := &s.f
-	return []any{&s.ref[0], &s.ref[1], &s.ref[2], &s.ts, &s.typ, &s.sd, &s.mk,
+	dest := []any{&s.ref[0], &s.ref[1], &s.ref[2], &s.ts, &s.typ, &s.sd, &s.mk,
 		&f.Outcome, &f.Severity, &f.Reason, &f.Code, &f.Enhanced, &f.Class, &f.Gateway, &f.Provider, &s.delayed,
 		&f.SendingIP, &f.MXHost}
+	if s.withTags {
+		dest = append(dest, &s.tags)
+	}
+	return dest
 }
 
 // whole are the scan targets of failureCols.
@@ -150,6 +156,10 @@ func (s *failureScan) done() *analyze.Failure {
 		f.RecipientDomain = s.names[s.ref[1]>>domainShift]
 	}
 	f.DelayedBounce = s.delayed.Int64 != 0
+	f.Tags = nil
+	if s.tags != "" {
+		f.Tags = strings.Split(strings.TrimSuffix(s.tags, "\n"), "\n")
+	}
 	return f
 }
 
@@ -193,6 +203,15 @@ func (db *DB) Failures(ctx context.Context, f analyze.FailureFilter, fn func(*an
 	}
 	cond, cargs := failureWhere(&f, sds)
 	sel := failureSelectLight
+	if f.WithTags {
+		// The tag set is the event's, stored once in texts.
+		sel = strings.Replace(sel, `
+	FROM failures f`, `,
+	COALESCE((SELECT t.text FROM events e JOIN texts t ON t.id = e.tags_id
+		WHERE e.day = f.day AND e.recipient_id = f.recipient_id AND e.id_hash = f.id_hash), '')
+	FROM failures f`, 1)
+		sc.withTags = true
+	}
 	if f.FromContains != "" || f.SubjectContains != "" {
 		sel += joinTexts
 	}

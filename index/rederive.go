@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 
 	"github.com/maildiag/maildiag/analyze"
@@ -49,6 +50,28 @@ func (w *Writer) SetFailureClass(ctx context.Context, ref analyze.Ref, class, ru
 	}
 	if _, err := w.exec(`UPDATE failures SET class = ?, rule = ?, gateway = ? WHERE day = ? AND recipient_id = ? AND id_hash = ?`,
 		nullStr(class), nullStr(rule), nullStr(gateway), ref[0], ref[1], ref[2]); err != nil {
+		return fmt.Errorf("store failure class: %w", err)
+	}
+	// The event's route (provider, gateway, MX host) holds the gateway too,
+	// and --gateway searches by it: point the event at the route with the
+	// new gateway, or events kept listing it under the old one.
+	var provider, mx string
+	err := w.each(`SELECT COALESCE(provider, ''), COALESCE(mx_host, '') FROM failures WHERE day = ? AND recipient_id = ? AND id_hash = ?`,
+		[]any{ref[0], ref[1], ref[2]}, func(r []driver.Value) error {
+			provider, mx = r[0].(string), r[1].(string)
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("store failure class: %w", err)
+	}
+	var route int64
+	if provider != "" || gateway != "" || mx != "" {
+		if route, err = w.textID(textRoute, RouteText(provider, gateway, mx)); err != nil {
+			return err
+		}
+	}
+	if _, err := w.exec(`UPDATE events SET route_id = ? WHERE day = ? AND recipient_id = ? AND id_hash = ?`,
+		nullID(route), ref[0], ref[1], ref[2]); err != nil {
 		return fmt.Errorf("store failure class: %w", err)
 	}
 	return nil

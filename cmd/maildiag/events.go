@@ -261,6 +261,12 @@ func eventsRun(ctx context.Context, s *streams, path, format string, f analyze.E
 		return failure(err)
 	}
 	defer db.Close()
+	textFilter := f.Subject != "" || f.From != "" || len(f.SendingIPs) > 0 || len(f.Tags) > 0 || f.MX != "" || f.Provider != "" || f.Gateway != ""
+	if pending, err := db.TextsPending(ctx); err != nil {
+		return failure(err)
+	} else if pending && textFilter {
+		fmt.Fprintln(s.err, "note: events stored by a maildiag older than schema version 4 are not searched by subject, From, IP, tags or route until `maildiag migrate` gives them their texts")
+	}
 	// Exports write through a buffer: a write per event cost a third of
 	// a 1M-event jsonl --raw export in system calls.
 	bw := bufio.NewWriterSize(s.out, 1<<18)

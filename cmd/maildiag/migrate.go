@@ -8,6 +8,7 @@ import (
 
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/index/pg"
+	"github.com/maildiag/maildiag/reclassify"
 )
 
 type migrateOptions struct {
@@ -17,11 +18,14 @@ type migrateOptions struct {
 
 // migrateResult is what migrate did; its JSON is the contract.
 type migrateResult struct {
-	Engine        string    `json:"engine"` // sqlite | postgres
-	Index         string    `json:"index"`  // the file, or the URL without its password
-	SchemaVersion int       `json:"schema_version"`
-	Applied       []string  `json:"applied"` // migrations applied by this run
-	Roles         *pg.Roles `json:"roles,omitempty"`
+	Engine        string   `json:"engine"` // sqlite | postgres
+	Index         string   `json:"index"`  // the file, or the URL without its password
+	SchemaVersion int      `json:"schema_version"`
+	Applied       []string `json:"applied"` // migrations applied by this run
+	// TextsBackfilled counts the events stored before schema version 4
+	// that this run gave their text ids (subject, From, ...: SQLite only).
+	TextsBackfilled int       `json:"texts_backfilled"`
+	Roles           *pg.Roles `json:"roles,omitempty"`
 }
 
 func newMigrateCmd(s *streams, g *globals) *cobra.Command {
@@ -75,12 +79,18 @@ func validRolePrefix(p string) bool {
 func migrateRun(ctx context.Context, s *streams, t target, format string, o *migrateOptions) error {
 	res := &migrateResult{Applied: []string{}}
 	if t.pgURL == "" {
-		// Opening a SQLite index migrates it.
+		// Opening a SQLite index migrates it; events stored before their
+		// texts were are then given them.
 		db, err := index.Open(ctx, t.path)
 		if err != nil {
 			return failure(err)
 		}
+		n, err := backfillTexts(ctx, db)
 		db.Close()
+		if err != nil {
+			return failure(err)
+		}
+		res.TextsBackfilled = n
 		res.Engine, res.Index, res.SchemaVersion = "sqlite", t.path, index.SchemaVersion()
 	} else {
 		db, err := pg.Connect(ctx, t.pgURL)
@@ -102,11 +112,22 @@ func migrateRun(ctx context.Context, s *streams, t target, format string, o *mig
 			res.Roles = &r
 		}
 	}
-	tb := &table{columns: []string{"engine", "index", "schema_version", "applied", "writer_role", "reader_role"}}
+	tb := &table{columns: []string{"engine", "index", "schema_version", "applied", "texts_backfilled", "writer_role", "reader_role"}}
 	w, r := "", ""
 	if res.Roles != nil {
 		w, r = res.Roles.Writer, res.Roles.Reader
 	}
-	tb.add(res.Engine, res.Index, res.SchemaVersion, strings.Join(res.Applied, " "), w, r)
+	tb.add(res.Engine, res.Index, res.SchemaVersion, strings.Join(res.Applied, " "), res.TextsBackfilled, w, r)
 	return render(s.out, format, res, tb)
+}
+
+// backfillTexts gives the events an older maildiag stored their text ids
+// (reclassify.BackfillTexts); it returns how many it read.
+func backfillTexts(ctx context.Context, db *index.DB) (int, error) {
+	w, err := db.NewWriter(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer w.Close()
+	return reclassify.BackfillTexts(ctx, db, w)
 }

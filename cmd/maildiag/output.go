@@ -76,11 +76,15 @@ func render(w io.Writer, format string, v any, tables ...*table) error {
 		}
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, strings.ToUpper(strings.Join(t.columns, "\t")))
-		for _, r := range t.rows {
-			cells := make([]string, len(r))
+		rows := make([][]string, len(t.rows))
+		for i, r := range t.rows {
+			rows[i] = make([]string, len(r))
 			for j, c := range r {
-				cells[j] = strings.ReplaceAll(truncate(cellText(c), 120), "\t", " ")
+				rows[i][j] = strings.ReplaceAll(truncate(cellText(c), 120), "\t", " ")
 			}
+		}
+		fitLast(t.columns, rows, terminalWidth(w))
+		for _, cells := range rows {
 			fmt.Fprintln(tw, strings.Join(cells, "\t"))
 		}
 		if len(t.rows) == 0 {
@@ -124,6 +128,53 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n-1]) + "…"
+}
+
+// fitLast cuts the last column (a reply, a description: the long one)
+// with an ellipsis so that each line fits width columns, as tabwriter
+// aligns them with two spaces between; other columns keep up to 120
+// characters. JSON and CSV give every text whole. width <= 0: no cut.
+func fitLast(header []string, rows [][]string, width int) {
+	if width <= 0 || len(header) < 2 {
+		return
+	}
+	widths := make([]int, len(header)-1)
+	for j := range widths {
+		widths[j] = utf8.RuneCountInString(header[j])
+	}
+	for _, r := range rows {
+		for j := range widths {
+			if j < len(r) {
+				widths[j] = max(widths[j], utf8.RuneCountInString(r[j]))
+			}
+		}
+	}
+	used := 0
+	for _, w := range widths {
+		used += w + 2
+	}
+	room := max(width-used, 20) // a last column narrower than this says nothing: let the line wrap
+	for _, r := range rows {
+		if last := len(header) - 1; last < len(r) {
+			r[last] = truncate(r[last], room)
+		}
+	}
+}
+
+// terminalWidth is the width of the terminal w writes to, 0 when unknown.
+func terminalWidth(w io.Writer) int {
+	if p, ok := w.(*printableWriter); ok {
+		w = p.w
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return width
 }
 
 func isTerminal(w io.Writer) bool {
