@@ -55,7 +55,7 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 		Blocks: []DomainBlock{}, Alerts: []Alert{}, Volume: []VolumeBucket{}, Classes: []ClassBucket{}, TopClasses: []ClassRow{},
 		Domains: []DomainRow{}, Providers: []ProviderRow{}, Codes: []CodeRow{}, Enhanced: []CodeRow{},
 		Rates: []Rate{}, SuppressionDays: []SuppressionDay{}, Suppressed: []NewSuppression{}, Delays: []DelayRow{},
-		Typos: []TypoRow{}, Lookalikes: []LookalikeRow{}, SendingDomains: []SplitRow{}, SendingIPs: []SplitRow{}}
+		Typos: []TypoRow{}, Lookalikes: []LookalikeRow{}, SendingDomains: []SplitRow{}, SendingIPs: []SplitRow{}, Tags: []SplitRow{}}
 	f := &healthFacts{prevSince: q.Since.Add(-length), verdicts: map[string]DomainVerdict{}}
 	b := &bucketer{from: q.Since, hourly: res.Hourly}
 	res.Volume = make([]VolumeBucket, b.count(q.Until))
@@ -108,6 +108,9 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 		if err == nil {
 			cf.sendingVolume, err = sendingVolume(ctx, db, q, sc)
 		}
+		if err == nil {
+			cf.ipVolume, cf.tagVolume, err = splitVolume(ctx, db, q, sc)
+		}
 		done <- err
 	}()
 	fs, err := scanFailures(ctx, db, q, len(res.Volume), b, sc)
@@ -126,7 +129,8 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 	if err := fs.finish(ctx, db, res, f, sc); err != nil {
 		return nil, err
 	}
-	res.SendingDomains, res.SendingIPs = splitRows(fs.rules.bySending, cf.sendingVolume), splitRows(fs.rules.byIP, nil)
+	res.SendingDomains, res.SendingIPs = splitRows(fs.rules.bySending, cf.sendingVolume), splitRows(fs.rules.byIP, cf.ipVolume)
+	res.Tags = splitRows(fs.rules.byTag, cf.tagVolume)
 	progress(0.8)
 	if err := healthSuppressions(ctx, db, q, res, fs, sc); err != nil {
 		return nil, err
@@ -178,6 +182,8 @@ type countFacts struct {
 	delays           []DelayRow
 	stuck            Stuck
 	sendingVolume    map[string]*SplitRow
+	ipVolume         map[string]*SplitRow
+	tagVolume        map[string]*SplitRow
 }
 
 // scope is what a health report is narrowed to, and the domains it knows.

@@ -90,9 +90,14 @@ type HealthResult struct {
 	// accepted messages first.
 	Providers []ProviderRow `json:"providers"`
 	// SendingDomains and SendingIPs split the period by our sending
-	// domain and sending IP, most failures first.
+	// domain and sending IP, with their volume and delivery rate, most
+	// failures first.
 	SendingDomains []SplitRow `json:"sending_domains"`
 	SendingIPs     []SplitRow `json:"sending_ips"`
+	// Tags split the period by the messages' tags (Mailgun's o:tag), as
+	// its dashboard does, most failures first; a message with several
+	// tags counts under each.
+	Tags []SplitRow `json:"tags"`
 	// Codes are the SMTP basic codes of failures, most frequent first: at
 	// most 15.
 	Codes []CodeRow `json:"codes"`

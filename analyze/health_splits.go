@@ -10,14 +10,16 @@ import (
 	"github.com/maildiag/maildiag"
 )
 
-// SplitRow is one sending domain or sending IP of the period: its volume
-// (when the index counts it), failures and main classes.
+// SplitRow is one sending domain, sending IP or tag of the period: its
+// volume, failures and main classes.
 type SplitRow struct {
-	// Name is the sending domain or IP.
+	// Name is the sending domain, IP or tag.
 	Name string `json:"name"`
-	// Messages, Accepted and Delivered are counted per sending domain;
-	// the index does not count volume per sending IP, so a sending IP's
-	// are 0 and its DeliveryRate absent.
+	// Messages are the messages sent: the accepted ones, or at least the
+	// delivered and failed ones. Mailgun's accepted events carry no
+	// sending IP, so a sending IP's Accepted is 0 and its Messages are
+	// its delivered and failed ones. A message with several tags counts
+	// under each.
 	Messages  int64 `json:"messages"`
 	Accepted  int64 `json:"accepted"`
 	Delivered int64 `json:"delivered"`
@@ -92,6 +94,7 @@ var policyClasses = map[string]bool{maildiag.ClassBlocklisted: true, maildiag.Cl
 // rules.
 type ruleScan struct {
 	bySending, byIP map[string]*splitAcc
+	byTag           map[string]*splitAcc
 	rateLimited     map[rlKey]int64
 	rlSeries        []int64
 	senders         map[senderKey]*senderBlock
@@ -102,7 +105,7 @@ type ruleScan struct {
 }
 
 func newRuleScan(buckets int) *ruleScan {
-	return &ruleScan{bySending: map[string]*splitAcc{}, byIP: map[string]*splitAcc{}, rateLimited: map[rlKey]int64{},
+	return &ruleScan{bySending: map[string]*splitAcc{}, byIP: map[string]*splitAcc{}, byTag: map[string]*splitAcc{}, rateLimited: map[rlKey]int64{},
 		rlSeries: make([]int64, buckets), senders: map[senderKey]*senderBlock{}, gwPolicy: map[string]int64{},
 		ipDeferrals: map[[2]string]int64{}, ipFirstDeferral: map[[2]string]time.Time{}, domSenders: map[string]map[string]bool{}}
 }
@@ -114,6 +117,9 @@ func (rs *ruleScan) add(r *Failure, class, gw string, i int) {
 	splitIn(rs.bySending, sd).add(class, temporary)
 	if r.SendingIP != "" {
 		splitIn(rs.byIP, r.SendingIP).add(class, temporary)
+	}
+	for _, t := range r.Tags {
+		splitIn(rs.byTag, t).add(class, temporary)
 	}
 	if class == maildiag.ClassRateLimited {
 		rs.rateLimited[rlKey{gw, orDash(r.SendingIP), sd}]++
@@ -220,4 +226,33 @@ func sendingVolume(ctx context.Context, db Store, q HealthQuery, sc *scope) (map
 		}
 	}
 	return out, nil
+}
+
+// splitVolume counts the period's messages per sending IP and per tag.
+func splitVolume(ctx context.Context, db Store, q HealthQuery, sc *scope) (ips, tags map[string]*SplitRow, err error) {
+	cs, err := db.SplitCounts(ctx, SplitQuery{From: q.Since, Until: q.Until, SendingDomains: sc.sending, RecipientDomains: sc.recipientDomains()})
+	if err != nil {
+		return nil, nil, err
+	}
+	ips, tags = map[string]*SplitRow{}, map[string]*SplitRow{}
+	for _, c := range cs {
+		if c.Type != maildiag.Accepted && c.Type != maildiag.Delivered {
+			continue
+		}
+		m := ips
+		if c.By == SplitByTag {
+			m = tags
+		}
+		r := m[c.Name]
+		if r == nil {
+			r = &SplitRow{Name: c.Name}
+			m[c.Name] = r
+		}
+		if c.Type == maildiag.Accepted {
+			r.Accepted += c.N
+		} else {
+			r.Delivered += c.N
+		}
+	}
+	return ips, tags, nil
 }
