@@ -84,6 +84,19 @@ type senderBlock struct {
 	sample      Ref
 	code        int
 	enhanced    string
+	refused     []refusal // an IP's refused deliveries
+}
+
+// refusal is a delivery refused, at a recipient domain.
+type refusal struct {
+	delivery
+	domain string
+}
+
+// deferral counts the deferrals of one delivery, from the first.
+type deferral struct {
+	n     int64
+	first time.Time
 }
 
 // policyClasses are the classes a provider refusing one of our sending IPs
@@ -99,15 +112,17 @@ type ruleScan struct {
 	rlSeries        []int64
 	senders         map[senderKey]*senderBlock
 	gwPolicy        map[string]int64           // policy refusals per provider
-	ipDeferrals     map[[2]string]int64        // rate-limited deferrals per provider and IP
-	ipFirstDeferral map[[2]string]time.Time    // and the first of them
+	// deferred are the rate-limit and policy deferrals per provider and
+	// sending IP, by delivery: a block's evidence counts those of the
+	// deliveries it refused, not the IP's other troubles there.
+	deferred map[[2]string]map[delivery]deferral
 	domSenders      map[string]map[string]bool // recipient domain -> sending IPs and domains refused
 }
 
 func newRuleScan(buckets int) *ruleScan {
 	return &ruleScan{bySending: map[string]*splitAcc{}, byIP: map[string]*splitAcc{}, byTag: map[string]*splitAcc{}, rateLimited: map[rlKey]int64{},
 		rlSeries: make([]int64, buckets), senders: map[senderKey]*senderBlock{}, gwPolicy: map[string]int64{},
-		ipDeferrals: map[[2]string]int64{}, ipFirstDeferral: map[[2]string]time.Time{}, domSenders: map[string]map[string]bool{}}
+		deferred: map[[2]string]map[delivery]deferral{}, domSenders: map[string]map[string]bool{}}
 }
 
 // add counts one failure of class at provider gw, bucket i.
@@ -126,13 +141,21 @@ func (rs *ruleScan) add(r *Failure, class, gw string, i int) {
 		if i >= 0 && i < len(rs.rlSeries) {
 			rs.rlSeries[i]++
 		}
-		if temporary && r.SendingIP != "" {
-			k := [2]string{gw, r.SendingIP}
-			rs.ipDeferrals[k]++
-			if f, ok := rs.ipFirstDeferral[k]; !ok || r.Time.Before(f) {
-				rs.ipFirstDeferral[k] = r.Time
-			}
+	}
+	if temporary && r.SendingIP != "" && (class == maildiag.ClassRateLimited || policyClasses[class]) {
+		k := [2]string{gw, r.SendingIP}
+		m := rs.deferred[k]
+		if m == nil {
+			m = map[delivery]deferral{}
+			rs.deferred[k] = m
 		}
+		dk := delivery{r.Message, r.Recipient}
+		d := m[dk]
+		if d.n == 0 || r.Time.Before(d.first) {
+			d.first = r.Time
+		}
+		d.n++
+		m[dk] = d
 	}
 	if r.Outcome != maildiag.OutcomePermanent || !policyClasses[class] {
 		return
@@ -154,6 +177,9 @@ func (rs *ruleScan) add(r *Failure, class, gw string, i int) {
 		if b == nil {
 			b = &senderBlock{byDomain: map[string]int64{}, first: r.Time, sample: r.Ref, code: r.Code, enhanced: r.Enhanced}
 			rs.senders[k] = b
+		}
+		if k.byIP {
+			b.refused = append(b.refused, refusal{delivery{r.Message, r.Recipient}, r.RecipientDomain})
 		}
 		b.byDomain[r.RecipientDomain]++
 		if r.Time.Before(b.first) {
