@@ -111,12 +111,12 @@ type ruleScan struct {
 	rateLimited     map[rlKey]int64
 	rlSeries        []int64
 	senders         map[senderKey]*senderBlock
-	gwPolicy        map[string]int64           // policy refusals per provider
+	gwPolicy        map[string]int64 // policy refusals per provider
 	// deferred are the rate-limit and policy deferrals per provider and
 	// sending IP, by delivery: a block's evidence counts those of the
 	// deliveries it refused, not the IP's other troubles there.
-	deferred map[[2]string]map[delivery]deferral
-	domSenders      map[string]map[string]bool // recipient domain -> sending IPs and domains refused
+	deferred   map[[2]string]map[delivery]deferral
+	domSenders map[string]map[string]bool // recipient domain -> sending IPs and domains refused
 }
 
 func newRuleScan(buckets int) *ruleScan {
