@@ -445,7 +445,7 @@ func healthDelays(ctx context.Context, db Store, q HealthQuery, cf *countFacts, 
 		}
 		for gw, l := range by {
 			slices.Sort(l)
-			cf.delays = append(cf.delays, DelayRow{Provider: gw, Messages: int64(len(l)), Exact: true,
+			cf.delays = append(cf.delays, DelayRow{Provider: gw, Messages: int64(len(l)), Exact: true, Method: DelayExact,
 				P50: rank(l, 0.5).Seconds(), P90: rank(l, 0.9).Seconds(), P99: rank(l, 0.99).Seconds()})
 		}
 		sortDelays(cf.delays)
@@ -456,7 +456,9 @@ func healthDelays(ctx context.Context, db Store, q HealthQuery, cf *countFacts, 
 		return err
 	}
 	hist := map[string]map[time.Duration]int64{}
+	bounds := map[time.Duration]bool{} // every bucket bound the store used
 	for _, d := range ds {
+		bounds[min(d.Le, longestDelay)] = true
 		gw := orDash(d.Gateway)
 		if hist[gw] == nil {
 			hist[gw] = map[time.Duration]int64{}
@@ -464,13 +466,14 @@ func healthDelays(ctx context.Context, db Store, q HealthQuery, cf *countFacts, 
 		hist[gw][min(d.Le, longestDelay)] += d.N
 	}
 	for gw, h := range hist {
-		row := DelayRow{Provider: gw}
+		row := DelayRow{Provider: gw, Method: DelayInterpolated}
 		for _, n := range h {
 			row.Messages += n
 		}
-		row.P50 = percentile(h, row.Messages, 0.5).Seconds()
-		row.P90 = percentile(h, row.Messages, 0.9).Seconds()
-		row.P99 = percentile(h, row.Messages, 0.99).Seconds()
+		les := slices.Sorted(maps.Keys(bounds))
+		row.P50 = percentile(h, les, row.Messages, 0.5).Seconds()
+		row.P90 = percentile(h, les, row.Messages, 0.9).Seconds()
+		row.P99 = percentile(h, les, row.Messages, 0.99).Seconds()
 		cf.delays = append(cf.delays, row)
 	}
 	sortDelays(cf.delays)
@@ -495,17 +498,31 @@ func rank(sorted []time.Duration, p float64) time.Duration {
 	return sorted[max(0, min(i, len(sorted)-1))]
 }
 
-// percentile is the upper bound of the bucket holding the p-th delivery.
-func percentile(h map[time.Duration]int64, total int64, p float64) time.Duration {
-	need := int64(float64(total)*p + 0.999999)
-	var seen int64
-	for _, le := range slices.Sorted(maps.Keys(h)) {
-		seen += h[le]
-		if seen >= need && seen > 0 {
-			return le
-		}
+// percentile estimates the p-th percentile of the delays counted in
+// buckets h (by upper bound), with les every bucket bound in use, sorted:
+// linearly within the bucket that holds it, from the bound below (0 below
+// the first) to its own, as Prometheus' histogram_quantile does. In the
+// open-ended last bucket it is that bucket's lower bound.
+func percentile(h map[time.Duration]int64, les []time.Duration, total int64, p float64) time.Duration {
+	if total == 0 {
+		return 0
 	}
-	return 0
+	rank := p * float64(total)
+	var seen int64
+	var lower time.Duration
+	for _, le := range les {
+		n := h[le]
+		if n > 0 && float64(seen+n) >= rank {
+			if le >= longestDelay {
+				return lower
+			}
+			frac := (rank - float64(seen)) / float64(n)
+			return (lower + time.Duration(frac*float64(le-lower))).Round(time.Millisecond)
+		}
+		seen += n
+		lower = le
+	}
+	return lower
 }
 
 // healthStuck lists deliveries accepted in the period, more than Mailgun's

@@ -424,7 +424,18 @@ type DelayRow struct {
 	Deferrals int64 `json:"deferrals"`
 	// Exact says the percentiles are of the delays themselves.
 	Exact bool `json:"exact"`
+	// Method says how the percentiles were found: DelayExact, from each
+	// delivery's delay (reports narrowed with a recipient filter), or
+	// DelayInterpolated, from the delay buckets counted at ingest,
+	// linearly within the bucket holding the percentile.
+	Method string `json:"method"`
 }
+
+// DelayRow methods.
+const (
+	DelayExact        = "exact"
+	DelayInterpolated = "interpolated-within-buckets"
+)
 
 // Stuck are the messages accepted in the period more than AfterHours
 // before its end (or before now) with no final event.
