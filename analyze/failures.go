@@ -162,8 +162,7 @@ func Failures(ctx context.Context, db Store, q FailureQuery) (*FailuresResult, e
 		q.Top = 20
 	}
 	f := FailureFilter{From: q.Since, Until: q.Until, Codes: q.Codes, Enhanced: q.Enhanced, Classes: q.Classes,
-		Severities: q.Severities, Gateways: q.Providers, FromContains: q.From, SubjectContains: q.Subject,
-		WithTags: slices.Contains(q.By, ByTag)}
+		Severities: q.Severities, Gateways: q.Providers, FromContains: q.From, SubjectContains: q.Subject}
 	var err error
 	if f.SendingDomains, err = sendingDomains(ctx, db, q.SendingDomains); err != nil {
 		return nil, err

@@ -55,7 +55,7 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 		Blocks: []DomainBlock{}, Alerts: []Alert{}, Volume: []VolumeBucket{}, Classes: []ClassBucket{}, TopClasses: []ClassRow{},
 		Domains: []DomainRow{}, Providers: []ProviderRow{}, Codes: []CodeRow{}, Enhanced: []CodeRow{},
 		Rates: []Rate{}, SuppressionDays: []SuppressionDay{}, Suppressed: []NewSuppression{}, Delays: []DelayRow{},
-		Typos: []TypoRow{}, Lookalikes: []LookalikeRow{}, SendingDomains: []SplitRow{}, SendingIPs: []SplitRow{}}
+		Typos: []TypoRow{}, Lookalikes: []LookalikeRow{}, SendingDomains: []SplitRow{}, SendingIPs: []SplitRow{}, Tags: []SplitRow{}}
 	f := &healthFacts{prevSince: q.Since.Add(-length), verdicts: map[string]DomainVerdict{}}
 	b := &bucketer{from: q.Since, hourly: res.Hourly}
 	res.Volume = make([]VolumeBucket, b.count(q.Until))
@@ -108,6 +108,9 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 		if err == nil {
 			cf.sendingVolume, err = sendingVolume(ctx, db, q, sc)
 		}
+		if err == nil {
+			cf.ipVolume, cf.tagVolume, err = splitVolume(ctx, db, q, sc)
+		}
 		done <- err
 	}()
 	fs, err := scanFailures(ctx, db, q, len(res.Volume), b, sc)
@@ -126,7 +129,8 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 	if err := fs.finish(ctx, db, res, f, sc); err != nil {
 		return nil, err
 	}
-	res.SendingDomains, res.SendingIPs = splitRows(fs.rules.bySending, cf.sendingVolume), splitRows(fs.rules.byIP, nil)
+	res.SendingDomains, res.SendingIPs = splitRows(fs.rules.bySending, cf.sendingVolume), splitRows(fs.rules.byIP, cf.ipVolume)
+	res.Tags = splitRows(fs.rules.byTag, cf.tagVolume)
 	progress(0.8)
 	if err := healthSuppressions(ctx, db, q, res, fs, sc); err != nil {
 		return nil, err
@@ -178,6 +182,8 @@ type countFacts struct {
 	delays           []DelayRow
 	stuck            Stuck
 	sendingVolume    map[string]*SplitRow
+	ipVolume         map[string]*SplitRow
+	tagVolume        map[string]*SplitRow
 }
 
 // scope is what a health report is narrowed to, and the domains it knows.
@@ -439,7 +445,7 @@ func healthDelays(ctx context.Context, db Store, q HealthQuery, cf *countFacts, 
 		}
 		for gw, l := range by {
 			slices.Sort(l)
-			cf.delays = append(cf.delays, DelayRow{Provider: gw, Messages: int64(len(l)), Exact: true,
+			cf.delays = append(cf.delays, DelayRow{Provider: gw, Messages: int64(len(l)), Exact: true, Method: DelayExact,
 				P50: rank(l, 0.5).Seconds(), P90: rank(l, 0.9).Seconds(), P99: rank(l, 0.99).Seconds()})
 		}
 		sortDelays(cf.delays)
@@ -450,7 +456,9 @@ func healthDelays(ctx context.Context, db Store, q HealthQuery, cf *countFacts, 
 		return err
 	}
 	hist := map[string]map[time.Duration]int64{}
+	bounds := map[time.Duration]bool{} // every bucket bound the store used
 	for _, d := range ds {
+		bounds[min(d.Le, longestDelay)] = true
 		gw := orDash(d.Gateway)
 		if hist[gw] == nil {
 			hist[gw] = map[time.Duration]int64{}
@@ -458,13 +466,14 @@ func healthDelays(ctx context.Context, db Store, q HealthQuery, cf *countFacts, 
 		hist[gw][min(d.Le, longestDelay)] += d.N
 	}
 	for gw, h := range hist {
-		row := DelayRow{Provider: gw}
+		row := DelayRow{Provider: gw, Method: DelayInterpolated}
 		for _, n := range h {
 			row.Messages += n
 		}
-		row.P50 = percentile(h, row.Messages, 0.5).Seconds()
-		row.P90 = percentile(h, row.Messages, 0.9).Seconds()
-		row.P99 = percentile(h, row.Messages, 0.99).Seconds()
+		les := slices.Sorted(maps.Keys(bounds))
+		row.P50 = percentile(h, les, row.Messages, 0.5).Seconds()
+		row.P90 = percentile(h, les, row.Messages, 0.9).Seconds()
+		row.P99 = percentile(h, les, row.Messages, 0.99).Seconds()
 		cf.delays = append(cf.delays, row)
 	}
 	sortDelays(cf.delays)
@@ -489,17 +498,31 @@ func rank(sorted []time.Duration, p float64) time.Duration {
 	return sorted[max(0, min(i, len(sorted)-1))]
 }
 
-// percentile is the upper bound of the bucket holding the p-th delivery.
-func percentile(h map[time.Duration]int64, total int64, p float64) time.Duration {
-	need := int64(float64(total)*p + 0.999999)
-	var seen int64
-	for _, le := range slices.Sorted(maps.Keys(h)) {
-		seen += h[le]
-		if seen >= need && seen > 0 {
-			return le
-		}
+// percentile estimates the p-th percentile of the delays counted in
+// buckets h (by upper bound), with les every bucket bound in use, sorted:
+// linearly within the bucket that holds it, from the bound below (0 below
+// the first) to its own, as Prometheus' histogram_quantile does. In the
+// open-ended last bucket it is that bucket's lower bound.
+func percentile(h map[time.Duration]int64, les []time.Duration, total int64, p float64) time.Duration {
+	if total == 0 {
+		return 0
 	}
-	return 0
+	rank := p * float64(total)
+	var seen int64
+	var lower time.Duration
+	for _, le := range les {
+		n := h[le]
+		if n > 0 && float64(seen+n) >= rank {
+			if le >= longestDelay {
+				return lower
+			}
+			frac := (rank - float64(seen)) / float64(n)
+			return (lower + time.Duration(frac*float64(le-lower))).Round(time.Millisecond)
+		}
+		seen += n
+		lower = le
+	}
+	return lower
 }
 
 // healthStuck lists deliveries accepted in the period, more than Mailgun's

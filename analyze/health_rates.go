@@ -30,6 +30,10 @@ type Thresholds struct {
 	// IPBlockFailures is how many messages of one sending IP (or sending
 	// domain) a provider must refuse by policy to raise a block alert.
 	IPBlockFailures int `json:"ip_block_failures"`
+	// IPBlockCritical is how many refusals make a sender block critical
+	// by their number alone; fewer are critical only when the provider
+	// deferred the same messages first (it escalated), else a warning.
+	IPBlockCritical int `json:"ip_block_critical"`
 }
 
 // DefaultThresholds are the documented limits.
@@ -40,6 +44,7 @@ var DefaultThresholds = Thresholds{
 	DeferralSpike:   2,
 	RateLimitWave:   0.20,
 	IPBlockFailures: 5,
+	IPBlockCritical: 50,
 }
 
 // orDefaults fills the unset thresholds with the defaults.
@@ -62,6 +67,9 @@ func (t Thresholds) orDefaults() Thresholds {
 	}
 	if t.IPBlockFailures > 0 {
 		d.IPBlockFailures = t.IPBlockFailures
+	}
+	if t.IPBlockCritical > 0 {
+		d.IPBlockCritical = t.IPBlockCritical
 	}
 	d.ComplaintTarget = min(d.ComplaintTarget, d.ComplaintRate)
 	return d

@@ -90,9 +90,14 @@ type HealthResult struct {
 	// accepted messages first.
 	Providers []ProviderRow `json:"providers"`
 	// SendingDomains and SendingIPs split the period by our sending
-	// domain and sending IP, most failures first.
+	// domain and sending IP, with their volume and delivery rate, most
+	// failures first.
 	SendingDomains []SplitRow `json:"sending_domains"`
 	SendingIPs     []SplitRow `json:"sending_ips"`
+	// Tags split the period by the messages' tags (Mailgun's o:tag), as
+	// its dashboard does, most failures first; a message with several
+	// tags counts under each.
+	Tags []SplitRow `json:"tags"`
 	// Codes are the SMTP basic codes of failures, most frequent first: at
 	// most 15.
 	Codes []CodeRow `json:"codes"`
@@ -419,7 +424,18 @@ type DelayRow struct {
 	Deferrals int64 `json:"deferrals"`
 	// Exact says the percentiles are of the delays themselves.
 	Exact bool `json:"exact"`
+	// Method says how the percentiles were found: DelayExact, from each
+	// delivery's delay (reports narrowed with a recipient filter), or
+	// DelayInterpolated, from the delay buckets counted at ingest,
+	// linearly within the bucket holding the percentile.
+	Method string `json:"method"`
 }
+
+// DelayRow methods.
+const (
+	DelayExact        = "exact"
+	DelayInterpolated = "interpolated-within-buckets"
+)
 
 // Stuck are the messages accepted in the period more than AfterHours
 // before its end (or before now) with no final event.

@@ -187,7 +187,36 @@ func senderBlocks(th Thresholds, f *healthFacts) []Alert {
 		if m := msCode.FindString(reply); m != "" {
 			code += ", " + strings.Trim(m, "()")
 		}
-		a := Alert{Severity: AlertCritical, Kind: kind, Provider: x.k.gateway,
+		// The deferrals of the very deliveries refused, at the domains
+		// the alert names: the provider escalating from slowing to
+		// refusing them.
+		var own deferral
+		if x.k.byIP {
+			named := map[string]bool{}
+			for _, d := range x.domains {
+				named[d] = true
+			}
+			seen := map[delivery]bool{}
+			for _, rf := range sb.refused {
+				if !named[rf.domain] || seen[rf.delivery] {
+					continue
+				}
+				seen[rf.delivery] = true
+				if d, ok := rs.deferred[[2]string{x.k.gateway, x.k.value}][rf.delivery]; ok {
+					if own.n == 0 || d.first.Before(own.first) {
+						own.first = d.first
+					}
+					own.n += d.n
+				}
+			}
+		}
+		// A handful of refusals is a warning; many, or refusals after
+		// deferrals of the same messages, a block in force.
+		severity := AlertWarning
+		if x.n >= int64(th.IPBlockCritical) || own.n > 0 {
+			severity = AlertCritical
+		}
+		a := Alert{Severity: severity, Kind: kind, Provider: x.k.gateway,
 			Title: fmt.Sprintf("%s refuses our %s (%s)", x.k.gateway, what, code)}
 		if x.k.byIP {
 			a.SendingIPs = []string{x.k.value}
@@ -197,10 +226,8 @@ func senderBlocks(th Thresholds, f *healthFacts) []Alert {
 		var s strings.Builder
 		fmt.Fprintf(&s, "%s refused %s from %s by policy between %s and %s, at %s",
 			x.k.gateway, maildiag.Plural(int(x.n), "message"), what, fmtTime(sb.first), fmtTime(sb.last), listDomains(x.domains, 4))
-		if x.k.byIP {
-			if d := rs.ipDeferrals[[2]string{x.k.gateway, x.k.value}]; d > 0 {
-				fmt.Fprintf(&s, ", after %s from the same IP since %s", maildiag.Plural(int(d), "rate-limit deferral"), fmtTime(rs.ipFirstDeferral[[2]string{x.k.gateway, x.k.value}]))
-			}
+		if own.n > 0 {
+			fmt.Fprintf(&s, ", after %s of the same messages since %s", maildiag.Plural(int(own.n), "rate-limit or policy deferral"), fmtTime(own.first))
 		}
 		s.WriteString(": the provider blocks our sender, not the recipients' addresses. ")
 		if x.k.byIP {
@@ -215,6 +242,9 @@ func senderBlocks(th Thresholds, f *healthFacts) []Alert {
 		a.Text = s.String()
 		for _, d := range x.domains[:min(len(x.domains), 5)] {
 			a.Evidence = append(a.Evidence, fmt.Sprintf("%s: %d refused", d, sb.byDomain[d]))
+		}
+		if own.n > 0 {
+			a.Evidence = append(a.Evidence, fmt.Sprintf("deferred first: %s of the refused messages, from %s", maildiag.Plural(int(own.n), "deferral"), fmtTime(own.first)))
 		}
 		if reply != "" {
 			a.Evidence = append(a.Evidence, "reply: "+oneLine(reply))

@@ -2,6 +2,7 @@ package analyze_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -47,7 +48,7 @@ func TestHealthRulesStories(t *testing.T) {
 
 	ip := got[analyze.AlertIPBlock]
 	if len(ip) != 1 || ip[0].Provider != "Microsoft 365" || !slices.Equal(ip[0].SendingIPs, []string{s.IPBlock.SendingIP}) || ip[0].Domain != s.IPBlock.Domain ||
-		!strings.Contains(ip[0].Title, "(550 5.7.1, S3150)") || !strings.Contains(ip[0].Text, "rate-limit deferral") || ip[0].Severity != analyze.AlertCritical {
+		!strings.Contains(ip[0].Title, "(550 5.7.1, S3150)") || !strings.Contains(ip[0].Text, fmt.Sprintf("after %d rate-limit or policy deferrals of the same messages", s.IPBlock.Deferrals)) || ip[0].Severity != analyze.AlertCritical {
 		t.Errorf("IP block alerts %+v: want Microsoft 365 refusing %s at %s, S3150 after 4.7.650 deferrals", ip, s.IPBlock.SendingIP, s.IPBlock.Domain)
 	}
 	if len(got[analyze.AlertSendingBlock]) != 0 {

@@ -10,14 +10,16 @@ import (
 	"github.com/maildiag/maildiag"
 )
 
-// SplitRow is one sending domain or sending IP of the period: its volume
-// (when the index counts it), failures and main classes.
+// SplitRow is one sending domain, sending IP or tag of the period: its
+// volume, failures and main classes.
 type SplitRow struct {
-	// Name is the sending domain or IP.
+	// Name is the sending domain, IP or tag.
 	Name string `json:"name"`
-	// Messages, Accepted and Delivered are counted per sending domain;
-	// the index does not count volume per sending IP, so a sending IP's
-	// are 0 and its DeliveryRate absent.
+	// Messages are the messages sent: the accepted ones, or at least the
+	// delivered and failed ones. Mailgun's accepted events carry no
+	// sending IP, so a sending IP's Accepted is 0 and its Messages are
+	// its delivered and failed ones. A message with several tags counts
+	// under each.
 	Messages  int64 `json:"messages"`
 	Accepted  int64 `json:"accepted"`
 	Delivered int64 `json:"delivered"`
@@ -82,6 +84,19 @@ type senderBlock struct {
 	sample      Ref
 	code        int
 	enhanced    string
+	refused     []refusal // an IP's refused deliveries
+}
+
+// refusal is a delivery refused, at a recipient domain.
+type refusal struct {
+	delivery
+	domain string
+}
+
+// deferral counts the deferrals of one delivery, from the first.
+type deferral struct {
+	n     int64
+	first time.Time
 }
 
 // policyClasses are the classes a provider refusing one of our sending IPs
@@ -92,19 +107,22 @@ var policyClasses = map[string]bool{maildiag.ClassBlocklisted: true, maildiag.Cl
 // rules.
 type ruleScan struct {
 	bySending, byIP map[string]*splitAcc
+	byTag           map[string]*splitAcc
 	rateLimited     map[rlKey]int64
 	rlSeries        []int64
 	senders         map[senderKey]*senderBlock
-	gwPolicy        map[string]int64           // policy refusals per provider
-	ipDeferrals     map[[2]string]int64        // rate-limited deferrals per provider and IP
-	ipFirstDeferral map[[2]string]time.Time    // and the first of them
-	domSenders      map[string]map[string]bool // recipient domain -> sending IPs and domains refused
+	gwPolicy        map[string]int64 // policy refusals per provider
+	// deferred are the rate-limit and policy deferrals per provider and
+	// sending IP, by delivery: a block's evidence counts those of the
+	// deliveries it refused, not the IP's other troubles there.
+	deferred   map[[2]string]map[delivery]deferral
+	domSenders map[string]map[string]bool // recipient domain -> sending IPs and domains refused
 }
 
 func newRuleScan(buckets int) *ruleScan {
-	return &ruleScan{bySending: map[string]*splitAcc{}, byIP: map[string]*splitAcc{}, rateLimited: map[rlKey]int64{},
+	return &ruleScan{bySending: map[string]*splitAcc{}, byIP: map[string]*splitAcc{}, byTag: map[string]*splitAcc{}, rateLimited: map[rlKey]int64{},
 		rlSeries: make([]int64, buckets), senders: map[senderKey]*senderBlock{}, gwPolicy: map[string]int64{},
-		ipDeferrals: map[[2]string]int64{}, ipFirstDeferral: map[[2]string]time.Time{}, domSenders: map[string]map[string]bool{}}
+		deferred: map[[2]string]map[delivery]deferral{}, domSenders: map[string]map[string]bool{}}
 }
 
 // add counts one failure of class at provider gw, bucket i.
@@ -115,18 +133,29 @@ func (rs *ruleScan) add(r *Failure, class, gw string, i int) {
 	if r.SendingIP != "" {
 		splitIn(rs.byIP, r.SendingIP).add(class, temporary)
 	}
+	for _, t := range r.Tags {
+		splitIn(rs.byTag, t).add(class, temporary)
+	}
 	if class == maildiag.ClassRateLimited {
 		rs.rateLimited[rlKey{gw, orDash(r.SendingIP), sd}]++
 		if i >= 0 && i < len(rs.rlSeries) {
 			rs.rlSeries[i]++
 		}
-		if temporary && r.SendingIP != "" {
-			k := [2]string{gw, r.SendingIP}
-			rs.ipDeferrals[k]++
-			if f, ok := rs.ipFirstDeferral[k]; !ok || r.Time.Before(f) {
-				rs.ipFirstDeferral[k] = r.Time
-			}
+	}
+	if temporary && r.SendingIP != "" && (class == maildiag.ClassRateLimited || policyClasses[class]) {
+		k := [2]string{gw, r.SendingIP}
+		m := rs.deferred[k]
+		if m == nil {
+			m = map[delivery]deferral{}
+			rs.deferred[k] = m
 		}
+		dk := delivery{r.Message, r.Recipient}
+		d := m[dk]
+		if d.n == 0 || r.Time.Before(d.first) {
+			d.first = r.Time
+		}
+		d.n++
+		m[dk] = d
 	}
 	if r.Outcome != maildiag.OutcomePermanent || !policyClasses[class] {
 		return
@@ -148,6 +177,9 @@ func (rs *ruleScan) add(r *Failure, class, gw string, i int) {
 		if b == nil {
 			b = &senderBlock{byDomain: map[string]int64{}, first: r.Time, sample: r.Ref, code: r.Code, enhanced: r.Enhanced}
 			rs.senders[k] = b
+		}
+		if k.byIP {
+			b.refused = append(b.refused, refusal{delivery{r.Message, r.Recipient}, r.RecipientDomain})
 		}
 		b.byDomain[r.RecipientDomain]++
 		if r.Time.Before(b.first) {
@@ -220,4 +252,33 @@ func sendingVolume(ctx context.Context, db Store, q HealthQuery, sc *scope) (map
 		}
 	}
 	return out, nil
+}
+
+// splitVolume counts the period's messages per sending IP and per tag.
+func splitVolume(ctx context.Context, db Store, q HealthQuery, sc *scope) (ips, tags map[string]*SplitRow, err error) {
+	cs, err := db.SplitCounts(ctx, SplitQuery{From: q.Since, Until: q.Until, SendingDomains: sc.sending, RecipientDomains: sc.recipientDomains()})
+	if err != nil {
+		return nil, nil, err
+	}
+	ips, tags = map[string]*SplitRow{}, map[string]*SplitRow{}
+	for _, c := range cs {
+		if c.Type != maildiag.Accepted && c.Type != maildiag.Delivered {
+			continue
+		}
+		m := ips
+		if c.By == SplitByTag {
+			m = tags
+		}
+		r := m[c.Name]
+		if r == nil {
+			r = &SplitRow{Name: c.Name}
+			m[c.Name] = r
+		}
+		if c.Type == maildiag.Accepted {
+			r.Accepted += c.N
+		} else {
+			r.Delivered += c.N
+		}
+	}
+	return ips, tags, nil
 }

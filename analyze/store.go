@@ -68,6 +68,11 @@ type CountReader interface {
 	// event, oldest first: at most limit of them (0: all) and how many
 	// there are.
 	Pending(ctx context.Context, from, until time.Time, limit int) ([]Pending, int, error)
+	// SplitCounts sums the events of whole UTC days [q.From, q.Until) by
+	// sending IP and by tag, type and outcome: what splits a report's
+	// volume and rates as Mailgun's dashboard does. An event with several
+	// tags counts once under each; one with no IP or tag under none.
+	SplitCounts(ctx context.Context, q SplitQuery) ([]SplitCount, error)
 }
 
 // DirectoryReader reads the domains and addresses a store knows.
@@ -163,7 +168,9 @@ type Failure struct {
 	BounceType      string
 	DelayedBounce   bool
 	SendingIP       string
-	Tags            []string // read when FailureFilter.WithTags
+	// Tags are the message's tags. The slice may be shared between
+	// failures: read it, never change it.
+	Tags []string
 
 	// The texts, read by FailureDetails only.
 	Reply, Description, Subject, From string
@@ -198,7 +205,6 @@ type FailureFilter struct {
 	Gateways         []string // gateway or Mailgun's recipient-provider
 	FromContains     string
 	SubjectContains  string
-	WithTags         bool // read each failure's tags too (Failure.Tags)
 }
 
 // Count dimensions a CountQuery groups by, besides type and outcome.
@@ -227,6 +233,29 @@ type Count struct {
 	Type            string
 	Outcome         maildiag.Outcome // failed events only
 	N               int64
+}
+
+// SplitQuery selects the events SplitCounts sums.
+type SplitQuery struct {
+	From, Until      time.Time
+	SendingDomains   []string // empty: all
+	RecipientDomains []string // empty: all
+}
+
+// Split dimensions of a SplitCount.
+const (
+	SplitByIP  = "ip"
+	SplitByTag = "tag"
+)
+
+// SplitCount is a number of events of one type and outcome from one
+// sending IP or with one tag.
+type SplitCount struct {
+	By      string // SplitByIP or SplitByTag
+	Name    string // the IP or the tag
+	Type    string
+	Outcome maildiag.Outcome // failed events only
+	N       int64
 }
 
 // DeliveryDelay is the accepted-to-delivered time of one delivery.

@@ -143,7 +143,7 @@ func TestAuditMigrationUpgradesOldIndex(t *testing.T) {
 	// Back to version 1: what later migrations added goes too.
 	for _, q := range []string{`DROP TABLE audit`, `DROP TABLE texts`, `DROP TABLE text_keys`, `DROP TABLE kept_messages`,
 		`ALTER TABLE events DROP COLUMN subject_id`, `ALTER TABLE events DROP COLUMN from_id`, `ALTER TABLE events DROP COLUMN ip_id`,
-		`ALTER TABLE events DROP COLUMN tags_id`, `ALTER TABLE events DROP COLUMN route_id`,
+		`ALTER TABLE events DROP COLUMN tags_id`, `ALTER TABLE events DROP COLUMN route_id`, `DROP TABLE split_counts`, `ALTER TABLE failures DROP COLUMN tags_id`,
 		`DELETE FROM schema_migrations WHERE version >= 2`} {
 		if _, err := db.sql.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)

@@ -93,6 +93,26 @@ func (w *Writer) SetEventTexts(ctx context.Context, ref analyze.Ref, ev *maildia
 		nullID(t.subject), nullID(t.from), nullID(t.ip), nullID(t.tags), nullID(t.route), ref[0], ref[1], ref[2]); err != nil {
 		return fmt.Errorf("store event texts: %w", err)
 	}
+	// The failure's tag set and the IP and tag splits, as an import keeps them.
+	if t.tags != 0 {
+		if _, err := w.exec(`UPDATE failures SET tags_id = ? WHERE day = ? AND recipient_id = ? AND id_hash = ?`,
+			t.tags, ref[0], ref[1], ref[2]); err != nil {
+			return fmt.Errorf("store event texts: %w", err)
+		}
+	}
+	for _, id := range []int64{t.ip, t.tags} {
+		if id == 0 {
+			continue
+		}
+		if _, err := w.exec(`INSERT INTO split_counts(day, sending_domain_id, text_id, type_id, outcome, n)
+	SELECT e.day, e.sending_domain_id, ?, e.type_id, COALESCE(f.outcome, ''), 1
+	FROM events e LEFT JOIN failures f ON f.day = e.day AND f.recipient_id = e.recipient_id AND f.id_hash = e.id_hash
+	WHERE e.day = ? AND e.recipient_id = ? AND e.id_hash = ?
+	ON CONFLICT(day, sending_domain_id, text_id, type_id, outcome) DO UPDATE SET n = n + 1`,
+			id, ref[0], ref[1], ref[2]); err != nil {
+			return fmt.Errorf("store event splits: %w", err)
+		}
+	}
 	return nil
 }
 

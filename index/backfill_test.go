@@ -96,6 +96,20 @@ func TestBackfillTextsOfPre0004Index(t *testing.T) {
 			t.Errorf("after the backfill, %s finds %d events, want %d", f.name, got, f.want)
 		}
 	}
+	// The IP split counts every event with a sending IP, as an import would.
+	withIP := 0
+	for _, e := range evs {
+		if e.SendingIP != "" {
+			withIP++
+		}
+	}
+	var split int
+	if err := db.sql.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM split_counts s JOIN texts t ON t.id = s.text_id WHERE t.kind = ?`, textIP).Scan(&split); err != nil {
+		t.Fatal(err)
+	}
+	if withIP == 0 || split != withIP {
+		t.Errorf("after the backfill, the IP split counts %d events; %d have a sending IP", split, withIP)
+	}
 	if pending, err := db.TextsPending(ctx); err != nil || pending {
 		t.Errorf("TextsPending = %v, %v after the backfill; want false", pending, err)
 	}

@@ -34,6 +34,13 @@ type dailyKey struct {
 	outcome          outcome
 }
 
+// splitKey is a split_counts key: text is a sending IP's or a tag set's
+// texts id.
+type splitKey struct {
+	day, sd, text, typ int64
+	outcome            outcome
+}
+
 type hourlyKey struct {
 	hour, sd, typ int64
 	outcome       outcome
@@ -47,6 +54,7 @@ type txRows struct {
 	messages     []msgKey // with repeats
 	daily        map[dailyKey]int64
 	hourly       map[hourlyKey]int64
+	split        map[splitKey]int64
 }
 
 // txRowsHint is how many events a transaction is expected to hold, for
@@ -58,6 +66,7 @@ func (t *txRows) init() {
 	t.messages = make([]msgKey, 0, txRowsHint)
 	t.daily = make(map[dailyKey]int64, txRowsHint/4)
 	t.hourly = map[hourlyKey]int64{}
+	t.split = map[splitKey]int64{}
 }
 
 func (t *txRows) reset() {
@@ -68,6 +77,7 @@ func (t *txRows) reset() {
 	t.messages = t.messages[:0]
 	clear(t.daily)
 	clear(t.hourly)
+	clear(t.split)
 }
 
 // outcome is an outcome as a small number, in the order of outcomeNames.
@@ -158,6 +168,12 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 		outcome := outcomeOf(ev)
 		t.daily[dailyKey{k.day, sd, rd, typ, outcome}]++
 		t.hourly[hourlyKey{floorDiv(ev.TimeUS, usPerHour), sd, typ, outcome}]++
+		if texts.ip != 0 {
+			t.split[splitKey{k.day, sd, texts.ip, typ, outcome}]++
+		}
+		if texts.tags != 0 {
+			t.split[splitKey{k.day, sd, texts.tags, typ, outcome}]++
+		}
 		switch typ {
 		case typeFailed, typeRejected:
 			f := newFailRow(row, ev)
@@ -219,7 +235,7 @@ var eventColumns = []string{"day", "recipient_id", "id_hash", "ts", "type_id", "
 
 var failureColumns = []string{"day", "recipient_id", "id_hash", "ts", "type_id", "sending_domain_id", "message_key", "seq",
 	"event_id", "outcome", "severity", "reason", "code", "enhanced", "class", "rule", "gateway", "provider", "mx_host",
-	"attempt", "retry_seconds", "bounce_type", "delayed_bounce", "sending_ip"}
+	"attempt", "retry_seconds", "bounce_type", "delayed_bounce", "sending_ip", "tags_id"}
 
 var failureTextColumns = []string{"day", "recipient_id", "id_hash", "reply", "description", "subject", "from_addr"}
 
@@ -273,6 +289,7 @@ func (t *txRows) flush(w *Writer) error {
 		fb.str(f.bounceType)
 		fb.always(boolInt(f.delayed))
 		fb.str(f.sendingIP)
+		fb.int(f.texts.tags)
 		if err := fb.end(w); err != nil {
 			return err
 		}
@@ -395,5 +412,33 @@ func (t *txRows) flushCounts(w *Writer) error {
 			return fmt.Errorf("store counts: %w", err)
 		}
 	}
-	return hb.flush(w)
+	if err := hb.flush(w); err != nil {
+		return err
+	}
+	sk := make([]splitKey, 0, len(t.split))
+	for k := range t.split {
+		sk = append(sk, k)
+	}
+	slices.SortFunc(sk, func(a, b splitKey) int {
+		for _, c := range [4]int{cmpInt(a.day, b.day), cmpInt(a.sd, b.sd), cmpInt(a.text, b.text), cmpInt(a.typ, b.typ)} {
+			if c != 0 {
+				return c
+			}
+		}
+		return int(a.outcome) - int(b.outcome)
+	})
+	sb := newRowBatch("INSERT", "split_counts", []string{"day", "sending_domain_id", "text_id", "type_id", "outcome", "n"},
+		"ON CONFLICT DO UPDATE SET n = n + excluded.n")
+	for _, k := range sk {
+		sb.always(k.day)
+		sb.always(k.sd)
+		sb.always(k.text)
+		sb.always(k.typ)
+		sb.text(string(outcomeNames[k.outcome]))
+		sb.always(t.split[k])
+		if err := sb.end(w); err != nil {
+			return fmt.Errorf("store counts: %w", err)
+		}
+	}
+	return sb.flush(w)
 }

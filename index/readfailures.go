@@ -93,7 +93,7 @@ func failureWhere(f *analyze.FailureFilter, sds []int64) (string, []any) {
 const failureCols = `SELECT f.day, f.recipient_id, f.id_hash, f.ts, f.type_id, f.sending_domain_id, f.message_key,
 	f.outcome, COALESCE(f.severity, ''), COALESCE(f.reason, ''), COALESCE(f.code, 0), COALESCE(f.enhanced, ''),
 	COALESCE(f.class, ''), COALESCE(f.gateway, ''), COALESCE(f.provider, ''), f.delayed_bounce,
-	COALESCE(f.sending_ip, ''), COALESCE(f.mx_host, ''),
+	COALESCE(f.sending_ip, ''), COALESCE(f.mx_host, ''), COALESCE(f.tags_id, 0),
 	f.event_id, COALESCE(f.rule, ''), COALESCE(f.attempt, 0), COALESCE(f.retry_seconds, 0),
 	COALESCE(f.bounce_type, ''),
 	COALESCE(x.reply, ''), COALESCE(x.description, ''), COALESCE(x.subject, ''), COALESCE(x.from_addr, '')`
@@ -103,35 +103,31 @@ const joinTexts = `
 	LEFT JOIN failure_texts x ON x.day = f.day AND x.recipient_id = f.recipient_id AND x.id_hash = f.id_hash`
 
 // failureSelectLight reads what breakdowns group and filter by, the first
-// 18 columns of failureCols: a scan of a third of the bytes.
+// 19 columns of failureCols: a scan of a third of the bytes.
 const failureSelectLight = `SELECT f.day, f.recipient_id, f.id_hash, f.ts, f.type_id, f.sending_domain_id, f.message_key,
 	f.outcome, COALESCE(f.severity, ''), COALESCE(f.reason, ''), COALESCE(f.code, 0), COALESCE(f.enhanced, ''),
 	COALESCE(f.class, ''), COALESCE(f.gateway, ''), COALESCE(f.provider, ''), f.delayed_bounce,
-	COALESCE(f.sending_ip, ''), COALESCE(f.mx_host, '')
+	COALESCE(f.sending_ip, ''), COALESCE(f.mx_host, ''), COALESCE(f.tags_id, 0)
 	FROM failures f`
 
 // failureScan turns failures rows into analyze.Failures.
 type failureScan struct {
-	names       map[int64]string // domain names by id
+	names       map[int64]string   // domain names by id
+	tags        map[int64][]string // tag sets by texts id, shared by the failures
+	tagsID      int64
 	ref         analyze.Ref
 	ts          int64
 	typ, sd, mk int64
 	delayed     sql.NullInt64
 	f           analyze.Failure
-	withTags    bool
-	tags        string // one per line, as in texts
 }
 
 // light are the scan targets of failureSelectLight.
 func (s *failureScan) light() []any {
 	f := &s.f
-	dest := []any{&s.ref[0], &s.ref[1], &s.ref[2], &s.ts, &s.typ, &s.sd, &s.mk,
+	return []any{&s.ref[0], &s.ref[1], &s.ref[2], &s.ts, &s.typ, &s.sd, &s.mk,
 		&f.Outcome, &f.Severity, &f.Reason, &f.Code, &f.Enhanced, &f.Class, &f.Gateway, &f.Provider, &s.delayed,
-		&f.SendingIP, &f.MXHost}
-	if s.withTags {
-		dest = append(dest, &s.tags)
-	}
-	return dest
+		&f.SendingIP, &f.MXHost, &s.tagsID}
 }
 
 // whole are the scan targets of failureCols.
@@ -156,10 +152,7 @@ func (s *failureScan) done() *analyze.Failure {
 		f.RecipientDomain = s.names[s.ref[1]>>domainShift]
 	}
 	f.DelayedBounce = s.delayed.Int64 != 0
-	f.Tags = nil
-	if s.tags != "" {
-		f.Tags = strings.Split(strings.TrimSuffix(s.tags, "\n"), "\n")
-	}
+	f.Tags = s.tags[s.tagsID]
 	return f
 }
 
@@ -201,17 +194,11 @@ func (db *DB) Failures(ctx context.Context, f analyze.FailureFilter, fn func(*an
 	if err != nil {
 		return err
 	}
+	if sc.tags, err = db.tagSets(ctx); err != nil {
+		return err
+	}
 	cond, cargs := failureWhere(&f, sds)
 	sel := failureSelectLight
-	if f.WithTags {
-		// The tag set is the event's, stored once in texts.
-		sel = strings.Replace(sel, `
-	FROM failures f`, `,
-	COALESCE((SELECT t.text FROM events e JOIN texts t ON t.id = e.tags_id
-		WHERE e.day = f.day AND e.recipient_id = f.recipient_id AND e.id_hash = f.id_hash), '')
-	FROM failures f`, 1)
-		sc.withTags = true
-	}
 	if f.FromContains != "" || f.SubjectContains != "" {
 		sel += joinTexts
 	}
@@ -270,6 +257,9 @@ func (db *DB) FailureDetails(ctx context.Context, refs []analyze.Ref) (map[analy
 	sc := &failureScan{}
 	var err error
 	if sc.names, err = db.namesWithSending(ctx, ids); err != nil {
+		return nil, err
+	}
+	if sc.tags, err = db.tagSets(ctx); err != nil {
 		return nil, err
 	}
 	dest := sc.whole()

@@ -171,6 +171,7 @@ type tabOption struct {
 	width, height int64
 	noJS          bool
 	bypassCSP     bool
+	dark          bool // prefers-color-scheme: dark, from before the page loads
 }
 
 // open renders nothing itself: it loads the file at path in a new tab.
@@ -201,6 +202,12 @@ func open(t *testing.T, browser context.Context, path string, o tabOption) *tab 
 			// escaping stands between a payload and execution.
 			if _, err := cdp.Call(ctx, tg, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: true}); err != nil {
 				return fmt.Errorf("bypass CSP: %w", err)
+			}
+		}
+		if o.dark {
+			if _, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
+				return fmt.Errorf("emulate dark: %w", err)
 			}
 		}
 		if o.noJS {
@@ -404,6 +411,52 @@ func TestBrowser(t *testing.T) {
 		}
 		tb.checkQuiet(t)
 		tb.screenshot(t, "report.png")
+	})
+
+	t.Run("dark", func(t *testing.T) {
+		tb := open(t, browser, sample, tabOption{width: 1400, height: 900, dark: true})
+		var st pageState
+		tb.eval(t, stateJS, &st)
+		checkCharts(t, st, 0)
+		// Every text on its own background, and the charts' text on the
+		// page's, reads at WCAG AA contrast (4.5) at least.
+		var low []string
+		tb.eval(t, `(() => {
+  const rgb = c => (c.match(/[\d.]+/g) || []).slice(0, 3).map(Number);
+  const lum = c => { const v = rgb(c).map(x => { x /= 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); });
+    return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+  const bgOf = e => { for (; e; e = e.parentElement) { const b = getComputedStyle(e).backgroundColor; if (b && !b.endsWith(', 0)') && b !== 'transparent') return b; } return 'rgb(255, 255, 255)'; };
+  const page = getComputedStyle(document.body).backgroundColor;
+  const low = [];
+  if (lum(page) > 0.05) low.push('page background ' + page + ' is not dark');
+  for (const sel of ['body', 'h2', '.card .value', '.card .label', '.note', 'td', 'th', '.alert']) {
+    const e = document.querySelector(sel);
+    if (!e) continue;
+    const r = ratio(getComputedStyle(e).color, bgOf(e));
+    if (r < 4.5) low.push(sel + ' contrast ' + r.toFixed(2));
+  }
+  for (const c of document.querySelectorAll('.chart')) {
+    const inst = echarts.getInstanceByDom(c);
+    const o = inst && inst.getOption();
+    const colors = [];
+    if (o) {
+      (o.legend || []).forEach(l => colors.push(l.textStyle && l.textStyle.color));
+      [].concat(o.xAxis || [], o.yAxis || []).forEach(a => colors.push(a.axisLabel && a.axisLabel.color));
+    }
+    for (const col of colors) {
+      if (!col || typeof col !== 'string') { low.push(c.id + ': chart text has no colour of the theme'); break; }
+      const r = ratio(col.startsWith('#') ? 'rgb(' + [1, 3, 5].map(i => parseInt(col.substr(i, 2), 16)).join(', ') + ')' : col, page);
+      if (r < 4.5) { low.push(c.id + ' text contrast ' + r.toFixed(2)); break; }
+    }
+  }
+  return low;
+})()`, &low)
+		for _, l := range low {
+			t.Errorf("dark theme: %s", l)
+		}
+		tb.checkQuiet(t)
+		tb.screenshot(t, "report-dark.png")
 	})
 
 	t.Run("print", func(t *testing.T) {

@@ -142,7 +142,13 @@ func sampleData() *analyze.HealthResult {
 		{Name: "mail.ledgerly.com", Messages: 9800, Accepted: 9800, Delivered: 9620, DeliveryRate: 9620.0 / 9800, Failures: 160, Deferrals: 240, Class: "policy-block", ClassCount: 42},
 	}
 	d.SendingIPs = []analyze.SplitRow{
-		{Name: "203.0.113.7", Failures: 380, Deferrals: 1290, Class: "blocklisted", ClassCount: 61, DeferralClass: "rate-limited", DeferralClassCount: 1139},
+		{Name: "203.0.113.7", Messages: 12400, Delivered: 12020, DeliveryRate: 12020.0 / 12400, Failures: 380, Deferrals: 1290, Class: "blocklisted", ClassCount: 61,
+			DeferralClass: "rate-limited", DeferralClassCount: 1139},
+	}
+	d.Tags = []analyze.SplitRow{
+		{Name: "newsletter", Messages: 14100, Accepted: 14100, Delivered: 13480, DeliveryRate: 13480.0 / 14100, Failures: 320, Deferrals: 1150,
+			Class: "user-unknown", ClassCount: 140, DeferralClass: "rate-limited", DeferralClassCount: 1020},
+		{Name: "password-reset", Messages: 2100, Accepted: 2100, Delivered: 2061, DeliveryRate: 2061.0 / 2100, Failures: 39, Class: "policy-block", ClassCount: 30},
 	}
 
 	// Per day: user-unknown, mailbox-full, policy-block, blocklisted,

@@ -42,7 +42,9 @@ var (
 
 // pageTemplate is parsed when first needed, not at every start of the
 // binary.
-var pageTemplate = sync.OnceValue(func() *template.Template { return template.Must(template.New("page").Parse(pageTmpl)) })
+var pageTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Funcs(template.FuncMap{"split": splitTable}).Parse(pageTmpl))
+})
 
 // pageData is the view plus the page's own trusted parts: the stylesheet and
 // scripts embedded in the binary, and the chart options, which are JSON

@@ -66,7 +66,8 @@ func TestRenderSample(t *testing.T) {
 		"Scattered bad addresses: the domain accepts our mail; clean the list.",
 		// splits by sending domain and IP
 		`<tr><td class="addr">mg.brightcart.io</td><td class="num">18,400</td><td class="num">17,320</td><td class="num">94.1%</td><td class="num">410</td><td><code>user-unknown</code> (180)</td><td class="num">1,310</td><td><code>rate-limited</code> (1,139)</td></tr>`,
-		`<tr><td class="addr">203.0.113.7</td><td class="num">380</td><td><code>blocklisted</code> (61)</td>`,
+		`<tr><td class="addr">203.0.113.7</td><td class="num">12,400</td><td class="num">12,020</td><td class="num">96.9%</td><td class="num">380</td><td><code>blocklisted</code> (61)</td>`,
+		`<tr><td class="addr">password-reset</td><td class="num">2,100</td><td class="num">2,061</td><td class="num">98.1%</td><td class="num">39</td>`,
 		// typos and lookalikes
 		"<td class=\"addr\">gmial.com</td><td class=\"addr\">gmail.com</td>",
 		"<td class=\"addr\">john_smith@initech.com</td>",

@@ -116,6 +116,7 @@ func domainsSection(d *analyze.HealthResult, o Options) domainsView {
 		})
 	}
 	v.More = more{n, len(d.Domains)}
+	v.Rows, v.Rest = v.Rows[:min(n, visibleRows)], v.Rows[min(n, visibleRows):]
 	v.Chart = chartView{ID: chartDomains, Summary: domainsSummary(d), Height: barHeight(min(len(d.Domains), limit(o.MaxBars, 10)))}
 	return v
 }
@@ -177,7 +178,7 @@ func codesSection(d *analyze.HealthResult, o Options) codesView {
 
 // printedRows is how many rows of the long list of addresses are printed
 // on paper.
-const printedRows = 20
+const printedRows = 10
 
 func suppressionsSection(d *analyze.HealthResult, c clock, o Options) suppressionsView {
 	var total int64
@@ -276,7 +277,7 @@ func typosSection(d *analyze.HealthResult, o Options) typosView {
 }
 
 func sendersSection(d *analyze.HealthResult, o Options) sendersView {
-	v := sendersView{Empty: len(d.SendingDomains)+len(d.SendingIPs) == 0}
+	v := sendersView{Empty: len(d.SendingDomains)+len(d.SendingIPs)+len(d.Tags) == 0}
 	rows := func(rs []analyze.SplitRow) ([]splitRowView, more) {
 		n := min(len(rs), limit(o.MaxRows, 25))
 		var out []splitRowView
@@ -292,5 +293,6 @@ func sendersSection(d *analyze.HealthResult, o Options) sendersView {
 	}
 	v.Domains, v.DomainsMore = rows(d.SendingDomains)
 	v.IPs, v.More = rows(d.SendingIPs)
+	v.Tags, v.TagsMore = rows(d.Tags)
 	return v
 }

@@ -123,10 +123,10 @@ type classRowView struct {
 }
 
 type domainsView struct {
-	Empty bool
-	Chart chartView
-	Rows  []domainRowView
-	More  more
+	Empty      bool
+	Chart      chartView
+	Rows, Rest []domainRowView // the first visibleRows, and the others
+	More       more
 }
 
 type domainRowView struct {
@@ -146,10 +146,29 @@ type providerRowView struct {
 }
 
 type sendersView struct {
-	Empty             bool
-	Domains, IPs      []splitRowView
-	DomainsMore, More more
+	Empty                       bool
+	Domains, IPs, Tags          []splitRowView
+	DomainsMore, More, TagsMore more
 }
+
+// splitTableView is one table of sendersView, with its first column's
+// heading and what its rows are: the first visibleRows rows, then the
+// Rest in a collapsed part.
+type splitTableView struct {
+	Head, Noun  string
+	Rows        []splitRowView // all of them
+	Shown, Rest []splitRowView
+}
+
+func splitTable(head, noun string, rows []splitRowView) splitTableView {
+	n := min(len(rows), visibleRows)
+	return splitTableView{head, noun, rows, rows[:n], rows[n:]}
+}
+
+// visibleRows is how many rows a long table shows; the others, up to
+// --max-rows, are in a collapsed part (details) under it, which opens
+// without JavaScript and stays closed on paper.
+const visibleRows = 10
 
 type splitRowView struct {
 	Name, Messages, Delivered, Rate, Failures, Class, ClassCount string
@@ -268,7 +287,7 @@ func buildView(d *analyze.HealthResult, o Options) view {
 		{"failures", "Failure classes"},
 		{"domains", "Worst customer domains"},
 		{"providers", "Providers and gateways"},
-		{"senders", "Sending domains and IPs"},
+		{"senders", "Sending domains, IPs and tags"},
 		{"codes", "SMTP codes"},
 		{"suppressions", "New suppressions"},
 		{"delays", "Delivery delay"},

@@ -47,7 +47,9 @@ Alerts are rules over the numbers, with thresholds as flags: --complaint-rate
 (default 0.003, Gmail's and Yahoo's limit; --complaint-target 0.001 is the rate
 they ask to aim under), --bounce-rate (0.05), --deferral-spike (2 times the
 previous period), --rate-limit-wave (0.2 of all failures) and
---ip-block-failures (5 messages of one sending IP refused at a domain).
+--ip-block-failures (5 messages of one sending IP refused at a domain; critical
+from --ip-block-critical 50, or when the provider deferred the same messages
+before refusing them).
 
 A period with no events (an empty index, a period outside what the index
 covers, or a --to or --sending-domain that matches nothing) still writes the
@@ -85,6 +87,7 @@ page, saying so and what the index covers, and exits 1.`,
 	f.Float64Var(&o.thresholds.DeferralSpike, "deferral-spike", th.DeferralSpike, "alert when the deferral rate is this many times the previous period's")
 	f.Float64Var(&o.thresholds.RateLimitWave, "rate-limit-wave", th.RateLimitWave, "alert when rate limits are this share of all failures")
 	f.IntVar(&o.thresholds.IPBlockFailures, "ip-block-failures", th.IPBlockFailures, "alert when a provider refuses this many messages of one sending IP")
+	f.IntVar(&o.thresholds.IPBlockCritical, "ip-block-critical", th.IPBlockCritical, "a sender block is critical from this many refusals (fewer: only after deferrals of the same messages)")
 	return cmd
 }
 
@@ -102,8 +105,8 @@ func reportRun(ctx context.Context, s *streams, path, format string, o *reportOp
 			return usageErrorf("%s: %v is not a share between 0 and 1 (0.003 is 0.3%%)", r.name, r.v)
 		}
 	}
-	if o.thresholds.DeferralSpike <= 1 || o.thresholds.IPBlockFailures < 1 {
-		return usageErrorf("--deferral-spike must be more than 1 and --ip-block-failures at least 1")
+	if o.thresholds.DeferralSpike <= 1 || o.thresholds.IPBlockFailures < 1 || o.thresholds.IPBlockCritical < 1 {
+		return usageErrorf("--deferral-spike must be more than 1, --ip-block-failures and --ip-block-critical at least 1")
 	}
 	var err error
 	if q.Since, err = maildiag.ParseWhen(o.since, now); err != nil {

@@ -44,6 +44,25 @@
       return lines.join("<br>");
     };
   }
+  // The page's theme colours (light, or dark from prefers-color-scheme),
+  // so that the charts' text and lines read on the page's background.
+  var css = getComputedStyle(root);
+  var ink = css.getPropertyValue("--ink").trim() || "#1f2937";
+  var muted = css.getPropertyValue("--muted").trim() || "#64748b";
+  var line = css.getPropertyValue("--line").trim() || "#e2e8f0";
+  function theme(opt) {
+    opt.textStyle = Object.assign(opt.textStyle || {}, { color: ink });
+    [].concat(opt.legend || []).forEach(function (l) {
+      l.textStyle = Object.assign(l.textStyle || {}, { color: ink });
+      l.pageTextStyle = Object.assign(l.pageTextStyle || {}, { color: ink });
+    });
+    [].concat(opt.xAxis || [], opt.yAxis || []).forEach(function (ax) {
+      ax.axisLabel = Object.assign(ax.axisLabel || {}, { color: ink });
+      ax.nameTextStyle = Object.assign(ax.nameTextStyle || {}, { color: muted });
+      ax.axisLine = Object.assign(ax.axisLine || {}, { lineStyle: Object.assign((ax.axisLine || {}).lineStyle || {}, { color: muted }) });
+      ax.splitLine = Object.assign(ax.splitLine || {}, { lineStyle: Object.assign((ax.splitLine || {}).lineStyle || {}, { color: line }) });
+    });
+  }
   var charts = [];
   specs.forEach(function (s) {
     var el = document.getElementById(s.id);
@@ -67,6 +86,7 @@
       [].concat(opt.legend).forEach(function (l) { l.type = "scroll"; });
       [].concat(opt.grid || []).forEach(function (g) { g.top = Math.min(parseInt(g.top, 10) || 40, 40); });
     }
+    theme(opt);
     var chart = echarts.init(el, null, { renderer: "canvas" });
     chart.setOption(opt);
     charts.push(chart);
