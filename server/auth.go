@@ -38,11 +38,11 @@ func HashToken(token string) []byte {
 type permission int
 
 const (
-	permRead              permission = iota // search, trace, reports, audit
-	permRemoveBounces                       // remove or restore bounces
-	permRemoveOthers                        // remove or restore complaints and unsubscribes
-	permResendOriginal                      // resend to the original recipient; ask for a resend elsewhere
-	permApproveResend                       // approve a resend elsewhere
+	permRead           permission = iota // search, trace, reports, audit
+	permRemoveBounces                    // remove or restore bounces
+	permRemoveOthers                     // remove or restore complaints and unsubscribes
+	permResendOriginal                   // resend to the original recipient; ask for a resend elsewhere
+	permApproveResend                    // approve a resend elsewhere
 )
 
 // allowed tells whether a role may do what p names.
