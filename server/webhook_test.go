@@ -21,8 +21,8 @@ import (
 	"github.com/maildiag/maildiag/internal/mgtest"
 	"github.com/maildiag/maildiag/internal/testkit"
 	"github.com/maildiag/maildiag/mgserver"
-	"github.com/maildiag/maildiag/synth"
 	"github.com/maildiag/maildiag/syncer"
+	"github.com/maildiag/maildiag/synth"
 )
 
 // samplesKey is the signing key Symfony's Mailgun webhook tests use: the
