@@ -76,7 +76,9 @@ func TestServeUsersTokens(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var outb, errb syncBuf
 	done := make(chan int)
-	go func() { done <- Run(ctx, []string{"--db", db, "serve", "--listen", addr}, strings.NewReader(""), &outb, &errb) }()
+	go func() {
+		done <- Run(ctx, []string{"--db", db, "serve", "--listen", addr}, strings.NewReader(""), &outb, &errb)
+	}()
 	waitUp(t, addr)
 	req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/status", nil)
 	req.Header.Set("Authorization", "Bearer "+tok.Token)
