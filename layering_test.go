@@ -35,7 +35,7 @@ var layerRules = []layerRule{
 
 // engines are the packages that do the work of the commands and the
 // server; each declares the store interfaces it needs.
-var engines = []string{"./syncer", "./importer", "./reclassify", "./remedy"}
+var engines = []string{"./syncer", "./importer", "./reclassify", "./remedy", "./server"}
 
 func init() {
 	for _, e := range engines {

@@ -158,6 +158,9 @@ customer domain are suppressed, what failed and why.`,
 		newResendCmd(s, g),
 		newAuditCmd(s, g),
 		newMigrateCmd(s, g),
+		newServeCmd(s, g),
+		newUsersCmd(s, g),
+		newTokensCmd(s, g),
 	)
 	root.InitDefaultCompletionCmd()
 	usageErrors(root)
