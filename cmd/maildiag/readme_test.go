@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"os"
 	"strings"
@@ -41,8 +42,18 @@ func TestDocumentedCommandLines(t *testing.T) {
 	}
 	walk(root)
 	checked := 0
+	carry := ""
 	for _, l := range lines {
 		where, text, _ := strings.Cut(l, ": ")
+		if carry != "" {
+			text = carry + "\n" + text
+		}
+		// A quote left open continues on the next line, as in a shell.
+		if _, err := shellWords(text); errors.Is(err, errUnbalanced) {
+			carry = text
+			continue
+		}
+		carry = ""
 		args := maildiagArgs(t, text)
 		if args == nil {
 			continue
@@ -64,12 +75,18 @@ func TestDocumentedCommandLines(t *testing.T) {
 			t.Errorf("%s: %s\n  %v", where, strings.TrimSpace(text), err)
 		}
 	}
+	if carry != "" {
+		t.Errorf("a quote is never closed: %q", carry)
+	}
 	if checked < 50 {
 		t.Errorf("checked %d documented command lines; the README and the examples show more", checked)
 	}
 }
 
-var errNotRunnable = usageErrorf("names a group of commands, not one")
+var (
+	errNotRunnable = usageErrorf("names a group of commands, not one")
+	errUnbalanced  = usageErrorf("unbalanced quote")
+)
 
 // maildiagArgs returns the arguments of the first maildiag command of a
 // shell line, up to a pipe, a list operator, a redirection or a comment,
@@ -136,13 +153,25 @@ func shellWords(line string) ([]word, error) {
 			continue
 		case c == '#' && !inWord:
 			return append(words, word{text: line[i:]}), nil
-		case c == '\'' || c == '"':
+		case c == '\'':
 			j := strings.IndexByte(line[i+1:], c)
 			if j < 0 {
-				return nil, usageErrorf("unbalanced %c", c)
+				return nil, errUnbalanced
 			}
 			cur.WriteString(line[i+1 : i+1+j])
 			i += j + 1
+			quoted = true
+		case c == '"':
+			// Inside double quotes a backslash escapes the next byte.
+			for i++; i < len(line) && line[i] != '"'; i++ {
+				if line[i] == '\\' && i+1 < len(line) {
+					i++
+				}
+				cur.WriteByte(line[i])
+			}
+			if i >= len(line) {
+				return nil, errUnbalanced
+			}
 			quoted = true
 		case c == '\\' && i+1 < len(line):
 			i++
