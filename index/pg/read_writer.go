@@ -61,3 +61,7 @@ func (w *Writer) mergeReadRollups(ctx context.Context) error {
 	}
 	return nil
 }
+
+// messageKeySQL is a message-id's key (analyze.MessageRef) in SQL: a
+// 64-bit hash, 0 for none.
+const messageKeySQL = `(CASE WHEN COALESCE(message_id, '') = '' THEN 0 ELSE hashtextextended(message_id, 0) END)`

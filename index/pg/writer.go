@@ -196,10 +196,10 @@ WITH base AS (
 ), f AS (
 	INSERT INTO failures(day, recipient_id, type_id, event_id, ts, sending_domain_id, seq, outcome, severity, reason,
 		code, enhanced, class, rule, gateway, provider, mx_host, reply, description, attempt, retry_seconds,
-		bounce_type, delayed_bounce, sending_ip, subject, from_addr)
+		bounce_type, delayed_bounce, sending_ip, subject, from_addr, message_key)
 	SELECT day, r_id, type_id, event_id, ts, sd_id, seq, outcome, severity, reason, code, enhanced, class, rule,
 		gateway, provider, mx_host, reply, description, attempt, retry_seconds, bounce_type, delayed_bounce,
-		sending_ip, subject, from_addr
+		sending_ip, subject, from_addr, ` + messageKeySQL + `
 	FROM fresh WHERE failure
 	ON CONFLICT DO NOTHING
 ), nw AS (

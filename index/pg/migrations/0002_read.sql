@@ -54,3 +54,7 @@ CREATE TABLE kept_messages (
 	data        bytea NOT NULL,
 	PRIMARY KEY (message_id, storage_key)
 );
+
+-- A failure's message, as a 64-bit hash of its message-id (0: none):
+-- breakdowns count messages without reading the events.
+ALTER TABLE failures ADD COLUMN message_key bigint NOT NULL DEFAULT 0;
