@@ -222,7 +222,9 @@ func Failures(ctx context.Context, db Store, q FailureQuery) (*FailuresResult, e
 		g.rcpts[r.Recipient] = struct{}{}
 		c := classOrOther(r.Class)
 		g.class[c]++
-		if _, ok := g.samples[c]; !ok {
+		// The earliest failure of the class: the same on every engine,
+		// whatever order its store reads them in.
+		if old, ok := g.samples[c]; !ok || r.Time.Before(old.s.Time) {
 			g.samples[c] = sampled{Sample{Time: r.Time, Code: r.Code, Enhanced: r.Enhanced, MXHost: r.MXHost,
 				Class: r.Class, Rule: r.Rule}, r.Recipient, r.Ref}
 		}

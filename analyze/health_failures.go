@@ -152,13 +152,19 @@ type codeCount struct {
 	n      int64
 	class  string
 	sample Ref
+	at     time.Time
 }
 
+// countCode counts a failure; the earliest of a code is its sample, the
+// same on every engine whatever order its store reads them in.
 func countCode(m map[string]*codeCount, code, class string, r *Failure) {
 	c := m[code]
 	if c == nil {
-		c = &codeCount{class: class, sample: r.Ref}
+		c = &codeCount{}
 		m[code] = c
+	}
+	if c.n == 0 || r.Time.Before(c.at) {
+		c.class, c.sample, c.at = class, r.Ref, r.Time
 	}
 	c.n++
 }

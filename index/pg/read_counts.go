@@ -140,7 +140,7 @@ func (db *DB) DomainHourCounts(ctx context.Context, recipientDomains []string, f
 			JOIN event_types t ON t.id = e.type_id
 			LEFT JOIN failures f ON f.day = e.day AND f.recipient_id = e.recipient_id AND f.type_id = e.type_id AND f.event_id = e.event_id
 			WHERE r.domain_id = $1
-			GROUP BY 1, 2, 4, 5, e.type_id ORDER BY 1, 2, e.type_id, 5 COLLATE "C"`,
+			GROUP BY 1, 2, 4, 5, e.type_id ORDER BY 1, 2, e.type_id, COALESCE(f.outcome, '') COLLATE "C"`,
 			[]any{rd, fromUS, untilUS, floorDiv(fromUS, usPerDay), floorDiv(untilUS-1, usPerDay)}, countDest)
 		if err != nil {
 			return nil, err
@@ -180,7 +180,7 @@ func (db *DB) Delays(ctx context.Context, from, until time.Time, sendingDomains 
 	if err != nil {
 		return nil, err
 	}
-	q.WriteString(` GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3 COLLATE "C", 4`)
+	q.WriteString(` GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, final_gateway COLLATE "C", 4`)
 	type row struct {
 		day, sd int64
 		gateway string

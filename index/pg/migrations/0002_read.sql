@@ -58,3 +58,7 @@ CREATE TABLE kept_messages (
 -- A failure's message, as a 64-bit hash of its message-id (0: none):
 -- breakdowns count messages without reading the events.
 ALTER TABLE failures ADD COLUMN message_key bigint NOT NULL DEFAULT 0;
+
+-- Log searches list events newest (or oldest) first: the time order,
+-- read backwards until a page is full.
+CREATE INDEX events_ts ON events(ts, seq);
