@@ -153,6 +153,8 @@ type codeCount struct {
 	class  string
 	sample Ref
 	at     time.Time
+	domain string
+	sd     string
 }
 
 // countCode counts a failure; the earliest of a code is its sample, the
@@ -163,8 +165,8 @@ func countCode(m map[string]*codeCount, code, class string, r *Failure) {
 		c = &codeCount{}
 		m[code] = c
 	}
-	if c.n == 0 || r.Time.Before(c.at) {
-		c.class, c.sample, c.at = class, r.Ref, r.Time
+	if c.n == 0 || earlier(r, c.at, c.domain, c.sd) {
+		c.class, c.sample, c.at, c.domain, c.sd = class, r.Ref, r.Time, r.RecipientDomain, r.SendingDomain
 	}
 	c.n++
 }

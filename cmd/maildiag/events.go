@@ -21,6 +21,7 @@ import (
 
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/analyze"
+	"github.com/maildiag/maildiag/index/pg"
 )
 
 type eventsOpts struct {
@@ -132,6 +133,13 @@ func (o *eventsOpts) again(next string) string {
 		}
 	}
 	for i, a := range args {
+		// A connection URL is shown without its password.
+		if k, v, ok := strings.Cut(a, "="); ok && k == "--db" && pg.IsURL(v) {
+			a = "--db=" + pg.Redact(v)
+		} else if pg.IsURL(a) {
+			a = pg.Redact(a)
+		}
+		args[i] = a
 		if a == "" || strings.ContainsAny(a, " *?'\"$<>|&;()") {
 			args[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 		}
