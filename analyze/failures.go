@@ -119,13 +119,35 @@ type group struct {
 	rcpts   map[RecipientID]struct{}
 	msgs    map[MessageDay]uint8 // what became of each message: msgFailed | msgDeferred
 	class   map[string]int
-	samples map[string]sampled // the first failure of each class
+	samples map[string]*sampled // the first failure of each class
 }
 
 type sampled struct {
-	s    Sample
-	rcpt RecipientID
-	ref  Ref
+	s               Sample
+	rcpt            RecipientID
+	ref             Ref
+	domain, sending string
+	ties            []*sampled // as early, to other recipients
+}
+
+// tiedWith turns the comparison with a failure round: the sample as a
+// failure, and the failure's time and domains. A failure no earlier than
+// the sample, with the sample no earlier than it, ties.
+func (s *sampled) tiedWith(r *Failure) (*Failure, time.Time, string, string) {
+	return &Failure{Time: s.s.Time, RecipientDomain: s.domain, SendingDomain: s.sending}, r.Time, r.RecipientDomain, r.SendingDomain
+}
+
+// earlier tells whether a failure comes before a sample's: by time, then
+// by recipient and sending domain, so that every engine picks the same
+// sample whatever order it reads failures in.
+func earlier(r *Failure, t time.Time, domain, sending string) bool {
+	if !r.Time.Equal(t) {
+		return r.Time.Before(t)
+	}
+	if r.RecipientDomain != domain {
+		return r.RecipientDomain < domain
+	}
+	return r.SendingDomain < sending
 }
 
 // MessageDay is one message to one recipient, with a day it had an event.
@@ -193,7 +215,7 @@ func Failures(ctx context.Context, db Store, q FailureQuery) (*FailuresResult, e
 		g := groups[k]
 		if g == nil {
 			g = &group{g: FailureGroup{Key: key}, rcpts: map[RecipientID]struct{}{}, msgs: map[MessageDay]uint8{},
-				class: map[string]int{}, samples: map[string]sampled{}}
+				class: map[string]int{}, samples: map[string]*sampled{}}
 			groups[k] = g
 		}
 		g.g.Failures++
@@ -223,9 +245,17 @@ func Failures(ctx context.Context, db Store, q FailureQuery) (*FailuresResult, e
 		g.rcpts[r.Recipient] = struct{}{}
 		c := classOrOther(r.Class)
 		g.class[c]++
-		if _, ok := g.samples[c]; !ok {
-			g.samples[c] = sampled{Sample{Time: r.Time, Code: r.Code, Enhanced: r.Enhanced, MXHost: r.MXHost,
-				Class: r.Class, Rule: r.Rule}, r.Recipient, r.Ref}
+		// The earliest failure of the class: the same on every engine,
+		// whatever order its store reads them in (ties: the first
+		// address, once addresses are read).
+		old, ok := g.samples[c]
+		switch {
+		case !ok || earlier(r, old.s.Time, old.domain, old.sending):
+			g.samples[c] = &sampled{s: Sample{Time: r.Time, Code: r.Code, Enhanced: r.Enhanced, MXHost: r.MXHost,
+				Class: r.Class, Rule: r.Rule}, rcpt: r.Recipient, ref: r.Ref, domain: r.RecipientDomain, sending: r.SendingDomain}
+		case !earlier(old.tiedWith(r)):
+			old.ties = append(old.ties, &sampled{s: Sample{Time: r.Time, Code: r.Code, Enhanced: r.Enhanced, MXHost: r.MXHost,
+				Class: r.Class, Rule: r.Rule}, rcpt: r.Recipient, ref: r.Ref, domain: r.RecipientDomain, sending: r.SendingDomain})
 		}
 		res.Failures++
 		return nil
@@ -280,15 +310,29 @@ func Failures(ctx context.Context, db Store, q FailureQuery) (*FailuresResult, e
 		res.OtherGroups = len(all) - q.Top
 		all = all[:q.Top]
 	}
+	var candidates []RecipientID
+	for _, g := range all {
+		sm := g.samples[g.g.TopClass]
+		candidates = append(candidates, sm.rcpt)
+		for _, t := range sm.ties {
+			candidates = append(candidates, t.rcpt)
+		}
+	}
+	addrs, err := db.Addresses(ctx, candidates)
+	if err != nil {
+		return nil, err
+	}
 	sampleIDs := make([]RecipientID, len(all))
 	refs := make([]Ref, len(all))
 	for i, g := range all {
-		sampleIDs[i] = g.samples[g.g.TopClass].rcpt
-		refs[i] = g.samples[g.g.TopClass].ref
-	}
-	addrs, err := db.Addresses(ctx, sampleIDs)
-	if err != nil {
-		return nil, err
+		sm := g.samples[g.g.TopClass]
+		for _, t := range sm.ties {
+			if addrs[t.rcpt] < addrs[sm.rcpt] {
+				sm = t
+			}
+		}
+		g.g.Sample = sm.s
+		sampleIDs[i], refs[i] = sm.rcpt, sm.ref
 	}
 	details, err := db.FailureDetails(ctx, refs)
 	if err != nil {

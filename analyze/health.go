@@ -565,6 +565,15 @@ func healthStuck(ctx context.Context, db Store, q HealthQuery, cf *countFacts, s
 	for _, p := range ps {
 		cf.stuck.Messages = append(cf.stuck.Messages, StuckMessage{Recipient: addrs[p.Recipient], SendingDomain: p.SendingDomain, Accepted: p.Accepted})
 	}
+	// Messages accepted at the same moment by address: stores order
+	// them differently.
+	sort.SliceStable(cf.stuck.Messages, func(i, j int) bool {
+		a, b := cf.stuck.Messages[i], cf.stuck.Messages[j]
+		if !a.Accepted.Equal(b.Accepted) {
+			return a.Accepted.Before(b.Accepted)
+		}
+		return a.Recipient < b.Recipient
+	})
 	cf.stuck.Count = int64(total)
 	return nil
 }

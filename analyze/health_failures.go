@@ -152,13 +152,21 @@ type codeCount struct {
 	n      int64
 	class  string
 	sample Ref
+	at     time.Time
+	domain string
+	sd     string
 }
 
+// countCode counts a failure; the earliest of a code is its sample, the
+// same on every engine whatever order its store reads them in.
 func countCode(m map[string]*codeCount, code, class string, r *Failure) {
 	c := m[code]
 	if c == nil {
-		c = &codeCount{class: class, sample: r.Ref}
+		c = &codeCount{}
 		m[code] = c
+	}
+	if c.n == 0 || earlier(r, c.at, c.domain, c.sd) {
+		c.class, c.sample, c.at, c.domain, c.sd = class, r.Ref, r.Time, r.RecipientDomain, r.SendingDomain
 	}
 	c.n++
 }

@@ -21,7 +21,7 @@ import (
 
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/analyze"
-	"github.com/maildiag/maildiag/index"
+	"github.com/maildiag/maildiag/index/pg"
 )
 
 type eventsOpts struct {
@@ -77,7 +77,7 @@ Exit status: 0 when events were listed, 1 when none matched, 2 on usage errors,
   maildiag events --sending-domain mg.example.com --since 30d --output jsonl --raw > march.jsonl`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := g.dbPath()
+			t, err := g.dbTarget()
 			if err != nil {
 				return err
 			}
@@ -89,7 +89,7 @@ Exit status: 0 when events were listed, 1 when none matched, 2 on usage errors,
 			if err != nil {
 				return err
 			}
-			return eventsRun(cmd.Context(), s, path, g.output, f, o.raw, loc, o.again)
+			return eventsRun(cmd.Context(), s, t, g.output, f, o.raw, loc, o.again)
 		},
 	}
 	fl := cmd.Flags()
@@ -133,6 +133,13 @@ func (o *eventsOpts) again(next string) string {
 		}
 	}
 	for i, a := range args {
+		// A connection URL is shown without its password.
+		if k, v, ok := strings.Cut(a, "="); ok && k == "--db" && pg.IsURL(v) {
+			a = "--db=" + pg.Redact(v)
+		} else if pg.IsURL(a) {
+			a = pg.Redact(a)
+		}
+		args[i] = a
 		if a == "" || strings.ContainsAny(a, " *?'\"$<>|&;()") {
 			args[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 		}
@@ -254,9 +261,9 @@ func (it *eventItem) words() string {
 
 var eventColumns = []string{"time", "event", "recipient", "sending_domain", "subject", "code", "enhanced", "class", "mx_host", "reply"}
 
-func eventsRun(ctx context.Context, s *streams, path, format string, f analyze.EventFilter, raw bool, loc *time.Location,
+func eventsRun(ctx context.Context, s *streams, t target, format string, f analyze.EventFilter, raw bool, loc *time.Location,
 	again func(string) string) error {
-	db, err := index.OpenReadOnly(ctx, path)
+	db, err := openReader(ctx, t)
 	if err != nil {
 		return failure(err)
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/analyze"
-	"github.com/maildiag/maildiag/index"
 )
 
 type failuresOptions struct {
@@ -65,7 +64,7 @@ Exit status: 0 with failures, 1 with none, 2 on usage errors, 3 on failure.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format := g.output
-			path, err := g.dbPath()
+			t, err := g.dbTarget()
 			if err != nil {
 				return err
 			}
@@ -73,7 +72,7 @@ Exit status: 0 with failures, 1 with none, 2 on usage errors, 3 on failure.`,
 			if err != nil {
 				return err
 			}
-			return failuresRun(cmd.Context(), s, path, format, q)
+			return failuresRun(cmd.Context(), s, t, format, q)
 		},
 	}
 	f := cmd.Flags()
@@ -151,8 +150,8 @@ func period(since, until string, now time.Time) (from, to time.Time, err error) 
 	return from, to, nil
 }
 
-func failuresRun(ctx context.Context, s *streams, path, format string, q analyze.FailureQuery) error {
-	db, err := index.OpenReadOnly(ctx, path)
+func failuresRun(ctx context.Context, s *streams, tg target, format string, q analyze.FailureQuery) error {
+	db, err := openReader(ctx, tg)
 	if err != nil {
 		return failure(err)
 	}

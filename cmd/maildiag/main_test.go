@@ -387,7 +387,7 @@ func TestDBURLRefused(t *testing.T) {
 		{false, []string{"--db", "sqlite:///tmp/x.db", "query", "SELECT 1"}, "--db names a sqlite:// store"},
 		{false, []string{"--db", "postgres://maildiag:s3cret@db.example.com:5432/maildiag", "suppressions", "remove", "x@y.com"},
 			"maildiag suppressions remove is SQLite-only so far"},
-		{true, []string{"trace", "jane@example.com"}, "$MAILDIAG_DB names a PostgreSQL index, and maildiag trace is SQLite-only so far"},
+		{true, []string{"audit"}, "$MAILDIAG_DB names a PostgreSQL index, and maildiag audit is SQLite-only so far"},
 	} {
 		if tt.env {
 			t.Setenv("MAILDIAG_DB", "postgresql://maildiag:s3cret@localhost/maildiag")

@@ -10,7 +10,6 @@ import (
 
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/analyze"
-	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/report"
 )
 
@@ -65,11 +64,11 @@ page, saying so and what the index covers, and exits 1.`,
 			if o.out == "" && format != "json" {
 				return usageErrorf("name the report file with -o FILE.html (or use --output json)")
 			}
-			path, err := g.dbPath()
+			t, err := g.dbTarget()
 			if err != nil {
 				return err
 			}
-			return reportRun(cmd.Context(), s, path, format, o, g.now())
+			return reportRun(cmd.Context(), s, t, format, o, g.now())
 		},
 	}
 	f := cmd.Flags()
@@ -91,7 +90,7 @@ page, saying so and what the index covers, and exits 1.`,
 	return cmd
 }
 
-func reportRun(ctx context.Context, s *streams, path, format string, o *reportOptions, now time.Time) error {
+func reportRun(ctx context.Context, s *streams, t target, format string, o *reportOptions, now time.Time) error {
 	if o.maxRows < 1 {
 		return usageErrorf("--max-rows must be at least 1")
 	}
@@ -128,7 +127,7 @@ func reportRun(ctx context.Context, s *streams, path, format string, o *reportOp
 		}
 		q.To = &p
 	}
-	db, err := index.OpenReadOnly(ctx, path)
+	db, err := openReader(ctx, t)
 	if err != nil {
 		return failure(err)
 	}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/analyze"
-	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/ingest"
 	"github.com/maildiag/maildiag/remedy"
 )
@@ -62,7 +61,7 @@ the stored message is gone, 2 on usage errors and ambiguous ids, 3 on failure.`,
 			if o.keep && !o.message {
 				return usageErrorf("--keep goes with --message")
 			}
-			path, err := g.dbPath()
+			t, err := g.dbTarget()
 			if err != nil {
 				return err
 			}
@@ -70,7 +69,7 @@ the stored message is gone, 2 on usage errors and ambiguous ids, 3 on failure.`,
 			if err != nil {
 				return err
 			}
-			err = showRun(cmd.Context(), s, path, g.output, strings.TrimSpace(args[0]), o, loc, g.now())
+			err = showRun(cmd.Context(), s, t, g.output, strings.TrimSpace(args[0]), o, loc, g.now())
 			return redactKey(err, o.api.apiKey, o.api.urlKey)
 		},
 	}
@@ -97,8 +96,8 @@ type shown struct {
 	Message *shownMessage   `json:"message,omitempty"`
 }
 
-func showRun(ctx context.Context, s *streams, path, format, id string, o *showOpts, loc *time.Location, now time.Time) error {
-	db, err := index.OpenReadOnly(ctx, path)
+func showRun(ctx context.Context, s *streams, t target, format, id string, o *showOpts, loc *time.Location, now time.Time) error {
+	db, err := openReader(ctx, t)
 	if err != nil {
 		return failure(err)
 	}
@@ -112,7 +111,7 @@ func showRun(ctx context.Context, s *streams, path, format, id string, o *showOp
 		res.Others = append(res.Others, itemOf(&others[i]))
 	}
 	if o.message {
-		m, err := quickView(ctx, db, path, ev, others, o, now)
+		m, err := quickView(ctx, db, t, ev, others, o, now)
 		if err != nil {
 			return err
 		}
@@ -140,7 +139,7 @@ func showRun(ctx context.Context, s *streams, path, format, id string, o *showOp
 
 // findShown finds the event an id names, or a message's main event, with
 // the other events of its message to its recipient.
-func findShown(ctx context.Context, db *index.DB, id string) (*maildiag.Event, []maildiag.Event, error) {
+func findShown(ctx context.Context, db readStore, id string) (*maildiag.Event, []maildiag.Event, error) {
 	var ev *maildiag.Event
 	if strings.Contains(id, "@") {
 		mid := strings.Trim(id, "<>")
@@ -222,7 +221,7 @@ func compactJSON(raw []byte) json.RawMessage {
 
 // quickView returns the stored message: kept in the index, else fetched
 // from Mailgun (and kept with --keep).
-func quickView(ctx context.Context, db *index.DB, path string, ev *maildiag.Event, others []maildiag.Event, o *showOpts, now time.Time) (*shownMessage, error) {
+func quickView(ctx context.Context, db readStore, t target, ev *maildiag.Event, others []maildiag.Event, o *showOpts, now time.Time) (*shownMessage, error) {
 	if ev.MessageID != "" && !o.keep {
 		doc, at, err := db.KeptMessage(ctx, ev.MessageID)
 		if err != nil {
@@ -275,7 +274,7 @@ func quickView(ctx context.Context, db *index.DB, path string, ev *maildiag.Even
 	m.FetchedAt, m.From = now, "mailgun"
 	if o.keep {
 		doc, _ := json.Marshal(m)
-		wdb, err := index.Open(ctx, path)
+		wdb, err := openKeeper(ctx, t)
 		if err != nil {
 			return nil, failure(err)
 		}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"os"
 	"regexp"
+	"time"
 
+	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/analyze"
 	"github.com/maildiag/maildiag/importer"
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/index/pg"
@@ -60,7 +63,7 @@ func (g *globals) dbPath() (string, error) {
 	}
 	if t.pgURL != "" {
 		_, from := g.dbValue()
-		return "", usageErrorf("%s names a PostgreSQL index, and %s is SQLite-only so far (on PostgreSQL: import, status, query, migrate); give a SQLite file", from, g.command)
+		return "", usageErrorf("%s names a PostgreSQL index, and %s is SQLite-only so far (on PostgreSQL: import, status, query, migrate, trace, suppressed, failures, events, show, report); give a SQLite file", from, g.command)
 	}
 	return t.path, nil
 }
@@ -106,4 +109,37 @@ func openWriter(ctx context.Context, t target) (writeStore, storeWriter, error) 
 		return nil, nil, err
 	}
 	return db, w, nil
+}
+
+// readStore is an index opened for reading, of either engine: what the
+// analyses, the log search and show read.
+type readStore interface {
+	analyze.Store
+	SearchEvents(ctx context.Context, f analyze.EventFilter, fn func(ev *maildiag.Event) error) (next string, err error)
+	KeptMessage(ctx context.Context, messageID string) (doc []byte, at time.Time, err error)
+	Meta(ctx context.Context, key string) (string, error)
+	Close() error
+}
+
+// openReader opens the index read-only: a SQLite file, or PostgreSQL in
+// read-only transactions (a member of the reader role is enough).
+func openReader(ctx context.Context, t target) (readStore, error) {
+	if t.pgURL != "" {
+		return pg.OpenReadOnly(ctx, t.pgURL)
+	}
+	return index.OpenReadOnly(ctx, t.path)
+}
+
+// keeper stores messages fetched for show --keep.
+type keeper interface {
+	KeepMessage(ctx context.Context, messageID, storageKey string, doc []byte, at time.Time) error
+	Close() error
+}
+
+// openKeeper opens the index to keep a fetched message in.
+func openKeeper(ctx context.Context, t target) (keeper, error) {
+	if t.pgURL != "" {
+		return pg.Open(ctx, t.pgURL)
+	}
+	return index.Open(ctx, t.path)
 }

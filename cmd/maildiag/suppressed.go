@@ -11,7 +11,6 @@ import (
 
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/analyze"
-	"github.com/maildiag/maildiag/index"
 )
 
 type suppressedOptions struct {
@@ -51,11 +50,11 @@ Exit status: 0 with results, 1 with none, 2 on usage errors, 3 on failure.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format := g.output
 			o.pattern = args[0]
-			path, err := g.dbPath()
+			t, err := g.dbTarget()
 			if err != nil {
 				return err
 			}
-			return suppressedRun(cmd.Context(), s, path, format, o, g.now())
+			return suppressedRun(cmd.Context(), s, t, format, o, g.now())
 		},
 	}
 	cmd.Flags().StringSliceVar(&o.sendingDomains, "sending-domain", nil, "only these sending domains (repeat or comma-separate)")
@@ -65,7 +64,7 @@ Exit status: 0 with results, 1 with none, 2 on usage errors, 3 on failure.`,
 	return cmd
 }
 
-func suppressedRun(ctx context.Context, s *streams, path, format string, o *suppressedOptions, now time.Time) error {
+func suppressedRun(ctx context.Context, s *streams, t target, format string, o *suppressedOptions, now time.Time) error {
 	p, err := analyze.ParsePattern(o.pattern)
 	if err != nil {
 		return usageErrorf("%v", err)
@@ -81,7 +80,7 @@ func suppressedRun(ctx context.Context, s *streams, path, format string, o *supp
 			return usageErrorf("--list %q: use bounces, complaints, unsubscribes or allowlist", l)
 		}
 	}
-	db, err := index.OpenReadOnly(ctx, path)
+	db, err := openReader(ctx, t)
 	if err != nil {
 		return failure(err)
 	}

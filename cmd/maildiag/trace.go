@@ -11,7 +11,6 @@ import (
 
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/analyze"
-	"github.com/maildiag/maildiag/index"
 )
 
 type traceOpts struct {
@@ -50,7 +49,7 @@ matching the filters), 2 on usage errors, 3 on failure.`,
   maildiag trace john_smith@initech.com --output json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := g.dbPath()
+			t, err := g.dbTarget()
 			if err != nil {
 				return err
 			}
@@ -58,7 +57,7 @@ matching the filters), 2 on usage errors, 3 on failure.`,
 			if err != nil {
 				return err
 			}
-			return traceRun(cmd.Context(), s, path, g.output, args[0], to)
+			return traceRun(cmd.Context(), s, t, g.output, args[0], to)
 		},
 	}
 	f := cmd.Flags()
@@ -101,8 +100,8 @@ func location(name string) (*time.Location, error) {
 	return loc, nil
 }
 
-func traceRun(ctx context.Context, s *streams, path, format, query string, o analyze.TraceOptions) error {
-	db, err := index.OpenReadOnly(ctx, path)
+func traceRun(ctx context.Context, s *streams, t target, format, query string, o analyze.TraceOptions) error {
+	db, err := openReader(ctx, t)
 	if err != nil {
 		return failure(err)
 	}

@@ -37,7 +37,7 @@ func (db *DB) NewWriter(ctx context.Context) (*Writer, error) {
 	}
 	// JIT compiling the merge costs about 100 ms a batch (its estimated
 	// cost passes jit_above_cost) and saves nothing on a thousand rows.
-	for _, q := range []string{`SET jit = off`, createStage} {
+	for _, q := range []string{`SET jit = off`, createStage, createStageNew} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			conn.Release()
 			return nil, fmt.Errorf("open index for writing: %w", err)
@@ -196,12 +196,15 @@ WITH base AS (
 ), f AS (
 	INSERT INTO failures(day, recipient_id, type_id, event_id, ts, sending_domain_id, seq, outcome, severity, reason,
 		code, enhanced, class, rule, gateway, provider, mx_host, reply, description, attempt, retry_seconds,
-		bounce_type, delayed_bounce, sending_ip, subject, from_addr)
+		bounce_type, delayed_bounce, sending_ip, subject, from_addr, message_key)
 	SELECT day, r_id, type_id, event_id, ts, sd_id, seq, outcome, severity, reason, code, enhanced, class, rule,
 		gateway, provider, mx_host, reply, description, attempt, retry_seconds, bounce_type, delayed_bounce,
-		sending_ip, subject, from_addr
+		sending_ip, subject, from_addr, ` + messageKeySQL + `
 	FROM fresh WHERE failure
 	ON CONFLICT DO NOTHING
+), nw AS (
+	-- For the read side's rollups (mergeRead).
+	INSERT INTO stage_new SELECT day, ts, seq, type_id, r_id, sd_id, rd_id, message_id, outcome, provider, gateway, mx_host FROM fresh
 ), dc AS (
 	INSERT INTO daily_counts(day, sending_domain_id, recipient_domain_id, type_id, outcome, n)
 	SELECT day, sd_id, rd_id, type_id, outcome, COUNT(*) FROM fresh GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
@@ -242,7 +245,7 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 		}
 		w.txNew = append(w.txNew, months...)
 	}
-	if _, err := w.tx.Exec(ctx, `TRUNCATE stage`); err != nil {
+	if _, err := w.tx.Exec(ctx, `TRUNCATE stage, stage_new`); err != nil {
 		return 0, fmt.Errorf("store events: %w", err)
 	}
 	if _, err := w.tx.CopyFrom(ctx, pgx.Identifier{"stage"}, stageColumns, pgx.CopyFromRows(rows)); err != nil {
@@ -256,6 +259,9 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 	var n int
 	if err := w.tx.QueryRow(ctx, mergeEvents, nullID(importID)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store events: %w", err)
+	}
+	if err := w.mergeReadRollups(ctx); err != nil {
+		return 0, err
 	}
 	return n, nil
 }
@@ -283,7 +289,10 @@ func stageRow(ev *maildiag.Event, day int32) []any {
 	row := []any{day, ev.TimeUS, int32(floorDiv(ev.TimeUS, usPerHour)), ev.Type, ev.ID, ev.SendingDomain, ev.Recipient,
 		rdom, ev.MessageID, failure, outcome}
 	if !failure {
-		return append(row, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, raw)
+		// The route of a delivery, for the domains' details and delays
+		// (mergeRead); failures store it in their table.
+		return append(row, nil, nil, nil, nil, nil, nil, nullStr(ev.Gateway), nullStr(ev.Provider), nullStr(ev.MXHost),
+			nil, nil, nil, nil, nil, nil, nil, nil, nil, raw)
 	}
 	return append(row, nullStr(ev.Severity), nullStr(ev.Reason), nullInt(ev.Code), nullStr(ev.EnhancedCode),
 		nullStr(ev.Class), nullStr(ev.Rule), nullStr(ev.Gateway), nullStr(ev.Provider), nullStr(ev.MXHost),
