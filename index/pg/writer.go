@@ -27,7 +27,20 @@ type Writer struct {
 	tx     pgx.Tx
 	months map[int32]bool // months whose partitions are known to exist (committed)
 	txNew  []int32        // months whose partitions the open transaction made
+
+	// hold is how many events may wait in the staging table for one merge
+	// (SetBatch); staged is how many do, of import importID.
+	hold     int
+	staged   int
+	importID int64
 }
+
+// SetBatch lets the writer keep up to n events staged before merging them
+// in one statement: a merge costs tens of milliseconds whatever its size,
+// so an import's batches of a thousand events spent most of their time
+// there. AddEvents then returns 0 for events it keeps; Flush (which
+// Commit calls) merges them and says how many were new.
+func (w *Writer) SetBatch(n int) { w.hold = n }
 
 // NewWriter opens a writing connection, with its staging table.
 func (db *DB) NewWriter(ctx context.Context) (*Writer, error) {
@@ -37,7 +50,10 @@ func (db *DB) NewWriter(ctx context.Context) (*Writer, error) {
 	}
 	// JIT compiling the merge costs about 100 ms a batch (its estimated
 	// cost passes jit_above_cost) and saves nothing on a thousand rows.
-	for _, q := range []string{`SET jit = off`, createStage} {
+	// A batch is tens of megabytes: the staging table lives in temporary
+	// buffers (set before the session's first use of a temporary table),
+	// and the merge's sorts and hashes in memory, not in files.
+	for _, q := range []string{`SET jit = off`, `SET temp_buffers = '256MB'`, `SET work_mem = '64MB'`, createStage} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			conn.Release()
 			return nil, fmt.Errorf("open index for writing: %w", err)
@@ -76,6 +92,9 @@ func (w *Writer) Commit(ctx context.Context) error {
 	if w.tx == nil {
 		return nil
 	}
+	if _, err := w.Flush(ctx); err != nil {
+		return err
+	}
 	err := w.tx.Commit(ctx)
 	w.tx = nil
 	if err != nil {
@@ -95,6 +114,7 @@ func (w *Writer) Rollback() {
 		w.tx.Rollback(context.Background())
 		w.tx = nil
 	}
+	w.staged = 0
 	// Partitions made in it are gone with it.
 	w.txNew = nil
 }
@@ -242,21 +262,45 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 		}
 		w.txNew = append(w.txNew, months...)
 	}
-	if _, err := w.tx.Exec(ctx, `TRUNCATE stage`); err != nil {
-		return 0, fmt.Errorf("store events: %w", err)
+	if w.staged > 0 && importID != w.importID {
+		if _, err := w.flush(ctx); err != nil {
+			return 0, err
+		}
 	}
 	if _, err := w.tx.CopyFrom(ctx, pgx.Identifier{"stage"}, stageColumns, pgx.CopyFromRows(rows)); err != nil {
 		return 0, fmt.Errorf("store events: copy: %w", err)
 	}
-	for _, q := range []string{mergeNames, mergeRecipients} {
+	w.staged += len(rows)
+	w.importID = importID
+	if w.staged < w.hold {
+		return 0, nil
+	}
+	return w.flush(ctx)
+}
+
+// Flush merges the events staged in the open transaction and returns how
+// many were new.
+func (w *Writer) Flush(ctx context.Context) (int, error) {
+	if w.staged == 0 || w.tx == nil {
+		return 0, nil
+	}
+	return w.flush(ctx)
+}
+
+func (w *Writer) flush(ctx context.Context) (int, error) {
+	for _, q := range []string{`ANALYZE stage`, mergeNames, mergeRecipients} {
 		if _, err := w.tx.Exec(ctx, q); err != nil {
 			return 0, fmt.Errorf("store events: names: %w", mayNotWrite(err))
 		}
 	}
 	var n int
-	if err := w.tx.QueryRow(ctx, mergeEvents, nullID(importID)).Scan(&n); err != nil {
+	if err := w.tx.QueryRow(ctx, mergeEvents, nullID(w.importID)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store events: %w", err)
 	}
+	if _, err := w.tx.Exec(ctx, `TRUNCATE stage`); err != nil {
+		return 0, fmt.Errorf("store events: %w", err)
+	}
+	w.staged = 0
 	return n, nil
 }
 
