@@ -158,6 +158,7 @@ customer domain are suppressed, what failed and why.`,
 		newResendCmd(s, g),
 		newAuditCmd(s, g),
 		newMigrateCmd(s, g),
+		newRetentionCmd(s, g),
 	)
 	root.InitDefaultCompletionCmd()
 	usageErrors(root)
