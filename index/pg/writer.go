@@ -139,14 +139,14 @@ func monthOf(day int32) int32 {
 // createStage is the staging table a batch of events is copied into
 // before one merge moves what is new into the index.
 const createStage = `CREATE TEMP TABLE IF NOT EXISTS stage (
-	day integer, ts bigint, hour integer, type text, event_id text, sending_domain text, recipient text,
+	n integer, day integer, ts bigint, hour integer, type text, event_id text, sending_domain text, recipient text,
 	recipient_domain text, message_id text, failure boolean, outcome text, severity text, reason text, code integer,
 	enhanced text, class text, rule text, gateway text, provider text, mx_host text, reply text, description text,
 	attempt integer, retry_seconds integer, bounce_type text, delayed_bounce boolean, sending_ip text,
 	subject text, from_addr text, raw bytea
 )`
 
-var stageColumns = []string{"day", "ts", "hour", "type", "event_id", "sending_domain", "recipient", "recipient_domain",
+var stageColumns = []string{"n", "day", "ts", "hour", "type", "event_id", "sending_domain", "recipient", "recipient_domain",
 	"message_id", "failure", "outcome", "severity", "reason", "code", "enhanced", "class", "rule", "gateway",
 	"provider", "mx_host", "reply", "description", "attempt", "retry_seconds", "bounce_type", "delayed_bounce",
 	"sending_ip", "subject", "from_addr", "raw"}
@@ -185,7 +185,10 @@ ON CONFLICT DO NOTHING`
 
 const mergeEvents = `
 WITH base AS (
-	SELECT s.*, COALESCE(r.id, 0) AS r_id, t.id AS type_id, COALESCE(sd.id, 0) AS sd_id, COALESCE(rd.id, 0) AS rd_id,
+	-- Narrow rows: the raw JSON and the failure details stay in stage,
+	-- found by n, so that sorting and joining move keys, not kilobytes.
+	SELECT s.n, s.day, s.ts, s.hour, s.event_id, s.message_id, s.failure, s.outcome,
+		COALESCE(r.id, 0) AS r_id, t.id AS type_id, COALESCE(sd.id, 0) AS sd_id, COALESCE(rd.id, 0) AS rd_id,
 		s.ts - s.day::bigint * 86400000000 AS into_day
 	FROM stage s
 	JOIN event_types t ON t.name = s.type
@@ -205,9 +208,10 @@ WITH base AS (
 			EXISTS (SELECT 1 FROM events e WHERE e.day = b.day + 1 AND e.recipient_id = b.r_id AND e.type_id = b.type_id AND e.event_id = b.event_id))
 	ORDER BY b.day, b.r_id, b.type_id, b.event_id
 ), ins AS (
+	-- No ORDER BY: it would sort the raw JSON too.
 	INSERT INTO events(day, recipient_id, type_id, event_id, ts, sending_domain_id, message_id, seq, import_id, raw)
-	SELECT day, r_id, type_id, event_id, ts, sd_id, NULLIF(message_id, ''), nextval('event_seq'), $1, raw
-	FROM src ORDER BY day, r_id, type_id, event_id
+	SELECT src.day, src.r_id, src.type_id, src.event_id, src.ts, src.sd_id, NULLIF(src.message_id, ''), nextval('event_seq'), $1, s.raw
+	FROM src JOIN stage s ON s.n = src.n
 	ON CONFLICT DO NOTHING
 	RETURNING day, recipient_id, type_id, event_id, seq
 ), fresh AS (
@@ -217,10 +221,10 @@ WITH base AS (
 	INSERT INTO failures(day, recipient_id, type_id, event_id, ts, sending_domain_id, seq, outcome, severity, reason,
 		code, enhanced, class, rule, gateway, provider, mx_host, reply, description, attempt, retry_seconds,
 		bounce_type, delayed_bounce, sending_ip, subject, from_addr)
-	SELECT day, r_id, type_id, event_id, ts, sd_id, seq, outcome, severity, reason, code, enhanced, class, rule,
-		gateway, provider, mx_host, reply, description, attempt, retry_seconds, bounce_type, delayed_bounce,
-		sending_ip, subject, from_addr
-	FROM fresh WHERE failure
+	SELECT x.day, x.r_id, x.type_id, x.event_id, x.ts, x.sd_id, x.seq, x.outcome, s.severity, s.reason, s.code, s.enhanced,
+		s.class, s.rule, s.gateway, s.provider, s.mx_host, s.reply, s.description, s.attempt, s.retry_seconds,
+		s.bounce_type, s.delayed_bounce, s.sending_ip, s.subject, s.from_addr
+	FROM fresh x JOIN stage s ON s.n = x.n WHERE x.failure
 	ON CONFLICT DO NOTHING
 ), dc AS (
 	INSERT INTO daily_counts(day, sending_domain_id, recipient_domain_id, type_id, outcome, n)
@@ -266,6 +270,9 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 		if _, err := w.flush(ctx); err != nil {
 			return 0, err
 		}
+	}
+	for i, r := range rows {
+		r[0] = int32(w.staged + i) // the row's number, to find its raw JSON by
 	}
 	if _, err := w.tx.CopyFrom(ctx, pgx.Identifier{"stage"}, stageColumns, pgx.CopyFromRows(rows)); err != nil {
 		return 0, fmt.Errorf("store events: copy: %w", err)
@@ -324,7 +331,7 @@ func stageRow(ev *maildiag.Event, day int32) []any {
 	if raw == nil {
 		raw = []byte{}
 	}
-	row := []any{day, ev.TimeUS, int32(floorDiv(ev.TimeUS, usPerHour)), ev.Type, ev.ID, ev.SendingDomain, ev.Recipient,
+	row := []any{int32(0), day, ev.TimeUS, int32(floorDiv(ev.TimeUS, usPerHour)), ev.Type, ev.ID, ev.SendingDomain, ev.Recipient,
 		rdom, ev.MessageID, failure, outcome}
 	if !failure {
 		return append(row, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, raw)
