@@ -25,6 +25,7 @@ type Writer struct {
 	db     *DB
 	conn   *pgxpool.Conn
 	tx     pgx.Tx
+	locked bool           // the open transaction holds storeLock
 	months map[int32]bool // months whose partitions are known to exist (committed)
 	txNew  []int32        // months whose partitions the open transaction made
 
@@ -87,6 +88,32 @@ func (w *Writer) begin(ctx context.Context) error {
 	return nil
 }
 
+// storeLock is the advisory lock a transaction that stores events,
+// suppression entries or ranges holds until it ends: such transactions,
+// of any writer in any process, take turns. A sync's transaction spans
+// domains and windows and stores them page by page, so two syncs (or a
+// sync and an import) storing the same events in different orders would
+// each wait for a row the other inserted: a deadlock, which PostgreSQL
+// ends by failing one of them (measured: two syncs of one account at once
+// failed so). One lock cannot form a cycle, and transactions are short
+// (a sync commits every second or 6000 events).
+const storeLock = 0x6d6473746f726573 // "mdstores"
+
+// beginStore starts a transaction when none is open and takes storeLock.
+func (w *Writer) beginStore(ctx context.Context) error {
+	if err := w.begin(ctx); err != nil {
+		return err
+	}
+	if w.locked {
+		return nil
+	}
+	if _, err := w.tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(storeLock)); err != nil {
+		return fmt.Errorf("wait for other writers: %w", redactErr(err, w.db.url))
+	}
+	w.locked = true
+	return nil
+}
+
 // Commit commits the open transaction, if any.
 func (w *Writer) Commit(ctx context.Context) error {
 	if w.tx == nil {
@@ -96,7 +123,7 @@ func (w *Writer) Commit(ctx context.Context) error {
 		return err
 	}
 	err := w.tx.Commit(ctx)
-	w.tx = nil
+	w.tx, w.locked = nil, false
 	if err != nil {
 		w.txNew = nil
 		return fmt.Errorf("commit: %w", redactErr(err, w.db.url))
@@ -112,7 +139,7 @@ func (w *Writer) Commit(ctx context.Context) error {
 func (w *Writer) Rollback() {
 	if w.tx != nil {
 		w.tx.Rollback(context.Background())
-		w.tx = nil
+		w.tx, w.locked = nil, false
 	}
 	w.staged = 0
 	// Partitions made in it are gone with it.
@@ -245,7 +272,7 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 	if len(evs) == 0 {
 		return 0, nil
 	}
-	if err := w.begin(ctx); err != nil {
+	if err := w.beginStore(ctx); err != nil {
 		return 0, err
 	}
 	rows := make([][]any, len(evs))
@@ -370,7 +397,7 @@ func (w *Writer) AddSuppressions(ctx context.Context, ss []maildiag.Suppression,
 	if len(ss) == 0 {
 		return 0, nil
 	}
-	if err := w.begin(ctx); err != nil {
+	if err := w.beginStore(ctx); err != nil {
 		return 0, err
 	}
 	added := 0
@@ -470,7 +497,7 @@ func (w *Writer) AddSyncedRange(ctx context.Context, sendingDomain, source strin
 	if r.ToUS <= r.FromUS {
 		return nil
 	}
-	if err := w.begin(ctx); err != nil {
+	if err := w.beginStore(ctx); err != nil {
 		return err
 	}
 	// Two writers recording ranges of one domain take turns.
