@@ -76,6 +76,9 @@ table with its raw text, and the rest of the file still loads.`,
 // events peaked at 525 MB.
 const importMemoryLimit = 360 << 20
 
+// pgImportBatch is how many events a PostgreSQL import merges at once.
+const pgImportBatch = 50_000
+
 func importRun(ctx context.Context, s *streams, to target, format string, o *importOptions) error {
 	stdinUsed := false
 	for _, f := range o.files {
@@ -95,6 +98,9 @@ func importRun(ctx context.Context, s *streams, to target, format string, o *imp
 	}
 	defer db.Close()
 	defer w.Close()
+	if b, ok := w.(interface{ SetBatch(int) }); ok {
+		b.SetBatch(pgImportBatch)
+	}
 	im, err := importer.New(ctx, db, w, importer.Options{SendingDomain: o.sendingDomain}, newReclassifyBar(s, true))
 	if err != nil {
 		return failure(err)

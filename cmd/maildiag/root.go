@@ -161,6 +161,7 @@ customer domain are suppressed, what failed and why.`,
 		newServeCmd(s, g),
 		newUsersCmd(s, g),
 		newTokensCmd(s, g),
+		newRetentionCmd(s, g),
 	)
 	root.InitDefaultCompletionCmd()
 	usageErrors(root)

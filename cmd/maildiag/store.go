@@ -118,6 +118,7 @@ type readStore interface {
 	SearchEvents(ctx context.Context, f analyze.EventFilter, fn func(ev *maildiag.Event) error) (next string, err error)
 	KeptMessage(ctx context.Context, messageID string) (doc []byte, at time.Time, err error)
 	Meta(ctx context.Context, key string) (string, error)
+	TextsPending(ctx context.Context) (bool, error)
 	Close() error
 }
 

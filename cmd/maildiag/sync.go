@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/maildiag/maildiag"
-	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/ingest"
 	"github.com/maildiag/maildiag/reclassify"
 	"github.com/maildiag/maildiag/syncer"
@@ -105,12 +104,12 @@ the key was refused (what was committed stays), 2 for bad flags.`,
 			if err := o.validate(); err != nil {
 				return err
 			}
-			path, err := g.dbPath()
+			t, err := g.dbTarget()
 			if err != nil {
 				return err
 			}
 			o.fallback = !cmd.Flags().Changed("source")
-			err = syncRun(cmd.Context(), s, g, path, format, o)
+			err = syncRun(cmd.Context(), s, g, t, format, o)
 			return redactKey(err, o.apiKey, o.urlKey)
 		},
 	}
@@ -193,10 +192,10 @@ func (o *syncOptions) engineOptions(now func() time.Time, reclass reclassify.Pro
 }
 
 // syncRun syncs once, or keeps syncing with --watch until ctx ends.
-func syncRun(ctx context.Context, s *streams, g *globals, path, format string, o *syncOptions) error {
+func syncRun(ctx context.Context, s *streams, g *globals, t target, format string, o *syncOptions) error {
 	// Pages allocate a lot and keep little once stored: collect less often.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	db, err := index.Open(ctx, path)
+	db, err := openSyncStore(ctx, t)
 	if err != nil {
 		return failure(err)
 	}
@@ -207,7 +206,7 @@ func syncRun(ctx context.Context, s *streams, g *globals, path, format string, o
 	}
 	opts := o.engineOptions(g.now, newReclassifyBar(s, true))
 	pass := func(ctx context.Context) (*syncer.Summary, error) {
-		w, err := db.NewWriter(ctx)
+		w, err := db.newWriter(ctx)
 		if err != nil {
 			return nil, failure(err)
 		}

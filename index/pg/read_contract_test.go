@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -329,6 +330,27 @@ func readCases(fx readFixture) []readCase {
 				Types: []string{maildiag.Failed, maildiag.Delivered}})
 			return sortedJSON(cs), err
 		}, nonEmpty},
+		{"SplitCounts", func(ctx context.Context, st analyze.Store) (any, error) {
+			all, err := st.SplitCounts(ctx, analyze.SplitQuery{From: week, Until: end})
+			if err != nil {
+				return nil, err
+			}
+			some, err := st.SplitCounts(ctx, analyze.SplitQuery{From: week, Until: end, SendingDomains: []string{block.SendingDomain},
+				RecipientDomains: []string{block.Domain, "gmail.com"}})
+			return map[string]any{"all": sortedJSON(all), "some": sortedJSON(some)}, err
+		}, func(t *testing.T, v any) {
+			m := v.(map[string]any)
+			for _, k := range []string{"all", "some"} {
+				ips, tags := 0, 0
+				for _, s := range m[k].([]string) {
+					ips += strings.Count(s, `"By":"ip"`)
+					tags += strings.Count(s, `"By":"tag"`)
+				}
+				if ips == 0 || tags == 0 {
+					t.Errorf("%s: %d IP and %d tag counts; want both", k, ips, tags)
+				}
+			}
+		}},
 		{"HourlyCounts", func(ctx context.Context, st analyze.Store) (any, error) {
 			cs, err := st.HourlyCounts(ctx, week, end, []string{fx.sendingDomain})
 			return sortedJSON(cs), err

@@ -72,7 +72,7 @@ func failureWhere(f *analyze.FailureFilter, sds []int64, a *args) string {
 const failureLight = `SELECT f.day, f.recipient_id, f.seq, f.ts, f.type_id, f.sending_domain_id, f.message_key,
 	COALESCE(r.domain_id, 0), f.outcome, COALESCE(f.severity, ''), COALESCE(f.reason, ''), COALESCE(f.code, 0),
 	COALESCE(f.enhanced, ''), COALESCE(f.class, ''), COALESCE(f.gateway, ''), COALESCE(f.provider, ''), f.delayed_bounce,
-	COALESCE(f.sending_ip, ''), COALESCE(f.mx_host, '')`
+	COALESCE(f.sending_ip, ''), COALESCE(f.mx_host, ''), f.tags`
 
 // failureWhole adds the others: a failure read whole.
 const failureWhole = failureLight + `, f.event_id, COALESCE(f.rule, ''), COALESCE(f.attempt, 0), COALESCE(f.retry_seconds, 0),
@@ -94,12 +94,14 @@ type failureScan struct {
 	f         analyze.Failure
 	outcome   string
 	recipient int64
+	tags      *string
+	sets      tagSets
 }
 
 func (s *failureScan) light() []any {
 	f := &s.f
 	return []any{&s.day, &s.recipient, &f.Ref[2], &s.ts, &s.typ, &s.sd, &s.mk, &s.rd, &s.outcome, &f.Severity, &f.Reason,
-		&s.code, &f.Enhanced, &f.Class, &f.Gateway, &f.Provider, &s.delayed, &f.SendingIP, &f.MXHost}
+		&s.code, &f.Enhanced, &f.Class, &f.Gateway, &f.Provider, &s.delayed, &f.SendingIP, &f.MXHost, &s.tags}
 }
 
 func (s *failureScan) whole() []any {
@@ -125,6 +127,10 @@ func (s *failureScan) done() *analyze.Failure {
 	}
 	f.Code, f.Attempt, f.RetrySeconds = int(s.code), int(s.attempt), int(s.retry)
 	f.DelayedBounce = s.delayed != nil && *s.delayed
+	if s.sets == nil {
+		s.sets = tagSets{}
+	}
+	f.Tags = s.sets.of(s.tags)
 	return f
 }
 

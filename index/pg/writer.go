@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -25,9 +26,23 @@ type Writer struct {
 	db     *DB
 	conn   *pgxpool.Conn
 	tx     pgx.Tx
+	locked bool           // the open transaction holds storeLock
 	months map[int32]bool // months whose partitions are known to exist (committed)
 	txNew  []int32        // months whose partitions the open transaction made
+
+	// hold is how many events may wait in the staging table for one merge
+	// (SetBatch); staged is how many do, of import importID.
+	hold     int
+	staged   int
+	importID int64
 }
+
+// SetBatch lets the writer keep up to n events staged before merging them
+// in one statement: a merge costs tens of milliseconds whatever its size,
+// so an import's batches of a thousand events spent most of their time
+// there. AddEvents then returns 0 for events it keeps; Flush (which
+// Commit calls) merges them and says how many were new.
+func (w *Writer) SetBatch(n int) { w.hold = n }
 
 // NewWriter opens a writing connection, with its staging table.
 func (db *DB) NewWriter(ctx context.Context) (*Writer, error) {
@@ -37,7 +52,10 @@ func (db *DB) NewWriter(ctx context.Context) (*Writer, error) {
 	}
 	// JIT compiling the merge costs about 100 ms a batch (its estimated
 	// cost passes jit_above_cost) and saves nothing on a thousand rows.
-	for _, q := range []string{`SET jit = off`, createStage, createStageNew} {
+	// A batch is tens of megabytes: the staging table lives in temporary
+	// buffers (set before the session's first use of a temporary table),
+	// and the merge's sorts and hashes in memory, not in files.
+	for _, q := range []string{`SET jit = off`, `SET temp_buffers = '256MB'`, `SET work_mem = '64MB'`, createStage, createStageNew} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			conn.Release()
 			return nil, fmt.Errorf("open index for writing: %w", err)
@@ -71,13 +89,42 @@ func (w *Writer) begin(ctx context.Context) error {
 	return nil
 }
 
+// storeLock is the advisory lock a transaction that stores events,
+// suppression entries or ranges holds until it ends: such transactions,
+// of any writer in any process, take turns. A sync's transaction spans
+// domains and windows and stores them page by page, so two syncs (or a
+// sync and an import) storing the same events in different orders would
+// each wait for a row the other inserted: a deadlock, which PostgreSQL
+// ends by failing one of them (measured: two syncs of one account at once
+// failed so). One lock cannot form a cycle, and transactions are short
+// (a sync commits every second or 6000 events).
+const storeLock = 0x6d6473746f726573 // "mdstores"
+
+// beginStore starts a transaction when none is open and takes storeLock.
+func (w *Writer) beginStore(ctx context.Context) error {
+	if err := w.begin(ctx); err != nil {
+		return err
+	}
+	if w.locked {
+		return nil
+	}
+	if _, err := w.tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(storeLock)); err != nil {
+		return fmt.Errorf("wait for other writers: %w", redactErr(err, w.db.url))
+	}
+	w.locked = true
+	return nil
+}
+
 // Commit commits the open transaction, if any.
 func (w *Writer) Commit(ctx context.Context) error {
 	if w.tx == nil {
 		return nil
 	}
+	if _, err := w.Flush(ctx); err != nil {
+		return err
+	}
 	err := w.tx.Commit(ctx)
-	w.tx = nil
+	w.tx, w.locked = nil, false
 	if err != nil {
 		w.txNew = nil
 		return fmt.Errorf("commit: %w", redactErr(err, w.db.url))
@@ -93,8 +140,9 @@ func (w *Writer) Commit(ctx context.Context) error {
 func (w *Writer) Rollback() {
 	if w.tx != nil {
 		w.tx.Rollback(context.Background())
-		w.tx = nil
+		w.tx, w.locked = nil, false
 	}
+	w.staged = 0
 	// Partitions made in it are gone with it.
 	w.txNew = nil
 }
@@ -119,17 +167,17 @@ func monthOf(day int32) int32 {
 // createStage is the staging table a batch of events is copied into
 // before one merge moves what is new into the index.
 const createStage = `CREATE TEMP TABLE IF NOT EXISTS stage (
-	day integer, ts bigint, hour integer, type text, event_id text, sending_domain text, recipient text,
+	n integer, day integer, ts bigint, hour integer, type text, event_id text, sending_domain text, recipient text,
 	recipient_domain text, message_id text, failure boolean, outcome text, severity text, reason text, code integer,
 	enhanced text, class text, rule text, gateway text, provider text, mx_host text, reply text, description text,
 	attempt integer, retry_seconds integer, bounce_type text, delayed_bounce boolean, sending_ip text,
-	subject text, from_addr text, raw bytea
+	subject text, from_addr text, tags text, raw bytea
 )`
 
-var stageColumns = []string{"day", "ts", "hour", "type", "event_id", "sending_domain", "recipient", "recipient_domain",
+var stageColumns = []string{"n", "day", "ts", "hour", "type", "event_id", "sending_domain", "recipient", "recipient_domain",
 	"message_id", "failure", "outcome", "severity", "reason", "code", "enhanced", "class", "rule", "gateway",
 	"provider", "mx_host", "reply", "description", "attempt", "retry_seconds", "bounce_type", "delayed_bounce",
-	"sending_ip", "subject", "from_addr", "raw"}
+	"sending_ip", "subject", "from_addr", "tags", "raw"}
 
 // merge moves the staged events into the index in one statement: names
 // into their dictionaries first (merge_names), then the events not stored
@@ -163,9 +211,12 @@ WHERE s.recipient <> '' AND NOT EXISTS (SELECT 1 FROM recipients x WHERE x.addre
 ORDER BY 1
 ON CONFLICT DO NOTHING`
 
-const mergeEvents = `
+var mergeEvents = `
 WITH base AS (
-	SELECT s.*, COALESCE(r.id, 0) AS r_id, t.id AS type_id, COALESCE(sd.id, 0) AS sd_id, COALESCE(rd.id, 0) AS rd_id,
+	-- Narrow rows: the raw JSON and the failure details stay in stage,
+	-- found by n, so that sorting and joining move keys, not kilobytes.
+	SELECT s.n, s.day, s.ts, s.hour, s.event_id, s.message_id, s.failure, s.outcome,
+		COALESCE(r.id, 0) AS r_id, t.id AS type_id, COALESCE(sd.id, 0) AS sd_id, COALESCE(rd.id, 0) AS rd_id,
 		s.ts - s.day::bigint * 86400000000 AS into_day
 	FROM stage s
 	JOIN event_types t ON t.name = s.type
@@ -185,9 +236,10 @@ WITH base AS (
 			EXISTS (SELECT 1 FROM events e WHERE e.day = b.day + 1 AND e.recipient_id = b.r_id AND e.type_id = b.type_id AND e.event_id = b.event_id))
 	ORDER BY b.day, b.r_id, b.type_id, b.event_id
 ), ins AS (
+	-- No ORDER BY: it would sort the raw JSON too.
 	INSERT INTO events(day, recipient_id, type_id, event_id, ts, sending_domain_id, message_id, seq, import_id, raw)
-	SELECT day, r_id, type_id, event_id, ts, sd_id, NULLIF(message_id, ''), nextval('event_seq'), $1, raw
-	FROM src ORDER BY day, r_id, type_id, event_id
+	SELECT src.day, src.r_id, src.type_id, src.event_id, src.ts, src.sd_id, NULLIF(src.message_id, ''), nextval('event_seq'), $1, s.raw
+	FROM src JOIN stage s ON s.n = src.n
 	ON CONFLICT DO NOTHING
 	RETURNING day, recipient_id, type_id, event_id, seq
 ), fresh AS (
@@ -196,15 +248,27 @@ WITH base AS (
 ), f AS (
 	INSERT INTO failures(day, recipient_id, type_id, event_id, ts, sending_domain_id, seq, outcome, severity, reason,
 		code, enhanced, class, rule, gateway, provider, mx_host, reply, description, attempt, retry_seconds,
-		bounce_type, delayed_bounce, sending_ip, subject, from_addr, message_key)
-	SELECT day, r_id, type_id, event_id, ts, sd_id, seq, outcome, severity, reason, code, enhanced, class, rule,
-		gateway, provider, mx_host, reply, description, attempt, retry_seconds, bounce_type, delayed_bounce,
-		sending_ip, subject, from_addr, ` + messageKeySQL + `
-	FROM fresh WHERE failure
+		bounce_type, delayed_bounce, sending_ip, subject, from_addr, tags, message_key)
+	SELECT x.day, x.r_id, x.type_id, x.event_id, x.ts, x.sd_id, x.seq, x.outcome, s.severity, s.reason, s.code, s.enhanced,
+		s.class, s.rule, s.gateway, s.provider, s.mx_host, s.reply, s.description, s.attempt, s.retry_seconds,
+		s.bounce_type, s.delayed_bounce, s.sending_ip, s.subject, s.from_addr, s.tags, ` + strings.ReplaceAll(messageKeySQL, "message_id", "x.message_id") + `
+	FROM fresh x JOIN stage s ON s.n = x.n WHERE x.failure
 	ON CONFLICT DO NOTHING
 ), nw AS (
 	-- For the read side's rollups (mergeRead).
-	INSERT INTO stage_new SELECT day, ts, seq, type_id, r_id, sd_id, rd_id, message_id, outcome, provider, gateway, mx_host FROM fresh
+	INSERT INTO stage_new SELECT x.day, x.ts, x.seq, x.type_id, x.r_id, x.sd_id, x.rd_id, x.message_id, x.outcome,
+		s.provider, s.gateway, s.mx_host
+	FROM fresh x JOIN stage s ON s.n = x.n
+), sc AS (
+	INSERT INTO split_counts(day, sending_domain_id, recipient_domain_id, kind, name, type_id, outcome, n)
+	SELECT x.day, x.sd_id, x.rd_id, v.kind, v.name, x.type_id, x.outcome, COUNT(*)
+	FROM fresh x JOIN stage s ON s.n = x.n
+	CROSS JOIN LATERAL (
+		SELECT 'ip', s.sending_ip WHERE COALESCE(s.sending_ip, '') <> ''
+		UNION ALL SELECT 'tag', t FROM unnest(string_to_array(rtrim(s.tags, E'\n'), E'\n')) t WHERE t <> ''
+	) v(kind, name)
+	GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7
+	ON CONFLICT (day, sending_domain_id, recipient_domain_id, kind, name, type_id, outcome) DO UPDATE SET n = split_counts.n + excluded.n
 ), dc AS (
 	INSERT INTO daily_counts(day, sending_domain_id, recipient_domain_id, type_id, outcome, n)
 	SELECT day, sd_id, rd_id, type_id, outcome, COUNT(*) FROM fresh GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
@@ -224,7 +288,7 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 	if len(evs) == 0 {
 		return 0, nil
 	}
-	if err := w.begin(ctx); err != nil {
+	if err := w.beginStore(ctx); err != nil {
 		return 0, err
 	}
 	rows := make([][]any, len(evs))
@@ -245,24 +309,51 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 		}
 		w.txNew = append(w.txNew, months...)
 	}
-	if _, err := w.tx.Exec(ctx, `TRUNCATE stage, stage_new`); err != nil {
-		return 0, fmt.Errorf("store events: %w", err)
+	if w.staged > 0 && importID != w.importID {
+		if _, err := w.flush(ctx); err != nil {
+			return 0, err
+		}
+	}
+	for i, r := range rows {
+		r[0] = int32(w.staged + i) // the row's number, to find its raw JSON by
 	}
 	if _, err := w.tx.CopyFrom(ctx, pgx.Identifier{"stage"}, stageColumns, pgx.CopyFromRows(rows)); err != nil {
 		return 0, fmt.Errorf("store events: copy: %w", err)
 	}
-	for _, q := range []string{mergeNames, mergeRecipients} {
+	w.staged += len(rows)
+	w.importID = importID
+	if w.staged < w.hold {
+		return 0, nil
+	}
+	return w.flush(ctx)
+}
+
+// Flush merges the events staged in the open transaction and returns how
+// many were new.
+func (w *Writer) Flush(ctx context.Context) (int, error) {
+	if w.staged == 0 || w.tx == nil {
+		return 0, nil
+	}
+	return w.flush(ctx)
+}
+
+func (w *Writer) flush(ctx context.Context) (int, error) {
+	for _, q := range []string{`ANALYZE stage`, mergeNames, mergeRecipients} {
 		if _, err := w.tx.Exec(ctx, q); err != nil {
 			return 0, fmt.Errorf("store events: names: %w", mayNotWrite(err))
 		}
 	}
 	var n int
-	if err := w.tx.QueryRow(ctx, mergeEvents, nullID(importID)).Scan(&n); err != nil {
+	if err := w.tx.QueryRow(ctx, mergeEvents, nullID(w.importID)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store events: %w", err)
 	}
 	if err := w.mergeReadRollups(ctx); err != nil {
 		return 0, err
 	}
+	if _, err := w.tx.Exec(ctx, `TRUNCATE stage, stage_new`); err != nil {
+		return 0, fmt.Errorf("store events: %w", err)
+	}
+	w.staged = 0
 	return n, nil
 }
 
@@ -286,18 +377,28 @@ func stageRow(ev *maildiag.Event, day int32) []any {
 	if raw == nil {
 		raw = []byte{}
 	}
-	row := []any{day, ev.TimeUS, int32(floorDiv(ev.TimeUS, usPerHour)), ev.Type, ev.ID, ev.SendingDomain, ev.Recipient,
+	row := []any{int32(0), day, ev.TimeUS, int32(floorDiv(ev.TimeUS, usPerHour)), ev.Type, ev.ID, ev.SendingDomain, ev.Recipient,
 		rdom, ev.MessageID, failure, outcome}
 	if !failure {
 		// The route of a delivery, for the domains' details and delays
 		// (mergeRead); failures store it in their table.
+		// Its IP and tags, for the splits (split_counts).
 		return append(row, nil, nil, nil, nil, nil, nil, nullStr(ev.Gateway), nullStr(ev.Provider), nullStr(ev.MXHost),
-			nil, nil, nil, nil, nil, nil, nil, nil, nil, raw)
+			nil, nil, nil, nil, nil, nil, nullStr(ev.SendingIP), nil, nil, tagLines(ev.Tags), raw)
 	}
 	return append(row, nullStr(ev.Severity), nullStr(ev.Reason), nullInt(ev.Code), nullStr(ev.EnhancedCode),
 		nullStr(ev.Class), nullStr(ev.Rule), nullStr(ev.Gateway), nullStr(ev.Provider), nullStr(ev.MXHost),
 		nullStr(ev.Reply), nullStr(ev.Description), nullInt(ev.Attempt), nullInt(ev.RetrySeconds),
-		nullStr(ev.BounceType), ev.DelayedBounce, nullStr(ev.SendingIP), nullStr(ev.Subject), nullStr(ev.From), raw)
+		nullStr(ev.BounceType), ev.DelayedBounce, nullStr(ev.SendingIP), nullStr(ev.Subject), nullStr(ev.From), tagLines(ev.Tags), raw)
+}
+
+// tagLines is a tag set as the failures table keeps it: one tag a line,
+// as the SQLite index's texts; nil for none.
+func tagLines(tags []string) any {
+	if len(tags) == 0 {
+		return nil
+	}
+	return strings.Join(tags, "\n") + "\n"
 }
 
 func nullStr(s string) any {
@@ -328,7 +429,7 @@ func (w *Writer) AddSuppressions(ctx context.Context, ss []maildiag.Suppression,
 	if len(ss) == 0 {
 		return 0, nil
 	}
-	if err := w.begin(ctx); err != nil {
+	if err := w.beginStore(ctx); err != nil {
 		return 0, err
 	}
 	added := 0
@@ -428,7 +529,7 @@ func (w *Writer) AddSyncedRange(ctx context.Context, sendingDomain, source strin
 	if r.ToUS <= r.FromUS {
 		return nil
 	}
-	if err := w.begin(ctx); err != nil {
+	if err := w.beginStore(ctx); err != nil {
 		return err
 	}
 	// Two writers recording ranges of one domain take turns.
