@@ -176,7 +176,9 @@ func TestResendApproval(t *testing.T) {
 	}
 	code, body = s.do(t, "GET", "/api/v1/audit", s.tokens["viewer"], nil)
 	var audit []maildiag.AuditEntry
-	json.Unmarshal(body, &audit)
+	if err := json.Unmarshal(body, &audit); code != 200 || err != nil {
+		t.Fatalf("audit: %d %s", code, truncate(body))
+	}
 	var sent *maildiag.AuditEntry
 	for i := range audit {
 		if audit[i].Action == maildiag.AuditResend && audit[i].Result == maildiag.AuditSent {
@@ -207,7 +209,9 @@ func TestRemoveAsAgent(t *testing.T) {
 	}
 	code, body = s.do(t, "GET", "/api/v1/audit", s.tokens["viewer"], nil)
 	var audit []maildiag.AuditEntry
-	json.Unmarshal(body, &audit)
+	if err := json.Unmarshal(body, &audit); code != 200 || err != nil {
+		t.Fatalf("audit: %d %s", code, truncate(body))
+	}
 	removed := 0
 	for _, a := range audit {
 		if a.Action == maildiag.AuditRemove && a.Result == maildiag.AuditRemoved {
@@ -331,8 +335,7 @@ func TestUI(t *testing.T) {
 	if code != 200 || !strings.Contains(page, "Dry run") || !strings.Contains(page, `id="removal"`) {
 		t.Errorf("remove (dry run) with the CSRF token: %d\n%.2000s", code, page)
 	}
-	code, page = postForm(t, c, s.URL+"/domain/acme.com/remove", url.Values{"list": {"complaints"}, "csrf": {m[1]}})
-	if code != 403 {
+	if code, _ = postForm(t, c, s.URL+"/domain/acme.com/remove", url.Values{"list": {"complaints"}, "csrf": {m[1]}}); code != 403 {
 		t.Errorf("an agent removes complaints in the UI: %d, want 403", code)
 	}
 	if code, page = get(t, c, s.URL+"/address/"+url.PathEscape(s.mg.FindMessage(t, 2*time.Hour, 48*time.Hour).Recipient)); code != 200 || !strings.Contains(page, `id="verdict"`) {
