@@ -146,29 +146,50 @@ func codeText(code int) string {
 	return strconv.Itoa(code)
 }
 
-// codeCount counts the failures with one code; the first one's class
-// and reply stand for them all.
+// codeCount counts the failures with one code, by class: the code's
+// class is its most frequent one, and the earliest failure of that class
+// is its sample, the same on every engine whatever order its store reads
+// them in.
 type codeCount struct {
+	n       int64
+	classes map[string]*classSample
+}
+
+type classSample struct {
 	n      int64
-	class  string
 	sample Ref
 	at     time.Time
 	domain string
 	sd     string
 }
 
-// countCode counts a failure; the earliest of a code is its sample, the
-// same on every engine whatever order its store reads them in.
 func countCode(m map[string]*codeCount, code, class string, r *Failure) {
 	c := m[code]
 	if c == nil {
-		c = &codeCount{}
+		c = &codeCount{classes: map[string]*classSample{}}
 		m[code] = c
 	}
-	if c.n == 0 || earlier(r, c.at, c.domain, c.sd) {
-		c.class, c.sample, c.at, c.domain, c.sd = class, r.Ref, r.Time, r.RecipientDomain, r.SendingDomain
+	cs := c.classes[class]
+	if cs == nil {
+		cs = &classSample{}
+		c.classes[class] = cs
 	}
+	if cs.n == 0 || earlier(r, cs.at, cs.domain, cs.sd) {
+		cs.sample, cs.at, cs.domain, cs.sd = r.Ref, r.Time, r.RecipientDomain, r.SendingDomain
+	}
+	cs.n++
 	c.n++
+}
+
+// main is the code's most frequent class (by name among equals) and its sample.
+func (c *codeCount) main() (string, Ref) {
+	best := ""
+	for class, cs := range c.classes {
+		if b := c.classes[best]; b == nil || cs.n > b.n || cs.n == b.n && class < best {
+			best = class
+		}
+	}
+	return best, c.classes[best].sample
 }
 
 // finish turns the scan into the report's failure sections, and judges
@@ -406,10 +427,10 @@ func topCodes(m map[string]*codeCount) ([]CodeRow, []Ref) {
 	rows := make([]CodeRow, len(codes))
 	samples := make([]Ref, len(codes))
 	for i, code := range codes {
-		c := m[code]
-		info, _ := maildiag.ClassOf(c.class)
-		rows[i] = CodeRow{Code: code, Count: c.n, Class: c.class, Meaning: info.Title}
-		samples[i] = c.sample
+		class, sample := m[code].main()
+		info, _ := maildiag.ClassOf(class)
+		rows[i] = CodeRow{Code: code, Count: m[code].n, Class: class, Meaning: info.Title}
+		samples[i] = sample
 	}
 	return rows, samples
 }
