@@ -34,6 +34,9 @@ type Thresholds struct {
 	// by their number alone; fewer are critical only when the provider
 	// deferred the same messages first (it escalated), else a warning.
 	IPBlockCritical int `json:"ip_block_critical"`
+	// TokenTTLHours is how long a link in a confirmation, reset or
+	// sign-in message lasts: one deferred longer is an expired link.
+	TokenTTLHours float64 `json:"token_ttl_hours"`
 }
 
 // DefaultThresholds are the documented limits.
@@ -45,6 +48,7 @@ var DefaultThresholds = Thresholds{
 	RateLimitWave:   0.20,
 	IPBlockFailures: 5,
 	IPBlockCritical: 50,
+	TokenTTLHours:   24,
 }
 
 // orDefaults fills the unset thresholds with the defaults.
@@ -70,6 +74,9 @@ func (t Thresholds) orDefaults() Thresholds {
 	}
 	if t.IPBlockCritical > 0 {
 		d.IPBlockCritical = t.IPBlockCritical
+	}
+	if t.TokenTTLHours > 0 {
+		d.TokenTTLHours = t.TokenTTLHours
 	}
 	d.ComplaintTarget = min(d.ComplaintTarget, d.ComplaintRate)
 	return d

@@ -168,6 +168,7 @@ const (
 	AlertComplaintRate   = "complaint-rate"
 	AlertDeferralSpike   = "deferral-spike"
 	AlertSuppressionJump = "suppression-jump"
+	AlertExpiredLinks    = "expired-links"
 )
 
 // Alert is a finding that needs action.

@@ -34,6 +34,17 @@ func ruleAlerts(res *HealthResult, th Thresholds, f *healthFacts) []Alert {
 	if a, ok := suppressionJump(res, th, f); ok {
 		out = append(out, a)
 	}
+	if f.rules != nil {
+		typos := map[string]bool{}
+		for _, a := range res.Alerts {
+			if a.Kind == AlertTypo {
+				typos[a.Domain] = true
+			}
+		}
+		if a, ok := expiredLinks(f.rules.links, time.Duration(th.TokenTTLHours*float64(time.Hour)), typos); ok {
+			out = append(out, a)
+		}
+	}
 	return out
 }
 

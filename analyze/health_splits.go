@@ -117,12 +117,13 @@ type ruleScan struct {
 	// deliveries it refused, not the IP's other troubles there.
 	deferred   map[[2]string]map[delivery]deferral
 	domSenders map[string]map[string]bool // recipient domain -> sending IPs and domains refused
+	links      *linkScan
 }
 
 func newRuleScan(buckets int) *ruleScan {
 	return &ruleScan{bySending: map[string]*splitAcc{}, byIP: map[string]*splitAcc{}, byTag: map[string]*splitAcc{}, rateLimited: map[rlKey]int64{},
 		rlSeries: make([]int64, buckets), senders: map[senderKey]*senderBlock{}, gwPolicy: map[string]int64{},
-		deferred: map[[2]string]map[delivery]deferral{}, domSenders: map[string]map[string]bool{}}
+		deferred: map[[2]string]map[delivery]deferral{}, domSenders: map[string]map[string]bool{}, links: newLinkScan()}
 }
 
 // add counts one failure of class at provider gw, bucket i.
@@ -130,6 +131,7 @@ func (rs *ruleScan) add(r *Failure, class, gw string, i int) {
 	temporary := r.Outcome == maildiag.OutcomeTemporary
 	sd := orDash(r.SendingDomain)
 	splitIn(rs.bySending, sd).add(class, temporary)
+	rs.links.add(r, class)
 	if r.SendingIP != "" {
 		splitIn(rs.byIP, r.SendingIP).add(class, temporary)
 	}

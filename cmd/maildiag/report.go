@@ -21,6 +21,7 @@ type reportOptions struct {
 	out            string
 	thresholds     analyze.Thresholds
 	maxRows        int
+	tokenTTL       time.Duration
 }
 
 func newReportCmd(s *streams, g *globals) *cobra.Command {
@@ -48,7 +49,10 @@ they ask to aim under), --bounce-rate (0.05), --deferral-spike (2 times the
 previous period), --rate-limit-wave (0.2 of all failures) and
 --ip-block-failures (5 messages of one sending IP refused at a domain; critical
 from --ip-block-critical 50, or when the provider deferred the same messages
-before refusing them).
+before refusing them). Confirmation, reset and sign-in messages (told by their
+tags) that Mailgun gave up on after retries, or retried for longer than
+--token-ttl (24h), raise an expired-link alert: resending those copies does
+not help.
 
 A period with no events (an empty index, a period outside what the index
 covers, or a --to or --sending-domain that matches nothing) still writes the
@@ -87,6 +91,7 @@ page, saying so and what the index covers, and exits 1.`,
 	f.Float64Var(&o.thresholds.RateLimitWave, "rate-limit-wave", th.RateLimitWave, "alert when rate limits are this share of all failures")
 	f.IntVar(&o.thresholds.IPBlockFailures, "ip-block-failures", th.IPBlockFailures, "alert when a provider refuses this many messages of one sending IP")
 	f.IntVar(&o.thresholds.IPBlockCritical, "ip-block-critical", th.IPBlockCritical, "a sender block is critical from this many refusals (fewer: only after deferrals of the same messages)")
+	f.DurationVar(&o.tokenTTL, "token-ttl", time.Duration(th.TokenTTLHours*float64(time.Hour)), "how long a link in a confirmation, reset or sign-in message lasts (expired-link alert)")
 	return cmd
 }
 
@@ -107,6 +112,10 @@ func reportRun(ctx context.Context, s *streams, t target, format string, o *repo
 	if o.thresholds.DeferralSpike <= 1 || o.thresholds.IPBlockFailures < 1 || o.thresholds.IPBlockCritical < 1 {
 		return usageErrorf("--deferral-spike must be more than 1, --ip-block-failures and --ip-block-critical at least 1")
 	}
+	if o.tokenTTL <= 0 {
+		return usageErrorf("--token-ttl must be positive")
+	}
+	q.Thresholds.TokenTTLHours = o.tokenTTL.Hours()
 	var err error
 	if q.Since, err = maildiag.ParseWhen(o.since, now); err != nil {
 		return usageErrorf("--since: %v", err)
