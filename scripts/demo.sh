@@ -11,6 +11,8 @@ events=${DEMO_EVENTS:-200000}
 profile=${DEMO_PROFILE:-marketing}
 key="demo-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 
+# The team server a previous demo left running serves the index removed here.
+if [ -s "$dir/serve.pid" ]; then kill "$(cat "$dir/serve.pid")" 2>/dev/null || true; fi
 rm -rf "$dir"
 mkdir -p "$dir"
 db="$dir/index.db"
@@ -98,5 +100,28 @@ sed -n '/^Message (/,$p' "$dir/last.txt" | head -n 24 | cut -c1-200
 echo
 echo "== maildiag report --since 7d -o $dir/report.html"
 at report --since 7d -o "$dir/report.html"
+
+echo
+echo "== The team server: maildiag serve on the demo index, with a viewer (sync off: the generated account's server stops with this script)"
+md users add demo-viewer --role viewer >/dev/null
+token=$(md tokens create demo-viewer 2>/dev/null)
+# Detached, so that it outlives the demo; any free loopback port.
+setsid "$bin/maildiag" --db "$db" serve --listen 127.0.0.1:0 --no-sync >"$dir/serve.log" 2>&1 < /dev/null &
+echo $! >"$dir/serve.pid"
+url=
+for _ in $(seq 1 100); do
+	url=$(sed -n 's/^maildiag serve: \(http:[^ ]*\) .*/\1/p' "$dir/serve.log")
+	[ -n "$url" ] && break
+	kill -0 "$(cat "$dir/serve.pid")" 2>/dev/null || { cat "$dir/serve.log" >&2; exit 1; }
+	sleep 0.1
+done
+[ -n "$url" ] || { echo "demo: the team server did not start" >&2; exit 1; }
+echo "   $url  (log in with the viewer's token below; stop it with: kill \$(cat $dir/serve.pid))"
+echo "   viewer token: $token"
+echo "   curl -H \"Authorization: Bearer $token\" ${url}api/v1/suppressed/acme.com"
+if command -v curl >/dev/null; then
+	echo "   (answered $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "${url}api/v1/suppressed/acme.com"))"
+fi
+
 echo
 echo "The report: $dir/report.html (open it in a browser; it makes no network request)"
