@@ -81,10 +81,14 @@ type senderKey struct {
 type senderBlock struct {
 	byDomain    map[string]int64
 	first, last time.Time
-	sample      Ref
-	code        int
-	enhanced    string
-	refused     []refusal // an IP's refused deliveries
+	// The earliest refusal is the sample, whatever order the store reads
+	// failures in.
+	sample             Ref
+	sampleAt           time.Time
+	sampleRD, sampleSD string
+	code               int
+	enhanced           string
+	refused            []refusal // an IP's refused deliveries
 }
 
 // refusal is a delivery refused, at a recipient domain.
@@ -177,8 +181,11 @@ func (rs *ruleScan) add(r *Failure, class, gw string, i int) {
 	for _, k := range keys {
 		b := rs.senders[k]
 		if b == nil {
-			b = &senderBlock{byDomain: map[string]int64{}, first: r.Time, sample: r.Ref, code: r.Code, enhanced: r.Enhanced}
+			b = &senderBlock{byDomain: map[string]int64{}, first: r.Time, last: r.Time}
 			rs.senders[k] = b
+		}
+		if b.sampleAt.IsZero() || earlier(r, b.sampleAt, b.sampleRD, b.sampleSD) {
+			b.sample, b.sampleAt, b.sampleRD, b.sampleSD, b.code, b.enhanced = r.Ref, r.Time, r.RecipientDomain, r.SendingDomain, r.Code, r.Enhanced
 		}
 		if k.byIP {
 			b.refused = append(b.refused, refusal{delivery{r.Message, r.Recipient}, r.RecipientDomain})

@@ -37,6 +37,9 @@ type Options struct {
 	// CommitEvery is how many input records go into one transaction at
 	// most; 0 is DefaultCommitEvery.
 	CommitEvery int
+	// SeenAt is when the list entries read were seen on their lists (the
+	// export's time); zero: when the import started.
+	SeenAt time.Time
 }
 
 // DefaultCommitEvery is large enough that index pages dirtied by
@@ -156,7 +159,11 @@ func (im *Importer) store(ctx context.Context, imp *maildiag.Import, b *ingest.B
 	}
 	imp.EventsRead += len(b.Events)
 	imp.EventsNew += n
-	sn, err := w.AddSuppressions(ctx, b.Suppressions, imp.ID, imp.StartedUS)
+	seen := imp.StartedUS
+	if !im.o.SeenAt.IsZero() {
+		seen = im.o.SeenAt.UnixMicro()
+	}
+	sn, err := w.AddSuppressions(ctx, b.Suppressions, imp.ID, seen)
 	if err != nil {
 		return err
 	}

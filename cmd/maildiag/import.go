@@ -23,7 +23,8 @@ type importOptions struct {
 	sendingDomain string
 	strict        bool
 	maxShown      int
-	stats         bool // print the events read so far at each commit (benchmarks)
+	stats         bool      // print the events read so far at each commit (benchmarks)
+	seenAt        time.Time // when the lists read were seen (--now); zero: now
 }
 
 func newImportCmd(s *streams, g *globals) *cobra.Command {
@@ -49,7 +50,7 @@ table with its raw text, and the rest of the file still loads.`,
   maildiag import --strict webhooks.jsonl`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.files = args
+			o.files, o.seenAt = args, g.seenAt()
 			format := g.output
 			t, err := g.dbTarget()
 			if err != nil {
@@ -101,7 +102,7 @@ func importRun(ctx context.Context, s *streams, to target, format string, o *imp
 	if b, ok := w.(interface{ SetBatch(int) }); ok {
 		b.SetBatch(pgImportBatch)
 	}
-	im, err := importer.New(ctx, db, w, importer.Options{SendingDomain: o.sendingDomain}, newReclassifyBar(s, true))
+	im, err := importer.New(ctx, db, w, importer.Options{SendingDomain: o.sendingDomain, SeenAt: o.seenAt}, newReclassifyBar(s, true))
 	if err != nil {
 		return failure(err)
 	}

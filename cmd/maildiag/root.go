@@ -43,6 +43,15 @@ type globals struct {
 }
 
 // now is the command's clock: --now when given, else the time.
+// seenAt is when list entries imported now are seen: --now when given,
+// else zero (the import's own start).
+func (g *globals) seenAt() time.Time {
+	if g.nowAt == "" {
+		return time.Time{}
+	}
+	return g.now()
+}
+
 func (g *globals) now() time.Time {
 	if g.nowAt != "" {
 		if t, err := time.Parse(time.RFC3339Nano, g.nowAt); err == nil {
