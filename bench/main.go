@@ -2,7 +2,8 @@
 // table beside the comparison it is judged by, all measured in one run:
 // import rate and index size against gzip, the same questions asked of jq,
 // the sqlite3 shell and maildiag, the analyses on 1M and 10M events, the
-// report on 10M events, and sync against a sequential mailgun-go pager.
+// report on 10M events, sync against a sequential mailgun-go pager, and
+// maildiag serve's API under concurrent clients and its webhook ingestion.
 package main
 
 import (
@@ -38,7 +39,9 @@ type bench struct {
 	bigDB    string
 	failures int
 	skipped  []string
-	jq       bool // time jq beside maildiag's searches (minutes)
+	jq       bool          // time jq beside maildiag's searches (minutes)
+	serveFor time.Duration // the server section's API load
+	hooks    int           // webhooks the server section sends
 }
 
 func main() {
@@ -48,7 +51,9 @@ func main() {
 	flag.StringVar(&b.base, "base", "", "directory with another build's maildiag to time beside this one (A/B)")
 	flag.IntVar(&b.events, "events", 1_000_000, "events in the small account")
 	flag.IntVar(&b.big, "big", 10_000_000, "events in the large account")
-	only := flag.String("only", "", "comma-separated sections: import,questions,analyses,big,search,report,sync (default all)")
+	flag.DurationVar(&b.serveFor, "serve-for", 30*time.Second, "how long the server section's API load runs")
+	flag.IntVar(&b.hooks, "webhooks", 20_000, "webhooks the server section sends")
+	only := flag.String("only", "", "comma-separated sections: import,questions,analyses,big,search,report,sync,server (default all)")
 	flag.BoolVar(&b.jq, "jq", true, "time jq beside maildiag's searches (minutes; the other sections always do)")
 	spinOnly := flag.Bool("spin", false, "run the machine-speed loop once and print its time")
 	flag.Parse()
@@ -81,6 +86,7 @@ func main() {
 		{"search", b.search},
 		{"report", b.report},
 		{"sync", b.sync},
+		{"server", b.server},
 	}
 	for _, s := range steps {
 		if b.only != nil && !b.only[s.name] {
