@@ -166,8 +166,16 @@ type classSample struct {
 func countCode(m map[string]*codeCount, code, class string, r *Failure) {
 	c := m[code]
 	if c == nil {
-		c = &codeCount{classes: map[string]*classSample{}}
+		c = &codeCount{}
 		m[code] = c
+	}
+	c.add(class, r)
+}
+
+// add counts a failure of class.
+func (c *codeCount) add(class string, r *Failure) {
+	if c.classes == nil {
+		c.classes = map[string]*classSample{}
 	}
 	cs := c.classes[class]
 	if cs == nil {
@@ -265,7 +273,8 @@ func (fs *failureScan) finish(ctx context.Context, db Store, res *HealthResult, 
 	}
 	refs := slices.Concat(codeSamples, enhancedSamples)
 	for _, sb := range fs.rules.senders {
-		refs = append(refs, sb.sample)
+		_, _, sample := sb.main()
+		refs = append(refs, sample)
 	}
 	samples := map[string]*Cause{}
 	for rd, cs := range causes {
@@ -291,8 +300,8 @@ func (fs *failureScan) finish(ctx context.Context, db Store, res *HealthResult, 
 	}
 	f.rules, f.senderReplies = fs.rules, map[senderKey]string{}
 	for k, sb := range fs.rules.senders {
-		if d := details[sb.sample]; d != nil {
-			f.senderReplies[k] = d.Text()
+		if _, _, sample := sb.main(); details[sample] != nil {
+			f.senderReplies[k] = details[sample].Text()
 		}
 	}
 	for _, rd := range slices.Sorted(maps.Keys(causes)) {

@@ -193,7 +193,8 @@ func senderBlocks(th Thresholds, f *healthFacts) []Alert {
 		} else {
 			ipAlerted[x.k.gateway] = true
 		}
-		code := strings.TrimSpace(codeText(sb.code) + " " + sb.enhanced)
+		c, enhanced, _ := sb.main()
+		code := strings.TrimSpace(codeText(c) + " " + enhanced)
 		reply := f.senderReplies[x.k]
 		if m := msCode.FindString(reply); m != "" {
 			code += ", " + strings.Trim(m, "()")

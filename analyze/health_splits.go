@@ -5,6 +5,8 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/maildiag/maildiag"
@@ -81,14 +83,20 @@ type senderKey struct {
 type senderBlock struct {
 	byDomain    map[string]int64
 	first, last time.Time
-	// The earliest refusal is the sample, whatever order the store reads
-	// failures in.
-	sample             Ref
-	sampleAt           time.Time
-	sampleRD, sampleSD string
-	code               int
-	enhanced           string
-	refused            []refusal // an IP's refused deliveries
+	// codes counts the refusals by code and enhanced code: the most
+	// frequent pair names the block, and its earliest refusal is the
+	// sample, whatever order the store reads failures in.
+	codes   codeCount
+	refused []refusal // an IP's refused deliveries
+}
+
+// main is the block's most frequent code and enhanced code, and the
+// sample refusal of that pair.
+func (b *senderBlock) main() (code int, enhanced string, sample Ref) {
+	pair, sample := b.codes.main()
+	c, enhanced, _ := strings.Cut(pair, " ")
+	code, _ = strconv.Atoi(c)
+	return code, enhanced, sample
 }
 
 // refusal is a delivery refused, at a recipient domain.
@@ -184,9 +192,7 @@ func (rs *ruleScan) add(r *Failure, class, gw string, i int) {
 			b = &senderBlock{byDomain: map[string]int64{}, first: r.Time, last: r.Time}
 			rs.senders[k] = b
 		}
-		if b.sampleAt.IsZero() || earlier(r, b.sampleAt, b.sampleRD, b.sampleSD) {
-			b.sample, b.sampleAt, b.sampleRD, b.sampleSD, b.code, b.enhanced = r.Ref, r.Time, r.RecipientDomain, r.SendingDomain, r.Code, r.Enhanced
-		}
+		b.codes.add(strconv.Itoa(r.Code)+" "+r.Enhanced, r)
 		if k.byIP {
 			b.refused = append(b.refused, refusal{delivery{r.Message, r.Recipient}, r.RecipientDomain})
 		}
