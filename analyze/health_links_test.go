@@ -37,3 +37,23 @@ func TestExpiredLinks(t *testing.T) {
 		t.Error("40h: an alert, want none")
 	}
 }
+
+// An order or booking "confirmation" carries no expiring link.
+func TestExpiringLinkKinds(t *testing.T) {
+	for _, c := range []struct {
+		subject string
+		tags    []string
+		want    bool
+	}{
+		{"Confirm your email address", []string{"confirmation"}, true},
+		{"Your password reset link", nil, true},
+		{"Your Ledgerly sign-in code: 276690", nil, true},
+		{"Your Brightcart order #43731 is confirmed", []string{"order-confirmation"}, false},
+		{"Booking 123 confirmed", []string{"booking-confirmation"}, false},
+		{"Invoice INV-2026-79128 is ready", []string{"invoice"}, false},
+	} {
+		if got := ExpiringLink(c.subject, c.tags); got != c.want {
+			t.Errorf("ExpiringLink(%q, %q) = %v, want %v", c.subject, c.tags, got, c.want)
+		}
+	}
+}

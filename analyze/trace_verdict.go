@@ -20,22 +20,35 @@ import (
 //go:embed expiring.txt
 var expiringData string
 
-var expiringPatterns = sync.OnceValue(func() []string {
-	var out []string
+// expiringPatterns are expiring.txt's patterns: those that tell an
+// expiring link, and those (marked !) that tell a message without one.
+var expiringPatterns = sync.OnceValues(func() (in, out []string) {
 	for _, l := range strings.Split(expiringData, "\n") {
-		if l = strings.ToLower(strings.TrimSpace(l)); l != "" && !strings.HasPrefix(l, "#") {
-			out = append(out, l)
+		l = strings.ToLower(strings.TrimSpace(l))
+		switch {
+		case l == "" || strings.HasPrefix(l, "#"):
+		case strings.HasPrefix(l, "!"):
+			out = append(out, strings.TrimSpace(l[1:]))
+		default:
+			in = append(in, l)
 		}
 	}
-	return out
+	return in, out
 })
 
 // ExpiringLink tells whether a message carries a link or code that
 // expires (a confirmation, a password reset, a sign-in link), by its
-// subject and tags and the patterns of expiring.txt.
+// subject and tags and the patterns of expiring.txt: an order or booking
+// "confirmation" carries none.
 func ExpiringLink(subject string, tags []string) bool {
 	text := strings.ToLower(subject + "\n" + strings.Join(tags, "\n"))
-	for _, p := range expiringPatterns() {
+	in, out := expiringPatterns()
+	for _, p := range out {
+		if strings.Contains(text, p) {
+			return false
+		}
+	}
+	for _, p := range in {
 		if strings.Contains(text, p) {
 			return true
 		}

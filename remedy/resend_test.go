@@ -177,7 +177,8 @@ func TestResendGuards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Subject, m.AcceptedAt = "Confirm your email address", e.Clock.Now().Add(-72*time.Hour)
+	// Its tags would say what kind of message it is: the subject alone does here.
+	m.Subject, m.Tags, m.AcceptedAt = "Confirm your email address", nil, e.Clock.Now().Add(-72*time.Hour)
 	_, err = s.CheckResend(ctx, db, m, remedy.ResendAsk{})
 	if !errors.As(err, &refused) || refused.Guard != remedy.GuardExpired || !strings.Contains(refused.Fix, "send a new one") {
 		t.Errorf("a 3-day-old confirmation: %v, want a refusal saying to send a new one", err)

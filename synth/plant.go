@@ -59,7 +59,7 @@ func (s storyTimes) at(daysBefore int, hour, minute, second int) int64 {
 func (g *generator) planStories() map[int64]*sender {
 	st := storyTimes{day0: g.end / dayUS * dayUS}
 	s3 := g.senders[3%len(g.senders)]
-	from := st.at(7, 14, 0, 0)
+	from := st.at(4, 14, 0, 0)
 	g.stories = &Stories{}
 	rl := &RateLimit{SendingDomain: s3.domain, SendingIP: s3.ips[0], RecipientDomain: "gmail.com",
 		Start: utcMicro(from), End: utcMicro(from + 3*hourUS + 30*60e6)}
@@ -206,7 +206,7 @@ func (sr *storyRun) domainBlock() *DomainBlock {
 
 func (sr *storyRun) ipBlock() *IPBlock {
 	s := sr.g.senders[2%len(sr.g.senders)]
-	from := sr.t.at(9, 8, 0, 0)
+	from := sr.t.at(6, 8, 0, 0)
 	until := from + 6*hourUS
 	b := &IPBlock{Domain: contosoDomain.name, MXHost: contosoDomain.mx[0], SendingDomain: s.domain,
 		SendingIP: s.ips[1], OtherIP: s.ips[0]}
@@ -238,13 +238,13 @@ func (sr *storyRun) ipBlock() *IPBlock {
 	}
 	deliver := func() *script { return &script{fate: fate{kind: fDeliver}} }
 	// It used to work from the IP.
-	b.Messages = append(b.Messages, send(people[0], sr.t.at(10, 11, 5, 12), s.ips[1], deliver()))
+	b.Messages = append(b.Messages, send(people[0], sr.t.at(7, 11, 5, 12), s.ips[1], deliver()))
 	for i, off := range []int64{30, 90, 180, 300} {
 		sc := deliver()
 		sc.ov = ov
 		b.Messages = append(b.Messages, send(people[1+i], from+off*60e6, s.ips[1], sc))
 	}
-	for i, t0 := range []int64{sr.t.at(8, 10, 2, 41), sr.t.at(7, 15, 31, 7), sr.t.at(6, 11, 48, 55)} {
+	for i, t0 := range []int64{sr.t.at(5, 10, 2, 41), sr.t.at(4, 15, 31, 7), sr.t.at(3, 11, 48, 55)} {
 		sc := deliver()
 		sc.ov = ov
 		b.Messages = append(b.Messages, send(people[5+i], t0, s.ips[1], sc))
