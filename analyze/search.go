@@ -148,3 +148,46 @@ func countOf(xs []string, x string) int {
 	}
 	return n
 }
+
+// EventItem is one event of a search, as the events command's JSON and
+// the server's API give it.
+type EventItem struct {
+	Time          time.Time `json:"time"`
+	Event         string    `json:"event"` // permanent-fail, temporary-fail, or the type
+	Type          string    `json:"type"`
+	ID            string    `json:"id"`
+	Recipient     string    `json:"recipient"`
+	SendingDomain string    `json:"sending_domain"`
+	Subject       string    `json:"subject"`
+	From          string    `json:"from"`
+	Code          int       `json:"code,omitempty"`
+	Enhanced      string    `json:"enhanced_code,omitempty"`
+	Class         string    `json:"class,omitempty"`
+	Severity      string    `json:"severity,omitempty"`
+	Reason        string    `json:"reason,omitempty"`
+	MXHost        string    `json:"mx_host,omitempty"`
+	Provider      string    `json:"provider,omitempty"`
+	Gateway       string    `json:"gateway,omitempty"`
+	SendingIP     string    `json:"sending_ip,omitempty"`
+	Reply         string    `json:"reply,omitempty"`
+	Description   string    `json:"description,omitempty"`
+	Tags          []string  `json:"tags,omitempty"`
+	MessageID     string    `json:"message_id,omitempty"`
+}
+
+// ItemOf is an event as a search lists it.
+func ItemOf(e *maildiag.Event) EventItem {
+	return EventItem{Time: e.Time(), Event: EventName(e), Type: e.Type, ID: e.ID, Recipient: e.Recipient,
+		SendingDomain: e.SendingDomain, Subject: e.Subject, From: e.From, Code: e.Code, Enhanced: e.EnhancedCode,
+		Class: e.Class, Severity: e.Severity, Reason: e.Reason, MXHost: e.MXHost, Provider: e.Provider, Gateway: e.Gateway,
+		SendingIP: e.SendingIP, Reply: e.Reply, Description: e.Description, Tags: e.Tags, MessageID: e.MessageID}
+}
+
+// Words is what an event says in one line: the remote reply, else
+// Mailgun's description.
+func (it *EventItem) Words() string {
+	if it.Reply != "" {
+		return it.Reply
+	}
+	return it.Description
+}

@@ -142,44 +142,11 @@ func (s *Server) apiStatus(w http.ResponseWriter, r *http.Request, _ *who) {
 	writeJSON(w, 200, st)
 }
 
-// EventItem is one event of a search: the JSON contract of maildiag
-// events --output json.
-type EventItem struct {
-	Time          time.Time `json:"time"`
-	Event         string    `json:"event"`
-	Type          string    `json:"type"`
-	ID            string    `json:"id"`
-	Recipient     string    `json:"recipient"`
-	SendingDomain string    `json:"sending_domain"`
-	Subject       string    `json:"subject"`
-	From          string    `json:"from"`
-	Code          int       `json:"code,omitempty"`
-	Enhanced      string    `json:"enhanced_code,omitempty"`
-	Class         string    `json:"class,omitempty"`
-	Severity      string    `json:"severity,omitempty"`
-	Reason        string    `json:"reason,omitempty"`
-	MXHost        string    `json:"mx_host,omitempty"`
-	Provider      string    `json:"provider,omitempty"`
-	Gateway       string    `json:"gateway,omitempty"`
-	SendingIP     string    `json:"sending_ip,omitempty"`
-	Reply         string    `json:"reply,omitempty"`
-	Description   string    `json:"description,omitempty"`
-	Tags          []string  `json:"tags,omitempty"`
-	MessageID     string    `json:"message_id,omitempty"`
-}
-
-func itemOf(e *maildiag.Event) EventItem {
-	return EventItem{Time: e.Time(), Event: analyze.EventName(e), Type: e.Type, ID: e.ID, Recipient: e.Recipient,
-		SendingDomain: e.SendingDomain, Subject: e.Subject, From: e.From, Code: e.Code, Enhanced: e.EnhancedCode,
-		Class: e.Class, Severity: e.Severity, Reason: e.Reason, MXHost: e.MXHost, Provider: e.Provider, Gateway: e.Gateway,
-		SendingIP: e.SendingIP, Reply: e.Reply, Description: e.Description, Tags: e.Tags, MessageID: e.MessageID}
-}
-
 // search runs an events search: the page and the next cursor.
-func (s *Server) search(ctx context.Context, f analyze.EventFilter) ([]EventItem, string, error) {
-	items := []EventItem{}
+func (s *Server) search(ctx context.Context, f analyze.EventFilter) ([]analyze.EventItem, string, error) {
+	items := []analyze.EventItem{}
 	next, err := s.cfg.Store.SearchEvents(ctx, f, func(e *maildiag.Event) error {
-		items = append(items, itemOf(e))
+		items = append(items, analyze.ItemOf(e))
 		return nil
 	})
 	if err != nil && strings.HasPrefix(err.Error(), "cursor ") {

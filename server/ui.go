@@ -224,7 +224,7 @@ type searchData struct {
 	Q        url.Values
 	Events   []string
 	Searched bool
-	Items    []EventItem
+	Items    []analyze.EventItem
 	Next     string
 }
 

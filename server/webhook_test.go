@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maildiag/maildiag/analyze"
 	"github.com/maildiag/maildiag/internal/mgtest"
 	"github.com/maildiag/maildiag/internal/testkit"
 	"github.com/maildiag/maildiag/mgserver"
@@ -99,7 +100,7 @@ func TestWebhookSamples(t *testing.T) {
 	}
 	tok := ts.user(t, "vic", "viewer")
 	code, body := ts.do(t, "GET", "/api/v1/events?to=alice@example.com&limit=50", tok, nil)
-	var items []EventItem
+	var items []analyze.EventItem
 	if err := json.Unmarshal(body, &items); code != 200 || err != nil {
 		t.Fatalf("search: %d %s", code, body)
 	}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/maildiag/maildiag/analyze"
 )
 
 // An index built before schema version 4 (index/testdata/pre0004.db, the
@@ -36,7 +38,7 @@ func TestMigrateBackfillsTextsOfAnOldIndex(t *testing.T) {
 		t.Fatalf("migrate: %v, %s; want 38 events given their texts", err, out)
 	}
 	code, out, errs = run(t, "", "--db", db, "--output", "json", "events", "--subject", "test subject")
-	var evs []eventItem
+	var evs []analyze.EventItem
 	if code != 0 || json.Unmarshal([]byte(out), &evs) != nil || len(evs) == 0 || strings.Contains(errs, "migrate") {
 		t.Fatalf("after migrate: exit %d, %d events, stderr %q", code, len(evs), errs)
 	}

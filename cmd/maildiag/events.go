@@ -218,47 +218,6 @@ func (o *eventsOpts) filter(now time.Time, format string) (analyze.EventFilter, 
 	return f, nil
 }
 
-// eventItem is one event of a listing, the JSON contract of events.
-type eventItem struct {
-	Time          time.Time `json:"time"`
-	Event         string    `json:"event"` // permanent-fail, temporary-fail, or the type
-	Type          string    `json:"type"`
-	ID            string    `json:"id"`
-	Recipient     string    `json:"recipient"`
-	SendingDomain string    `json:"sending_domain"`
-	Subject       string    `json:"subject"`
-	From          string    `json:"from"`
-	Code          int       `json:"code,omitempty"`
-	Enhanced      string    `json:"enhanced_code,omitempty"`
-	Class         string    `json:"class,omitempty"`
-	Severity      string    `json:"severity,omitempty"`
-	Reason        string    `json:"reason,omitempty"`
-	MXHost        string    `json:"mx_host,omitempty"`
-	Provider      string    `json:"provider,omitempty"`
-	Gateway       string    `json:"gateway,omitempty"`
-	SendingIP     string    `json:"sending_ip,omitempty"`
-	Reply         string    `json:"reply,omitempty"`
-	Description   string    `json:"description,omitempty"`
-	Tags          []string  `json:"tags,omitempty"`
-	MessageID     string    `json:"message_id,omitempty"`
-}
-
-func itemOf(e *maildiag.Event) eventItem {
-	return eventItem{Time: e.Time(), Event: analyze.EventName(e), Type: e.Type, ID: e.ID, Recipient: e.Recipient,
-		SendingDomain: e.SendingDomain, Subject: e.Subject, From: e.From, Code: e.Code, Enhanced: e.EnhancedCode,
-		Class: e.Class, Severity: e.Severity, Reason: e.Reason, MXHost: e.MXHost, Provider: e.Provider, Gateway: e.Gateway,
-		SendingIP: e.SendingIP, Reply: e.Reply, Description: e.Description, Tags: e.Tags, MessageID: e.MessageID}
-}
-
-// words is what an event says in one line: the remote reply, else
-// Mailgun's description.
-func (it *eventItem) words() string {
-	if it.Reply != "" {
-		return it.Reply
-	}
-	return it.Description
-}
-
 var eventColumns = []string{"time", "event", "recipient", "sending_domain", "subject", "code", "enhanced", "class", "mx_host", "reply"}
 
 func eventsRun(ctx context.Context, s *streams, t target, format string, f analyze.EventFilter, raw bool, loc *time.Location,
@@ -314,7 +273,7 @@ type eventSink struct {
 	raw    bool
 	loc    *time.Location
 	n      int
-	items  []eventItem
+	items  []analyze.EventItem
 	csv    *csv.Writer
 	buf    bytes.Buffer
 }
@@ -345,19 +304,19 @@ func (k *eventSink) add(e *maildiag.Event) error {
 			_, err := k.w.Write(k.buf.Bytes())
 			return err
 		}
-		b, err := json.Marshal(itemOf(e))
+		b, err := json.Marshal(analyze.ItemOf(e))
 		if err != nil {
 			return err
 		}
 		_, err = k.w.Write(append(b, '\n'))
 		return err
 	case "csv":
-		it := itemOf(e)
+		it := analyze.ItemOf(e)
 		return k.csv.Write([]string{it.Time.Format(time.RFC3339Nano), it.Event, it.Recipient, it.SendingDomain, it.Subject,
-			cellText(zeroBlank(it.Code)), it.Enhanced, it.Class, it.MXHost, it.words(), it.ID, it.MessageID, it.SendingIP,
+			cellText(zeroBlank(it.Code)), it.Enhanced, it.Class, it.MXHost, it.Words(), it.ID, it.MessageID, it.SendingIP,
 			it.Provider, it.Gateway, strings.Join(it.Tags, " ")})
 	}
-	k.items = append(k.items, itemOf(e))
+	k.items = append(k.items, analyze.ItemOf(e))
 	return nil
 }
 
@@ -370,7 +329,7 @@ func (k *eventSink) finish() error {
 		return k.csv.Error()
 	case "json":
 		if k.items == nil {
-			k.items = []eventItem{}
+			k.items = []analyze.EventItem{}
 		}
 		return render(k.w, "json", k.items)
 	}
@@ -379,7 +338,7 @@ func (k *eventSink) finish() error {
 
 // writeEventTable prints events for a person; on a terminal the subject
 // and the reply are cut to fit its width (JSON and CSV give them whole).
-func writeEventTable(w io.Writer, items []eventItem, loc *time.Location) error {
+func writeEventTable(w io.Writer, items []analyze.EventItem, loc *time.Location) error {
 	width := 0
 	if f, ok := unwrap(w).(*os.File); ok {
 		if cols, _, err := term.GetSize(int(f.Fd())); err == nil {
@@ -391,7 +350,7 @@ func writeEventTable(w io.Writer, items []eventItem, loc *time.Location) error {
 	rows = append(rows, eventColumns)
 	for _, it := range items {
 		cells := []string{it.Time.In(loc).Format("2006-01-02 15:04:05"), it.Event, it.Recipient, it.SendingDomain,
-			it.Subject, cellText(zeroBlank(it.Code)), it.Enhanced, it.Class, it.MXHost, it.words()}
+			it.Subject, cellText(zeroBlank(it.Code)), it.Enhanced, it.Class, it.MXHost, it.Words()}
 		for i, c := range cells {
 			cells[i] = clean.Replace(c)
 		}

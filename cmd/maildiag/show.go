@@ -90,10 +90,10 @@ type shownMessage struct {
 
 // shown is the JSON of show.
 type shown struct {
-	Event   json.RawMessage `json:"event"` // the original Mailgun JSON
-	Summary eventItem       `json:"summary"`
-	Others  []eventItem     `json:"other_events"`
-	Message *shownMessage   `json:"message,omitempty"`
+	Event   json.RawMessage     `json:"event"` // the original Mailgun JSON
+	Summary analyze.EventItem   `json:"summary"`
+	Others  []analyze.EventItem `json:"other_events"`
+	Message *shownMessage       `json:"message,omitempty"`
 }
 
 func showRun(ctx context.Context, s *streams, t target, format, id string, o *showOpts, loc *time.Location, now time.Time) error {
@@ -106,9 +106,9 @@ func showRun(ctx context.Context, s *streams, t target, format, id string, o *sh
 	if err != nil {
 		return err
 	}
-	res := shown{Event: compactJSON(ev.Raw), Summary: itemOf(ev), Others: []eventItem{}}
+	res := shown{Event: compactJSON(ev.Raw), Summary: analyze.ItemOf(ev), Others: []analyze.EventItem{}}
 	for i := range others {
-		res.Others = append(res.Others, itemOf(&others[i]))
+		res.Others = append(res.Others, analyze.ItemOf(&others[i]))
 	}
 	if o.message {
 		m, err := quickView(ctx, db, t, ev, others, o, now)
@@ -125,8 +125,8 @@ func showRun(ctx context.Context, s *streams, t target, format, id string, o *sh
 	}
 	if format == "csv" {
 		t := &table{columns: eventColumns}
-		for _, it := range append([]eventItem{res.Summary}, res.Others...) {
-			t.add(it.Time, it.Event, it.Recipient, it.SendingDomain, it.Subject, zeroBlank(it.Code), it.Enhanced, it.Class, it.MXHost, it.words())
+		for _, it := range append([]analyze.EventItem{res.Summary}, res.Others...) {
+			t.add(it.Time, it.Event, it.Recipient, it.SendingDomain, it.Subject, zeroBlank(it.Code), it.Enhanced, it.Class, it.MXHost, it.Words())
 		}
 		if err := render(s.out, "csv", res, t); err != nil {
 			return failure(err)
