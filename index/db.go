@@ -121,6 +121,8 @@ type DB struct {
 	namesMu  sync.Mutex
 	names    map[int64]string // every domain's name by id, once read on a read-only DB
 	ids      map[string]int64 // and the other way
+	tagsMu   sync.Mutex
+	tagSets  map[int64][]string // tag sets by texts id, as read (tagSet)
 }
 
 // ErrNoIndex is returned when opening read-only an index that does not exist.

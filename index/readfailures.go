@@ -112,8 +112,9 @@ const failureSelectLight = `SELECT f.day, f.recipient_id, f.id_hash, f.ts, f.typ
 
 // failureScan turns failures rows into analyze.Failures.
 type failureScan struct {
-	names       map[int64]string   // domain names by id
-	tags        map[int64][]string // tag sets by texts id, shared by the failures
+	names       map[int64]string                 // domain names by id
+	tags        func(id int64) ([]string, error) // a tag set by texts id (DB.tagSet)
+	err         error                            // of tags
 	tagsID      int64
 	ref         analyze.Ref
 	ts          int64
@@ -152,7 +153,10 @@ func (s *failureScan) done() *analyze.Failure {
 		f.RecipientDomain = s.names[s.ref[1]>>domainShift]
 	}
 	f.DelayedBounce = s.delayed.Int64 != 0
-	f.Tags = s.tags[s.tagsID]
+	var err error
+	if f.Tags, err = s.tags(s.tagsID); err != nil && s.err == nil {
+		s.err = err
+	}
 	return f
 }
 
@@ -194,9 +198,7 @@ func (db *DB) Failures(ctx context.Context, f analyze.FailureFilter, fn func(*an
 	if err != nil {
 		return err
 	}
-	if sc.tags, err = db.tagSets(ctx); err != nil {
-		return err
-	}
+	sc.tags = func(id int64) ([]string, error) { return db.tagSet(ctx, id) }
 	cond, cargs := failureWhere(&f, sds)
 	sel := failureSelectLight
 	if f.FromContains != "" || f.SubjectContains != "" {
@@ -213,7 +215,11 @@ func (db *DB) Failures(ctx context.Context, f analyze.FailureFilter, fn func(*an
 			if err := rows.Scan(dest...); err != nil {
 				return fmt.Errorf("read failures: %w", err)
 			}
-			if err := fn(sc.done()); err != nil {
+			f := sc.done()
+			if sc.err != nil {
+				return sc.err
+			}
+			if err := fn(f); err != nil {
 				return err
 			}
 		}
@@ -259,9 +265,7 @@ func (db *DB) FailureDetails(ctx context.Context, refs []analyze.Ref) (map[analy
 	if sc.names, err = db.namesWithSending(ctx, ids); err != nil {
 		return nil, err
 	}
-	if sc.tags, err = db.tagSets(ctx); err != nil {
-		return nil, err
-	}
+	sc.tags = func(id int64) ([]string, error) { return db.tagSet(ctx, id) }
 	dest := sc.whole()
 	// The keys as a table the failures are sought from, a few hundred a
 	// query: one statement, each row one primary-key seek.
@@ -283,6 +287,10 @@ func (db *DB) FailureDetails(ctx context.Context, refs []analyze.Ref) (map[analy
 				return nil, fmt.Errorf("read failures: %w", err)
 			}
 			f := *sc.done()
+			if sc.err != nil {
+				rows.Close()
+				return nil, sc.err
+			}
 			out[f.Ref] = &f
 		}
 		rows.Close()
