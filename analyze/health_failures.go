@@ -191,13 +191,14 @@ func (c *codeCount) add(class string, r *Failure) {
 
 // main is the code's most frequent class (by name among equals) and its sample.
 func (c *codeCount) main() (string, Ref) {
-	best := ""
+	var best string
+	var b *classSample
 	for class, cs := range c.classes {
-		if b := c.classes[best]; b == nil || cs.n > b.n || cs.n == b.n && class < best {
-			best = class
+		if b == nil || cs.n > b.n || cs.n == b.n && class < best {
+			best, b = class, cs
 		}
 	}
-	return best, c.classes[best].sample
+	return best, b.sample
 }
 
 // finish turns the scan into the report's failure sections, and judges

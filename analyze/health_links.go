@@ -3,6 +3,7 @@ package analyze
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -79,11 +80,12 @@ func expiredLinks(ls *linkScan, ttl time.Duration, typos map[string]bool) (Alert
 		return Alert{}, false
 	}
 	type dom struct {
-		name             string
-		n, gaveUp        int
-		classes, senders map[string]int
+		name      string
+		n, gaveUp int
+		classes   map[string]int64
 	}
 	doms := map[string]*dom{}
+	sending := map[string]bool{}
 	total, gaveUp := 0, 0
 	for _, m := range ls.msgs {
 		if m.deferrals == 0 || !m.gaveUp && m.last.Sub(m.first) <= ttl || mailboxClasses[m.class] || m.class == maildiag.ClassDomainNotFound && !typos[m.domain] {
@@ -91,7 +93,7 @@ func expiredLinks(ls *linkScan, ttl time.Duration, typos map[string]bool) (Alert
 		}
 		d := doms[m.domain]
 		if d == nil {
-			d = &dom{name: m.domain, classes: map[string]int{}, senders: map[string]int{}}
+			d = &dom{name: m.domain, classes: map[string]int64{}}
 			doms[m.domain] = d
 		}
 		d.n++
@@ -101,7 +103,7 @@ func expiredLinks(ls *linkScan, ttl time.Duration, typos map[string]bool) (Alert
 			gaveUp++
 		}
 		d.classes[m.class]++
-		d.senders[orDash(m.sending)]++
+		sending[orDash(m.sending)] = true
 	}
 	if total == 0 {
 		return Alert{}, false
@@ -117,27 +119,15 @@ func expiredLinks(ls *linkScan, ttl time.Duration, typos map[string]bool) (Alert
 		return list[i].name < list[j].name
 	})
 	var ev []string
-	sending := map[string]bool{}
-	for i, d := range list {
-		for s := range d.senders {
-			sending[s] = true
-		}
-		if i == 5 {
-			ev = append(ev, fmt.Sprintf("and %d more domains", len(list)-5))
-			continue
-		}
-		if i > 5 {
-			continue
-		}
-		class := mostOf(d.classes)
+	for _, d := range list[:min(len(list), 5)] {
+		class := topOf(d.classes)
 		info, _ := maildiag.ClassOf(class)
 		ev = append(ev, fmt.Sprintf("%s: %d (%d given up by Mailgun), deferred as %s", orDash(d.name), d.n, d.gaveUp, strings.ToLower(cmp.Or(info.Title, class))))
 	}
-	senders := make([]string, 0, len(sending))
-	for s := range sending {
-		senders = append(senders, s)
+	if len(list) > 5 {
+		ev = append(ev, fmt.Sprintf("and %d more domains", len(list)-5))
 	}
-	slices.Sort(senders)
+	senders := slices.Sorted(maps.Keys(sending))
 	title := fmt.Sprintf("%d confirmation, reset or sign-in messages expired before they arrived", total)
 	if total == 1 {
 		title = "1 confirmation, reset or sign-in message expired before it arrived"
@@ -158,14 +148,3 @@ func expiredLinks(ls *linkScan, ttl time.Duration, typos map[string]bool) (Alert
 
 // mailboxClasses are deferrals of one mailbox, not of our sending.
 var mailboxClasses = map[string]bool{maildiag.ClassMailboxFull: true, maildiag.ClassMailboxDisabled: true, maildiag.ClassUserUnknown: true}
-
-// mostOf is the key with the highest count, by name among equals.
-func mostOf(m map[string]int) string {
-	best, n := "", -1
-	for k, v := range m {
-		if v > n || v == n && k < best {
-			best, n = k, v
-		}
-	}
-	return best
-}
