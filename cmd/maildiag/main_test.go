@@ -385,9 +385,9 @@ func TestDBURLRefused(t *testing.T) {
 	}{
 		{false, []string{"--db", "postgre://db.example.com/maildiag", "import", events}, "--db names a postgre:// store"},
 		{false, []string{"--db", "sqlite:///tmp/x.db", "query", "SELECT 1"}, "--db names a sqlite:// store"},
-		{false, []string{"--db", "postgres://maildiag:s3cret@db.example.com:5432/maildiag", "suppressions", "remove", "x@y.com"},
-			"maildiag suppressions remove is SQLite-only so far"},
-		{true, []string{"audit"}, "$MAILDIAG_DB names a PostgreSQL index, and maildiag audit is SQLite-only so far"},
+		{false, []string{"--db", "postgres://maildiag:s3cret@db.example.com:5432/maildiag", "users", "list"},
+			"maildiag users list is SQLite-only so far"},
+		{true, []string{"tokens", "revoke", "alice"}, "$MAILDIAG_DB names a PostgreSQL index, and maildiag tokens revoke is SQLite-only so far"},
 	} {
 		if tt.env {
 			t.Setenv("MAILDIAG_DB", "postgresql://maildiag:s3cret@localhost/maildiag")
