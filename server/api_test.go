@@ -75,6 +75,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 	all := func(code int) map[string]int {
 		return map[string]int{"": 401, "viewer": code, "agent": code, "lead": code}
 	}
+	sd := s.mg.Acct.Domains()[0]
+	bounces := writeBackup(t, s.testServer, sd, "bounces", "address,code,error,created_at\nnobody@acme.com,550,no such user,\"Thu, 19 Nov 2026 10:00:00 UTC\"\n")
+	complaints := writeBackup(t, s.testServer, sd, "complaints", "address,created_at\nnobody@acme.com,\"Thu, 19 Nov 2026 10:00:00 UTC\"\n")
 	calls := []call{
 		{"GET", "/api/v1/status", nil, all(200)},
 		{"GET", "/api/v1/events?to=*@acme.com&limit=5", nil, all(200)},
@@ -87,6 +90,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", "/api/v1/suppressions/remove", RemoveRequest{Pattern: "*@acme.com"}, map[string]int{"": 401, "viewer": 403, "agent": 200, "lead": 200}},
 		{"POST", "/api/v1/suppressions/remove", RemoveRequest{Pattern: "*@acme.com", Lists: []string{"complaints"}}, map[string]int{"": 401, "viewer": 403, "agent": 403, "lead": 200}},
 		{"POST", "/api/v1/suppressions/remove", RemoveRequest{Pattern: "*@acme.com", Lists: []string{"unsubscribes"}}, map[string]int{"": 401, "viewer": 403, "agent": 403, "lead": 200}},
+		{"POST", "/api/v1/suppressions/restore", RestoreRequest{Backups: []string{bounces}}, map[string]int{"": 401, "viewer": 403, "agent": 200, "lead": 200}},
+		{"POST", "/api/v1/suppressions/restore", RestoreRequest{Backups: []string{complaints}}, map[string]int{"": 401, "viewer": 403, "agent": 403, "lead": 200}},
+		{"POST", "/api/v1/suppressions/restore", RestoreRequest{Backups: []string{"../index.db"}}, map[string]int{"": 401, "viewer": 403, "agent": 400, "lead": 400}},
 		{"POST", "/api/v1/resend", ResendAsk{Query: m.ID, Anyway: true}, map[string]int{"": 401, "viewer": 403, "agent": 200, "lead": 200}},
 		{"POST", "/api/v1/resend-requests/999/approve", nil, map[string]int{"": 401, "viewer": 403, "agent": 403, "lead": 404}},
 		{"POST", "/api/v1/resend-requests/999/decline", nil, map[string]int{"": 401, "viewer": 403, "agent": 403, "lead": 404}},
@@ -104,6 +110,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	if n := len(s.mg.Acct.Sends()); n != 0 {
 		t.Errorf("dry runs sent %d messages", n)
+	}
+	if n := s.mg.Requests("POST"); n != 0 {
+		t.Errorf("dry runs made %d POST requests to Mailgun", n)
 	}
 	noSecrets(t, s, bodies)
 }

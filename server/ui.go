@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,7 @@ var pages = func() map[string]*template.Template {
 			return t.UTC().Format("2006-01-02 15:04:05")
 		},
 		"fmtUS": func(us int64) string { return time.UnixMicro(us).UTC().Format("2006-01-02 15:04:05") },
+		"base":  filepath.Base,
 	}
 	out := map[string]*template.Template{}
 	for _, p := range []string{"login", "status", "search", "address", "domain", "audit", "resends", "health"} {
@@ -64,6 +66,7 @@ func (s *Server) registerUI() {
 	s.handle("GET", "/address/{address}", s.ui(permRead, s.addressPage))
 	s.handle("GET", "/domain/{pattern}", s.ui(permRead, s.domainPage))
 	s.handle("POST", "/domain/{pattern}/remove", s.ui(permRemoveBounces, s.domainRemove))
+	s.handle("POST", "/domain/{pattern}/restore", s.ui(permRemoveBounces, s.domainRestore))
 	s.handle("GET", "/health", s.ui(permRead, s.healthPage))
 	s.handle("GET", "/health/report", s.ui(permRead, s.healthReport))
 	s.handle("GET", "/audit", s.ui(permRead, s.auditPage))
@@ -288,6 +291,7 @@ type domainData struct {
 	Pattern string
 	Res     *analyze.SuppressedResult
 	Removal *remedy.RemoveResult
+	Restore *RestoreAnswer
 }
 
 func (s *Server) domainPage(w http.ResponseWriter, r *http.Request, u *who) {
