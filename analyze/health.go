@@ -138,6 +138,11 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 	if err := healthMetrics(ctx, db, q, res, f.span, sc); err != nil {
 		return nil, err
 	}
+	if !covers(f.span, f.prevSince) {
+		if f.prevMetrics, err = previousMetrics(ctx, db, q, f.prevSince, sc); err != nil {
+			return nil, err
+		}
+	}
 	if fs.fromLists && covers(f.span, f.prevSince) {
 		// The lists' entries of the previous period, for a jump; not
 		// when this period's were derived from bounces.
@@ -161,7 +166,10 @@ type healthFacts struct {
 	span      Span
 	prevSince time.Time
 	previous  Totals
-	verdicts  map[string]DomainVerdict // by recipient domain
+	// prevMetrics count the previous period from Mailgun's metrics, when
+	// the index does not reach back to its start and they cover it.
+	prevMetrics *Totals
+	verdicts    map[string]DomainVerdict // by recipient domain
 	// rules are the failure scan's facts for the alert rules, and
 	// senderReplies a reply of each refused sender.
 	rules         *ruleScan

@@ -27,6 +27,8 @@ func healthDecide(res *HealthResult, q HealthQuery, f *healthFacts) {
 	if covers(f.span, f.prevSince) {
 		p := f.previous
 		res.PreviousTotals = &p
+	} else if f.prevMetrics != nil {
+		res.PreviousTotals, res.PreviousFromMetrics = f.prevMetrics, true
 	}
 	noEvents(res, q, f)
 	res.Thresholds = q.Thresholds

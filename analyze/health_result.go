@@ -51,9 +51,14 @@ type HealthResult struct {
 	// Totals count the period's events.
 	Totals Totals `json:"totals"`
 	// PreviousTotals count the Previous period's events; absent when the
-	// index does not reach back to its start, so that a comparison with
-	// a period it only partly holds is never made.
+	// index does not reach back to its start (and no metrics cover it),
+	// so that a comparison with a period it only partly holds is never
+	// made.
 	PreviousTotals *Totals `json:"previous_totals,omitempty"`
+	// PreviousFromMetrics says PreviousTotals are Mailgun's metrics of
+	// the period (sync --metrics), as the index begins after its start:
+	// counts only, of the whole account or the sending domains asked.
+	PreviousFromMetrics bool `json:"previous_from_metrics,omitempty"`
 
 	// Rates are the period's delivery, bounce, complaint, deferral and
 	// suppression rates, with the previous period's and what each means

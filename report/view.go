@@ -269,6 +269,17 @@ func buildView(d *analyze.HealthResult, o Options) view {
 	v.Alerts = alerts(d, c)
 	v.Cards = cards(d.Totals, d.PreviousTotals)
 	v.Rates = rateCards(d.Rates)
+	if d.PreviousFromMetrics && v.Previous != "" {
+		// Mailgun's own counts stand in for an index that begins later.
+		v.Previous += ", from Mailgun's metrics (sync --metrics): the index begins after it"
+		for _, cs := range [][]cardView{v.Cards, v.Rates} {
+			for i := range cs {
+				if cs[i].Previous != "" {
+					cs[i].Previous += " (Mailgun metrics)"
+				}
+			}
+		}
+	}
 	v.NoEvents, v.Note = d.NoEvents, d.Note
 	v.HasPrevious = d.PreviousTotals != nil
 	v.Volume = volumeSection(d, c)

@@ -19,7 +19,9 @@ import (
 // account's.
 func TestReportMetricsHistory(t *testing.T) {
 	d0 := mgtest.Domains[0]
-	s := mgtest.New(t, mgtest.Config(4000, d0), mgserver.Options{})
+	cfg := mgtest.Config(8000, d0)
+	cfg.Days = 14 // the week reported and the week before
+	s := mgtest.New(t, cfg, mgserver.Options{})
 	db := tempDB(t)
 	code, sum, errs := syncCmd(t, s, db, s.Res.End, "--since", "2d", "--metrics", "--no-suppressions")
 	if code != 0 || sum == nil || sum.Domains[0].MetricPeriods == 0 {
@@ -54,11 +56,47 @@ func TestReportMetricsHistory(t *testing.T) {
 			t.Errorf("history %s: delivery rate %v", b.Start, b.DeliveryRate)
 		}
 	}
+	// The week before lies wholly before the index: its counts, for the
+	// comparison, are Mailgun's, hour by hour as the index would count
+	// them, and marked.
+	prev := since.Add(-7 * 24 * time.Hour)
+	first, last := prev.Truncate(time.Hour), since.Truncate(time.Hour)
+	if first.Before(prev) {
+		first = first.Add(time.Hour)
+	}
+	var want analyze.Totals
+	for _, e := range s.Acct.Events(d0) {
+		if w := e.When(); w.Before(first) || !w.Before(last) {
+			continue
+		}
+		switch e.Type {
+		case "accepted":
+			want.Accepted++
+		case "delivered":
+			want.Delivered++
+		}
+	}
+	if !res.PreviousFromMetrics || res.PreviousTotals == nil || want.Accepted == 0 ||
+		res.PreviousTotals.Accepted != want.Accepted || res.PreviousTotals.Delivered != want.Delivered {
+		t.Errorf("previous period from metrics %v: %+v, want %d accepted and %d delivered", res.PreviousFromMetrics, res.PreviousTotals, want.Accepted, want.Delivered)
+	}
+	for _, r := range res.Rates {
+		if r.Previous == nil {
+			t.Errorf("rate %s has no previous value", r.Name)
+		}
+	}
+	// Narrowed to recipients, metrics (which have none) compare nothing.
+	_, out, _ = run(t, "", "--db", db, "--now", s.Res.End.Format(time.RFC3339), "--output", "json",
+		"report", "--since", since.Format(time.RFC3339), "--to", "*@"+s.Acct.Events(d0)[0].Recipient[strings.LastIndex(s.Acct.Events(d0)[0].Recipient, "@")+1:])
+	if strings.Contains(out, "previous_totals") || strings.Contains(out, "previous_from_metrics") {
+		t.Error("a report narrowed to recipients compares with metrics")
+	}
 	page, err := os.ReadFile(html)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Accepted (Mailgun metrics)", "Delivery rate (Mailgun metrics)", `class="metrics-note"`, " (Mailgun metrics)</td>"} {
+	for _, want := range []string{"Accepted (Mailgun metrics)", "Delivery rate (Mailgun metrics)", `class="metrics-note"`, " (Mailgun metrics)</td>",
+		"from Mailgun&#39;s metrics (sync --metrics)", `<div class="prev">previous `} {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("the report page lacks %q", want)
 		}
@@ -69,7 +107,7 @@ func TestReportMetricsHistory(t *testing.T) {
 		t.Fatal(errs)
 	}
 	_, out, _ = run(t, "", "--db", plain, "--now", s.Res.End.Format(time.RFC3339), "--output", "json", "report", "--since", since.Format(time.RFC3339))
-	if strings.Contains(out, "metrics_history") {
-		t.Error("a report without synced metrics has a metrics history")
+	if strings.Contains(out, "metrics_history") || strings.Contains(out, "previous_totals") {
+		t.Error("a report without synced metrics has a metrics history or a previous period")
 	}
 }
