@@ -16,7 +16,7 @@ import (
 // backup directory, and returns its name.
 func writeBackup(t *testing.T, ts *testServer, sd, list, csv string) string {
 	t.Helper()
-	dir := filepath.Join(filepath.Dir(ts.Path), "backups")
+	dir := ts.BackupDir
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,13 @@ type restoreAnswer struct {
 // included, the index lists the addresses again, and the audit names the
 // agent for every entry.
 func TestRestoreAfterRemove(t *testing.T) {
-	s := newStoryServer(t)
+	for _, e := range engines {
+		t.Run(e, func(t *testing.T) { restoreAfterRemove(t, e) })
+	}
+}
+
+func restoreAfterRemove(t *testing.T, engine string) {
+	s := newStoryServerOn(t, engine)
 	before := s.mg.Lists()
 	agent := s.tokens["agent"]
 	code, body := s.do(t, "POST", "/api/v1/suppressions/remove", agent, RemoveRequest{Pattern: "*@acme.com", Yes: true})

@@ -63,7 +63,7 @@ func (g *globals) dbPath() (string, error) {
 	}
 	if t.pgURL != "" {
 		_, from := g.dbValue()
-		return "", usageErrorf("%s names a PostgreSQL index, and %s is SQLite-only so far (on PostgreSQL: import, sync, status, query, migrate, retention, trace, suppressed, failures, events, show, report, users, tokens); give a SQLite file", from, g.command)
+		return "", usageErrorf("%s names a PostgreSQL index, and %s is SQLite-only so far (on PostgreSQL: import, sync, status, query, migrate, retention, trace, suppressed, failures, events, show, report, serve, users, tokens); give a SQLite file", from, g.command)
 	}
 	return t.path, nil
 }
