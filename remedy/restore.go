@@ -164,6 +164,24 @@ func (s *Session) Restore(ctx context.Context, files []*RestoreFile) (*RestoreRe
 	return res, nil
 }
 
+// DryRunRestore shows what Restore would put back, changing nothing at
+// Mailgun: each entry is listed and audited as a dry run.
+func (s *Session) DryRunRestore(ctx context.Context, files []*RestoreFile) (*RestoreResult, error) {
+	res := &RestoreResult{Files: files, Entries: []RestoredEntry{}}
+	for _, f := range files {
+		for _, sp := range f.supps {
+			e := s.entry(maildiag.AuditRestore, maildiag.AuditDryRun)
+			e.Address, e.List, e.SendingDomain, e.BackupFile = sp.Address, f.List, f.SendingDomain, f.File
+			if err := s.record(ctx, e); err != nil {
+				return res, err
+			}
+			res.Entries = append(res.Entries, RestoredEntry{File: f.File, Address: sp.Address, List: f.List,
+				SendingDomain: f.SendingDomain, CreatedAt: usTimeOrZero(sp.CreatedUS), Result: maildiag.AuditDryRun})
+		}
+	}
+	return res, s.W.Commit(ctx)
+}
+
 // addToList adds entries to a list in one request. Complaints go by a
 // plain POST: mailgun-go's CreateComplaints sends no created_at, and a
 // restore must keep it.

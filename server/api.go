@@ -36,6 +36,7 @@ func (s *Server) register() {
 	s.handle("GET", "/api/v1/health", s.api(permRead, s.apiHealth))
 	s.handle("GET", "/api/v1/audit", s.api(permRead, s.apiAudit))
 	s.handle("POST", "/api/v1/suppressions/remove", s.api(permRemoveBounces, s.apiRemove))
+	s.handle("POST", "/api/v1/suppressions/restore", s.api(permRemoveBounces, s.apiRestore))
 	s.handle("POST", "/api/v1/resend", s.api(permResendOriginal, s.apiResend))
 	s.handle("GET", "/api/v1/resend-requests", s.api(permRead, s.apiResendRequests))
 	s.handle("POST", "/api/v1/resend-requests/{id}/approve", s.api(permApproveResend, s.apiDecide(true)))

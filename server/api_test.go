@@ -17,7 +17,9 @@ import (
 
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/index"
+	"github.com/maildiag/maildiag/index/pg"
 	"github.com/maildiag/maildiag/internal/mgtest"
+	"github.com/maildiag/maildiag/internal/pgtest"
 	"github.com/maildiag/maildiag/internal/testkit"
 	"github.com/maildiag/maildiag/syncer"
 )
@@ -32,27 +34,53 @@ type storyServer struct {
 	tokens map[string]string // by role, and "lead2"
 }
 
-func newStoryServer(t *testing.T) *storyServer {
+func newStoryServer(t *testing.T) *storyServer { return newStoryServerOn(t, "sqlite") }
+
+// newStoryServerOn is newStoryServer on an engine: "sqlite" or "postgres".
+func newStoryServerOn(t *testing.T, engine string) *storyServer {
 	t.Helper()
 	mg := mgtest.NewStories(t)
-	path := filepath.Join(t.TempDir(), "index.db")
 	ctx := context.Background()
-	db, err := index.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := db.NewWriter(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	o := syncer.Options{Lookback: 30 * 24 * time.Hour, LateThreshold: 30 * time.Minute, Workers: 8, Now: mg.Clock.Now}
-	if _, err := syncer.Run(ctx, db, w, testkit.Client(t, mg.URL, mgtest.Key, 8), o, nil); err != nil {
-		t.Fatalf("sync: %v", err)
+	cfg := Config{SigningKey: testSigningKey, Mailgun: testkit.Client(t, mg.URL, mgtest.Key, 8), APIKey: mgtest.Key, Now: mg.Clock.Now}
+	var ts *testServer
+	switch engine {
+	case "sqlite":
+		path := filepath.Join(t.TempDir(), "index.db")
+		db, err := index.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := db.NewWriter(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := syncer.Run(ctx, db, w, testkit.Client(t, mg.URL, mgtest.Key, 8), o, nil); err != nil {
+			t.Fatalf("sync: %v", err)
+		}
+		w.Close()
+		db.Close()
+		ts = startServer(t, path, cfg)
+	case "postgres":
+		u := pgtest.URL(t)
+		db, err := pg.Open(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := db.NewWriter(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := syncer.Run(ctx, db, w, testkit.Client(t, mg.URL, mgtest.Key, 8), o, nil); err != nil {
+			t.Fatalf("sync: %v", err)
+		}
+		w.Close()
+		db.Close()
+		ts = startPGServer(t, u, cfg)
+	default:
+		t.Fatalf("engine %q", engine)
 	}
-	w.Close()
-	db.Close()
 	mg.Forget()
-	ts := startServer(t, path, Config{SigningKey: testSigningKey, Mailgun: testkit.Client(t, mg.URL, mgtest.Key, 8), APIKey: mgtest.Key, Now: mg.Clock.Now})
 	s := &storyServer{testServer: ts, mg: mg, tokens: map[string]string{}}
 	for _, r := range maildiag.Roles {
 		s.tokens[r] = ts.user(t, r, r)
@@ -65,7 +93,13 @@ func newStoryServer(t *testing.T) *storyServer {
 // a token. Actions are dry runs here; TestResendApproval and
 // TestRemoveAsAgent act for real.
 func TestAuthorizationMatrix(t *testing.T) {
-	s := newStoryServer(t)
+	for _, e := range engines {
+		t.Run(e, func(t *testing.T) { authorizationMatrix(t, e) })
+	}
+}
+
+func authorizationMatrix(t *testing.T, engine string) {
+	s := newStoryServerOn(t, engine)
 	m := s.mg.FindMessage(t, 2*time.Hour, 48*time.Hour)
 	type call struct {
 		method, path string
@@ -75,6 +109,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 	all := func(code int) map[string]int {
 		return map[string]int{"": 401, "viewer": code, "agent": code, "lead": code}
 	}
+	sd := s.mg.Acct.Domains()[0]
+	bounces := writeBackup(t, s.testServer, sd, "bounces", "address,code,error,created_at\nnobody@acme.com,550,no such user,\"Thu, 19 Nov 2026 10:00:00 UTC\"\n")
+	complaints := writeBackup(t, s.testServer, sd, "complaints", "address,created_at\nnobody@acme.com,\"Thu, 19 Nov 2026 10:00:00 UTC\"\n")
 	calls := []call{
 		{"GET", "/api/v1/status", nil, all(200)},
 		{"GET", "/api/v1/events?to=*@acme.com&limit=5", nil, all(200)},
@@ -87,6 +124,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", "/api/v1/suppressions/remove", RemoveRequest{Pattern: "*@acme.com"}, map[string]int{"": 401, "viewer": 403, "agent": 200, "lead": 200}},
 		{"POST", "/api/v1/suppressions/remove", RemoveRequest{Pattern: "*@acme.com", Lists: []string{"complaints"}}, map[string]int{"": 401, "viewer": 403, "agent": 403, "lead": 200}},
 		{"POST", "/api/v1/suppressions/remove", RemoveRequest{Pattern: "*@acme.com", Lists: []string{"unsubscribes"}}, map[string]int{"": 401, "viewer": 403, "agent": 403, "lead": 200}},
+		{"POST", "/api/v1/suppressions/restore", RestoreRequest{Backups: []string{bounces}}, map[string]int{"": 401, "viewer": 403, "agent": 200, "lead": 200}},
+		{"POST", "/api/v1/suppressions/restore", RestoreRequest{Backups: []string{complaints}}, map[string]int{"": 401, "viewer": 403, "agent": 403, "lead": 200}},
+		{"POST", "/api/v1/suppressions/restore", RestoreRequest{Backups: []string{"../index.db"}}, map[string]int{"": 401, "viewer": 403, "agent": 400, "lead": 400}},
 		{"POST", "/api/v1/resend", ResendAsk{Query: m.ID, Anyway: true}, map[string]int{"": 401, "viewer": 403, "agent": 200, "lead": 200}},
 		{"POST", "/api/v1/resend-requests/999/approve", nil, map[string]int{"": 401, "viewer": 403, "agent": 403, "lead": 404}},
 		{"POST", "/api/v1/resend-requests/999/decline", nil, map[string]int{"": 401, "viewer": 403, "agent": 403, "lead": 404}},
@@ -104,6 +144,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	if n := len(s.mg.Acct.Sends()); n != 0 {
 		t.Errorf("dry runs sent %d messages", n)
+	}
+	if n := s.mg.Requests("POST"); n != 0 {
+		t.Errorf("dry runs made %d POST requests to Mailgun", n)
 	}
 	noSecrets(t, s, bodies)
 }
@@ -137,7 +180,13 @@ func noSecrets(t *testing.T, s *storyServer, bodies []string) {
 // A resend to another address is a request an agent files and a second
 // person with the lead role approves; the audit names both with times.
 func TestResendApproval(t *testing.T) {
-	s := newStoryServer(t)
+	for _, e := range engines {
+		t.Run(e, func(t *testing.T) { resendApproval(t, e) })
+	}
+}
+
+func resendApproval(t *testing.T, engine string) {
+	s := newStoryServerOn(t, engine)
 	m := s.mg.FindMessage(t, 2*time.Hour, 48*time.Hour)
 	other := "jane.doe@elsewhere.example"
 	code, body := s.do(t, "POST", "/api/v1/resend", s.tokens["agent"], ResendAsk{Query: m.ID, To: other, Reason: "the customer asked by phone", Yes: true})
@@ -195,7 +244,13 @@ func TestResendApproval(t *testing.T) {
 // An agent removes the bounces of a customer domain for real: backup
 // first, the deletes reach the account, the audit names the agent.
 func TestRemoveAsAgent(t *testing.T) {
-	s := newStoryServer(t)
+	for _, e := range engines {
+		t.Run(e, func(t *testing.T) { removeAsAgent(t, e) })
+	}
+}
+
+func removeAsAgent(t *testing.T, engine string) {
+	s := newStoryServerOn(t, engine)
 	code, body := s.do(t, "POST", "/api/v1/suppressions/remove", s.tokens["agent"], RemoveRequest{Pattern: "*@acme.com", Yes: true})
 	var res struct {
 		DryRun  bool `json:"dry_run"`

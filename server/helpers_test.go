@@ -50,13 +50,22 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-// testServer is a server on loopback over a real index file.
+// testServer is a server on loopback over a real index: a SQLite file
+// (DB and Path set) or PostgreSQL.
 type testServer struct {
-	URL  string
-	DB   *index.DB
-	Path string
-	Log  *syncBuffer
-	srv  *Server
+	URL       string
+	DB        *index.DB
+	Path      string
+	BackupDir string
+	Log       *syncBuffer
+	srv       *Server
+	team      teamAdder
+}
+
+// teamAdder is what the tests add users and tokens with.
+type teamAdder interface {
+	AddUser(ctx context.Context, u maildiag.User) error
+	AddAPIToken(ctx context.Context, user string, hash []byte, label string, atUS int64) error
 }
 
 // startServer serves a new index (or path, when given) with cfg until the
@@ -66,18 +75,27 @@ func startServer(t *testing.T, path string, cfg Config) *testServer {
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "index.db")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	db, err := index.Open(ctx, path)
+	db, err := index.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
 	cfg.Store = testStore{db}
 	cfg.NewWriter = func(ctx context.Context) (Writer, error) { return db.NewWriter(ctx) }
-	cfg.Log = slog.New(slog.NewTextHandler(logs, nil))
 	if cfg.BackupDir == "" {
 		cfg.BackupDir = filepath.Join(filepath.Dir(path), "backups")
 	}
+	ts := serveTest(t, cfg, db, func() { db.Close() })
+	ts.DB, ts.Path = db, path
+	return ts
+}
+
+// serveTest runs a server of cfg (with its Store and NewWriter) on
+// loopback until the test ends, then closes the index with done.
+func serveTest(t *testing.T, cfg Config, team teamAdder, done func()) *testServer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	cfg.Log = slog.New(slog.NewTextHandler(logs, nil))
 	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -86,27 +104,27 @@ func startServer(t *testing.T, path string, cfg Config) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx, ln) }()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Run(ctx, ln) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
 			t.Errorf("server run: %v", err)
 		}
-		db.Close()
+		done()
 	})
-	return &testServer{URL: "http://" + ln.Addr().String(), DB: db, Path: path, Log: logs, srv: srv}
+	return &testServer{URL: "http://" + ln.Addr().String(), BackupDir: cfg.BackupDir, Log: logs, srv: srv, team: team}
 }
 
 // user adds a user with a role and returns a token of theirs.
 func (ts *testServer) user(t *testing.T, name, role string) string {
 	t.Helper()
 	ctx := context.Background()
-	if err := ts.DB.AddUser(ctx, maildiag.User{Name: name, Role: role, CreatedUS: time.Now().UnixMicro()}); err != nil {
+	if err := ts.team.AddUser(ctx, maildiag.User{Name: name, Role: role, CreatedUS: time.Now().UnixMicro()}); err != nil {
 		t.Fatal(err)
 	}
 	tok, hash := NewToken()
-	if err := ts.DB.AddAPIToken(ctx, name, hash, "test", time.Now().UnixMicro()); err != nil {
+	if err := ts.team.AddAPIToken(ctx, name, hash, "test", time.Now().UnixMicro()); err != nil {
 		t.Fatal(err)
 	}
 	return tok

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ var pages = func() map[string]*template.Template {
 			return t.UTC().Format("2006-01-02 15:04:05")
 		},
 		"fmtUS": func(us int64) string { return time.UnixMicro(us).UTC().Format("2006-01-02 15:04:05") },
+		"base":  filepath.Base,
 	}
 	out := map[string]*template.Template{}
 	for _, p := range []string{"login", "status", "search", "address", "domain", "audit", "resends", "health"} {
@@ -66,6 +68,7 @@ func (s *Server) registerUI() {
 	s.handle("GET", "/domain/{pattern}", s.ui(permRead, s.domainPage))
 	s.handle("POST", "/domain/{pattern}/remove", s.ui(permRemoveBounces, s.domainRemove))
 	s.handle("POST", "/address/{address}/resend", s.ui(permResendOriginal, s.addressResend))
+	s.handle("POST", "/domain/{pattern}/restore", s.ui(permRemoveBounces, s.domainRestore))
 	s.handle("GET", "/health", s.ui(permRead, s.healthPage))
 	s.handle("GET", "/health/report", s.ui(permRead, s.healthReport))
 	s.handle("GET", "/audit", s.ui(permRead, s.auditPage))
@@ -330,6 +333,7 @@ type domainData struct {
 	Pattern string
 	Res     *analyze.SuppressedResult
 	Removal *remedy.RemoveResult
+	Restore *RestoreAnswer
 }
 
 func (s *Server) domainPage(w http.ResponseWriter, r *http.Request, u *who) {

@@ -69,11 +69,11 @@ gracefully: requests in flight finish, webhooks answered are committed.`,
   maildiag serve --api-base http://127.0.0.1:8025 --api-key test-key --sync-every 1m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := g.dbPath()
+			t, err := g.dbTarget()
 			if err != nil {
 				return err
 			}
-			return serveRun(cmd.Context(), s, g, path, o)
+			return serveRun(cmd.Context(), s, g, t, o)
 		},
 	}
 	f := cmd.Flags()
@@ -113,7 +113,7 @@ func (a *apiOptions) haveKey() bool {
 		(a.apiBase != "" && func() bool { _, k := ingest.SplitCredentials(a.apiBase); return k != "" }())
 }
 
-func serveRun(ctx context.Context, s *streams, g *globals, path string, o *serveOptions) error {
+func serveRun(ctx context.Context, s *streams, g *globals, t target, o *serveOptions) error {
 	sigKey, err := o.signingKey()
 	if err != nil {
 		return err
@@ -144,16 +144,15 @@ func serveRun(ctx context.Context, s *streams, g *globals, path string, o *serve
 			cfg.Sync = &so
 		}
 	}
-	db, err := index.Open(ctx, path) // the team's tables are migrated in
+	st, err := openServeStore(ctx, t) // the team's tables are migrated in
 	if err != nil {
 		return failure(err)
 	}
-	defer db.Close()
-	cfg.Store = serveStore{db}
-	cfg.NewWriter = func(ctx context.Context) (server.Writer, error) { return db.NewWriter(ctx) }
+	defer st.close()
+	cfg.Store, cfg.NewWriter = st.store, st.newWriter
 	cfg.BackupDir = o.backupDir
 	if cfg.BackupDir == "" {
-		cfg.BackupDir = filepath.Join(filepath.Dir(path), "backups")
+		cfg.BackupDir = st.backupDir
 	}
 	if abs, err := filepath.Abs(cfg.BackupDir); err == nil {
 		cfg.BackupDir = abs
@@ -166,7 +165,7 @@ func serveRun(ctx context.Context, s *streams, g *globals, path string, o *serve
 	if err != nil {
 		return failure(fmt.Errorf("listen: %w", err))
 	}
-	fmt.Fprintf(s.err, "maildiag serve: http://%s/ (index %s)\n", ln.Addr(), path)
+	fmt.Fprintf(s.err, "maildiag serve: http://%s/ (index %s)\n", ln.Addr(), st.where)
 	if sigKey == "" {
 		fmt.Fprintln(s.err, "maildiag serve: no webhook signing key: webhooks are refused (set MG_WEBHOOK_SIGNING_KEY or --webhook-signing-key-file)")
 	}
@@ -190,6 +189,11 @@ func (st serveStore) Summary(ctx context.Context) (*server.IndexSummary, error) 
 	if err != nil {
 		return nil, err
 	}
+	return summaryOf(s), nil
+}
+
+// summaryOf is the status page's view of an index's status.
+func summaryOf(s *index.Status) *server.IndexSummary {
 	sum := &server.IndexSummary{Events: s.Events, Domains: []server.DomainSummary{}}
 	if s.FirstUS != 0 {
 		sum.First, sum.Last = time.UnixMicro(s.FirstUS).UTC(), time.UnixMicro(s.LastUS).UTC()
@@ -229,5 +233,5 @@ func (st serveStore) Summary(ctx context.Context) (*server.IndexSummary, error) 
 	for _, c := range s.Suppressions {
 		sum.Suppressions += c.Active
 	}
-	return sum, nil
+	return sum
 }

@@ -55,21 +55,6 @@ func (g *globals) dbTarget() (target, error) {
 	return target{path: value}, nil
 }
 
-// dbPath resolves the index for a command that works on SQLite files only
-// so far: a PostgreSQL URL is a usage error naming the command, never a
-// wrong answer.
-func (g *globals) dbPath() (string, error) {
-	t, err := g.dbTarget()
-	if err != nil {
-		return "", err
-	}
-	if t.pgURL != "" {
-		_, from := g.dbValue()
-		return "", usageErrorf("%s names a PostgreSQL index, and %s is SQLite-only so far (on PostgreSQL: every command but serve, users and tokens); give a SQLite file", from, g.command)
-	}
-	return t.path, nil
-}
-
 // urlScheme matches a value that starts with a URL scheme and "//"
 // (RFC 3986), capturing the scheme; a Windows drive (C:\) or a file
 // name with a colon does not match.

@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/server"
 )
 
@@ -46,11 +45,11 @@ Exit status: 0 when created, 1 when there is no such user, 3 on failure.`,
   TOKEN=$(maildiag tokens create helpdesk --label zendesk --output json | jq -r .token)`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := g.dbPath()
+			t, err := g.dbTarget()
 			if err != nil {
 				return err
 			}
-			return withIndex(cmd.Context(), path, func(db *index.DB) error {
+			return withIndex(cmd.Context(), t, func(db teamAdmin) error {
 				ctx := cmd.Context()
 				u, err := db.User(ctx, args[0])
 				if err != nil {
@@ -86,11 +85,11 @@ func newTokensRevokeCmd(s *streams, g *globals) *cobra.Command {
 		Example: `  maildiag tokens revoke alice`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := g.dbPath()
+			t, err := g.dbTarget()
 			if err != nil {
 				return err
 			}
-			return withIndex(cmd.Context(), path, func(db *index.DB) error {
+			return withIndex(cmd.Context(), t, func(db teamAdmin) error {
 				n, err := db.RevokeAPITokens(cmd.Context(), args[0], g.now().UnixMicro())
 				if err != nil {
 					return failure(err)

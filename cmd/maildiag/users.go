@@ -12,6 +12,7 @@ import (
 
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/index"
+	"github.com/maildiag/maildiag/index/pg"
 )
 
 func newUsersCmd(s *streams, g *globals) *cobra.Command {
@@ -65,14 +66,14 @@ the index failed.`,
 			if err := checkRole(role); err != nil {
 				return err
 			}
-			path, err := g.dbPath()
+			t, err := g.dbTarget()
 			if err != nil {
 				return err
 			}
-			return withIndex(cmd.Context(), path, func(db *index.DB) error {
+			return withIndex(cmd.Context(), t, func(db teamAdmin) error {
 				u := maildiag.User{Name: args[0], Role: role, CreatedUS: g.now().UnixMicro()}
 				if err := db.AddUser(cmd.Context(), u); err != nil {
-					if errors.Is(err, index.ErrUserExists) {
+					if errors.Is(err, index.ErrUserExists) || errors.Is(err, pg.ErrUserExists) {
 						return failure(fmt.Errorf("user %s exists (maildiag users role %s ROLE changes the role)", u.Name, u.Name))
 					}
 					return failure(err)
@@ -98,11 +99,11 @@ func newUsersRoleCmd(s *streams, g *globals) *cobra.Command {
 			if err := checkRole(args[1]); err != nil {
 				return err
 			}
-			path, err := g.dbPath()
+			t, err := g.dbTarget()
 			if err != nil {
 				return err
 			}
-			return withIndex(cmd.Context(), path, func(db *index.DB) error {
+			return withIndex(cmd.Context(), t, func(db teamAdmin) error {
 				ok, err := db.SetUserRole(cmd.Context(), args[0], args[1])
 				if err != nil {
 					return failure(err)
@@ -126,11 +127,11 @@ func newUsersListCmd(s *streams, g *globals) *cobra.Command {
 		Example: `  maildiag users list`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := g.dbPath()
+			t, err := g.dbTarget()
 			if err != nil {
 				return err
 			}
-			return withIndex(cmd.Context(), path, func(db *index.DB) error {
+			return withIndex(cmd.Context(), t, func(db teamAdmin) error {
 				us, err := db.Users(cmd.Context())
 				if err != nil {
 					return failure(err)
@@ -148,9 +149,27 @@ func newUsersListCmd(s *streams, g *globals) *cobra.Command {
 	}
 }
 
-// withIndex opens the index for writing (migrating it), runs fn, closes.
-func withIndex(ctx context.Context, path string, fn func(db *index.DB) error) error {
-	db, err := index.Open(ctx, path)
+// teamAdmin is what users and tokens change in an index of either engine.
+type teamAdmin interface {
+	AddUser(ctx context.Context, u maildiag.User) error
+	SetUserRole(ctx context.Context, name, role string) (bool, error)
+	Users(ctx context.Context) ([]maildiag.User, error)
+	User(ctx context.Context, name string) (*maildiag.User, error)
+	AddAPIToken(ctx context.Context, user string, hash []byte, label string, atUS int64) error
+	RevokeAPITokens(ctx context.Context, user string, atUS int64) (int, error)
+	Close() error
+}
+
+// withIndex opens the index for writing (migrating it), a SQLite file or
+// PostgreSQL, runs fn, closes.
+func withIndex(ctx context.Context, t target, fn func(db teamAdmin) error) error {
+	var db teamAdmin
+	var err error
+	if t.pgURL != "" {
+		db, err = pg.Open(ctx, t.pgURL)
+	} else {
+		db, err = index.Open(ctx, t.path)
+	}
 	if err != nil {
 		return failure(err)
 	}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+
+	"github.com/maildiag/maildiag/index"
+	"github.com/maildiag/maildiag/index/pg"
+	"github.com/maildiag/maildiag/server"
+)
+
+// serveIndex is the index serve runs on, of either engine.
+type serveIndex struct {
+	store     server.Store
+	newWriter func(ctx context.Context) (server.Writer, error)
+	where     string // to show: a path, or a URL without its password
+	backupDir string // where removals' backups go unless --backup-dir
+	close     func() error
+}
+
+// openServeStore opens the index for serve, migrating it (the team's
+// tables with the rest): a SQLite file, or a PostgreSQL index that several
+// serve processes may share.
+func openServeStore(ctx context.Context, t target) (*serveIndex, error) {
+	if t.pgURL != "" {
+		db, err := pg.Open(ctx, t.pgURL)
+		if err != nil {
+			return nil, err
+		}
+		// No index file to sit beside: the data directory, which
+		// processes behind one load balancer should share (--backup-dir)
+		// so a restore through any of them finds a removal's backup.
+		dir := "backups"
+		if p, err := index.DefaultPath(); err == nil {
+			dir = filepath.Join(filepath.Dir(p), "backups")
+		}
+		return &serveIndex{store: servePGStore{db}, where: db.Where(), backupDir: dir, close: db.Close,
+			newWriter: func(ctx context.Context) (server.Writer, error) { return db.NewWriter(ctx) }}, nil
+	}
+	db, err := index.Open(ctx, t.path)
+	if err != nil {
+		return nil, err
+	}
+	return &serveIndex{store: serveStore{db}, where: t.path, backupDir: filepath.Join(filepath.Dir(t.path), "backups"), close: db.Close,
+		newWriter: func(ctx context.Context) (server.Writer, error) { return db.NewWriter(ctx) }}, nil
+}
+
+// servePGStore is the PostgreSQL index as the server's store.
+type servePGStore struct{ *pg.DB }
+
+// Summary is the status page's view of pg.Status, whose counts are the
+// SQLite index's.
+func (st servePGStore) Summary(ctx context.Context) (*server.IndexSummary, error) {
+	s, err := st.DB.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	is := &index.Status{Events: s.Events, FirstUS: s.FirstUS, LastUS: s.LastUS}
+	for _, c := range s.EventCounts {
+		is.EventCounts = append(is.EventCounts, index.EventCount(c))
+	}
+	for _, c := range s.Syncs {
+		is.Syncs = append(is.Syncs, index.SyncStatus(c))
+	}
+	for _, c := range s.Suppressions {
+		is.Suppressions = append(is.Suppressions, index.SuppressionCount(c))
+	}
+	return summaryOf(is), nil
+}

@@ -1,0 +1,168 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/maildiag/maildiag/remedy"
+)
+
+// RestoreRequest is the body of POST /api/v1/suppressions/restore: the
+// backups a removal wrote, to put back on their lists, as maildiag
+// suppressions restore does.
+type RestoreRequest struct {
+	// Backups are backup files of this server's removals: their names, or
+	// the paths the remove answer and the audit give.
+	Backups []string `json:"backups"`
+	Yes     bool     `json:"yes,omitempty"` // restore for real; default a dry run
+}
+
+// RestoreAnswer is what POST /api/v1/suppressions/restore answers: the
+// CLI's result, and whether it was a dry run.
+type RestoreAnswer struct {
+	DryRun bool `json:"dry_run"`
+	*remedy.RestoreResult
+}
+
+// maxRestoreFiles bounds the backups of one request.
+const maxRestoreFiles = 50
+
+func (s *Server) apiRestore(w http.ResponseWriter, r *http.Request, u *who) {
+	var req RestoreRequest
+	if err := decodeBody(r, &req); err != nil {
+		s.fail(w, err)
+		return
+	}
+	res, code, err := s.restore(r.Context(), &req, u, "POST "+r.URL.Path)
+	if err != nil {
+		if code != 0 {
+			writeJSON(w, code, apiError{err.Error()})
+			return
+		}
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, 200, res)
+}
+
+// restore reads the backups, checks the user may restore their lists
+// (the roles of removing them), and restores them (with Yes) or shows
+// what it would: every entry is audited under the user. code is the
+// HTTP status of a refusal.
+func (s *Server) restore(ctx context.Context, req *RestoreRequest, u *who, door string) (*RestoreAnswer, int, error) {
+	if len(req.Backups) == 0 {
+		return nil, 0, badf("backups is required: the backup files a removal wrote")
+	}
+	if len(req.Backups) > maxRestoreFiles {
+		return nil, 0, badf("at most %d backups at once", maxRestoreFiles)
+	}
+	// Read every file before changing anything: a bad one stops it all.
+	var files []*remedy.RestoreFile
+	var names []string
+	for _, name := range req.Backups {
+		path, err := s.backupPath(name)
+		if err != nil {
+			return nil, 0, err
+		}
+		f, err := remedy.ReadBackup(ctx, path, "", func() (io.ReadCloser, error) { return os.Open(path) })
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, http.StatusNotFound, fmt.Errorf("no backup %s", filepath.Base(path))
+		case err != nil:
+			return nil, 0, badf("%v", err)
+		}
+		if !allowed(u.user.Role, permFor([]string{f.List})) {
+			return nil, http.StatusForbidden, fmt.Errorf("role %s may not restore %s: complaints and unsubscribes need a lead", u.user.Role, f.List)
+		}
+		files = append(files, f)
+		names = append(names, filepath.Base(path))
+	}
+	if req.Yes && s.cfg.Mailgun == nil {
+		return nil, http.StatusServiceUnavailable, errors.New("actions are off: the server has no Mailgun API key (MG_API_KEY)")
+	}
+	wr, err := s.cfg.NewWriter(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer wr.Close()
+	sess := s.session(wr, u.user.Name, door+" "+strings.Join(names, " "))
+	ans := &RestoreAnswer{DryRun: !req.Yes}
+	if !req.Yes {
+		ans.RestoreResult, err = sess.DryRunRestore(ctx, files)
+	} else {
+		ans.RestoreResult, err = sess.Restore(ctx, files)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, f := range ans.Files {
+		f.Error = s.redact(f.Error)
+	}
+	return ans, 0, nil
+}
+
+// backupPath is where a backup named in a request is: a file of the
+// server's backup directory, by its name or its full path there; any
+// other path is refused, so a request reads no other file.
+func (s *Server) backupPath(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", badf("a backup's name is empty")
+	}
+	dir := filepath.Clean(s.cfg.BackupDir)
+	p := filepath.Clean(name)
+	if filepath.Base(p) != p {
+		if filepath.Dir(p) != dir {
+			return "", badf("backup %q: not in the server's backup directory", name)
+		}
+	} else {
+		p = filepath.Join(dir, p)
+	}
+	if strings.HasPrefix(filepath.Base(p), ".") {
+		return "", badf("backup %q: not a backup", name)
+	}
+	return p, nil
+}
+
+// domainRestore is the restore button of a removal's backup on the
+// customer-domain page: a dry run unless "yes" is ticked.
+func (s *Server) domainRestore(w http.ResponseWriter, r *http.Request, u *who) {
+	pat := r.PathValue("pattern")
+	req := &RestoreRequest{Backups: []string{r.PostFormValue("backup")}, Yes: r.PostFormValue("yes") == "true"}
+	ans, code, err := s.restore(r.Context(), req, u, "POST "+r.URL.Path)
+	d := &domainData{Pattern: pat, Restore: ans}
+	p := u.page("Suppressed at "+pat, d)
+	if err != nil {
+		if code == 0 && !isBad(err) {
+			s.pageFail(w, r, u, err)
+			return
+		}
+		if code == 0 {
+			code = http.StatusBadRequest
+		}
+		p.Error = err.Error()
+	} else {
+		code = 200
+		restored, failed := 0, 0
+		for _, f := range ans.Files {
+			restored += f.Restored
+			failed += f.Failed
+		}
+		if ans.DryRun {
+			p.Notice = fmt.Sprintf("Dry run: nothing was changed. Tick \u201crestore for real\u201d to put these %d entries back.", len(ans.Entries))
+		} else {
+			p.Notice = fmt.Sprintf("Restored %d, failed %d.", restored, failed)
+		}
+	}
+	if res, err := s.suppressed(r.Context(), pat, r); err == nil {
+		d.Res = res
+	}
+	s.render(w, code, "domain", p)
+}
