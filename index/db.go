@@ -95,6 +95,18 @@ func DefaultPath() (string, error) {
 	if p := os.Getenv(EnvDB); p != "" {
 		return p, nil
 	}
+	dir, err := DataDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "index.db"), nil
+}
+
+// DataDir is the directory maildiag keeps its files in by default (the
+// index, and the backups of removals from an index that is not a file):
+// $XDG_DATA_HOME/maildiag, else ~/.local/share/maildiag (on macOS,
+// ~/Library/Application Support/maildiag).
+func DataDir() (string, error) {
 	dir := os.Getenv("XDG_DATA_HOME")
 	if dir == "" {
 		home, err := os.UserHomeDir()
@@ -106,7 +118,7 @@ func DefaultPath() (string, error) {
 			dir = filepath.Join(home, "Library", "Application Support")
 		}
 	}
-	return filepath.Join(dir, "maildiag", "index.db"), nil
+	return filepath.Join(dir, "maildiag"), nil
 }
 
 // DB is an open index.

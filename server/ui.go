@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"embed"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -66,6 +67,7 @@ func (s *Server) registerUI() {
 	s.handle("GET", "/address/{address}", s.ui(permRead, s.addressPage))
 	s.handle("GET", "/domain/{pattern}", s.ui(permRead, s.domainPage))
 	s.handle("POST", "/domain/{pattern}/remove", s.ui(permRemoveBounces, s.domainRemove))
+	s.handle("POST", "/address/{address}/resend", s.ui(permResendOriginal, s.addressResend))
 	s.handle("POST", "/domain/{pattern}/restore", s.ui(permRemoveBounces, s.domainRestore))
 	s.handle("GET", "/health", s.ui(permRead, s.healthPage))
 	s.handle("GET", "/health/report", s.ui(permRead, s.healthReport))
@@ -283,7 +285,47 @@ func (s *Server) addressPage(w http.ResponseWriter, r *http.Request, u *who) {
 		s.pageFail(w, r, u, err)
 		return
 	}
-	s.render(w, 200, "address", u.page(addr, map[string]any{"Trace": res}))
+	s.render(w, 200, "address", u.page(addr, map[string]any{"Trace": res, "Address": addr}))
+}
+
+// addressResend is a message's resend button on the address page: a dry
+// run unless "yes" is ticked; to another address, a request a second lead
+// approves on the resend requests page.
+func (s *Server) addressResend(w http.ResponseWriter, r *http.Request, u *who) {
+	addr := r.PathValue("address")
+	ask := &ResendAsk{Query: r.PostFormValue("query"), To: r.PostFormValue("to"), Reason: r.PostFormValue("reason"),
+		Anyway: r.PostFormValue("anyway") == "true", Yes: r.PostFormValue("yes") == "true"}
+	code, ans, rerr := s.resend(r.Context(), ask, u, "POST "+r.URL.Path)
+	if rerr != nil && code == 0 && !isBad(rerr) {
+		s.pageFail(w, r, u, rerr)
+		return
+	}
+	o, err := traceOptions(url.Values{}, s.now())
+	if err != nil {
+		s.pageFail(w, r, u, err)
+		return
+	}
+	res, err := analyze.Trace(r.Context(), s.cfg.Store, addr, o)
+	if err != nil {
+		s.pageFail(w, r, u, err)
+		return
+	}
+	p := u.page(addr, map[string]any{"Trace": res, "Address": addr})
+	switch {
+	case rerr != nil:
+		p.Error = s.redact(rerr.Error())
+		if code == 0 {
+			code = http.StatusBadRequest
+		}
+	case ans.Request != nil:
+		code = http.StatusAccepted
+		p.Notice = fmt.Sprintf("Resend to %s filed as request %d: a lead other than you approves it on the resend requests page.", ans.Request.To, ans.Request.ID)
+	case ans.DryRun:
+		p.Notice = fmt.Sprintf("Dry run: message %s may be resent to %s. Tick \u201csend for real\u201d to send it.", ans.MessageID, ans.To)
+	default:
+		p.Notice = fmt.Sprintf("Resent message %s to %s: Mailgun's id %s.", ans.MessageID, ans.To, ans.NewMessageID)
+	}
+	s.render(w, code, "address", p)
 }
 
 // domainData is the customer-domain page's.

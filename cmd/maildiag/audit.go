@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/maildiag/maildiag"
-	"github.com/maildiag/maildiag/index"
 )
 
 // auditOptions are the flags of maildiag audit.
@@ -56,11 +55,11 @@ Exit status: 0 with entries, 1 with none, 2 on usage errors, 3 on failure.`,
 				}
 				f.Actions = append(f.Actions, a)
 			}
-			path, err := g.dbPath()
+			t, err := g.dbTarget()
 			if err != nil {
 				return err
 			}
-			return auditRun(cmd.Context(), s, path, format, f)
+			return auditRun(cmd.Context(), s, t, format, f)
 		},
 	}
 	cmd.Flags().StringVar(&o.since, "since", "", "only entries since this time: 7d, 36h, 2026-11-20 or RFC 3339")
@@ -74,8 +73,8 @@ type auditRow struct {
 	maildiag.AuditEntry
 }
 
-func auditRun(ctx context.Context, s *streams, path, format string, f maildiag.AuditFilter) error {
-	db, err := index.OpenReadOnly(ctx, path)
+func auditRun(ctx context.Context, s *streams, tg target, format string, f maildiag.AuditFilter) error {
+	db, err := openAuditLog(ctx, tg)
 	if err != nil {
 		return failure(err)
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/maildiag/maildiag/index/pg"
+
 	"github.com/maildiag/maildiag/ingest"
 	"github.com/maildiag/maildiag/remedy"
 )
@@ -37,8 +39,8 @@ func osUser() string {
 }
 
 // commandLine rebuilds the command as typed, for the audit: its path, its
-// arguments and the flags that were set, never --api-key, nor the flags
-// named in without.
+// arguments and the flags that were set, never --api-key nor the password
+// of a PostgreSQL URL, nor the flags named in without.
 func commandLine(cmd *cobra.Command, args []string, without ...string) string {
 	parts := []string{cmd.CommandPath()}
 	for _, a := range args {
@@ -62,6 +64,11 @@ func commandLine(cmd *cobra.Command, args []string, without ...string) string {
 		}
 		if f.Name == "api-base" {
 			vals = []string{ingest.RedactURL(vals[0])} // http://api:KEY@host
+		}
+		for i, v := range vals {
+			if pg.IsURL(v) {
+				vals[i] = pg.Redact(v) // --db, copy's --from and --to: postgres://user:PASSWORD@host
+			}
 		}
 		for _, v := range vals {
 			parts = append(parts, "--"+f.Name, shellQuote(v))

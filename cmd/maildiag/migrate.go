@@ -40,9 +40,14 @@ run it before people and services with fewer rights use the index.
 
 On PostgreSQL, --create-roles also creates two group roles (NOLOGIN) and
 grants them their rights on the index's tables, present and future:
-  PREFIX_writer  for sync and import: reads and writes rows, and makes the
-                 monthly partitions of new months through a function; no DDL
-  PREFIX_reader  for every other command: SELECT only
+  PREFIX_writer  for the commands that write: sync, import, copy (into the
+                 index), suppressions remove and restore, resend (which
+                 record what they did in the audit) and reclassify; reads
+                 and writes rows, and makes the monthly partitions of new
+                 months through a function; no DDL
+  PREFIX_reader  for every other command (trace, suppressed, failures,
+                 events, show, report, audit, status, query, copy from
+                 the index): SELECT only
 People and services log in as roles that are members of one of them
 (CREATE ROLE alice LOGIN PASSWORD '...' IN ROLE maildiag_reader). Running it
 again changes nothing.`,

@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/maildiag/maildiag/analyze/classify"
-	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/reclassify"
 )
 
@@ -22,19 +21,15 @@ command forces it.`,
   maildiag failures --by class   # the new classes`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := g.dbPath()
+			t, err := g.dbTarget()
 			if err != nil {
 				return err
 			}
-			db, err := index.Open(cmd.Context(), path)
+			db, w, err := openWriter(cmd.Context(), t)
 			if err != nil {
 				return failure(err)
 			}
 			defer db.Close()
-			w, err := db.NewWriter(cmd.Context())
-			if err != nil {
-				return failure(err)
-			}
 			defer w.Close()
 			res, err := reclassify.Run(cmd.Context(), db, w, newReclassifyBar(s, false))
 			if err != nil {

@@ -83,13 +83,13 @@ message is not in the index or no longer stored, 2 on usage errors and refusals,
 			case o.to != "" && (strings.Count(o.to, "@") != 1 || strings.ContainsAny(o.to, " ,;<>")):
 				return usageErrorf("--to %q: one email address", o.to)
 			}
-			path, err := g.dbPath()
+			t, err := g.dbTarget()
 			if err != nil {
 				return err
 			}
 			o.forReal = commandLine(cmd, args, "yes") + " --yes"
 			sess := &remedy.Session{Who: newIdentity(cmd, args), Now: g.now}
-			err = resendRun(cmd.Context(), s, path, format, o, sess)
+			err = resendRun(cmd.Context(), s, t, format, o, sess)
 			return redactKey(err, o.api.apiKey, o.api.urlKey)
 		},
 	}
@@ -102,8 +102,8 @@ message is not in the index or no longer stored, 2 on usage errors and refusals,
 	return cmd
 }
 
-func resendRun(ctx context.Context, s *streams, path, format string, o *resendOptions, sess *remedy.Session) error {
-	db, err := openExisting(ctx, path) // the audit is written
+func resendRun(ctx context.Context, s *streams, tg target, format string, o *resendOptions, sess *remedy.Session) error {
+	db, err := openActing(ctx, tg, true) // the audit is written
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func resendRun(ctx context.Context, s *streams, path, format string, o *resendOp
 	case err != nil:
 		return failure(err)
 	}
-	w, err := db.NewWriter(ctx)
+	w, err := db.newWriter(ctx)
 	if err != nil {
 		return failure(err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"regexp"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/index/pg"
 	"github.com/maildiag/maildiag/reclassify"
+	"github.com/maildiag/maildiag/remedy"
 )
 
 // target is the index a command opens: a SQLite file, or a PostgreSQL
@@ -51,21 +53,6 @@ func (g *globals) dbTarget() (target, error) {
 		return target{}, usageErrorf("%s names a %s:// store; maildiag keeps the index in a SQLite file or on PostgreSQL (postgres://)", from, m[1])
 	}
 	return target{path: value}, nil
-}
-
-// dbPath resolves the index for a command that works on SQLite files only
-// so far: a PostgreSQL URL is a usage error naming the command, never a
-// wrong answer.
-func (g *globals) dbPath() (string, error) {
-	t, err := g.dbTarget()
-	if err != nil {
-		return "", err
-	}
-	if t.pgURL != "" {
-		_, from := g.dbValue()
-		return "", usageErrorf("%s names a PostgreSQL index, and %s is SQLite-only so far (on PostgreSQL: import, sync, status, query, migrate, retention, trace, suppressed, failures, events, show, report, serve, users, tokens); give a SQLite file", from, g.command)
-	}
-	return t.path, nil
 }
 
 // urlScheme matches a value that starts with a URL scheme and "//"
@@ -143,4 +130,83 @@ func openKeeper(ctx context.Context, t target) (keeper, error) {
 		return pg.Open(ctx, t.pgURL)
 	}
 	return index.Open(ctx, t.path)
+}
+
+// actStore is an index a command that acts on the Mailgun account reads:
+// what it diagnoses from, and the audit of what was done before.
+type actStore interface {
+	analyze.Store
+	remedy.AuditLog
+	Close() error
+}
+
+// actWriter records what such a command did (remedy.Writer).
+type actWriter interface {
+	remedy.Writer
+	Close() error
+}
+
+// acting is an index opened for suppressions remove and restore and
+// resend, of either engine.
+type acting struct {
+	actStore
+	newWriter func(ctx context.Context) (actWriter, error)
+}
+
+// openActing opens the index for a command that acts on the Mailgun
+// account. When existing is set, an index that was never made is an error
+// (exit 3) rather than a new, empty one in which nothing is found.
+func openActing(ctx context.Context, t target, existing bool) (*acting, error) {
+	if t.pgURL != "" {
+		open := pg.Open
+		if existing {
+			open = pg.OpenExisting
+		}
+		db, err := open(ctx, t.pgURL)
+		if err != nil {
+			return nil, failure(err)
+		}
+		return &acting{db, func(ctx context.Context) (actWriter, error) { return db.NewWriter(ctx) }}, nil
+	}
+	var db *index.DB
+	var err error
+	if existing {
+		db, err = openExisting(ctx, t.path)
+	} else if db, err = index.Open(ctx, t.path); err != nil {
+		err = failure(err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &acting{db, func(ctx context.Context) (actWriter, error) { return db.NewWriter(ctx) }}, nil
+}
+
+// auditLog is the audit of an index opened read-only.
+type auditLog interface {
+	remedy.AuditLog
+	Close() error
+}
+
+// openAuditLog opens the index read-only to read its audit (a member of
+// PostgreSQL's reader role is enough).
+func openAuditLog(ctx context.Context, t target) (auditLog, error) {
+	if t.pgURL != "" {
+		return pg.OpenReadOnly(ctx, t.pgURL)
+	}
+	return index.OpenReadOnly(ctx, t.path)
+}
+
+// defaultBackupDir is where removals write their CSV backups unless told:
+// beside the index file, or, for an index on PostgreSQL, in maildiag's
+// data directory (index.DataDir: ~/.local/share/maildiag/backups) of the
+// machine that runs the removal.
+func defaultBackupDir(t target) (string, error) {
+	if t.pgURL == "" {
+		return filepath.Join(filepath.Dir(t.path), "backups"), nil
+	}
+	dir, err := index.DataDir()
+	if err != nil {
+		return "", failure(err)
+	}
+	return filepath.Join(dir, "backups"), nil
 }

@@ -112,13 +112,13 @@ Exit status: 0 when everything matched was removed (or shown, in a dry run),
 					return err
 				}
 			}
-			path, err := g.dbPath()
+			t, err := g.dbTarget()
 			if err != nil {
 				return err
 			}
 			sess := &remedy.Session{Who: newIdentity(cmd, args), Now: g.now, Key: o.api.apiKey}
 			o.forReal = commandLine(cmd, args, "yes") + " --yes"
-			return redactKey(removeRun(cmd.Context(), s, path, format, o, sess), o.api.apiKey, o.api.urlKey)
+			return redactKey(removeRun(cmd.Context(), s, t, format, o, sess), o.api.apiKey, o.api.urlKey)
 		},
 	}
 	f := cmd.Flags()
@@ -130,7 +130,7 @@ Exit status: 0 when everything matched was removed (or shown, in a dry run),
 	f.BoolVar(&o.yes, "yes", false, "remove for real (default: a dry run)")
 	f.BoolVar(&o.unknownUsers, "include-unknown-users", false, "also remove bounces of mailboxes that do not exist (they will bounce again)")
 	f.IntVar(&o.max, "max", remedy.DefaultMax, "refuse a removal of more entries than this")
-	f.StringVar(&o.backupDir, "backup-dir", "", "where the CSV backups go (default: backups next to the index file)")
+	f.StringVar(&o.backupDir, "backup-dir", "", "where the CSV backups go (default: backups next to the index file; for PostgreSQL, in ~/.local/share/maildiag/backups)")
 	o.api.addFlags(f, "retries of a request after 5xx answers, timeouts or dropped connections")
 	return cmd
 }
@@ -172,7 +172,7 @@ func (o *removeOptions) validate(now time.Time) error {
 	return nil
 }
 
-func removeRun(ctx context.Context, s *streams, path, format string, o *removeOptions, sess *remedy.Session) error {
+func removeRun(ctx context.Context, s *streams, tg target, format string, o *removeOptions, sess *remedy.Session) error {
 	p, err := analyze.ParsePattern(o.pattern)
 	if err != nil {
 		return usageErrorf("%v", err)
@@ -183,7 +183,7 @@ func removeRun(ctx context.Context, s *streams, path, format string, o *removeOp
 	if slices.Contains(o.filter.Lists, maildiag.ListUnsubscribes) {
 		fmt.Fprintln(s.err, "maildiag: warning: --list unsubscribes: these people unsubscribed. Remove an unsubscribe only with the person's consent; Mailgun will deliver to them again.")
 	}
-	db, err := openExisting(ctx, path)
+	db, err := openActing(ctx, tg, true)
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,9 @@ func removeRun(ctx context.Context, s *streams, path, format string, o *removeOp
 	}
 	dir := o.backupDir
 	if dir == "" {
-		dir = filepath.Join(filepath.Dir(path), "backups")
+		if dir, err = defaultBackupDir(tg); err != nil {
+			return err
+		}
 	}
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
@@ -218,7 +220,7 @@ func removeRun(ctx context.Context, s *streams, path, format string, o *removeOp
 		return errNo
 	}
 
-	w, err := db.NewWriter(ctx)
+	w, err := db.newWriter(ctx)
 	if err != nil {
 		return failure(err)
 	}

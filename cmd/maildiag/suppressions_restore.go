@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/remedy"
 )
 
@@ -52,12 +51,12 @@ that is not a suppression backup, 3 when any batch failed (run it again).`,
 			if err := o.api.resolve(); err != nil {
 				return err
 			}
-			path, err := g.dbPath()
+			t, err := g.dbTarget()
 			if err != nil {
 				return err
 			}
 			sess := &remedy.Session{Who: newIdentity(cmd, args), Now: g.now, Key: o.api.apiKey}
-			return redactKey(restoreRun(cmd.Context(), s, path, format, o, sess), o.api.apiKey, o.api.urlKey)
+			return redactKey(restoreRun(cmd.Context(), s, t, format, o, sess), o.api.apiKey, o.api.urlKey)
 		},
 	}
 	cmd.Flags().StringVar(&o.sendingDomain, "sending-domain", "", "sending domain of files whose name does not say it")
@@ -65,7 +64,7 @@ that is not a suppression backup, 3 when any batch failed (run it again).`,
 	return cmd
 }
 
-func restoreRun(ctx context.Context, s *streams, path, format string, o *restoreOptions, sess *remedy.Session) error {
+func restoreRun(ctx context.Context, s *streams, tg target, format string, o *restoreOptions, sess *remedy.Session) error {
 	// Read every file before changing anything: a bad one stops it all.
 	var files []*remedy.RestoreFile
 	for _, name := range o.files {
@@ -75,12 +74,12 @@ func restoreRun(ctx context.Context, s *streams, path, format string, o *restore
 		}
 		files = append(files, f)
 	}
-	db, err := index.Open(ctx, path)
+	db, err := openActing(ctx, tg, false)
 	if err != nil {
-		return failure(err)
+		return err
 	}
 	defer db.Close()
-	w, err := db.NewWriter(ctx)
+	w, err := db.newWriter(ctx)
 	if err != nil {
 		return failure(err)
 	}

@@ -40,6 +40,31 @@ func Open(ctx context.Context, u string) (*DB, error) {
 	return db, nil
 }
 
+// ErrNoIndex is returned by OpenExisting for a database no maildiag has
+// stored anything in.
+var ErrNoIndex = errors.New("no index")
+
+// OpenExisting is Open for a command that acts on what the index holds:
+// a database never migrated is ErrNoIndex, not a new empty index.
+func OpenExisting(ctx context.Context, u string) (*DB, error) {
+	db, err := Connect(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	v, err := db.version(ctx)
+	if err == nil && v == 0 {
+		err = fmt.Errorf("%w at %s: import or sync something first", ErrNoIndex, Redact(u))
+	}
+	if err == nil {
+		err = db.Migrate(ctx)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
 // OpenReadOnly connects for reading: every transaction is read-only, and
 // a schema older than this build's is an error, not migrated.
 func OpenReadOnly(ctx context.Context, u string) (*DB, error) {

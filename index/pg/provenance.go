@@ -40,7 +40,7 @@ func (w *Writer) StartImport(ctx context.Context, source string) (*maildiag.Impo
 func mayNotWrite(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "42501" { // insufficient_privilege
-		return fmt.Errorf("%w: this role may not write to the index; import and sync need a member of the writer role (see maildiag migrate --help)", err)
+		return fmt.Errorf("%w: this role may not write to the index; the commands that write (import, sync, copy, suppressions, resend, reclassify) need a member of the writer role (see maildiag migrate --help)", err)
 	}
 	return err
 }
