@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/maildiag/maildiag/internal/mgtest"
+	"github.com/maildiag/maildiag/internal/pgtest"
 	"github.com/maildiag/maildiag/server"
 	"github.com/maildiag/maildiag/synth"
 )
@@ -128,5 +129,57 @@ func TestServeTwoProcessesPostgres(t *testing.T) {
 		if !strings.Contains(logs, "[redacted]") || !strings.Contains(logs, "stopped") {
 			t.Errorf("serve's log should name the index without its password, and stop:\n%s", logs)
 		}
+	}
+}
+
+// Killed with -9 under webhook load on a PostgreSQL index, the server
+// loses nothing it answered 2xx to: its webhook writer merges a batch's
+// events at the commit it answers after.
+func TestServeKilledUnderWebhookLoadPostgres(t *testing.T) {
+	bin := builtBinary(t)
+	u := pgIndex(t)
+	cfg := synth.Config{Seed: 5, Events: 20000, Days: 7, End: synth.DefaultEnd, NoStories: true}
+	var hooks bytes.Buffer
+	res, err := synth.Write(context.Background(), &hooks, cfg, synth.Output{Format: synth.FormatWebhooks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(hooks.Bytes()), []byte("\n"))
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "--db", u, "serve", "--listen", addr, "--webhook-max-age", "87600h")
+	cmd.Env = append(os.Environ(), "MG_WEBHOOK_SIGNING_KEY="+res.SigningKey, "MG_API_KEY=", "MAILGUN_API_KEY=")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	waitUp(t, addr)
+	answered := loadUntilKilled(t, cmd, addr, lines)
+	conn := pgtest.Conn(t, u)
+	rows, err := conn.Query(context.Background(), `SELECT token FROM webhook_tokens`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for rows.Next() {
+		var tok string
+		if err := rows.Scan(&tok); err != nil {
+			t.Fatal(err)
+		}
+		seen[tok] = true
+	}
+	rows.Close()
+	lost := 0
+	for _, tok := range answered {
+		if !seen[tok] {
+			lost++
+		}
+	}
+	var events int64
+	if err := conn.QueryRow(context.Background(), `SELECT COUNT(*) FROM events`).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d webhooks answered 200 before the kill, %d tokens and %d events in the index", len(answered), len(seen), events)
+	if lost > 0 || events < int64(len(answered)) {
+		t.Errorf("%d of %d webhooks answered 200 are not in the index (%d events)", lost, len(answered), events)
 	}
 }
