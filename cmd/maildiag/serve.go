@@ -154,9 +154,14 @@ func serveRun(ctx context.Context, s *streams, g *globals, t target, o *serveOpt
 	}
 	defer st.close()
 	cfg.Store, cfg.NewWriter = st.store, st.newWriter
+	// On PostgreSQL the default is the data directory, which servers
+	// behind one load balancer should share (--backup-dir) so that a
+	// restore through any of them finds a removal's backup.
 	cfg.BackupDir = o.backupDir
 	if cfg.BackupDir == "" {
-		cfg.BackupDir = st.backupDir
+		if cfg.BackupDir, err = defaultBackupDir(t); err != nil {
+			return err
+		}
 	}
 	if abs, err := filepath.Abs(cfg.BackupDir); err == nil {
 		cfg.BackupDir = abs
