@@ -361,9 +361,16 @@ func logIn(t *testing.T, c *http.Client, base, token string) (int, string) {
 }
 
 // The UI: log-in, pages readable without JavaScript, CSRF on every form,
-// roles, a rate-limited log-in.
+// roles, a rate-limited log-in; sessions and log-in failures are kept in
+// the index, SQLite or PostgreSQL.
 func TestUI(t *testing.T) {
-	s := newStoryServer(t)
+	for _, e := range engines {
+		t.Run(e, func(t *testing.T) { testUI(t, e) })
+	}
+}
+
+func testUI(t *testing.T, engine string) {
+	s := newStoryServerOn(t, engine)
 	c := browser(t)
 	if code, _ := get(t, c, s.URL+"/search"); code != 303 {
 		t.Errorf("search before log-in: %d, want a redirect to the log-in", code)

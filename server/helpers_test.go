@@ -93,6 +93,14 @@ func startServer(t *testing.T, path string, cfg Config) *testServer {
 // loopback until the test ends, then closes the index with done.
 func serveTest(t *testing.T, cfg Config, team teamAdder, done func()) *testServer {
 	t.Helper()
+	ts, _ := serveStoppable(t, cfg, team, done)
+	return ts
+}
+
+// serveStoppable is serveTest, with a function that stops the server
+// before the test ends (and waits for it).
+func serveStoppable(t *testing.T, cfg Config, team teamAdder, done func()) (*testServer, context.CancelFunc) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	cfg.Log = slog.New(slog.NewTextHandler(logs, nil))
@@ -106,14 +114,18 @@ func serveTest(t *testing.T, cfg Config, team teamAdder, done func()) *testServe
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Run(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("server run: %v", err)
-		}
-		done()
-	})
-	return &testServer{URL: "http://" + ln.Addr().String(), BackupDir: cfg.BackupDir, Log: logs, srv: srv, team: team}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("server run: %v", err)
+			}
+			done()
+		})
+	}
+	t.Cleanup(stop)
+	return &testServer{URL: "http://" + ln.Addr().String(), BackupDir: cfg.BackupDir, Log: logs, srv: srv, team: team}, stop
 }
 
 // user adds a user with a role and returns a token of theirs.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/remedy"
 )
 
@@ -150,19 +151,88 @@ func (s *Server) domainRestore(w http.ResponseWriter, r *http.Request, u *who) {
 		p.Error = err.Error()
 	} else {
 		code = 200
-		restored, failed := 0, 0
-		for _, f := range ans.Files {
-			restored += f.Restored
-			failed += f.Failed
-		}
-		if ans.DryRun {
-			p.Notice = fmt.Sprintf("Dry run: nothing was changed. Tick \u201crestore for real\u201d to put these %d entries back.", len(ans.Entries))
-		} else {
-			p.Notice = fmt.Sprintf("Restored %d, failed %d.", restored, failed)
-		}
+		p.Notice = restoreNotice(ans)
 	}
 	if res, err := s.suppressed(r.Context(), pat, r); err == nil {
 		d.Res = res
 	}
 	s.render(w, code, "domain", p)
+}
+
+// removalBackup is a backup of a removal the audit records, for the audit
+// page's restore buttons.
+type removalBackup struct {
+	File          string // as audited: the path the removal wrote
+	AtUS          int64  // the newest removal from it
+	User          string
+	List          string
+	SendingDomain string
+	Removed       int
+}
+
+// maxBackupsShown bounds the audit page's restore buttons.
+const maxBackupsShown = 20
+
+// removalBackups are the backups of the removals among es (newest first),
+// newest first.
+func removalBackups(es []maildiag.AuditEntry) []removalBackup {
+	var out []removalBackup
+	at := map[string]int{}
+	for _, e := range es {
+		if e.Action != maildiag.AuditRemove || e.Result != maildiag.AuditRemoved || e.BackupFile == "" {
+			continue
+		}
+		i, ok := at[e.BackupFile]
+		if !ok {
+			if len(out) == maxBackupsShown {
+				continue
+			}
+			i = len(out)
+			at[e.BackupFile] = i
+			out = append(out, removalBackup{File: e.BackupFile, AtUS: e.AtUS, User: e.User, List: e.List, SendingDomain: e.SendingDomain})
+		}
+		out[i].Removed++
+	}
+	return out
+}
+
+// auditRestore is the restore button of a removal's backup on the audit
+// page: a dry run unless "yes" is ticked; the page then shows the
+// restore's own audit entries.
+func (s *Server) auditRestore(w http.ResponseWriter, r *http.Request, u *who) {
+	req := &RestoreRequest{Backups: []string{r.PostFormValue("backup")}, Yes: r.PostFormValue("yes") == "true"}
+	ans, code, err := s.restore(r.Context(), req, u, "POST "+r.URL.Path)
+	if err != nil && code == 0 && !isBad(err) {
+		s.pageFail(w, r, u, err)
+		return
+	}
+	p, perr := s.auditData(r.Context(), u)
+	if perr != nil {
+		s.pageFail(w, r, u, perr)
+		return
+	}
+	switch {
+	case err != nil:
+		if code == 0 {
+			code = http.StatusBadRequest
+		}
+		p.Error = err.Error()
+	default:
+		code = 200
+		p.Notice = restoreNotice(ans)
+	}
+	s.render(w, code, "audit", p)
+}
+
+// restoreNotice says what a restore did.
+func restoreNotice(ans *RestoreAnswer) string {
+	restored, failed := 0, 0
+	for _, f := range ans.Files {
+		restored += f.Restored
+		failed += f.Failed
+	}
+	if ans.DryRun {
+		return fmt.Sprintf("Dry run: nothing was changed; %d entries would be put back on their lists.", len(ans.Entries))
+	}
+	return fmt.Sprintf("Restored %d, failed %d.", restored, failed)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"github.com/maildiag/maildiag"
 )
 
@@ -180,6 +181,15 @@ func TestUIRestore(t *testing.T) {
 		t.Fatalf("no backup in the restore form:\n%.3000s", page)
 	}
 	backup := bm[1]
+	// The audit page lists the removal's backups with a restore button.
+	code, page = get(t, c, s.URL+"/audit")
+	if code != 200 || !strings.Contains(page, `id="backups"`) || !strings.Contains(page, `name="backup" value="`+backup+`"`) {
+		t.Fatalf("audit page: %d, want the backup %s with a restore form\n%.3000s", code, backup, page)
+	}
+	code, page = postForm(t, c, s.URL+"/audit/restore", url.Values{"backup": {backup}, "csrf": {m[1]}})
+	if code != 200 || !strings.Contains(page, "Dry run: nothing was changed") || !strings.Contains(page, "<td>restore</td>") {
+		t.Fatalf("restore dry run from the audit page: %d, want the notice and the restore's audit rows\n%.3000s", code, page)
+	}
 	if code, _ := postForm(t, c, s.URL+"/domain/acme.com/restore", url.Values{"backup": {backup}}); code != 403 {
 		t.Errorf("restore without the CSRF token: %d, want 403", code)
 	}
@@ -199,8 +209,71 @@ func TestUIRestore(t *testing.T) {
 	if d := s.mg.Lists().Without(func(d, l, a string) bool { return d != sd }).Diff(before.Without(func(d, l, a string) bool { return d != sd })); d != "" {
 		t.Errorf("after the restore %s's lists differ from before:\n%s", sd, d)
 	}
+	viewer := browser(t)
+	if code, _ := logIn(t, viewer, s.URL, s.tokens["viewer"]); code != 303 {
+		t.Fatalf("viewer's log-in: %d", code)
+	}
+	_, page = get(t, viewer, s.URL+"/audit")
+	if vm := csrfField.FindStringSubmatch(page); vm == nil {
+		t.Error("no CSRF field on the viewer's audit page")
+	} else if code, _ := postForm(t, viewer, s.URL+"/audit/restore", url.Values{"backup": {backup}, "csrf": {vm[1]}}); code != 403 {
+		t.Errorf("a viewer restores from the audit page: %d, want 403", code)
+	}
 	complaints := writeBackup(t, s.testServer, sd, "complaints", "address,created_at\nnobody@acme.com,\"Thu, 19 Nov 2026 10:00:00 UTC\"\n")
 	if code, page := postForm(t, c, s.URL+"/domain/acme.com/restore", url.Values{"backup": {complaints}, "csrf": {m[1]}}); code != 403 || !strings.Contains(page, "need a lead") {
 		t.Errorf("an agent restores complaints in the UI: %d, want 403\n%.2000s", code, page)
 	}
+}
+
+// The restore clicked through in chromium: an agent removes acme.com's
+// bounces, restores one backup from the domain page (a dry run, then for
+// real), and the audit page lists the backup with its restore button.
+func TestBrowserRestore(t *testing.T) {
+	s := newStoryServer(t)
+	b := newBrowser(t, s.URL)
+	ctx := b.ctx
+	before := s.mg.Lists()
+	b.logIn(t, "/domain/"+url.PathEscape("*@acme.com"), s.tokens["agent"])
+	if err := chromedp.Do(ctx,
+		chromedp.WaitVisible(`#suppressed`),
+		chromedp.SetValue(`select[name=list]`, "bounces"),
+		chromedp.Click(`input[name=yes]`),
+		chromedp.Click(`#remove`),
+		chromedp.WaitVisible(`form.restore`),
+	); err != nil {
+		t.Fatalf("remove: %v", err)
+	}
+	removed := s.mg.Lists()
+	if len(removed) >= len(before) {
+		t.Fatalf("the removal took nothing off the lists (%d entries, %d before)", len(removed), len(before))
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(`form.restore button`), chromedp.WaitVisible(`#restoration`)); err != nil {
+		t.Fatalf("restore dry run: %v", err)
+	}
+	b.shot(t, "restore-dry-run.png")
+	if notice := b.text(t, `p.ok`); !strings.HasPrefix(notice, "Dry run") {
+		t.Errorf("the restore's dry run says %q", notice)
+	}
+	if d := s.mg.Lists().Diff(removed); d != "" {
+		t.Fatalf("a dry run changed the lists:\n%s", d)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(`form.restore button`), chromedp.WaitVisible(`#restoration`)); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	b.shot(t, "restore.png")
+	notice := b.text(t, `p.ok`)
+	if !strings.HasPrefix(notice, "Restored ") || strings.HasPrefix(notice, "Restored 0,") || !strings.HasSuffix(notice, "failed 0.") {
+		t.Errorf("the restore says %q", notice)
+	}
+	if after := s.mg.Lists(); len(after) <= len(removed) {
+		t.Errorf("the lists have %d entries after the restore, %d after the removal", len(after), len(removed))
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/audit"), chromedp.WaitVisible(`#backups`)); err != nil {
+		t.Fatalf("audit page: %v", err)
+	}
+	b.shot(t, "audit-backups.png")
+	if audit := b.text(t, `#audit`); !strings.Contains(audit, "restored") || !strings.Contains(audit, "dry-run") {
+		t.Errorf("the audit page lacks the restore: %.500s", audit)
+	}
+	b.clean(t)
 }

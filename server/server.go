@@ -152,6 +152,12 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("open the index for webhooks: %w", err)
 	}
 	s.w = w
+	// A writer that can hold staged events (PostgreSQL's) merges a batch of
+	// webhooks once at its commit rather than once per webhook: a merge
+	// costs tens of milliseconds whatever its size.
+	if b, ok := w.(interface{ SetBatch(n int) }); ok {
+		b.SetBatch(maxHookBatch)
+	}
 	hookCtx, stopHooks := context.WithCancel(context.WithoutCancel(ctx))
 	hooksDone := make(chan struct{})
 	go func() {

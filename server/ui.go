@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"embed"
 	"fmt"
@@ -31,8 +32,9 @@ var pages = func() map[string]*template.Template {
 			}
 			return t.UTC().Format("2006-01-02 15:04:05")
 		},
-		"fmtUS": func(us int64) string { return time.UnixMicro(us).UTC().Format("2006-01-02 15:04:05") },
-		"base":  filepath.Base,
+		"fmtUS":          func(us int64) string { return time.UnixMicro(us).UTC().Format("2006-01-02 15:04:05") },
+		"base":           filepath.Base,
+		"removalBackups": removalBackups,
 	}
 	out := map[string]*template.Template{}
 	for _, p := range []string{"login", "status", "search", "address", "domain", "audit", "resends", "health"} {
@@ -72,6 +74,7 @@ func (s *Server) registerUI() {
 	s.handle("GET", "/health", s.ui(permRead, s.healthPage))
 	s.handle("GET", "/health/report", s.ui(permRead, s.healthReport))
 	s.handle("GET", "/audit", s.ui(permRead, s.auditPage))
+	s.handle("POST", "/audit/restore", s.ui(permRemoveBounces, s.auditRestore))
 	s.handle("GET", "/resends", s.ui(permRead, s.resendsPage))
 	s.handle("POST", "/resends/{id}/approve", s.ui(permApproveResend, s.resendDecide(true)))
 	s.handle("POST", "/resends/{id}/decline", s.ui(permApproveResend, s.resendDecide(false)))
@@ -417,16 +420,24 @@ func (s *Server) healthReport(w http.ResponseWriter, r *http.Request, u *who) {
 }
 
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, u *who) {
-	es, err := s.cfg.Store.Audit(r.Context(), maildiag.AuditFilter{SinceUS: s.now().Add(-30 * 24 * time.Hour).UnixMicro()})
+	p, err := s.auditData(r.Context(), u)
 	if err != nil {
 		s.pageFail(w, r, u, err)
 		return
 	}
-	// Newest first.
+	s.render(w, 200, "audit", p)
+}
+
+// auditData is the audit page's: 30 days, newest first.
+func (s *Server) auditData(ctx context.Context, u *who) (pageData, error) {
+	es, err := s.cfg.Store.Audit(ctx, maildiag.AuditFilter{SinceUS: s.now().Add(-30 * 24 * time.Hour).UnixMicro()})
+	if err != nil {
+		return pageData{}, err
+	}
 	for i, j := 0, len(es)-1; i < j; i, j = i+1, j-1 {
 		es[i], es[j] = es[j], es[i]
 	}
-	s.render(w, 200, "audit", u.page("Audit (30 days)", es))
+	return u.page("Audit (30 days)", es), nil
 }
 
 func (s *Server) resendsPage(w http.ResponseWriter, r *http.Request, u *who) {

@@ -49,9 +49,13 @@ func newServeCmd(s *streams, g *globals) *cobra.Command {
   /webhooks/mailgun   Mailgun's webhooks, signed with the webhook signing key
 
 Users and their tokens are made with maildiag users add and maildiag tokens
-create. Roles: viewer (search, trace, reports), agent (also remove bounces,
-resend to the original recipient), lead (also remove complaints and
-unsubscribes, approve a resend to another address).
+create. Roles: viewer (search, trace, reports), agent (also remove and
+restore bounces, resend to the original recipient), lead (also remove and
+restore complaints and unsubscribes, approve a resend to another address).
+
+The index is a SQLite file or PostgreSQL (--db postgres://...); several serve
+processes may share a PostgreSQL index behind a load balancer (give them one
+shared --backup-dir).
 
 The webhook signing key comes from $MG_WEBHOOK_SIGNING_KEY or
 --webhook-signing-key-file; without it webhooks are refused. With a Mailgun
@@ -86,7 +90,7 @@ gracefully: requests in flight finish, webhooks answered are committed.`,
 	f.StringVar(&o.source, "source", ingest.SourceLogs, "where sync reads events: logs or events")
 	f.StringArrayVar(&o.domains, "domain", nil, "sending domain to sync (repeatable; default every domain of the account)")
 	f.BoolVar(&o.secureCookies, "secure-cookies", false, "mark cookies Secure also when requests arrive over plain HTTP (behind a TLS proxy)")
-	f.StringVar(&o.backupDir, "backup-dir", "", "where removals write their CSV backups (default: backups next to the index file)")
+	f.StringVar(&o.backupDir, "backup-dir", "", "where removals write their CSV backups and restores read them (default: backups next to the index file; on PostgreSQL $XDG_DATA_HOME/maildiag/backups, to share between servers)")
 	o.api.addFlags(f, "retries of a request after 5xx answers, timeouts or dropped connections")
 	return cmd
 }
@@ -150,9 +154,14 @@ func serveRun(ctx context.Context, s *streams, g *globals, t target, o *serveOpt
 	}
 	defer st.close()
 	cfg.Store, cfg.NewWriter = st.store, st.newWriter
+	// On PostgreSQL the default is the data directory, which servers
+	// behind one load balancer should share (--backup-dir) so that a
+	// restore through any of them finds a removal's backup.
 	cfg.BackupDir = o.backupDir
 	if cfg.BackupDir == "" {
-		cfg.BackupDir = st.backupDir
+		if cfg.BackupDir, err = defaultBackupDir(t); err != nil {
+			return err
+		}
 	}
 	if abs, err := filepath.Abs(cfg.BackupDir); err == nil {
 		cfg.BackupDir = abs

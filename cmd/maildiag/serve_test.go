@@ -142,6 +142,34 @@ func TestServeKilledUnderWebhookLoad(t *testing.T) {
 	}
 	defer cmd.Process.Kill()
 	waitUp(t, addr)
+	answered := loadUntilKilled(t, cmd, addr, lines)
+	ro, err := index.OpenReadOnly(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	seen := map[string]bool{}
+	for _, r := range testkit.Query(t, ro, "SELECT token FROM webhook_tokens") {
+		seen[r[0].(string)] = true
+	}
+	lost := 0
+	for _, tok := range answered {
+		if !seen[tok] {
+			lost++
+		}
+	}
+	events := testkit.Query(t, ro, "SELECT COUNT(*) FROM events")[0][0].(int64)
+	t.Logf("%d webhooks answered 200 before the kill, %d tokens and %d events in the index", len(answered), len(seen), events)
+	if lost > 0 || events < int64(len(answered)) {
+		t.Errorf("%d of %d webhooks answered 200 are not in the index (%d events)", lost, len(answered), events)
+	}
+}
+
+// loadUntilKilled posts webhooks to the server cmd runs at addr from 16
+// clients, kills it with -9 once 1500 are answered (with requests in
+// flight), and returns the tokens of those answered 200.
+func loadUntilKilled(t *testing.T, cmd *exec.Cmd, addr string, lines [][]byte) []string {
+	t.Helper()
 	var mu sync.Mutex
 	var answered []string // tokens of the webhooks answered 200
 	next := make(chan []byte)
@@ -185,24 +213,5 @@ func TestServeKilledUnderWebhookLoad(t *testing.T) {
 	if len(answered) < 1000 {
 		t.Fatalf("only %d webhooks answered before the kill", len(answered))
 	}
-	ro, err := index.OpenReadOnly(context.Background(), db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ro.Close()
-	seen := map[string]bool{}
-	for _, r := range testkit.Query(t, ro, "SELECT token FROM webhook_tokens") {
-		seen[r[0].(string)] = true
-	}
-	lost := 0
-	for _, tok := range answered {
-		if !seen[tok] {
-			lost++
-		}
-	}
-	events := testkit.Query(t, ro, "SELECT COUNT(*) FROM events")[0][0].(int64)
-	t.Logf("%d webhooks answered 200 before the kill, %d tokens and %d events in the index", len(answered), len(seen), events)
-	if lost > 0 || events < int64(len(answered)) {
-		t.Errorf("%d of %d webhooks answered 200 are not in the index (%d events)", lost, len(answered), events)
-	}
+	return answered
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/index/pg"
@@ -14,7 +13,6 @@ type serveIndex struct {
 	store     server.Store
 	newWriter func(ctx context.Context) (server.Writer, error)
 	where     string // to show: a path, or a URL without its password
-	backupDir string // where removals' backups go unless --backup-dir
 	close     func() error
 }
 
@@ -27,21 +25,14 @@ func openServeStore(ctx context.Context, t target) (*serveIndex, error) {
 		if err != nil {
 			return nil, err
 		}
-		// No index file to sit beside: the data directory, which
-		// processes behind one load balancer should share (--backup-dir)
-		// so a restore through any of them finds a removal's backup.
-		dir := "backups"
-		if p, err := index.DefaultPath(); err == nil {
-			dir = filepath.Join(filepath.Dir(p), "backups")
-		}
-		return &serveIndex{store: servePGStore{db}, where: db.Where(), backupDir: dir, close: db.Close,
+		return &serveIndex{store: servePGStore{db}, where: db.Where(), close: db.Close,
 			newWriter: func(ctx context.Context) (server.Writer, error) { return db.NewWriter(ctx) }}, nil
 	}
 	db, err := index.Open(ctx, t.path)
 	if err != nil {
 		return nil, err
 	}
-	return &serveIndex{store: serveStore{db}, where: t.path, backupDir: filepath.Join(filepath.Dir(t.path), "backups"), close: db.Close,
+	return &serveIndex{store: serveStore{db}, where: t.path, close: db.Close,
 		newWriter: func(ctx context.Context) (server.Writer, error) { return db.NewWriter(ctx) }}, nil
 }
 

@@ -73,8 +73,12 @@ func OpenReadOnly(ctx context.Context, u string) (*DB, error) {
 		return nil, err
 	}
 	v, err := db.version(ctx)
-	if err == nil && v < SchemaVersion() {
-		err = fmt.Errorf("the index's schema is version %d, this build needs %d: run maildiag migrate (as the database's owner)", v, SchemaVersion())
+	var missing []int
+	if err == nil {
+		missing, err = db.missing(ctx)
+	}
+	if err == nil && len(missing) > 0 {
+		err = fmt.Errorf("the index's schema (version %d) lacks migration %d of this build's %d: run maildiag migrate (as the database's owner)", v, missing[0], SchemaVersion())
 	}
 	if err != nil {
 		db.Close()

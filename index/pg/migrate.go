@@ -3,8 +3,10 @@ package pg
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // The PostgreSQL migrations, NNNN_name.sql like the SQLite index's: each
@@ -75,12 +78,9 @@ func (db *DB) MigrateReport(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := db.version(ctx)
-	if err != nil {
+	missing, err := db.missing(ctx)
+	if err != nil || len(missing) == 0 {
 		return nil, err
-	}
-	if v >= SchemaVersion() {
-		return nil, nil
 	}
 	var applied []string
 	for _, m := range ms {
@@ -93,6 +93,33 @@ func (db *DB) MigrateReport(ctx context.Context) ([]string, error) {
 		}
 	}
 	return applied, nil
+}
+
+// missing are the versions of this build's migrations the index has not
+// recorded. Numbers are handed out to changes before they land, so a
+// migration may arrive after one with a higher number was applied: every
+// version is looked for, not just the newest.
+func (db *DB) missing(ctx context.Context) ([]int, error) {
+	ms, err := loadMigrations()
+	if err != nil {
+		return nil, err
+	}
+	var have []int32
+	err = db.pool.QueryRow(ctx, `SELECT COALESCE(array_agg(version), '{}') FROM schema_migrations`).Scan(&have)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table: never migrated
+		have, err = nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read schema version: %w", err)
+	}
+	var out []int
+	for _, m := range ms {
+		if !slices.Contains(have, int32(m.version)) {
+			out = append(out, m.version)
+		}
+	}
+	return out, nil
 }
 
 // apply runs one migration unless it is recorded, under the migration lock.
