@@ -171,6 +171,7 @@ customer domain are suppressed, what failed and why.`,
 		newUsersCmd(s, g),
 		newTokensCmd(s, g),
 		newRetentionCmd(s, g),
+		newCopyCmd(s, g),
 	)
 	root.InitDefaultCompletionCmd()
 	usageErrors(root)
