@@ -90,6 +90,22 @@ func New(ctx context.Context, st reclassify.Store, w Writer, o Options, p reclas
 // loaded before committed; any other error (the store's, ctx's) leaves
 // the open transaction uncommitted.
 func (im *Importer) Import(ctx context.Context, r io.Reader, source string, p Progress) (*maildiag.Import, error) {
+	return im.run(ctx, source, p, func(emit func(*ingest.Batch) error) (*ingest.Summary, error) {
+		return ingest.Read(ctx, r, ingest.Options{SendingDomain: im.o.SendingDomain, Progress: p.Read}, emit)
+	})
+}
+
+// ImportBatches stores the batches produce emits as Import stores an
+// input's, under one import named source: maildiag copy feeds it another
+// index's events. An error of produce is the input's (an *InputError, what
+// loaded before committed).
+func (im *Importer) ImportBatches(ctx context.Context, source string, p Progress, produce func(emit func(*ingest.Batch) error) error) (*maildiag.Import, error) {
+	return im.run(ctx, source, p, func(emit func(*ingest.Batch) error) (*ingest.Summary, error) {
+		return nil, produce(emit)
+	})
+}
+
+func (im *Importer) run(ctx context.Context, source string, p Progress, read func(emit func(*ingest.Batch) error) (*ingest.Summary, error)) (*maildiag.Import, error) {
 	w := im.w
 	imp, err := w.StartImport(ctx, source)
 	if err != nil {
@@ -97,7 +113,7 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, source string, p Pr
 	}
 	var storeErr error // the store failed: the input is not to blame
 	sinceCommit := 0
-	sum, err := ingest.Read(ctx, r, ingest.Options{SendingDomain: im.o.SendingDomain, Progress: p.Read}, func(b *ingest.Batch) error {
+	sum, err := read(func(b *ingest.Batch) error {
 		if storeErr = im.store(ctx, imp, b, p); storeErr != nil {
 			return storeErr
 		}

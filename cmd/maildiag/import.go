@@ -24,6 +24,7 @@ type importOptions struct {
 	strict        bool
 	maxShown      int
 	stats         bool      // print the events read so far at each commit (benchmarks)
+	commitEvery   int       // records a transaction holds at most (tests); 0: importer.DefaultCommitEvery
 	seenAt        time.Time // when the lists read were seen (--now); zero: now
 }
 
@@ -64,6 +65,8 @@ table with its raw text, and the rest of the file still loads.`,
 	cmd.Flags().IntVar(&o.maxShown, "show-rejects", 20, "rejected records to print per file (all are stored)")
 	cmd.Flags().BoolVar(&o.stats, "stats", false, "print the events read and seconds elapsed at each commit, on stderr")
 	cmd.Flags().MarkHidden("stats")
+	cmd.Flags().IntVar(&o.commitEvery, "commit-every", 0, "records one transaction holds at most (default 200000)")
+	cmd.Flags().MarkHidden("commit-every")
 	return cmd
 }
 
@@ -102,7 +105,7 @@ func importRun(ctx context.Context, s *streams, to target, format string, o *imp
 	if b, ok := w.(interface{ SetBatch(int) }); ok {
 		b.SetBatch(pgImportBatch)
 	}
-	im, err := importer.New(ctx, db, w, importer.Options{SendingDomain: o.sendingDomain, SeenAt: o.seenAt}, newReclassifyBar(s, true))
+	im, err := importer.New(ctx, db, w, importer.Options{SendingDomain: o.sendingDomain, SeenAt: o.seenAt, CommitEvery: o.commitEvery}, newReclassifyBar(s, true))
 	if err != nil {
 		return failure(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/index"
+	"github.com/maildiag/maildiag/index/pg"
 )
 
 // Exit codes, decided here and nowhere else.
@@ -108,13 +110,34 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if errors.As(err, &ee) {
 		code = ee.code
 	}
-	if msg := err.Error(); msg != "" {
+	msg := err.Error()
+	if code == exitFailure && usesPostgres(args) && ctx.Err() == nil && pg.ConnectionLost(err) && !strings.HasPrefix(msg, "open index ") {
+		// The server stopped or restarted under the command (pgx's words
+		// for it are "unexpected EOF" or "connection reset by peer").
+		msg = "lost the connection to the PostgreSQL server (it stopped or restarted): " +
+			strings.Join(strings.Fields(msg), " ") + "; what was committed stays in the index: run the command again"
+	}
+	if msg != "" {
 		fmt.Fprintln(s.err, "maildiag: "+msg)
 	}
 	if ctx.Err() != nil && code == exitFailure {
 		fmt.Fprintln(s.err, "maildiag: interrupted; what was committed stays in the index")
 	}
 	return code
+}
+
+// usesPostgres tells whether a command line (or $MAILDIAG_DB) names a
+// PostgreSQL index.
+func usesPostgres(args []string) bool {
+	if pg.IsURL(os.Getenv(index.EnvDB)) {
+		return true
+	}
+	for _, a := range args {
+		if _, v, ok := strings.Cut(a, "="); ok && pg.IsURL(v) || pg.IsURL(a) {
+			return true
+		}
+	}
+	return false
 }
 
 func newRootCmd(s *streams, g *globals) *cobra.Command {
@@ -171,6 +194,7 @@ customer domain are suppressed, what failed and why.`,
 		newUsersCmd(s, g),
 		newTokensCmd(s, g),
 		newRetentionCmd(s, g),
+		newCopyCmd(s, g),
 	)
 	root.InitDefaultCompletionCmd()
 	usageErrors(root)

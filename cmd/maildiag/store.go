@@ -46,11 +46,20 @@ func (g *globals) dbTarget() (target, error) {
 		}
 		return target{path: p}, nil
 	}
+	return parseTarget(value, from)
+}
+
+// parseTarget reads an index named by from (--db, --to, ...): a
+// postgres:// URL, else a SQLite file; another URL scheme is a usage error.
+func parseTarget(value, from string) (target, error) {
 	if pg.IsURL(value) {
 		return target{pgURL: value}, nil
 	}
 	if m := urlScheme.FindStringSubmatch(value); m != nil {
 		return target{}, usageErrorf("%s names a %s:// store; maildiag keeps the index in a SQLite file or on PostgreSQL (postgres://)", from, m[1])
+	}
+	if value == "" {
+		return target{}, usageErrorf("%s is empty: give a SQLite file or a postgres:// URL", from)
 	}
 	return target{path: value}, nil
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -206,6 +209,28 @@ func oneLine(err error) error {
 func ConnectError(err error) bool {
 	var ce *pgconn.ConnectError
 	return errors.As(err, &ce)
+}
+
+// ConnectionLost reports whether err is the server going away while a
+// command ran: the connection closed or reset under it, or the server
+// shutting down or restarting (SQLSTATE classes 57P, operator
+// intervention, and 08, connection exception). An HTTP client's error
+// (a *url.Error: the Mailgun API's connection) is not the server's.
+func ConnectionLost(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "57P") || strings.HasPrefix(pe.Code, "08")
+	}
+	var oe *net.OpError
+	return errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) || errors.As(err, &oe)
 }
 
 // version is the newest migration applied, 0 for an empty database.

@@ -139,6 +139,8 @@ func server() (admin string, own bool, err error) {
 // cluster is a running throwaway server.
 type cluster struct {
 	dir  string // removed by stop
+	bin  string // the server's programs
+	cred *syscall.Credential
 	cmd  *exec.Cmd
 	done chan error // the server process's end
 	url  string
@@ -182,33 +184,89 @@ func start() (*cluster, error) {
 	if out, err := initdb.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("initdb: %v: %s", err, lastLines(out))
 	}
-	log, err := os.Create(filepath.Join(dir, "server.log"))
-	if err != nil {
-		return nil, err
-	}
-	defer log.Close()
-	// Unix socket only, in dir; no durability needed for tests.
-	c.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-k", dir, "-c", "listen_addresses=",
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=100")
-	c.cmd.Stdout, c.cmd.Stderr = log, log
-	// Pdeathsig: a test binary killed (a -timeout panic, kill -9) takes its
-	// server along (fast shutdown) instead of leaving it running.
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGINT, Setpgid: true}
-	if err := c.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start postgres: %w", err)
-	}
-	c.done = make(chan error, 1)
-	go func() { c.done <- c.cmd.Wait() }()
+	c.bin, c.cred = bin, cred
 	c.url = (&url.URL{Scheme: "postgres", User: url.User("postgres"), Path: "/postgres",
 		RawQuery: url.Values{"host": {dir}, "sslmode": {"disable"}}.Encode()}).String()
-	if err := c.ready(ctx); err != nil {
-		c.stop()
-		b, _ := os.ReadFile(filepath.Join(dir, "server.log"))
-		return nil, fmt.Errorf("%w: %s", err, lastLines(b))
+	if err := c.launch(ctx); err != nil {
+		return nil, err
 	}
 	ok = true
 	return c, nil
 }
+
+// launch starts the server on the cluster's directory and waits, within
+// ctx, until it takes connections.
+func (c *cluster) launch(ctx context.Context) error {
+	log, err := os.OpenFile(filepath.Join(c.dir, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	// Unix socket only, in dir. No durability against a power cut (fsync
+	// off: the OS's cache holds what was written), but a commit is written
+	// before it returns (synchronous_commit on), so that a server killed
+	// (Restart) keeps every commit a client was told of, as a real one does.
+	c.cmd = exec.Command(filepath.Join(c.bin, "postgres"), "-D", filepath.Join(c.dir, "data"), "-k", c.dir, "-c", "listen_addresses=",
+		"-c", "fsync=off", "-c", "synchronous_commit=on", "-c", "full_page_writes=off", "-c", "max_connections=100")
+	c.cmd.Stdout, c.cmd.Stderr = log, log
+	// Pdeathsig: a test binary killed (a -timeout panic, kill -9) takes its
+	// server along (fast shutdown) instead of leaving it running.
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred, Pdeathsig: syscall.SIGINT, Setpgid: true}
+	if err := c.cmd.Start(); err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	done := make(chan error, 1)
+	c.done = done
+	cmd := c.cmd
+	go func() { done <- cmd.Wait() }()
+	if err := c.ready(ctx); err != nil {
+		c.stop()
+		b, _ := os.ReadFile(filepath.Join(c.dir, "server.log"))
+		return fmt.Errorf("%w: %s", err, lastLines(b))
+	}
+	return nil
+}
+
+// Restart restarts the tests' own server as pg_ctl restart -m immediate
+// does, while clients are connected: pg_ctl stop -m immediate (every
+// session cut off at once, no shutdown checkpoint: the next start
+// recovers from the write-ahead log, as after a crash), then a start on
+// the same directory and socket. It returns once the server takes
+// connections again. It skips the test when the server is not the tests'
+// own ($MAILDIAG_TEST_PG names it): a server someone else runs is not
+// restarted by a test.
+func Restart(t testing.TB) {
+	t.Helper()
+	if os.Getenv(EnvServer) != "" {
+		t.Skipf("pgtest: the server is $%s's, not the tests' own: a fault test does not restart it", EnvServer)
+	}
+	if _, _, err := server(); err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	c := started
+	ctx, cancel := context.WithTimeout(context.Background(), startWait)
+	defer cancel()
+	stop := exec.CommandContext(ctx, filepath.Join(c.bin, "pg_ctl"), "stop", "-D", filepath.Join(c.dir, "data"), "-m", "immediate", "-w")
+	stop.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
+	if out, err := stop.CombinedOutput(); err != nil {
+		t.Fatalf("pgtest: pg_ctl stop -m immediate: %v: %s", err, lastLines(out))
+	}
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+		t.Fatalf("pgtest: the server did not stop within %v", startWait)
+	}
+	if err := c.launch(ctx); err != nil {
+		started, failed = nil, err
+		t.Fatalf("pgtest: start again after an immediate stop: %v", err)
+	}
+}
+
+// Own tells whether the server is the tests' own throwaway cluster, which
+// Restart may restart.
+func Own() bool { return os.Getenv(EnvServer) == "" }
 
 // ready waits, within ctx, until the server takes connections.
 func (c *cluster) ready(ctx context.Context) error {

@@ -53,3 +53,31 @@ func TestServer(t *testing.T) {
 		t.Errorf("similarity = %v, %v; want > 0.5", sim, err)
 	}
 }
+
+// Restart cuts every session off and brings the server back with what
+// was committed.
+func TestRestart(t *testing.T) {
+	ctx := context.Background()
+	u := URL(t)
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `CREATE TABLE t (x int); INSERT INTO t VALUES (1)`); err != nil {
+		t.Fatal(err)
+	}
+	Restart(t)
+	if _, err := conn.Exec(ctx, `SELECT 1`); err == nil {
+		t.Error("a session of before the restart still works")
+	}
+	again, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatalf("after the restart: %v", err)
+	}
+	defer again.Close(ctx)
+	var n int
+	if err := again.QueryRow(ctx, `SELECT COUNT(*) FROM t`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("after the restart: %d rows, %v; want the committed one", n, err)
+	}
+}
