@@ -42,6 +42,7 @@ type bench struct {
 	jq       bool          // time jq beside maildiag's searches (minutes)
 	serveFor time.Duration // the server section's API load
 	hooks    int           // webhooks the server section sends
+	pgBig    int           // events in the PostgreSQL section's index
 }
 
 func main() {
@@ -53,7 +54,8 @@ func main() {
 	flag.IntVar(&b.big, "big", 10_000_000, "events in the large account")
 	flag.DurationVar(&b.serveFor, "serve-for", 30*time.Second, "how long the server section's API load runs")
 	flag.IntVar(&b.hooks, "webhooks", 20_000, "webhooks the server section sends")
-	only := flag.String("only", "", "comma-separated sections: import,questions,analyses,big,search,report,sync,server (default all)")
+	flag.IntVar(&b.pgBig, "pg-big", 10_000_000, "events in the PostgreSQL section's index (built once, kept in the work directory's cluster)")
+	only := flag.String("only", "", "comma-separated sections: import,questions,analyses,big,search,report,sync,server,postgres (default all)")
 	flag.BoolVar(&b.jq, "jq", true, "time jq beside maildiag's searches (minutes; the other sections always do)")
 	spinOnly := flag.Bool("spin", false, "run the machine-speed loop once and print its time")
 	flag.Parse()
@@ -87,6 +89,7 @@ func main() {
 		{"report", b.report},
 		{"sync", b.sync},
 		{"server", b.server},
+		{"postgres", b.postgres},
 	}
 	for _, s := range steps {
 		if b.only != nil && !b.only[s.name] {

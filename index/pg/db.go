@@ -20,6 +20,8 @@ import (
 type DB struct {
 	pool *pgxpool.Pool
 	url  string // with its password: never shown (Redact)
+
+	blocks blockCache // the events' JSON blocks read last (rawblock.go)
 }
 
 // IsURL tells whether a --db value names a PostgreSQL server rather than

@@ -36,26 +36,52 @@ func (db *DB) span(ctx context.Context) (first, last int64, err error) {
 // ForEachFailureJSON calls fn with every stored failure's reference, class
 // and original JSON, in the order they were stored.
 func (db *DB) ForEachFailureJSON(ctx context.Context, fn func(ref analyze.Ref, class string, raw []byte) error) error {
-	rows, err := db.pool.Query(ctx, `SELECT f.day, f.recipient_id, f.seq, COALESCE(f.class, ''), e.raw
+	rows, err := db.pool.Query(ctx, `SELECT f.day, f.recipient_id, f.seq, COALESCE(f.class, ''), e.raw,
+			COALESCE(e.raw_block, 0), COALESCE(e.raw_at, 0)
 		FROM failures f JOIN events e USING (day, recipient_id, type_id, event_id) ORDER BY f.seq`)
 	if err != nil {
 		return fmt.Errorf("read failures: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var day int32
-		var ref analyze.Ref
-		var class string
-		var raw []byte
-		if err := rows.Scan(&day, &ref[1], &ref[2], &class, &raw); err != nil {
-			return fmt.Errorf("read failures: %w", err)
-		}
-		ref[0] = int64(day)
-		if err := fn(ref, class, raw); err != nil {
+	type failureJSON struct {
+		ref   analyze.Ref
+		class string
+		raw   []byte
+		block int64
+		at    int32
+	}
+	// In chunks, so that a chunk's blocks are read in one query.
+	chunk := make([]failureJSON, 0, 1000)
+	flush := func() error {
+		if err := db.fillRaw(ctx, len(chunk), func(i int) (int64, int32, *[]byte) { return chunk[i].block, chunk[i].at, &chunk[i].raw }); err != nil {
 			return err
 		}
+		for _, c := range chunk {
+			if err := fn(c.ref, c.class, c.raw); err != nil {
+				return err
+			}
+		}
+		chunk = chunk[:0]
+		return nil
 	}
-	return rows.Err()
+	for rows.Next() {
+		var day int32
+		var c failureJSON
+		if err := rows.Scan(&day, &c.ref[1], &c.ref[2], &c.class, &c.raw, &c.block, &c.at); err != nil {
+			return fmt.Errorf("read failures: %w", err)
+		}
+		c.ref[0] = int64(day)
+		chunk = append(chunk, c)
+		if len(chunk) == cap(chunk) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read failures: %w", err)
+	}
+	return flush()
 }
 
 // SyncedRanges returns the ranges of a sending domain's events a sync has

@@ -21,6 +21,8 @@ type eventRow struct {
 	rcpt, seq, ts, mk   int64
 	typ, sd, addr, rdGW string
 	raw                 []byte
+	block               int64 // the block of raw, 0 when inline (rawblock.go)
+	at                  int32
 }
 
 func (e *eventRow) ref() analyze.Ref { return analyze.Ref{int64(e.day), e.rcpt, e.seq} }
@@ -28,9 +30,9 @@ func (e *eventRow) ref() analyze.Ref { return analyze.Ref{int64(e.day), e.rcpt, 
 // eventSelect reads events rows: the recipient's address and its domain's
 // gateway, the sending domain's name; raw when withRaw.
 func eventSelect(withRaw bool) string {
-	raw := `NULL::bytea`
+	raw := `NULL::bytea, 0::bigint, 0`
 	if withRaw {
-		raw = `e.raw`
+		raw = `e.raw, COALESCE(e.raw_block, 0), COALESCE(e.raw_at, 0)`
 	}
 	return `SELECT e.day, e.recipient_id, e.seq, e.ts, ` + messageKeySQL + `, t.name, COALESCE(sd.name, ''),
 		COALESCE(r.address, ''), COALESCE(rd.gateway, ''), ` + raw + `
@@ -41,9 +43,18 @@ func eventSelect(withRaw bool) string {
 }
 
 func (db *DB) eventRows(ctx context.Context, withRaw bool, cond string, a ...any) ([]eventRow, error) {
-	return collect(ctx, db, "read events", eventSelect(withRaw)+` WHERE `+cond+` ORDER BY e.ts, e.seq`, a, func(e *eventRow) []any {
-		return []any{&e.day, &e.rcpt, &e.seq, &e.ts, &e.mk, &e.typ, &e.sd, &e.addr, &e.rdGW, &e.raw}
+	rows, err := collect(ctx, db, "read events", eventSelect(withRaw)+` WHERE `+cond+` ORDER BY e.ts, e.seq`, a, func(e *eventRow) []any {
+		return []any{&e.day, &e.rcpt, &e.seq, &e.ts, &e.mk, &e.typ, &e.sd, &e.addr, &e.rdGW, &e.raw, &e.block, &e.at}
 	})
+	if err != nil {
+		return nil, err
+	}
+	return rows, db.fillRows(ctx, rows)
+}
+
+// fillRows sets the raw JSON of rows whose JSON is in a block.
+func (db *DB) fillRows(ctx context.Context, rows []eventRow) error {
+	return db.fillRaw(ctx, len(rows), func(i int) (int64, int32, *[]byte) { return rows[i].block, rows[i].at, &rows[i].raw })
 }
 
 // recipientIDs resolves addresses (lower-cased), leaving out unknown ones.

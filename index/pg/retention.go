@@ -56,7 +56,8 @@ func Expired(parts []Partition, keep int, now time.Time) ([]Partition, time.Time
 // transaction: each month's events and failures partitions are detached,
 // and dropped unless keepTables (they stay as plain tables, to archive
 // with pg_dump -t), and the month's rows of daily_counts,
-// split_counts, hourly_counts and deliveries are deleted, so that counts and events keep agreeing.
+// split_counts, hourly_counts and deliveries are deleted, so that counts and events keep agreeing,
+// and, with the tables dropped, the blocks of their events' JSON.
 // It needs the tables' owner.
 func (db *DB) DropPartitions(ctx context.Context, parts []Partition, keepTables bool) error {
 	if len(parts) == 0 {
@@ -90,6 +91,18 @@ func (db *DB) DropPartitions(ctx context.Context, parts []Partition, keepTables 
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM hourly_counts WHERE hour >= $1 AND hour < $2`, p.FromDay*24, p.ToDay*24); err != nil {
 			return fmt.Errorf("retention: %s: %w", p.Month, err)
+		}
+	}
+	if !keepTables {
+		// The JSON blocks whose every event was in the months dropped (a
+		// block spanning a kept month stays with it). Archived tables keep
+		// theirs.
+		last := parts[0].ToDay
+		for _, p := range parts {
+			last = max(last, p.ToDay)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM raw_blocks WHERE last_day < $1`, last); err != nil {
+			return fmt.Errorf("retention: %w", err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	ddzstd "github.com/DataDog/zstd"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -35,6 +37,14 @@ type Writer struct {
 	hold     int
 	staged   int
 	importID int64
+
+	// The raw JSON of the staged events (rawblock.go): the open block, the
+	// ids of the blocks opened since the last merge, and the compressor.
+	block  openBlock
+	blocks []int64
+	zc     ddzstd.Ctx
+	plain  []byte
+	packed []byte
 }
 
 // SetBatch lets the writer keep up to n events staged before merging them
@@ -143,6 +153,7 @@ func (w *Writer) Rollback() {
 		w.tx, w.locked = nil, false
 	}
 	w.staged = 0
+	w.block, w.blocks = openBlock{}, nil
 	// Partitions made in it are gone with it.
 	w.txNew = nil
 }
@@ -171,13 +182,13 @@ const createStage = `CREATE TEMP TABLE IF NOT EXISTS stage (
 	recipient_domain text, message_id text, failure boolean, outcome text, severity text, reason text, code integer,
 	enhanced text, class text, rule text, gateway text, provider text, mx_host text, reply text, description text,
 	attempt integer, retry_seconds integer, bounce_type text, delayed_bounce boolean, sending_ip text,
-	subject text, from_addr text, tags text, raw bytea
+	subject text, from_addr text, tags text, raw_block bigint, raw_at integer
 )`
 
 var stageColumns = []string{"n", "day", "ts", "hour", "type", "event_id", "sending_domain", "recipient", "recipient_domain",
 	"message_id", "failure", "outcome", "severity", "reason", "code", "enhanced", "class", "rule", "gateway",
 	"provider", "mx_host", "reply", "description", "attempt", "retry_seconds", "bounce_type", "delayed_bounce",
-	"sending_ip", "subject", "from_addr", "tags", "raw"}
+	"sending_ip", "subject", "from_addr", "tags", "raw_block", "raw_at"}
 
 // merge moves the staged events into the index in one statement: names
 // into their dictionaries first (merge_names), then the events not stored
@@ -213,9 +224,8 @@ ON CONFLICT DO NOTHING`
 
 var mergeEvents = `
 WITH base AS (
-	-- Narrow rows: the raw JSON and the failure details stay in stage,
-	-- found by n, so that sorting and joining move keys, not kilobytes.
-	SELECT s.n, s.day, s.ts, s.hour, s.event_id, s.message_id, s.failure, s.outcome,
+	-- Narrow rows: the failure details stay in stage, found by n.
+	SELECT s.n, s.day, s.ts, s.hour, s.event_id, s.message_id, s.failure, s.outcome, s.raw_block, s.raw_at,
 		COALESCE(r.id, 0) AS r_id, t.id AS type_id, COALESCE(sd.id, 0) AS sd_id, COALESCE(rd.id, 0) AS rd_id,
 		s.ts - s.day::bigint * 86400000000 AS into_day
 	FROM stage s
@@ -236,12 +246,12 @@ WITH base AS (
 			EXISTS (SELECT 1 FROM events e WHERE e.day = b.day + 1 AND e.recipient_id = b.r_id AND e.type_id = b.type_id AND e.event_id = b.event_id))
 	ORDER BY b.day, b.r_id, b.type_id, b.event_id
 ), ins AS (
-	-- No ORDER BY: it would sort the raw JSON too.
-	INSERT INTO events(day, recipient_id, type_id, event_id, ts, sending_domain_id, message_id, seq, import_id, raw)
-	SELECT src.day, src.r_id, src.type_id, src.event_id, src.ts, src.sd_id, NULLIF(src.message_id, ''), nextval('event_seq'), $1, s.raw
-	FROM src JOIN stage s ON s.n = src.n
+	INSERT INTO events(day, recipient_id, type_id, event_id, ts, sending_domain_id, message_id, seq, import_id, raw_block, raw_at)
+	SELECT src.day, src.r_id, src.type_id, src.event_id, src.ts, src.sd_id, NULLIF(src.message_id, ''), nextval('event_seq'), $1,
+		src.raw_block, src.raw_at
+	FROM src
 	ON CONFLICT DO NOTHING
-	RETURNING day, recipient_id, type_id, event_id, seq
+	RETURNING day, recipient_id, type_id, event_id, seq, raw_block
 ), fresh AS (
 	SELECT src.*, ins.seq FROM ins JOIN src ON src.day = ins.day AND src.r_id = ins.recipient_id
 		AND src.type_id = ins.type_id AND src.event_id = ins.event_id
@@ -278,7 +288,7 @@ WITH base AS (
 	SELECT hour, sd_id, type_id, outcome, COUNT(*) FROM fresh GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
 	ON CONFLICT (hour, sending_domain_id, type_id, outcome) DO UPDATE SET n = hourly_counts.n + excluded.n
 )
-SELECT COUNT(*) FROM fresh`
+SELECT (SELECT COUNT(*) FROM fresh), ARRAY(SELECT DISTINCT raw_block FROM ins)`
 
 // AddEvents stores, in the open transaction, the events not stored before
 // and returns how many were new: the same event twice (same type, Mailgun
@@ -291,6 +301,13 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 	if err := w.beginStore(ctx); err != nil {
 		return 0, err
 	}
+	// Staged events of another import are merged first: a merge names
+	// its import, and takes the blocks opened before it.
+	if w.staged > 0 && importID != w.importID {
+		if _, err := w.flush(ctx); err != nil {
+			return 0, err
+		}
+	}
 	rows := make([][]any, len(evs))
 	var months []int32
 	seen := map[int32]bool{}
@@ -301,7 +318,20 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 			seen[m] = true
 			months = append(months, m)
 		}
-		rows[i] = stageRow(ev, day)
+		raw := ev.Raw
+		if raw == nil {
+			raw = []byte{}
+		}
+		block, at, err := w.addRaw(ctx, raw, day)
+		if err != nil {
+			return 0, err
+		}
+		rows[i] = stageRow(ev, day, block, at)
+		if len(w.block.data) >= blockTarget {
+			if err := w.closeBlock(ctx); err != nil {
+				return 0, err
+			}
+		}
 	}
 	if len(months) > 0 {
 		if _, err := w.tx.Exec(ctx, `SELECT maildiag_partitions($1)`, months); err != nil {
@@ -309,13 +339,8 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 		}
 		w.txNew = append(w.txNew, months...)
 	}
-	if w.staged > 0 && importID != w.importID {
-		if _, err := w.flush(ctx); err != nil {
-			return 0, err
-		}
-	}
 	for i, r := range rows {
-		r[0] = int32(w.staged + i) // the row's number, to find its raw JSON by
+		r[0] = int32(w.staged + i) // the row's number, to find its details by
 	}
 	if _, err := w.tx.CopyFrom(ctx, pgx.Identifier{"stage"}, stageColumns, pgx.CopyFromRows(rows)); err != nil {
 		return 0, fmt.Errorf("store events: copy: %w", err)
@@ -338,15 +363,33 @@ func (w *Writer) Flush(ctx context.Context) (int, error) {
 }
 
 func (w *Writer) flush(ctx context.Context) (int, error) {
+	if err := w.closeBlock(ctx); err != nil {
+		return 0, err
+	}
 	for _, q := range []string{`ANALYZE stage`, mergeNames, mergeRecipients} {
 		if _, err := w.tx.Exec(ctx, q); err != nil {
 			return 0, fmt.Errorf("store events: names: %w", mayNotWrite(err))
 		}
 	}
 	var n int
-	if err := w.tx.QueryRow(ctx, mergeEvents, nullID(w.importID)).Scan(&n); err != nil {
+	var used []int64
+	if err := w.tx.QueryRow(ctx, mergeEvents, nullID(w.importID)).Scan(&n, &used); err != nil {
 		return 0, fmt.Errorf("store events: %w", err)
 	}
+	// Blocks of events all stored before (a file imported again) hold
+	// nothing the index needs.
+	var unused []int64
+	for _, id := range w.blocks {
+		if !slices.Contains(used, id) {
+			unused = append(unused, id)
+		}
+	}
+	if len(unused) > 0 {
+		if _, err := w.tx.Exec(ctx, `DELETE FROM raw_blocks WHERE id = ANY($1)`, unused); err != nil {
+			return 0, fmt.Errorf("store events: %w", err)
+		}
+	}
+	w.blocks = w.blocks[:0]
 	if err := w.mergeReadRollups(ctx); err != nil {
 		return 0, err
 	}
@@ -358,7 +401,7 @@ func (w *Writer) flush(ctx context.Context) (int, error) {
 }
 
 // stageRow is an event as a row of the staging table.
-func stageRow(ev *maildiag.Event, day int32) []any {
+func stageRow(ev *maildiag.Event, day int32, block int64, at int32) []any {
 	rdom := ev.RecipientDomain
 	if rdom == "" {
 		rdom = maildiag.DomainOf(ev.Recipient)
@@ -373,10 +416,6 @@ func stageRow(ev *maildiag.Event, day int32) []any {
 			outcome = string(maildiag.OutcomeTemporary)
 		}
 	}
-	raw := ev.Raw
-	if raw == nil {
-		raw = []byte{}
-	}
 	row := []any{int32(0), day, ev.TimeUS, int32(floorDiv(ev.TimeUS, usPerHour)), ev.Type, ev.ID, ev.SendingDomain, ev.Recipient,
 		rdom, ev.MessageID, failure, outcome}
 	if !failure {
@@ -384,12 +423,12 @@ func stageRow(ev *maildiag.Event, day int32) []any {
 		// (mergeRead); failures store it in their table.
 		// Its IP and tags, for the splits (split_counts).
 		return append(row, nil, nil, nil, nil, nil, nil, nullStr(ev.Gateway), nullStr(ev.Provider), nullStr(ev.MXHost),
-			nil, nil, nil, nil, nil, nil, nullStr(ev.SendingIP), nil, nil, tagLines(ev.Tags), raw)
+			nil, nil, nil, nil, nil, nil, nullStr(ev.SendingIP), nil, nil, tagLines(ev.Tags), block, at)
 	}
 	return append(row, nullStr(ev.Severity), nullStr(ev.Reason), nullInt(ev.Code), nullStr(ev.EnhancedCode),
 		nullStr(ev.Class), nullStr(ev.Rule), nullStr(ev.Gateway), nullStr(ev.Provider), nullStr(ev.MXHost),
 		nullStr(ev.Reply), nullStr(ev.Description), nullInt(ev.Attempt), nullInt(ev.RetrySeconds),
-		nullStr(ev.BounceType), ev.DelayedBounce, nullStr(ev.SendingIP), nullStr(ev.Subject), nullStr(ev.From), tagLines(ev.Tags), raw)
+		nullStr(ev.BounceType), ev.DelayedBounce, nullStr(ev.SendingIP), nullStr(ev.Subject), nullStr(ev.From), tagLines(ev.Tags), block, at)
 }
 
 // tagLines is a tag set as the failures table keeps it: one tag a line,
