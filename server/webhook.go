@@ -70,16 +70,14 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, code, hookAnswer{Status: "refused", Error: err.Error()})
 		return
 	}
-	job := &hookJob{token: sig.Token, done: make(chan hookResult, 1)}
-	sum, err := ingest.Read(r.Context(), bytes.NewReader(payload), ingest.Options{Workers: 1}, func(b *ingest.Batch) error {
-		job.events = append(job.events, b.Events...)
-		job.rejects = append(job.rejects, b.Rejects...)
-		return nil
-	})
-	if err == nil && sum.Shapes["webhook"]+sum.Shapes["legacy-webhook"] == 0 {
+	// One record, normalised here on the request's goroutine: requests
+	// decode in parallel, and the writer only stores.
+	b := ingest.ReadRecord(payload, ingest.Options{})
+	job := &hookJob{token: sig.Token, events: b.Events, rejects: b.Rejects, done: make(chan hookResult, 1)}
+	switch {
+	case b.ShapeCount("webhook")+b.ShapeCount("legacy-webhook") == 0:
 		err = errors.New("not a Mailgun webhook payload")
-	}
-	if err == nil && len(job.events) == 0 {
+	case len(job.events) == 0:
 		err = errors.New("no event in the webhook")
 		if len(job.rejects) > 0 {
 			err = fmt.Errorf("malformed event: %s", job.rejects[0].Reason)
@@ -210,6 +208,10 @@ func (s *Server) storeHooks(ctx context.Context, batch []*hookJob, forget bool) 
 				return err
 			}
 		}
+		// Tokens first, then the events of every new webhook in one call:
+		// the writer's per-call work (dictionaries, counts, the raw block)
+		// is paid once a batch, not once a webhook.
+		var evs []maildiag.Event
 		for i, j := range batch {
 			first, err := s.w.FirstWebhookToken(ctx, j.token, nowUS)
 			if err != nil {
@@ -219,15 +221,18 @@ func (s *Server) storeHooks(ctx context.Context, batch []*hookJob, forget bool) 
 				res[i].replay = true
 				continue
 			}
-			if _, err := s.w.AddEvents(ctx, j.events, 0); err != nil {
-				return fmt.Errorf("store webhook events: %w", err)
-			}
+			evs = append(evs, j.events...)
 			if len(j.rejects) > 0 {
 				if err := s.w.AddRejects(ctx, "webhook", 0, j.rejects); err != nil {
 					return err
 				}
 			}
 			res[i].stored = true
+		}
+		if len(evs) > 0 {
+			if _, err := s.w.AddEvents(ctx, evs, 0); err != nil {
+				return fmt.Errorf("store webhook events: %w", err)
+			}
 		}
 		return s.w.Commit(ctx)
 	}()
