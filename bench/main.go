@@ -42,6 +42,7 @@ type bench struct {
 	jq       bool          // time jq beside maildiag's searches (minutes)
 	serveFor time.Duration // the server section's API load
 	hooks    int           // webhooks the server section sends
+	profile  string        // directory for the servers' CPU and heap profiles
 }
 
 func main() {
@@ -53,6 +54,7 @@ func main() {
 	flag.IntVar(&b.big, "big", 10_000_000, "events in the large account")
 	flag.DurationVar(&b.serveFor, "serve-for", 30*time.Second, "how long the server section's API load runs")
 	flag.IntVar(&b.hooks, "webhooks", 20_000, "webhooks the server section sends")
+	flag.StringVar(&b.profile, "profile", "", "directory where each maildiag serve of the server section writes its CPU and heap profiles (serve-NAME.cpu, .heap)")
 	only := flag.String("only", "", "comma-separated sections: import,questions,analyses,big,search,report,sync,server (default all)")
 	flag.BoolVar(&b.jq, "jq", true, "time jq beside maildiag's searches (minutes; the other sections always do)")
 	spinOnly := flag.Bool("spin", false, "run the machine-speed loop once and print its time")

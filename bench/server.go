@@ -453,6 +453,11 @@ func (b *bench) startServe(db, dir string, env []string) (*serve, error) {
 		cmd.Env = append(cmd.Env, kv)
 	}
 	cmd.Env = append(cmd.Env, env...)
+	if b.profile != "" {
+		// The server writes them when SIGTERM stops it (stop).
+		name := filepath.Join(b.profile, "serve-"+strings.TrimSuffix(filepath.Base(db), ".db"))
+		cmd.Env = append(cmd.Env, "MAILDIAG_CPUPROFILE="+name+".cpu", "MAILDIAG_MEMPROFILE="+name+".heap")
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start maildiag serve: %w", err)
