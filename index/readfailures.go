@@ -260,6 +260,8 @@ func (db *DB) FailureDetails(ctx context.Context, refs []analyze.Ref) (map[analy
 	for i, r := range refs {
 		ids[i] = r[1] >> domainShift
 	}
+	slices.Sort(ids) // the refs of one domain's failures name it once each
+	ids = slices.Compact(ids)
 	sc := &failureScan{}
 	var err error
 	if sc.names, err = db.namesWithSending(ctx, ids); err != nil {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/maildiag/maildiag"
@@ -247,16 +248,35 @@ func (s *Server) storeHooks(ctx context.Context, batch []*hookJob, forget bool) 
 	}
 }
 
-// writeJSON answers with v as JSON.
+// writeJSON answers with v as JSON, compact: indenting re-read every
+// answer (5% of the server's CPU under the API bench, whose suppressed
+// answers are 100 kB), and clients parse it anyway (jq prints it
+// indented). Encoded whole first: a failure to encode is a 500, not a
+// cut answer, and the length is known.
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	buf := jsonBufs.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 4<<20 {
+			buf.Reset()
+			jsonBufs.Put(buf)
+		}
+	}()
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
-	enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		buf.Reset()
+		code = http.StatusInternalServerError
+		fmt.Fprintf(buf, "{\"error\":\"the server failed to encode its answer\"}\n")
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(code)
+	w.Write(buf.Bytes())
 }
+
+var jsonBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // atoiOr parses s, or returns def.
 func atoiOr(s string, def int) int {
