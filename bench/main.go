@@ -298,8 +298,8 @@ func (b *bench) addAB(name string, this, base float64, lowerBetter bool, unit st
 // printAB prints every figure of both builds: a change more than 5% for
 // the worse is flagged.
 func (b *bench) printAB() {
-	if b.base == "" {
-		return
+	if b.base == "" || len(b.ab) == 0 {
+		return // the server section prints the base build's tables of its own
 	}
 	var rows [][]string
 	worse := 0
