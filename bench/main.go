@@ -43,6 +43,7 @@ type bench struct {
 	serveFor time.Duration // the server section's API load
 	hooks    int           // webhooks the server section sends
 	pgBig    int           // events in the PostgreSQL section's index
+	profile  string        // directory for the servers' CPU and heap profiles
 }
 
 func main() {
@@ -55,6 +56,7 @@ func main() {
 	flag.DurationVar(&b.serveFor, "serve-for", 30*time.Second, "how long the server section's API load runs")
 	flag.IntVar(&b.hooks, "webhooks", 20_000, "webhooks the server section sends")
 	flag.IntVar(&b.pgBig, "pg-big", 10_000_000, "events in the PostgreSQL section's index (built once, kept in the work directory's cluster)")
+	flag.StringVar(&b.profile, "profile", "", "directory where each maildiag serve of the server section writes its CPU and heap profiles (serve-NAME.cpu, .heap)")
 	only := flag.String("only", "", "comma-separated sections: import,questions,analyses,big,search,report,sync,server,postgres (default all)")
 	flag.BoolVar(&b.jq, "jq", true, "time jq beside maildiag's searches (minutes; the other sections always do)")
 	spinOnly := flag.Bool("spin", false, "run the machine-speed loop once and print its time")
@@ -299,8 +301,8 @@ func (b *bench) addAB(name string, this, base float64, lowerBetter bool, unit st
 // printAB prints every figure of both builds: a change more than 5% for
 // the worse is flagged.
 func (b *bench) printAB() {
-	if b.base == "" {
-		return
+	if b.base == "" || len(b.ab) == 0 {
+		return // the server section prints the base build's tables of its own
 	}
 	var rows [][]string
 	worse := 0

@@ -42,19 +42,34 @@ func (b *bench) server() error {
 			return err
 		}
 	}
-	if err := b.serverAPI(); err != nil {
-		return fmt.Errorf("API: %w", err)
+	// With -base, the base build's server is measured first, then this
+	// build's, section by section: the two tables of a section are a
+	// minute apart on the same machine, not two runs apart.
+	builds := []serveBuild{{"", b.tool("maildiag")}}
+	if b.base != "" {
+		builds = append([]serveBuild{{"base build (" + b.base + "): ", filepath.Join(b.base, "maildiag")}}, builds...)
 	}
-	if err := b.serverWebhooks(); err != nil {
-		return fmt.Errorf("webhooks: %w", err)
+	for _, sb := range builds {
+		if err := b.serverAPI(sb); err != nil {
+			return fmt.Errorf("API: %s%w", sb.label, err)
+		}
+	}
+	for _, sb := range builds {
+		if err := b.serverWebhooks(sb); err != nil {
+			return fmt.Errorf("webhooks: %s%w", sb.label, err)
+		}
 	}
 	return nil
 }
 
+// serveBuild is the maildiag binary whose server a table measures, and
+// the label its tables start with ("" for this build).
+type serveBuild struct{ label, bin string }
+
 // serverAPI times trace and suppressed over HTTP on a copy of the small
 // index: the server migrates the schema and keeps users and tokens in it,
 // and the bench's index must stay as the other sections left it.
-func (b *bench) serverAPI() error {
+func (b *bench) serverAPI(sb serveBuild) error {
 	tmp, err := os.MkdirTemp(b.dir, "serve-api-")
 	if err != nil {
 		return err
@@ -74,7 +89,7 @@ func (b *bench) serverAPI() error {
 	if err != nil {
 		return err
 	}
-	srv, err := b.startServe(db, tmp, nil)
+	srv, err := b.startServe(sb.bin, db, tmp, nil)
 	if err != nil {
 		return err
 	}
@@ -167,7 +182,7 @@ func (b *bench) serverAPI() error {
 	if err := srv.stop(); err != nil {
 		return err
 	}
-	b.table(fmt.Sprintf("maildiag serve's JSON API on the %d-event index: %d clients for %s over loopback, each alternating trace (%d addresses) and suppressed (%d customer domains), after one warm-up request of each and two more one at a time (the 1-client rows); under the load the server used %s of the %d CPUs it shares with the clients, %s a request; server log errors: %d",
+	b.table(fmt.Sprintf(sb.label+"maildiag serve's JSON API on the %d-event index: %d clients for %s over loopback, each alternating trace (%d addresses) and suppressed (%d customer domains), after one warm-up request of each and two more one at a time (the 1-client rows); under the load the server used %s of the %d CPUs it shares with the clients, %s a request; server log errors: %d",
 		b.events, apiClients, b.serveFor, len(addrs), len(domains), cpuShare(cpu, wall), numCPU(), ms(cpu/time.Duration(max(total, 1))), srv.logErrors()),
 		[]string{"request", "requests", "errors", "requests/s", "p50", "p99", "target p99", "result"}, rows)
 	return nil
@@ -226,7 +241,7 @@ func (b *bench) viewerToken(db string) (string, error) {
 
 // serverWebhooks sends signed webhooks, one generated event each, to a
 // server on a new index, and checks that what was answered 200 is stored.
-func (b *bench) serverWebhooks() error {
+func (b *bench) serverWebhooks(sb serveBuild) error {
 	tmp, err := os.MkdirTemp(b.dir, "serve-hooks-")
 	if err != nil {
 		return err
@@ -241,7 +256,7 @@ func (b *bench) serverWebhooks() error {
 	rand.Read(key[:])
 	signingKey := hex.EncodeToString(key[:])
 	db := filepath.Join(tmp, "hooks.db")
-	srv, err := b.startServe(db, tmp, []string{"MG_WEBHOOK_SIGNING_KEY=" + signingKey})
+	srv, err := b.startServe(sb.bin, db, tmp, []string{"MG_WEBHOOK_SIGNING_KEY=" + signingKey})
 	if err != nil {
 		return err
 	}
@@ -295,7 +310,7 @@ func (b *bench) serverWebhooks() error {
 		return err
 	}
 	indexed, _ := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(out)), "COUNT(*)")))
-	b.table(fmt.Sprintf("maildiag serve's webhook ingestion: %d webhooks signed with HMAC-SHA256 (one generated event each, unique tokens) from %d senders over loopback into a new index; server log errors: %d",
+	b.table(fmt.Sprintf(sb.label+"maildiag serve's webhook ingestion: %d webhooks signed with HMAC-SHA256 (one generated event each, unique tokens) from %d senders over loopback into a new index; server log errors: %d",
 		len(evs), hookSenders, srv.logErrors()),
 		[]string{"measure", "value", "target", "result"},
 		[][]string{
@@ -437,14 +452,14 @@ type serve struct {
 // port, with its log in dir, and waits for the line naming its address.
 // env adds to the environment, from which Mailgun's keys are dropped: the
 // bench never talks to Mailgun.
-func (b *bench) startServe(db, dir string, env []string) (*serve, error) {
+func (b *bench) startServe(bin, db, dir string, env []string) (*serve, error) {
 	logPath := filepath.Join(dir, fmt.Sprintf("serve-%s.log", filepath.Base(db)))
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	defer logf.Close()
-	cmd := exec.Command(b.tool("maildiag"), "--db", db, "serve", "--listen", "127.0.0.1:0", "--no-sync")
+	cmd := exec.Command(bin, "--db", db, "serve", "--listen", "127.0.0.1:0", "--no-sync")
 	for _, kv := range os.Environ() {
 		switch strings.SplitN(kv, "=", 2)[0] {
 		case "MG_API_KEY", "MAILGUN_API_KEY", "MG_WEBHOOK_SIGNING_KEY":
@@ -453,6 +468,11 @@ func (b *bench) startServe(db, dir string, env []string) (*serve, error) {
 		cmd.Env = append(cmd.Env, kv)
 	}
 	cmd.Env = append(cmd.Env, env...)
+	if b.profile != "" && bin == b.tool("maildiag") {
+		// This build's only. The server writes them when SIGTERM stops it (stop).
+		name := filepath.Join(b.profile, "serve-"+strings.TrimSuffix(filepath.Base(db), ".db"))
+		cmd.Env = append(cmd.Env, "MAILDIAG_CPUPROFILE="+name+".cpu", "MAILDIAG_MEMPROFILE="+name+".heap")
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start maildiag serve: %w", err)

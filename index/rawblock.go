@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -81,36 +82,52 @@ func release(packed []byte) {
 
 var errBadBlock = errors.New("corrupt raw block")
 
-// blockBuf is where reads decompress whole blocks: one zstd context and one
-// buffer for the process, backed by huge pages where the system has them.
-// Here every 4 KiB page first touched costs a fault, and a fresh megabyte of
-// buffer per block cost a trace more than the decompression (one block read
-// for a trace: 4.5 ms with a fresh stream, 1.2 ms into this buffer).
-var blockBuf struct {
-	sync.Mutex
+// blockDecoder is where reads decompress whole blocks: a zstd context and
+// a buffer backed by huge pages where the system has them. Here every 4
+// KiB page first touched costs a fault, and a fresh megabyte of buffer per
+// block cost a trace more than the decompression (one block read for a
+// trace: 4.5 ms with a fresh stream, 1.2 ms into this buffer).
+type blockDecoder struct {
 	zc  ddzstd.Ctx
 	buf []byte
 }
 
 const blockBufSize = 4 << 20
 
+// decoders holds one decoder per CPU, made as needed and never freed (the
+// buffers are mapped outside Go's heap). One decoder for the process made
+// the server's concurrent traces wait for each other's blocks.
+var (
+	decoders     = make(chan *blockDecoder, runtime.GOMAXPROCS(0))
+	decodersMade atomic.Int32
+)
+
+func getDecoder() *blockDecoder {
+	select {
+	case d := <-decoders:
+		return d
+	default:
+	}
+	if decodersMade.Add(1) <= int32(cap(decoders)) {
+		return &blockDecoder{zc: ddzstd.NewCtx(), buf: hugeBuffer(blockBufSize)}
+	}
+	return <-decoders
+}
+
 // blockRecords returns copies of the wanted records (in ascending order) of
 // a block.
 func blockRecords(data []byte, want []int) ([][]byte, error) {
-	blockBuf.Lock()
-	defer blockBuf.Unlock()
-	if blockBuf.buf == nil {
-		blockBuf.zc, blockBuf.buf = ddzstd.NewCtx(), hugeBuffer(blockBufSize)
-	}
+	d := getDecoder()
+	defer func() { decoders <- d }()
 	var recs [][]byte
-	n, err := blockBuf.zc.DecompressInto(blockBuf.buf, data)
+	n, err := d.zc.DecompressInto(d.buf, data)
 	switch {
 	case ddzstd.IsDstSizeTooSmallError(err):
 		recs, _, err = decodeBlock(data, nil) // a block with a very large event
 	case err != nil:
 		err = fmt.Errorf("%w: %v", errBadBlock, err)
 	default:
-		recs, err = splitBlock(blockBuf.buf[:n])
+		recs, err = splitBlock(d.buf[:n])
 	}
 	if err != nil {
 		return nil, err

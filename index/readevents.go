@@ -260,7 +260,7 @@ func (db *DB) Span(ctx context.Context) (analyze.Span, error) {
 
 func (db *DB) span(ctx context.Context) (first, last int64, err error) {
 	var f, l sql.NullInt64
-	if err := db.sql.QueryRowContext(ctx, `SELECT (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'first_ts'),
+	if err := db.queryRow(ctx, `SELECT (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'first_ts'),
 		(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_ts')`).Scan(&f, &l); err != nil {
 		return 0, 0, fmt.Errorf("read index span: %w", err)
 	}
@@ -309,7 +309,7 @@ func (db *DB) rawEvents(ctx context.Context, seqs []int64) (map[int64][]byte, er
 // rawBlockOf calls fn with the block holding seq, its compressed data read
 // straight from SQLite's memory; first is -1 when no block holds it.
 func (db *DB) rawBlockOf(ctx context.Context, seq int64, fn func(first, count int64, data []byte) error) (first, count int64, err error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT first_seq, count, data FROM raw_blocks WHERE first_seq <= ? ORDER BY first_seq DESC LIMIT 1`, seq)
+	rows, err := db.query(ctx, `SELECT first_seq, count, data FROM raw_blocks WHERE first_seq <= ? ORDER BY first_seq DESC LIMIT 1`, seq)
 	if err != nil {
 		return -1, 0, fmt.Errorf("read raw JSON: %w", err)
 	}

@@ -205,7 +205,7 @@ func (db *DB) Failures(ctx context.Context, f analyze.FailureFilter, fn func(*an
 		sel += joinTexts
 	}
 	run := func(q string, args ...any) error {
-		rows, err := db.sql.QueryContext(ctx, q, args...)
+		rows, err := db.query(ctx, q, args...)
 		if err != nil {
 			return fmt.Errorf("read failures: %w", err)
 		}
@@ -260,6 +260,8 @@ func (db *DB) FailureDetails(ctx context.Context, refs []analyze.Ref) (map[analy
 	for i, r := range refs {
 		ids[i] = r[1] >> domainShift
 	}
+	slices.Sort(ids) // the refs of one domain's failures name it once each
+	ids = slices.Compact(ids)
 	sc := &failureScan{}
 	var err error
 	if sc.names, err = db.namesWithSending(ctx, ids); err != nil {
@@ -277,7 +279,7 @@ func (db *DB) FailureDetails(ctx context.Context, refs []analyze.Ref) (map[analy
 		}
 		q := `WITH k(d, r, h) AS (VALUES (?, ?, ?)` + strings.Repeat(", (?, ?, ?)", n-1) + `) ` + failureCols + `
 			FROM k CROSS JOIN failures f ON f.day = k.d AND f.recipient_id = k.r AND f.id_hash = k.h` + joinTexts
-		rows, err := db.sql.QueryContext(ctx, q, args...)
+		rows, err := db.query(ctx, q, args...)
 		if err != nil {
 			return nil, fmt.Errorf("read failures: %w", err)
 		}

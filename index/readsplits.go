@@ -185,7 +185,7 @@ func (db *DB) tagSet(ctx context.Context, id int64) ([]string, error) {
 		return tags, nil
 	}
 	var text string
-	err := db.sql.QueryRowContext(ctx, `SELECT text FROM texts WHERE id = ? AND kind = ?`, id, textTags).Scan(&text)
+	err := db.queryRow(ctx, `SELECT text FROM texts WHERE id = ? AND kind = ?`, id, textTags).Scan(&text)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read tags: %w", err)
 	}

@@ -78,6 +78,9 @@ func usTime(us int64) time.Time {
 
 // ListSyncs returns when each suppression list was last synced.
 func (db *DB) ListSyncs(ctx context.Context) ([]maildiag.ListSync, error) {
-	return queryAll(ctx, db, "read list syncs", `SELECT d.name, s.list, s.synced_at FROM list_syncs s JOIN domains d ON d.id = s.sending_domain_id ORDER BY 1, 2`,
+	// CROSS JOIN keeps the few list syncs outside: SQLite's plan was to
+	// scan every domain, to look each up in list_syncs (1 ms a trace or a
+	// suppressed on the 1M-event index's 6,559 domains, for no row).
+	return queryAll(ctx, db, "read list syncs", `SELECT d.name, s.list, s.synced_at FROM list_syncs s CROSS JOIN domains d ON d.id = s.sending_domain_id ORDER BY 1, 2`,
 		nil, func(s *maildiag.ListSync) []any { return []any{&s.SendingDomain, &s.List, &s.SyncedUS} })
 }

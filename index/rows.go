@@ -8,7 +8,7 @@ import (
 // queryAll runs a read and returns its rows, each scanned into a T through
 // the pointers dest gives; what names the read in errors.
 func queryAll[T any](ctx context.Context, db *DB, what, query string, args []any, dest func(*T) []any) ([]T, error) {
-	rows, err := db.sql.QueryContext(ctx, query, args...)
+	rows, err := db.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}

@@ -23,7 +23,7 @@ func (db *DB) SyncedRanges(ctx context.Context, sendingDomain, source string) ([
 // any sync has read completely, from any source; zero when none has.
 func (db *DB) CompleteUntil(ctx context.Context, sendingDomain string) (time.Time, error) {
 	var to sql.NullInt64
-	if err := db.sql.QueryRowContext(ctx, `SELECT MAX(to_us) FROM sync_ranges WHERE sending_domain = ?`, sendingDomain).Scan(&to); err != nil {
+	if err := db.queryRow(ctx, `SELECT MAX(to_us) FROM sync_ranges WHERE sending_domain = ?`, sendingDomain).Scan(&to); err != nil {
 		return time.Time{}, fmt.Errorf("read synced ranges: %w", err)
 	}
 	return usTime(to.Int64), nil

@@ -212,6 +212,28 @@ func listName(seg string) string {
 	return ""
 }
 
+// ReadRecord normalises one JSON record, such as a webhook's body, as Read
+// does an input holding only it (classes and gateways derived), without
+// Read's pipeline: its buffers, goroutines and shape probe cost a webhook
+// more than decoding it.
+func ReadRecord(raw []byte, opts Options) *Batch {
+	n := &normalizer{sendingDomain: opts.SendingDomain}
+	b := &Batch{Bytes: int64(len(raw))}
+	n.jsonRecord(raw, loc{line: 1}, b, 0, container{})
+	return b
+}
+
+// ShapeCount is how many records of a shape (by its name, as in
+// Summary.Shapes) a batch holds.
+func (b *Batch) ShapeCount(name string) int {
+	for s, n := range shapeNames {
+		if n == name {
+			return b.Shapes[s]
+		}
+	}
+	return 0
+}
+
 // ParseEvent normalises the original JSON of one stored event (any of the
 // shapes Read accepts for a single event). Its class, rule and gateway are
 // left empty: the store keeps them, and classify.Derive derives them again.

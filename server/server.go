@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/maildiag/maildiag/ingest"
@@ -63,9 +64,10 @@ type Server struct {
 	mux    *http.ServeMux
 	routes []route
 
-	hooks   chan *hookJob
-	writeMu sync.Mutex // the webhook writer: one goroutine at a time
-	w       Writer
+	hooks       chan *hookJob
+	hooksStored atomic.Int64 // batches' webhooks committed, for checkpointLoop
+	writeMu     sync.Mutex   // the webhook writer: one goroutine at a time
+	w           Writer
 }
 
 // route is a pattern the mux serves, for the OpenAPI test.
@@ -164,6 +166,13 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		defer close(hooksDone)
 		s.hookLoop(hookCtx)
 	}()
+	ckptDone := make(chan struct{})
+	go func() {
+		defer close(ckptDone)
+		if c, ok := s.cfg.Store.(checkpointer); ok {
+			s.checkpointLoop(hookCtx, c)
+		}
+	}()
 	syncDone := make(chan struct{})
 	go func() {
 		defer close(syncDone)
@@ -183,6 +192,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	<-syncDone
 	stopHooks()
 	<-hooksDone
+	<-ckptDone
 	s.writeMu.Lock()
 	cerr := s.w.Close()
 	s.writeMu.Unlock()
