@@ -383,6 +383,7 @@ func (d *dictionary) flushRecipients(w *Writer) error {
 		}
 	}
 	d.recentRecips += int64(len(d.newRecips))
+	clear(d.newRecips) // the addresses go
 	d.newRecips = d.newRecips[:0]
 	return d.mergeRecipients(w)
 }

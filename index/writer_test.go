@@ -631,3 +631,36 @@ func TestRecentRecipientsMerge(t *testing.T) {
 		t.Errorf("recipients with their key: %d, want 4", n)
 	}
 }
+
+// A writer on an index with too many texts to read whole reads their
+// hashes: a subject it has not seen is new without a lookup, a stored one
+// is found, and none is stored twice.
+func TestTextFilterFromHashes(t *testing.T) {
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	subj := func(e maildiag.Event, s string) maildiag.Event { e.Subject = s; return e }
+	add(t, w, subj(ev(maildiag.Accepted, "1", "a@acme.com", at(0)), "Your order"),
+		subj(ev(maildiag.Accepted, "2", "b@acme.com", at(0)), "Reset your password"))
+	w2 := mustWriter(t, db)
+	w2.texts.tried = true
+	if err := w2.texts.loadTexts(w2, 2, false); err != nil {
+		t.Fatal(err)
+	}
+	if len(w2.texts.ids.cur) != 0 || !w2.texts.known.mayHave(textHash(textSubject, "Your order")) {
+		t.Fatalf("after reading hashes: %d cached, 'Your order' in the filter: %v; want 0 and true",
+			len(w2.texts.ids.cur), w2.texts.known.mayHave(textHash(textSubject, "Your order")))
+	}
+	if n := add(t, w2, subj(ev(maildiag.Accepted, "3", "c@acme.com", at(0)), "Your order"),
+		subj(ev(maildiag.Accepted, "4", "d@acme.com", at(0)), "Welcome")); n != 2 {
+		t.Fatalf("stored %d, want 2", n)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM texts WHERE kind = 1"); n != 3 {
+		t.Errorf("subjects: %d, want 3 ('Your order' once)", n)
+	}
+	if n := count(t, db, "SELECT COUNT(DISTINCT subject_id) FROM events WHERE recipient_id IN (SELECT id FROM recipients WHERE address IN ('a@acme.com', 'c@acme.com'))"); n != 1 {
+		t.Errorf("a@ and c@acme.com's subjects have %d ids, want 1", n)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM texts t JOIN text_keys k ON k.id = t.id AND k.hash = ?", textHash(textSubject, "Welcome")); n != 1 {
+		t.Errorf("'Welcome' found by its hash %d times, want 1", n)
+	}
+}
