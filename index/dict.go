@@ -281,10 +281,13 @@ func (w *Writer) recipientID(addr string) (int64, error) {
 	}
 	d := &w.dict
 	k := d.keyOf(addr)
-	if id, ok := d.recips.get(k); ok {
-		return id, nil
-	}
+	// The filter first: every cached address is in it, and most addresses
+	// of a transactional sender are new, each of which cost two misses of
+	// the cache's large maps (7% of a 3M-event import's CPU).
 	if !d.knownReady || d.known.mayHave(k.h) {
+		if id, ok := d.recips.get(k); ok {
+			return id, nil
+		}
 		id, err := w.findRecipient(addr)
 		if err != nil {
 			return 0, err

@@ -119,10 +119,11 @@ func (w *Writer) textID(kind uint8, text string) (int64, error) {
 	}
 	d := &w.texts
 	k := d.keyOf(kind, text)
-	if id, ok := d.ids.get(k); ok {
-		return id, nil
-	}
+	// The filter first, as for recipients: every cached text is in it.
 	if !d.knownReady || d.known.mayHave(k.h) {
+		if id, ok := d.ids.get(k); ok {
+			return id, nil
+		}
 		var id int64
 		err := w.each(`SELECT t.id, t.kind, t.text FROM text_keys k JOIN texts t ON t.id = k.id WHERE k.hash = ?`,
 			[]any{k.h}, func(r []driver.Value) error {
