@@ -3,6 +3,7 @@ package index
 import (
 	"database/sql/driver"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
 
@@ -19,71 +20,95 @@ const (
 	textRoute   = 5
 )
 
-// textCacheLimit bounds the texts the writer keeps in memory; past it the
-// cache restarts at the next commit and misses are looked up by hash.
+// textCacheLimit bounds the texts the writer keeps in memory, in two
+// generations as recipients are; misses the filter of stored texts cannot
+// rule out are looked up by hash.
 const textCacheLimit = 1 << 21
 
-type textKey struct {
-	kind uint8
-	text string
-}
-
-// textDict is the writer's side of the texts table.
+// textDict is the writer's side of the texts table. Like recipients, texts
+// are held by two hashes of them, not as strings: a transactional sender
+// has a subject for every few events (2.8M at 10M events), and a map of
+// strings that size is memory the collector scans again and again (at 3M
+// events, a quarter of the import's CPU went to collection).
 type textDict struct {
-	ids      map[textKey]int64
-	complete bool // every stored text is in ids
-	tried    bool
-	next     int64 // id of the next new text; 0: not read yet
-	added    []newText
+	ids        recipientCache
+	known      bloom // hashes of every stored text, when knownReady
+	knownReady bool
+	tried      bool
+	seed       maphash.Seed
+	next       int64 // id of the next new text; 0: not read yet
+	added      []newText
 }
 
 type newText struct {
-	id   int64
-	key  textKey
-	hash int64
+	id, hash int64
+	kind     uint8
+	text     string
 }
 
-func (d *textDict) init() { d.ids = map[textKey]int64{} }
+func (d *textDict) init() {
+	d.ids.cur = map[recipKey]int64{}
+	d.seed = maphash.MakeSeed()
+}
 
 func (d *textDict) forget() {
-	clear(d.ids)
-	d.complete, d.tried = false, false
+	d.ids.clear()
+	d.known.reset()
+	d.knownReady, d.tried = false, false
 	d.next = 0
 	d.added = d.added[:0]
 }
 
-// committed trims the cache once it is too big.
-func (d *textDict) committed() {
-	if len(d.ids) > textCacheLimit {
-		clear(d.ids)
-		d.complete = false
-	}
-}
+// committed keeps the cache within its limit.
+func (d *textDict) committed() { d.ids.rotate(textCacheLimit) }
 
 // textHash is the key of a text in text_keys.
 func textHash(kind uint8, text string) int64 {
 	return finish63(fnv1a(fnv1a(fnvOffset, string(rune('0'+kind))), text))
 }
 
-// load reads every text when there are few enough, so that one missing
-// from memory is new.
+// keyOf stands for a text in memory: its text_keys hash, which covers the
+// kind, and an independent hash of the text.
+func (d *textDict) keyOf(kind uint8, text string) recipKey {
+	return recipKey{textHash(kind, text), maphash.String(d.seed, text)}
+}
+
+// load reads every text when there are few enough, and the hashes of all
+// otherwise, so that a text the filter has not seen is new.
 func (d *textDict) load(w *Writer) error {
 	if d.tried {
 		return nil
 	}
 	d.tried = true
 	n, err := w.queryInt(`SELECT COUNT(*) FROM texts`)
-	if err != nil || n > textCacheLimit/2 {
+	if err != nil || n > recipientFilterLimit {
 		return err
 	}
-	err = w.each(`SELECT kind, text, id FROM texts`, nil, func(r []driver.Value) error {
-		d.ids[textKey{uint8(r[0].(int64)), string(r[1].(string))}] = r[2].(int64)
-		return nil
-	})
+	return d.loadTexts(w, int(n), n <= textCacheLimit/2)
+}
+
+// loadTexts fills the filter with the n stored texts, and the cache too
+// with all.
+func (d *textDict) loadTexts(w *Writer, n int, all bool) error {
+	d.known.reserve(n)
+	var err error
+	if all {
+		err = w.each(`SELECT kind, text, id FROM texts`, nil, func(r []driver.Value) error {
+			k := d.keyOf(uint8(r[0].(int64)), r[1].(string))
+			d.ids.cur[k] = r[2].(int64)
+			d.known.add(k.h)
+			return nil
+		})
+	} else {
+		err = w.each(`SELECT hash FROM text_keys`, nil, func(r []driver.Value) error {
+			d.known.add(r[0].(int64))
+			return nil
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("read texts: %w", err)
 	}
-	d.complete = true
+	d.knownReady = true
 	return nil
 }
 
@@ -93,15 +118,15 @@ func (w *Writer) textID(kind uint8, text string) (int64, error) {
 		return 0, nil
 	}
 	d := &w.texts
-	k := textKey{kind, text}
-	if id, ok := d.ids[k]; ok {
-		return id, nil
-	}
-	h := textHash(kind, text)
-	if !d.complete {
+	k := d.keyOf(kind, text)
+	// The filter first, as for recipients: every cached text is in it.
+	if !d.knownReady || d.known.mayHave(k.h) {
+		if id, ok := d.ids.get(k); ok {
+			return id, nil
+		}
 		var id int64
 		err := w.each(`SELECT t.id, t.kind, t.text FROM text_keys k JOIN texts t ON t.id = k.id WHERE k.hash = ?`,
-			[]any{h}, func(r []driver.Value) error {
+			[]any{k.h}, func(r []driver.Value) error {
 				if r[1].(int64) == int64(kind) && r[2].(string) == text {
 					id = r[0].(int64)
 				}
@@ -111,7 +136,7 @@ func (w *Writer) textID(kind uint8, text string) (int64, error) {
 			return 0, fmt.Errorf("look up text: %w", err)
 		}
 		if id != 0 {
-			d.ids[textKey{kind, strings.Clone(text)}] = id
+			d.ids.cur[k] = id
 			return id, nil
 		}
 	}
@@ -124,9 +149,9 @@ func (w *Writer) textID(kind uint8, text string) (int64, error) {
 	}
 	id := d.next
 	d.next++
-	k.text = strings.Clone(text)
-	d.ids[k] = id
-	d.added = append(d.added, newText{id: id, key: k, hash: h})
+	d.ids.cur[k] = id
+	d.known.add(k.h)
+	d.added = append(d.added, newText{id: id, hash: k.h, kind: kind, text: strings.Clone(text)})
 	return id, nil
 }
 
@@ -178,8 +203,8 @@ func (d *textDict) flush(w *Writer) error {
 	b := newRowBatch("INSERT", "texts", []string{"id", "kind", "text"}, "")
 	for _, t := range d.added {
 		b.always(t.id)
-		b.always(int64(t.key.kind))
-		b.text(t.key.text)
+		b.always(int64(t.kind))
+		b.text(t.text)
 		if err := b.end(w); err != nil {
 			return err
 		}
@@ -204,6 +229,7 @@ func (d *textDict) flush(w *Writer) error {
 	if err := kb.flush(w); err != nil {
 		return err
 	}
+	clear(d.added) // the texts go
 	d.added = d.added[:0]
 	return nil
 }

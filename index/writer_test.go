@@ -567,3 +567,100 @@ func TestEventJSONScanDecodesEachBlockOnce(t *testing.T) {
 		t.Errorf("a scan of %d events in %d blocks decoded %d blocks, want each once", n, blocks, d)
 	}
 }
+
+// New addresses go to the recent tables and are merged into the base
+// tables once there are enough; reads see both halves alike, and the
+// numbering of a domain goes on across them.
+func TestRecentRecipientsMerge(t *testing.T) {
+	ctx := context.Background()
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	w.dict.recentMin = 3
+	half := func(table string) int64 { return count(t, db, "SELECT COUNT(*) FROM "+table) }
+	add(t, w, ev(maildiag.Accepted, "1", "a@acme.com", at(0)), ev(maildiag.Accepted, "2", "b@other.org", at(0)))
+	if b, r := half("recipients_base"), half("recipients_recent"); b != 0 || r != 2 {
+		t.Fatalf("after 2 addresses: base %d, recent %d; want 0, 2", b, r)
+	}
+	add(t, w, ev(maildiag.Accepted, "3", "c@acme.com", at(0)))
+	if b, r := half("recipients_base"), half("recipients_recent"); b != 3 || r != 0 {
+		t.Fatalf("after 3 addresses: base %d, recent %d; want 3, 0 (merged)", b, r)
+	}
+	if b, r := half("recipient_keys_base"), half("recipient_keys_recent"); b != 3 || r != 0 {
+		t.Fatalf("keys after the merge: base %d, recent %d; want 3, 0", b, r)
+	}
+	// Another writer finds merged addresses and numbers on after them.
+	w2 := mustWriter(t, db)
+	add(t, w2, ev(maildiag.Delivered, "4", "a@acme.com", at(time.Second)), ev(maildiag.Accepted, "5", "d@acme.com", at(0)))
+	if b, r := half("recipients_base"), half("recipients_recent"); b != 3 || r != 1 {
+		t.Fatalf("after d@acme.com: base %d, recent %d; want 3, 1", b, r)
+	}
+	if n := count(t, db, "SELECT COUNT(DISTINCT recipient_id) FROM events"); n != 4 {
+		t.Errorf("events name %d recipients, want 4 (a@acme.com once)", n)
+	}
+	rs, err := db.Recipients(ctx, "acme.com", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acme, _, _ := db.domainsWhere(ctx, "name = 'acme.com'")
+	lo, _ := RecipientRange(acme[0])
+	var got []string
+	for i, r := range rs {
+		got = append(got, r.Address)
+		if int64(r.ID) != lo+1+int64(i) {
+			t.Errorf("%s has id %d, want %d", r.Address, r.ID, lo+1+int64(i))
+		}
+	}
+	if want := "[a@acme.com c@acme.com d@acme.com]"; fmtList(got) != want {
+		t.Errorf("acme.com recipients %v, want %s", got, want)
+	}
+	for _, a := range []string{"a@acme.com", "d@acme.com"} {
+		id, err := db.FindRecipient(ctx, a)
+		if err != nil || id == 0 {
+			t.Errorf("FindRecipient(%s) = %d, %v", a, id, err)
+			continue
+		}
+		names, err := db.Addresses(ctx, []analyze.RecipientID{id})
+		if err != nil || names[id] != a {
+			t.Errorf("Addresses(%d) = %v, %v; want %s", id, names, err, a)
+		}
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM events_full WHERE recipient IN ('a@acme.com', 'd@acme.com')"); n != 3 {
+		t.Errorf("events_full names a@ and d@acme.com in %d events, want 3", n)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM recipients r JOIN recipient_keys k ON k.id = r.id AND k.hash = addr_hash(r.address)"); n != 4 {
+		t.Errorf("recipients with their key: %d, want 4", n)
+	}
+}
+
+// A writer on an index with too many texts to read whole reads their
+// hashes: a subject it has not seen is new without a lookup, a stored one
+// is found, and none is stored twice.
+func TestTextFilterFromHashes(t *testing.T) {
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	subj := func(e maildiag.Event, s string) maildiag.Event { e.Subject = s; return e }
+	add(t, w, subj(ev(maildiag.Accepted, "1", "a@acme.com", at(0)), "Your order"),
+		subj(ev(maildiag.Accepted, "2", "b@acme.com", at(0)), "Reset your password"))
+	w2 := mustWriter(t, db)
+	w2.texts.tried = true
+	if err := w2.texts.loadTexts(w2, 2, false); err != nil {
+		t.Fatal(err)
+	}
+	if len(w2.texts.ids.cur) != 0 || !w2.texts.known.mayHave(textHash(textSubject, "Your order")) {
+		t.Fatalf("after reading hashes: %d cached, 'Your order' in the filter: %v; want 0 and true",
+			len(w2.texts.ids.cur), w2.texts.known.mayHave(textHash(textSubject, "Your order")))
+	}
+	if n := add(t, w2, subj(ev(maildiag.Accepted, "3", "c@acme.com", at(0)), "Your order"),
+		subj(ev(maildiag.Accepted, "4", "d@acme.com", at(0)), "Welcome")); n != 2 {
+		t.Fatalf("stored %d, want 2", n)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM texts WHERE kind = 1"); n != 3 {
+		t.Errorf("subjects: %d, want 3 ('Your order' once)", n)
+	}
+	if n := count(t, db, "SELECT COUNT(DISTINCT subject_id) FROM events WHERE recipient_id IN (SELECT id FROM recipients WHERE address IN ('a@acme.com', 'c@acme.com'))"); n != 1 {
+		t.Errorf("a@ and c@acme.com's subjects have %d ids, want 1", n)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM texts t JOIN text_keys k ON k.id = t.id AND k.hash = ?", textHash(textSubject, "Welcome")); n != 1 {
+		t.Errorf("'Welcome' found by its hash %d times, want 1", n)
+	}
+}
