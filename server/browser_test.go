@@ -40,14 +40,6 @@ func newBrowser(t *testing.T, origin string) *chromium {
 		}
 		t.Skip("chromium not installed")
 	}
-	tmp := t.TempDir()
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"), chromedp.UserDataDir(filepath.Join(tmp, "profile")),
-		chromedp.Env("TMPDIR="+tmp), chromedp.WindowSize(1280, 900))
-	t.Cleanup(cancelAlloc)
 	b := &chromium{origin: origin, dir: os.Getenv("MAILDIAG_TEST_ARTIFACTS")}
 	if b.dir == "" {
 		b.dir = t.TempDir()
@@ -68,19 +60,40 @@ func newBrowser(t *testing.T, origin string) *chromium {
 			b.problem = append(b.problem, ev.ExceptionDetails.Text)
 		}
 	}
-	ctx, cancel := chromedp.NewContext(alloc, chromedp.WithListener(listen))
-	t.Cleanup(cancel)
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(cancelT)
-	b.ctx = ctx
 	enable := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{})
 		return err
 	})
-	if err := chromedp.Do(ctx, enable); err != nil {
-		t.Fatalf("browser: %v", err)
+	// Chromium now and then fails to start on a loaded machine (its
+	// launcher exits before the DevTools line): a few tries, each with a
+	// new profile, before the test fails.
+	var err error
+	for try := 0; try < 3; try++ {
+		tmp := t.TempDir()
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+			chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+			chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-extensions", true),
+			chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"), chromedp.UserDataDir(filepath.Join(tmp, "profile")),
+			chromedp.Env("TMPDIR="+tmp), chromedp.WindowSize(1280, 900))
+		ctx, cancel := chromedp.NewContext(alloc, chromedp.WithListener(listen))
+		ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+		if err = chromedp.Do(ctx, enable); err == nil {
+			t.Cleanup(cancelAlloc)
+			t.Cleanup(cancel)
+			t.Cleanup(cancelT)
+			b.ctx = ctx
+			return b
+		}
+		cancelT()
+		cancel()
+		cancelAlloc()
+		if !strings.Contains(err.Error(), "failed to start") {
+			break
+		}
 	}
-	return b
+	t.Fatalf("browser: %v", err)
+	return nil
 }
 
 // shot keeps a screenshot of the page as name.

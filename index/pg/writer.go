@@ -250,6 +250,7 @@ WITH base AS (
 	SELECT src.day, src.r_id, src.type_id, src.event_id, src.ts, src.sd_id, NULLIF(src.message_id, ''), nextval('event_seq'), $1,
 		src.raw_block, src.raw_at
 	FROM src
+	ORDER BY src.n -- seq in the order the events came, as SQLite's: it breaks ties of time
 	ON CONFLICT DO NOTHING
 	RETURNING day, recipient_id, type_id, event_id, seq, raw_block
 ), fresh AS (
