@@ -35,8 +35,8 @@ func (s *Server) register() {
 	s.handle("GET", "/api/v1/failures", s.api(permRead, s.apiFailures))
 	s.handle("GET", "/api/v1/health", s.api(permRead, s.apiHealth))
 	s.handle("GET", "/api/v1/audit", s.api(permRead, s.apiAudit))
-	s.handle("POST", "/api/v1/suppressions/remove", s.api(permRemoveBounces, s.apiRemove))
-	s.handle("POST", "/api/v1/suppressions/restore", s.api(permRemoveBounces, s.apiRestore))
+	s.handle("POST", "/api/v1/suppressions/remove", s.api(permRemoveBounces, apiAct(s, s.remove)))
+	s.handle("POST", "/api/v1/suppressions/restore", s.api(permRemoveBounces, apiAct(s, s.restore)))
 	s.handle("POST", "/api/v1/resend", s.api(permResendOriginal, s.apiResend))
 	s.handle("GET", "/api/v1/resend-requests", s.api(permRead, s.apiResendRequests))
 	s.handle("POST", "/api/v1/resend-requests/{id}/approve", s.api(permApproveResend, s.apiDecide(true)))
@@ -318,22 +318,26 @@ func permFor(lists []string) permission {
 	return permRemoveBounces
 }
 
-func (s *Server) apiRemove(w http.ResponseWriter, r *http.Request, u *who) {
-	var req RemoveRequest
-	if err := decodeBody(r, &req); err != nil {
-		s.fail(w, err)
-		return
-	}
-	res, code, err := s.remove(r.Context(), &req, u, "POST "+r.URL.Path)
-	if err != nil {
-		if code != 0 {
-			writeJSON(w, code, apiError{err.Error()})
+// apiAct decodes an action's request body, runs the action as u and
+// answers its result, or its refusal with the status it gives.
+func apiAct[Q, A any](s *Server, act func(context.Context, *Q, *who, string) (A, int, error)) func(http.ResponseWriter, *http.Request, *who) {
+	return func(w http.ResponseWriter, r *http.Request, u *who) {
+		var req Q
+		if err := decodeBody(r, &req); err != nil {
+			s.fail(w, err)
 			return
 		}
-		s.fail(w, err)
-		return
+		res, code, err := act(r.Context(), &req, u, "POST "+r.URL.Path)
+		if err != nil {
+			if code != 0 {
+				writeJSON(w, code, apiError{err.Error()})
+				return
+			}
+			s.fail(w, err)
+			return
+		}
+		writeJSON(w, 200, res)
 	}
-	writeJSON(w, 200, res)
 }
 
 // remove plans and (with Yes) runs a removal as u, as the CLI does: a

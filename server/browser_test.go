@@ -77,7 +77,7 @@ func newBrowser(t *testing.T, origin string) *chromium {
 			chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"), chromedp.UserDataDir(filepath.Join(tmp, "profile")),
 			chromedp.Env("TMPDIR="+tmp), chromedp.WindowSize(1280, 900))
 		ctx, cancel := chromedp.NewContext(alloc, chromedp.WithListener(listen))
-		ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+		ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute) // a loaded machine draws slowly
 		if err = chromedp.Do(ctx, enable); err == nil {
 			t.Cleanup(cancelAlloc)
 			t.Cleanup(cancel)

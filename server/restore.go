@@ -35,24 +35,6 @@ type RestoreAnswer struct {
 // maxRestoreFiles bounds the backups of one request.
 const maxRestoreFiles = 50
 
-func (s *Server) apiRestore(w http.ResponseWriter, r *http.Request, u *who) {
-	var req RestoreRequest
-	if err := decodeBody(r, &req); err != nil {
-		s.fail(w, err)
-		return
-	}
-	res, code, err := s.restore(r.Context(), &req, u, "POST "+r.URL.Path)
-	if err != nil {
-		if code != 0 {
-			writeJSON(w, code, apiError{err.Error()})
-			return
-		}
-		s.fail(w, err)
-		return
-	}
-	writeJSON(w, 200, res)
-}
-
 // restore reads the backups, checks the user may restore their lists
 // (the roles of removing them), and restores them (with Yes) or shows
 // what it would: every entry is audited under the user. code is the
