@@ -247,7 +247,7 @@ func TestBrowserRestore(t *testing.T) {
 	if len(removed) >= len(before) {
 		t.Fatalf("the removal took nothing off the lists (%d entries, %d before)", len(removed), len(before))
 	}
-	if err := chromedp.Do(ctx, chromedp.Click(`form.restore button`), chromedp.WaitVisible(`#restoration`)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Click(`form.restore button`), chromedp.WaitVisible(`#restoration.dry-run`)); err != nil {
 		t.Fatalf("restore dry run: %v", err)
 	}
 	b.shot(t, "restore-dry-run.png")
@@ -257,7 +257,8 @@ func TestBrowserRestore(t *testing.T) {
 	if d := s.mg.Lists().Diff(removed); d != "" {
 		t.Fatalf("a dry run changed the lists:\n%s", d)
 	}
-	if err := chromedp.Do(ctx, chromedp.Click(`form.restore button`), chromedp.WaitVisible(`#restoration`)); err != nil {
+	// The dry-run page also has #restoration: wait for the page the click leads to.
+	if err := chromedp.Do(ctx, chromedp.Click(`form.restore button`), chromedp.WaitVisible(`#restoration.done`)); err != nil {
 		t.Fatalf("restore: %v", err)
 	}
 	b.shot(t, "restore.png")
