@@ -114,27 +114,44 @@ func (s *Server) backupPath(name string) (string, error) {
 	return p, nil
 }
 
-// domainRestore is the restore button of a removal's backup on the
-// customer-domain page: a dry run unless "yes" is ticked.
-func (s *Server) domainRestore(w http.ResponseWriter, r *http.Request, u *who) {
-	pat := r.PathValue("pattern")
+// formRestore runs the restore a page's form asks for: a dry run unless
+// "yes" is ticked. fail is an error of the server's own, for pageFail;
+// otherwise code is the page's status and msg its error, if any.
+func (s *Server) formRestore(r *http.Request, u *who) (ans *RestoreAnswer, code int, msg string, fail error) {
 	req := &RestoreRequest{Backups: []string{r.PostFormValue("backup")}, Yes: r.PostFormValue("yes") == "true"}
 	ans, code, err := s.restore(r.Context(), req, u, "POST "+r.URL.Path)
-	d := &domainData{Pattern: pat, Restore: ans}
-	p := u.page("Suppressed at "+pat, d)
-	if err != nil {
-		if code == 0 && !isBad(err) {
-			s.pageFail(w, r, u, err)
-			return
-		}
-		if code == 0 {
-			code = http.StatusBadRequest
-		}
-		p.Error = err.Error()
+	switch {
+	case err == nil:
+		return ans, http.StatusOK, "", nil
+	case code == 0 && !isBad(err):
+		return nil, 0, "", err
+	case code == 0:
+		code = http.StatusBadRequest
+	}
+	return ans, code, err.Error(), nil
+}
+
+// setOutcome puts a form restore's error, or its notice, on the page.
+func (p *pageData) setOutcome(ans *RestoreAnswer, msg string) {
+	if msg != "" {
+		p.Error = msg
 	} else {
-		code = 200
 		p.Notice = restoreNotice(ans)
 	}
+}
+
+// domainRestore is the restore button of a removal's backup on the
+// customer-domain page.
+func (s *Server) domainRestore(w http.ResponseWriter, r *http.Request, u *who) {
+	pat := r.PathValue("pattern")
+	ans, code, msg, fail := s.formRestore(r, u)
+	if fail != nil {
+		s.pageFail(w, r, u, fail)
+		return
+	}
+	d := &domainData{Pattern: pat, Restore: ans}
+	p := u.page("Suppressed at "+pat, d)
+	p.setOutcome(ans, msg)
 	if res, err := s.suppressed(r.Context(), pat, r); err == nil {
 		d.Res = res
 	}
@@ -179,30 +196,19 @@ func removalBackups(es []maildiag.AuditEntry) []removalBackup {
 }
 
 // auditRestore is the restore button of a removal's backup on the audit
-// page: a dry run unless "yes" is ticked; the page then shows the
-// restore's own audit entries.
+// page; the page then shows the restore's own audit entries.
 func (s *Server) auditRestore(w http.ResponseWriter, r *http.Request, u *who) {
-	req := &RestoreRequest{Backups: []string{r.PostFormValue("backup")}, Yes: r.PostFormValue("yes") == "true"}
-	ans, code, err := s.restore(r.Context(), req, u, "POST "+r.URL.Path)
-	if err != nil && code == 0 && !isBad(err) {
+	ans, code, msg, fail := s.formRestore(r, u)
+	if fail != nil {
+		s.pageFail(w, r, u, fail)
+		return
+	}
+	p, err := s.auditData(r.Context(), u)
+	if err != nil {
 		s.pageFail(w, r, u, err)
 		return
 	}
-	p, perr := s.auditData(r.Context(), u)
-	if perr != nil {
-		s.pageFail(w, r, u, perr)
-		return
-	}
-	switch {
-	case err != nil:
-		if code == 0 {
-			code = http.StatusBadRequest
-		}
-		p.Error = err.Error()
-	default:
-		code = 200
-		p.Notice = restoreNotice(ans)
-	}
+	p.setOutcome(ans, msg)
 	s.render(w, code, "audit", p)
 }
 

@@ -161,3 +161,32 @@ func TestRawBlocksMigration(t *testing.T) {
 		t.Errorf("importing stored events again left %d blocks, want %d", n, blocks)
 	}
 }
+
+// Older builds left a domain first seen as a sending domain in one batch
+// (of events or of a suppression list) marked as not sending; migration
+// 0010 marks it again from the daily counts and the lists.
+func TestSendingDomainsMigration(t *testing.T) {
+	ctx := context.Background()
+	db, u := open(t)
+	importFiles(t, db, samples+"/events.jsonl")
+	want, err := db.SendingDomains(ctx)
+	if err != nil || len(want) == 0 {
+		t.Fatalf("sending domains: %v %v", want, err)
+	}
+	db.Close()
+	c := pgtest.Conn(t, u)
+	if _, err := c.Exec(ctx, `UPDATE domains SET sending = false`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, `DELETE FROM schema_migrations WHERE version = 10`); err != nil {
+		t.Fatal(err)
+	}
+	again, err := pg.Open(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if got, err := again.SendingDomains(ctx); err != nil || !slices.Equal(got, want) {
+		t.Errorf("after the migration: %v %v, want %v", got, err, want)
+	}
+}

@@ -198,13 +198,17 @@ var stageColumns = []string{"n", "day", "ts", "hour", "type", "event_id", "sendi
 // inserted. It returns how many events were new.
 const mergeNames = `
 WITH names AS (
-	SELECT sending_domain AS name FROM stage WHERE sending_domain <> ''
-	UNION SELECT recipient_domain FROM stage WHERE recipient_domain <> ''
+	SELECT name, bool_or(sending) AS sending FROM (
+		SELECT sending_domain AS name, true AS sending FROM stage WHERE sending_domain <> ''
+		UNION ALL SELECT recipient_domain, false FROM stage WHERE recipient_domain <> ''
+	) n GROUP BY name
 ), d AS (
-	INSERT INTO domains(name)
-	SELECT name FROM names WHERE NOT EXISTS (SELECT 1 FROM domains x WHERE x.name = names.name)
+	-- New names take their sending flag here: the UPDATE below does not
+	-- see rows this statement inserts.
+	INSERT INTO domains(name, sending)
+	SELECT name, sending FROM names WHERE NOT EXISTS (SELECT 1 FROM domains x WHERE x.name = names.name)
 	ORDER BY name
-	ON CONFLICT DO NOTHING
+	ON CONFLICT (name) DO UPDATE SET sending = true WHERE excluded.sending AND NOT domains.sending
 ), t AS (
 	INSERT INTO event_types(name)
 	SELECT DISTINCT type FROM stage WHERE NOT EXISTS (SELECT 1 FROM event_types x WHERE x.name = stage.type)
@@ -485,14 +489,13 @@ func (w *Writer) AddSuppressions(ctx context.Context, ss []maildiag.Suppression,
 			tags = string(b)
 		}
 		var inserted bool
-		err := w.tx.QueryRow(ctx, `
-			WITH n AS (
-				INSERT INTO domains(name) SELECT x FROM unnest(ARRAY[$1::text, $2::text]) x
-				WHERE x <> '' ORDER BY x ON CONFLICT DO NOTHING
-			), sd AS (
-				UPDATE domains SET sending = true WHERE name = $1 AND NOT sending
-			)
-			SELECT 1`, s.SendingDomain, dom).Scan(new(int))
+		// One statement marks the list's domain sending: a data-modifying
+		// CTE could not see the row its sibling inserted.
+		_, err := w.tx.Exec(ctx, `
+			INSERT INTO domains(name, sending) SELECT x, x = $1 FROM unnest(ARRAY[$1::text, $2::text]) x
+			WHERE x <> '' GROUP BY x ORDER BY x
+			ON CONFLICT (name) DO UPDATE SET sending = true WHERE excluded.sending AND NOT domains.sending`,
+			s.SendingDomain, dom)
 		if err != nil {
 			return added, fmt.Errorf("store suppression %s: %w", s.Address, err)
 		}
