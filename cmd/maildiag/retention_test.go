@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/maildiag/maildiag/internal/pgtest"
 	"github.com/maildiag/maildiag/synth"
 )
@@ -24,14 +25,7 @@ func TestPostgresRetention(t *testing.T) {
 		t.Fatalf("import: exit %d: %s", code, errs)
 	}
 	conn := pgtest.Conn(t, u)
-	count := func(q string) int64 {
-		t.Helper()
-		var n int64
-		if err := conn.QueryRow(context.Background(), q).Scan(&n); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		return n
-	}
+	count := counter(t, conn)
 	total := count(`SELECT COUNT(*) FROM events`)
 	var months []string
 	rows, err := conn.Query(context.Background(), `SELECT DISTINCT to_char(DATE '1970-01-01' + day, 'YYYY-MM') FROM events ORDER BY 1`)
@@ -126,15 +120,7 @@ func TestPostgresRetentionBlocks(t *testing.T) {
 			t.Fatalf("import %s: exit %d: %s", file, code, errs)
 		}
 	}
-	conn := pgtest.Conn(t, u)
-	count := func(q string) int64 {
-		t.Helper()
-		var n int64
-		if err := conn.QueryRow(context.Background(), q).Scan(&n); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		return n
-	}
+	count := counter(t, pgtest.Conn(t, u))
 	const kept = `SELECT COUNT(DISTINCT raw_block) FROM events WHERE day >= 20758` // 2026-11-01
 	blocks, keptBlocks := count(`SELECT COUNT(*) FROM raw_blocks`), count(kept)
 	if keptBlocks == 0 || blocks <= keptBlocks {
@@ -168,5 +154,17 @@ func TestPostgresRetentionBlocks(t *testing.T) {
 		if err := json.Unmarshal([]byte(l), &ev); err != nil || ev.Event == "" {
 			t.Fatalf("line %d is not an event's JSON (%v): %.200s", i+1, err, l)
 		}
+	}
+}
+
+// counter runs a query that counts, failing the test on an error.
+func counter(t *testing.T, conn *pgx.Conn) func(q string) int64 {
+	return func(q string) int64 {
+		t.Helper()
+		var n int64
+		if err := conn.QueryRow(context.Background(), q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
 	}
 }
