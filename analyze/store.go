@@ -205,6 +205,23 @@ type FailureFilter struct {
 	Gateways         []string // gateway or Mailgun's recipient-provider
 	FromContains     string
 	SubjectContains  string
+	// SuppressionCauses keeps only the failures that put an address on
+	// a suppression list or were dropped for one (Suppressed reads these):
+	// suppression drops, permanent failures that were not delayed
+	// bounces, and bounces.
+	SuppressionCauses bool
+}
+
+// SuppressionDropReasons are the reasons of the drops for a suppression
+// list, for FailureFilter.SuppressionCauses.
+func SuppressionDropReasons() []string {
+	var out []string
+	for _, d := range maildiag.Drops {
+		if d.List != "" {
+			out = append(out, d.Reason)
+		}
+	}
+	return out
 }
 
 // Count dimensions a CountQuery groups by, besides type and outcome.

@@ -189,7 +189,7 @@ func Suppressed(ctx context.Context, db Store, p Pattern, o SuppressedOptions) (
 	// The failures at the matched domains, per recipient.
 	recips := to.recipients
 	byRcpt := map[RecipientID]*perRecipient{}
-	filter := FailureFilter{SendingDomains: sds}
+	filter := FailureFilter{SendingDomains: sds, SuppressionCauses: true}
 	to.filter(&filter)
 	err = db.Failures(ctx, filter, func(f *Failure) error {
 		if f.Type != maildiag.Failed || !to.has(f.Recipient) {

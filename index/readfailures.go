@@ -69,6 +69,10 @@ func failureWhere(f *analyze.FailureFilter, sds []int64) (string, []any) {
 		l, a := inList(f.Severities)
 		add("f.severity IN "+l, a...)
 	}
+	if f.SuppressionCauses {
+		l, a := inList(append(analyze.SuppressionDropReasons(), maildiag.ReasonBounce))
+		add("(f.reason IN "+l+" OR f.severity = ? AND COALESCE(f.delayed_bounce, 0) = 0)", append(a, maildiag.SeverityPermanent)...)
+	}
 	if len(f.Gateways) > 0 {
 		lower := make([]string, len(f.Gateways))
 		for i, g := range f.Gateways {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -251,6 +253,33 @@ func readCases(fx readFixture) []readCase {
 			}
 			return plainFailure(st, ctx, fs)
 		}, nonEmpty},
+		{"Failures, suppression causes", func(ctx context.Context, st analyze.Store) (any, error) {
+			// The engine's filter keeps exactly the failures Suppressed keeps.
+			all, err := allFailures(ctx, st, analyze.FailureFilter{})
+			if err != nil {
+				return nil, err
+			}
+			var want []analyze.Failure
+			for _, f := range all {
+				if slices.Contains(analyze.SuppressionDropReasons(), f.Reason) || f.Reason == maildiag.ReasonBounce ||
+					f.Severity == maildiag.SeverityPermanent && !f.DelayedBounce {
+					want = append(want, f)
+				}
+			}
+			got, err := allFailures(ctx, st, analyze.FailureFilter{SuppressionCauses: true})
+			if err != nil {
+				return nil, err
+			}
+			if len(want) == 0 || len(want) == len(all) {
+				return nil, fmt.Errorf("%d of %d failures are suppression causes: the case needs both kinds", len(want), len(all))
+			}
+			// Counts only: the failures' ids differ between the engines.
+			return map[string]any{"kept": len(got), "want": len(want), "same": reflect.DeepEqual(sortedJSON(got), sortedJSON(want))}, nil
+		}, func(t *testing.T, v any) {
+			if m := v.(map[string]any); m["same"] != true {
+				t.Errorf("SuppressionCauses kept %v failures, want the %v Suppressed keeps", m["kept"], m["want"])
+			}
+		}},
 		{"Failures filtered", func(ctx context.Context, st analyze.Store) (any, error) {
 			fs, err := allFailures(ctx, st, analyze.FailureFilter{From: week, Until: end, RecipientDomains: []string{block.Domain},
 				SendingDomains: []string{block.SendingDomain}, Codes: []int{block.Code}, Severities: []string{"permanent"},

@@ -48,6 +48,10 @@ func failureWhere(f *analyze.FailureFilter, sds []int64, a *args) string {
 	if len(f.Severities) > 0 {
 		conds = append(conds, "f.severity = ANY("+a.add(f.Severities)+")")
 	}
+	if f.SuppressionCauses {
+		conds = append(conds, "(f.reason = ANY("+a.add(append(analyze.SuppressionDropReasons(), maildiag.ReasonBounce))+") OR f.severity = "+
+			a.add(maildiag.SeverityPermanent)+" AND NOT COALESCE(f.delayed_bounce, false))")
+	}
 	if len(f.Gateways) > 0 {
 		lower := make([]string, len(f.Gateways))
 		for i, g := range f.Gateways {
