@@ -69,6 +69,14 @@ func (s *Server) api(p permission, h func(http.ResponseWriter, *http.Request, *w
 			writeJSON(w, http.StatusForbidden, apiError{fmt.Sprintf("role %s may not do this", u.user.Role)})
 			return
 		}
+		if r.Method == http.MethodGet {
+			select {
+			case s.reads <- struct{}{}:
+				defer func() { <-s.reads }()
+			case <-r.Context().Done():
+				return // the client left while waiting
+			}
+		}
 		h(w, r, u)
 	}
 }
