@@ -65,7 +65,11 @@ func (db *DB) NewWriter(ctx context.Context) (*Writer, error) {
 	// A batch is tens of megabytes: the staging table lives in temporary
 	// buffers (set before the session's first use of a temporary table),
 	// and the merge's sorts and hashes in memory, not in files.
-	for _, q := range []string{`SET jit = off`, `SET temp_buffers = '256MB'`, `SET work_mem = '64MB'`, createStage, createStageNew} {
+	// The staging table's statistics (ANALYZE stage, each merge) need
+	// only a rough sample: the default read 30,000 rows of each batch,
+	// 160 ms of a 2.5 s merge of 50,000 events.
+	for _, q := range []string{`SET jit = off`, `SET temp_buffers = '256MB'`, `SET work_mem = '64MB'`, `SET default_statistics_target = 10`,
+		createStage, createStageNew} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			conn.Release()
 			return nil, fmt.Errorf("open index for writing: %w", err)
