@@ -43,6 +43,20 @@ func newStoryServerOn(t *testing.T, engine string) *storyServer {
 	ctx := context.Background()
 	o := syncer.Options{Lookback: 30 * 24 * time.Hour, LateThreshold: 30 * time.Minute, Workers: 8, Now: mg.Clock.Now}
 	cfg := Config{SigningKey: testSigningKey, Mailgun: testkit.Client(t, mg.URL, mgtest.Key, 8), APIKey: mgtest.Key, Now: mg.Clock.Now}
+	// syncInto fills a freshly opened index with the stories' account.
+	syncInto := func(st syncer.Store, w interface {
+		syncer.Writer
+		Close() error
+	}, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		if _, err := syncer.Run(ctx, st, w, testkit.Client(t, mg.URL, mgtest.Key, 8), o, nil); err != nil {
+			t.Fatalf("sync: %v", err)
+		}
+	}
 	var ts *testServer
 	switch engine {
 	case "sqlite":
@@ -52,13 +66,7 @@ func newStoryServerOn(t *testing.T, engine string) *storyServer {
 			t.Fatal(err)
 		}
 		w, err := db.NewWriter(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := syncer.Run(ctx, db, w, testkit.Client(t, mg.URL, mgtest.Key, 8), o, nil); err != nil {
-			t.Fatalf("sync: %v", err)
-		}
-		w.Close()
+		syncInto(db, w, err)
 		db.Close()
 		ts = startServer(t, path, cfg)
 	case "postgres":
@@ -68,13 +76,7 @@ func newStoryServerOn(t *testing.T, engine string) *storyServer {
 			t.Fatal(err)
 		}
 		w, err := db.NewWriter(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := syncer.Run(ctx, db, w, testkit.Client(t, mg.URL, mgtest.Key, 8), o, nil); err != nil {
-			t.Fatalf("sync: %v", err)
-		}
-		w.Close()
+		syncInto(db, w, err)
 		db.Close()
 		ts = startPGServer(t, u, cfg)
 	default:
