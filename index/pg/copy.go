@@ -8,6 +8,7 @@ import (
 	ddzstd "github.com/DataDog/zstd"
 
 	"github.com/maildiag/maildiag"
+	"github.com/maildiag/maildiag/index/copyrows"
 )
 
 // What maildiag copy reads of an index besides its events, and writes into
@@ -19,32 +20,12 @@ import (
 // ForEachSuppression calls fn with every suppression entry, removed ones
 // too, with its original record.
 func (db *DB) ForEachSuppression(ctx context.Context, fn func(s *maildiag.StoredSuppression) error) error {
-	type row struct {
-		s         maildiag.StoredSuppression
-		tags, raw string
-		imports   int64
-	}
-	rows, err := collect(ctx, db, "read suppressions", `SELECT sd.name, s.list, s.address, COALESCE(s.kind, ''), COALESCE(s.code, ''),
-		COALESCE(s.error, ''), COALESCE(s.tags, ''), COALESCE(s.reason, ''), s.created_at, s.first_seen, s.last_seen,
-		COALESCE(s.removed_at, 0), COALESCE(s.import_id, 0), COALESCE(s.raw, '')
-		FROM suppressions s JOIN domains sd ON sd.id = s.sending_domain_id ORDER BY s.id`, nil, func(r *row) []any {
-		s := &r.s
-		return []any{&s.SendingDomain, &s.List, &s.Address, &s.Kind, &s.Code, &s.Error, &r.tags, &s.Reason, &s.CreatedUS,
-			&s.FirstSeenUS, &s.LastSeenUS, &s.RemovedUS, &r.imports, &r.raw}
-	})
+	rows, err := collect(ctx, db, "read suppressions", copyrows.SuppressionsQuery, nil, (*copyrows.Suppression).Dest)
 	if err != nil {
 		return err
 	}
 	for i := range rows {
-		r := &rows[i]
-		if r.tags != "" {
-			json.Unmarshal([]byte(r.tags), &r.s.Tags)
-		}
-		if r.raw != "" {
-			r.s.Raw = []byte(r.raw)
-		}
-		r.s.Imported = r.imports != 0
-		if err := fn(&r.s); err != nil {
+		if err := fn(rows[i].Entry()); err != nil {
 			return err
 		}
 	}
