@@ -43,6 +43,7 @@ type bench struct {
 	serveFor time.Duration // the server section's API load
 	hooks    int           // webhooks the server section sends
 	pgBig    int           // events in the PostgreSQL section's index
+	pgImport bool          // time the PostgreSQL section's import too
 	profile  string        // directory for the servers' CPU and heap profiles
 }
 
@@ -56,6 +57,7 @@ func main() {
 	flag.DurationVar(&b.serveFor, "serve-for", 30*time.Second, "how long the server section's API load runs")
 	flag.IntVar(&b.hooks, "webhooks", 20_000, "webhooks the server section sends")
 	flag.IntVar(&b.pgBig, "pg-big", 10_000_000, "events in the PostgreSQL section's index (built once, kept in the work directory's cluster)")
+	flag.BoolVar(&b.pgImport, "pg-import", true, "time the PostgreSQL section's import of the small file (false: ask the questions only)")
 	flag.StringVar(&b.profile, "profile", "", "directory where each maildiag serve of the server section writes its CPU and heap profiles (serve-NAME.cpu, .heap)")
 	only := flag.String("only", "", "comma-separated sections: import,questions,analyses,big,search,report,sync,server,postgres (default all)")
 	flag.BoolVar(&b.jq, "jq", true, "time jq beside maildiag's searches (minutes; the other sections always do)")
