@@ -76,12 +76,15 @@ func (db *DB) Counts(ctx context.Context, cq analyze.CountQuery) ([]analyze.Coun
 	if len(cq.Types) > 0 {
 		q.WriteString(` AND t.name = ANY(` + a.add(cq.Types) + `)`)
 	}
-	names, err := db.domainNames(ctx)
+	q.WriteString(` GROUP BY 1, 2, 3, c.type_id, t.name, c.outcome ORDER BY 1, 2, 3, c.type_id, c.outcome COLLATE "C"`)
+	rows, err := collect(ctx, db, "read counts", q.String(), a, countDest)
 	if err != nil {
 		return nil, err
 	}
-	q.WriteString(` GROUP BY 1, 2, 3, c.type_id, t.name, c.outcome ORDER BY 1, 2, 3, c.type_id, c.outcome COLLATE "C"`)
-	rows, err := collect(ctx, db, "read counts", q.String(), a, countDest)
+	names, err := db.countNames(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]analyze.Count, len(rows))
 	for i, r := range rows {
 		out[i] = r.count(names)
@@ -89,7 +92,22 @@ func (db *DB) Counts(ctx context.Context, cq analyze.CountQuery) ([]analyze.Coun
 			out[i].Time = time.Time{}
 		}
 	}
-	return out, err
+	return out, nil
+}
+
+// countNames reads the names of the domains count rows name.
+func (db *DB) countNames(ctx context.Context, rows []countRow) (map[int64]string, error) {
+	seen := map[int64]bool{}
+	var ids []int64
+	for _, r := range rows {
+		for _, id := range [2]int64{r.sd, r.rd} {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	return db.domainNames(ctx, ids)
 }
 
 // HourlyCounts returns the hourly counts kept at ingest for the hours of
@@ -105,17 +123,20 @@ func (db *DB) HourlyCounts(ctx context.Context, from, until time.Time, sendingDo
 		return nil, err
 	}
 	inIDs(&q, &a, "c.sending_domain_id", sds)
-	names, err := db.domainNames(ctx)
+	q.WriteString(` ORDER BY c.hour, c.sending_domain_id, c.type_id, c.outcome COLLATE "C"`)
+	rows, err := collect(ctx, db, "read counts", q.String(), a, countDest)
 	if err != nil {
 		return nil, err
 	}
-	q.WriteString(` ORDER BY c.hour, c.sending_domain_id, c.type_id, c.outcome COLLATE "C"`)
-	rows, err := collect(ctx, db, "read counts", q.String(), a, countDest)
+	names, err := db.countNames(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]analyze.Count, len(rows))
 	for i, r := range rows {
 		out[i] = r.count(names)
 	}
-	return out, err
+	return out, nil
 }
 
 // DomainHourCounts counts the events to some recipient domains in [from,
@@ -126,12 +147,8 @@ func (db *DB) DomainHourCounts(ctx context.Context, recipientDomains []string, f
 	if err != nil || len(rds) == 0 {
 		return nil, err
 	}
-	names, err := db.domainNames(ctx)
-	if err != nil {
-		return nil, err
-	}
 	fromUS, untilUS := from.UnixMicro(), until.UnixMicro()
-	var out []analyze.Count
+	var all []countRow
 	for _, rd := range rds {
 		rows, err := collect(ctx, db, "count events", `SELECT e.ts / 3600000000 * 3600000000, e.sending_domain_id::bigint, 0::bigint, t.name,
 				COALESCE(f.outcome, ''), COUNT(*)
@@ -145,9 +162,15 @@ func (db *DB) DomainHourCounts(ctx context.Context, recipientDomains []string, f
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range rows {
-			out = append(out, r.count(names))
-		}
+		all = append(all, rows...)
+	}
+	names, err := db.countNames(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]analyze.Count, len(all))
+	for i, r := range all {
+		out[i] = r.count(names)
 	}
 	return out, nil
 }
@@ -176,10 +199,6 @@ func (db *DB) Delays(ctx context.Context, from, until time.Time, sendingDomains 
 		return nil, err
 	}
 	inIDs(&q, &a, "final_sd", sds)
-	names, err := db.domainNames(ctx)
-	if err != nil {
-		return nil, err
-	}
 	q.WriteString(` GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, final_gateway COLLATE "C", 4`)
 	type row struct {
 		day, sd int64
@@ -187,6 +206,17 @@ func (db *DB) Delays(ctx context.Context, from, until time.Time, sendingDomains 
 		le, n   int64
 	}
 	rows, err := collect(ctx, db, "read delays", q.String(), a, func(r *row) []any { return []any{&r.day, &r.sd, &r.gateway, &r.le, &r.n} })
+	if err != nil {
+		return nil, err
+	}
+	sdIDs := make([]int64, len(rows))
+	for i, r := range rows {
+		sdIDs[i] = r.sd
+	}
+	names, err := db.domainNames(ctx, sdIDs)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]analyze.DelayCount, len(rows))
 	for i, r := range rows {
 		out[i] = analyze.DelayCount{Day: time.UnixMicro(r.day * usPerDay).UTC(), SendingDomain: names[r.sd], Gateway: r.gateway,
@@ -195,7 +225,7 @@ func (db *DB) Delays(ctx context.Context, from, until time.Time, sendingDomains 
 			out[i].Le = time.Duration(r.le) * time.Millisecond
 		}
 	}
-	return out, err
+	return out, nil
 }
 
 // Pending returns the deliveries accepted in [from, until) that have no
@@ -218,7 +248,11 @@ func (db *DB) Pending(ctx context.Context, from, until time.Time, limit int) ([]
 	if err != nil {
 		return nil, 0, err
 	}
-	names, err := db.domainNames(ctx)
+	ids := make([]int64, 0, 2*len(rows))
+	for _, r := range rows {
+		ids = append(ids, r.sd, r.rd)
+	}
+	names, err := db.domainNames(ctx, ids)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -135,13 +135,15 @@ func (db *DB) domainIDs(ctx context.Context, names []string) ([]int64, error) {
 	return ids, err
 }
 
-// domainNames maps every domain's id to its name.
-func (db *DB) domainNames(ctx context.Context) (map[int64]string, error) {
+// domainNames maps the ids of some domains to their names: reading only
+// those a result names (not all 30k domains of 10M events, 20-40 ms).
+func (db *DB) domainNames(ctx context.Context, ids []int64) (map[int64]string, error) {
 	type row struct {
 		id   int32
 		name string
 	}
-	rows, err := collect(ctx, db, "read domains", `SELECT id, name FROM domains`, nil, func(r *row) []any { return []any{&r.id, &r.name} })
+	rows, err := collect(ctx, db, "read domains", `SELECT id, name FROM domains WHERE id = ANY($1)`, []any{ids},
+		func(r *row) []any { return []any{&r.id, &r.name} })
 	out := make(map[int64]string, len(rows)+1)
 	for _, r := range rows {
 		out[int64(r.id)] = r.name

@@ -73,8 +73,8 @@ func failureWhere(f *analyze.FailureFilter, sds []int64, a *args) string {
 }
 
 // failureLight are the columns breakdowns group and filter by.
-const failureLight = `SELECT f.day, f.recipient_id, f.seq, f.ts, f.type_id, f.sending_domain_id, f.message_key,
-	COALESCE(r.domain_id, 0), f.outcome, COALESCE(f.severity, ''), COALESCE(f.reason, ''), COALESCE(f.code, 0),
+const failureLight = `SELECT f.day, f.recipient_id, f.seq, f.ts, f.type_id, COALESCE(sdn.name, ''), f.message_key,
+	COALESCE(rdn.name, ''), f.outcome, COALESCE(f.severity, ''), COALESCE(f.reason, ''), COALESCE(f.code, 0),
 	COALESCE(f.enhanced, ''), COALESCE(f.class, ''), COALESCE(f.gateway, ''), COALESCE(f.provider, ''), f.delayed_bounce,
 	COALESCE(f.sending_ip, ''), COALESCE(f.mx_host, ''), f.tags`
 
@@ -82,14 +82,18 @@ const failureLight = `SELECT f.day, f.recipient_id, f.seq, f.ts, f.type_id, f.se
 const failureWhole = failureLight + `, f.event_id, COALESCE(f.rule, ''), COALESCE(f.attempt, 0), COALESCE(f.retry_seconds, 0),
 	COALESCE(f.bounce_type, ''), COALESCE(f.reply, ''), COALESCE(f.description, ''), COALESCE(f.subject, ''), COALESCE(f.from_addr, '')`
 
-const failureFrom = ` FROM failures f LEFT JOIN recipients r ON r.id = f.recipient_id AND f.recipient_id <> 0`
+// failureNames joins the domains' names: reading every domain's name for a
+// few failures took longer than the failures (30k domains on 10M events).
+const failureNames = ` LEFT JOIN domains sdn ON sdn.id = f.sending_domain_id
+	LEFT JOIN domains rdn ON rdn.id = f.recipient_domain_id AND f.recipient_id <> 0`
+
+const failureFrom = ` FROM failures f` + failureNames
 
 // failureScan turns failures rows into analyze.Failures.
 type failureScan struct {
-	names     map[int64]string
 	day       int32
 	typ       int16
-	sd, rd    int32
+	sd, rd    string
 	mk, ts    int64
 	code      int32
 	attempt   int32
@@ -124,11 +128,7 @@ func (s *failureScan) done() *analyze.Failure {
 		f.Type = maildiag.Rejected
 	}
 	f.Outcome = maildiag.Outcome(s.outcome)
-	f.SendingDomain = s.names[int64(s.sd)]
-	f.RecipientDomain = ""
-	if s.recipient != 0 {
-		f.RecipientDomain = s.names[int64(s.rd)]
-	}
+	f.SendingDomain, f.RecipientDomain = s.sd, s.rd
 	f.Code, f.Attempt, f.RetrySeconds = int(s.code), int(s.attempt), int(s.retry)
 	f.DelayedBounce = s.delayed != nil && *s.delayed
 	if s.sets == nil {
@@ -158,9 +158,6 @@ func (db *DB) Failures(ctx context.Context, f analyze.FailureFilter, fn func(*an
 		return err
 	}
 	sc := &failureScan{}
-	if sc.names, err = db.domainNames(ctx); err != nil {
-		return err
-	}
 	var a args
 	first, last := dayRange(f.From, f.Until)
 	q := failureLight + failureFrom + ` WHERE f.day BETWEEN ` + a.add(first) + ` AND ` + a.add(last)
@@ -172,7 +169,7 @@ func (db *DB) Failures(ctx context.Context, f analyze.FailureFilter, fn func(*an
 		q += ` AND f.recipient_id = ANY(` + a.add(ids) + `)`
 	}
 	if rds != nil {
-		q += ` AND r.domain_id = ANY(` + a.add(rds) + `)`
+		q += ` AND f.recipient_domain_id = ANY(` + a.add(rds) + `) AND f.recipient_id <> 0`
 	}
 	q += failureWhere(&f, sds, &a)
 	rows, err := db.pool.Query(ctx, q, a...)
@@ -202,17 +199,12 @@ func (db *DB) FailureDetails(ctx context.Context, refs []analyze.Ref) (map[analy
 		return out, nil
 	}
 	sc := &failureScan{}
-	var err error
-	if sc.names, err = db.domainNames(ctx); err != nil {
-		return nil, err
-	}
 	days, rcpts, seqs := make([]int32, len(refs)), make([]int64, len(refs)), make([]int64, len(refs))
 	for i, r := range refs {
 		days[i], rcpts[i], seqs[i] = int32(r[0]), r[1], r[2]
 	}
 	rows, err := db.pool.Query(ctx, failureWhole+` FROM unnest($1::integer[], $2::bigint[], $3::bigint[]) k(d, r, s)
-		JOIN failures f ON f.day = k.d AND f.recipient_id = k.r AND f.seq = k.s
-		LEFT JOIN recipients r ON r.id = f.recipient_id AND f.recipient_id <> 0`, days, rcpts, seqs)
+		JOIN failures f ON f.day = k.d AND f.recipient_id = k.r AND f.seq = k.s`+failureNames, days, rcpts, seqs)
 	if err != nil {
 		return nil, fmt.Errorf("read failures: %w", err)
 	}

@@ -234,7 +234,7 @@ var mergeEvents = `
 WITH base AS (
 	-- Narrow rows: the failure details stay in stage, found by n.
 	SELECT s.n, s.day, s.ts, s.hour, s.event_id, s.message_id, s.failure, s.outcome, s.raw_block, s.raw_at,
-		COALESCE(r.id, 0) AS r_id, t.id AS type_id, COALESCE(sd.id, 0) AS sd_id, COALESCE(rd.id, 0) AS rd_id,
+		COALESCE(r.id, 0) AS r_id, COALESCE(r.domain_id, 0) AS r_domain, t.id AS type_id, COALESCE(sd.id, 0) AS sd_id, COALESCE(rd.id, 0) AS rd_id,
 		s.ts - s.day::bigint * 86400000000 AS into_day
 	FROM stage s
 	JOIN event_types t ON t.name = s.type
@@ -267,10 +267,10 @@ WITH base AS (
 ), f AS (
 	INSERT INTO failures(day, recipient_id, type_id, event_id, ts, sending_domain_id, seq, outcome, severity, reason,
 		code, enhanced, class, rule, gateway, provider, mx_host, reply, description, attempt, retry_seconds,
-		bounce_type, delayed_bounce, sending_ip, subject, from_addr, tags, message_key)
+		bounce_type, delayed_bounce, sending_ip, subject, from_addr, tags, message_key, recipient_domain_id)
 	SELECT x.day, x.r_id, x.type_id, x.event_id, x.ts, x.sd_id, x.seq, x.outcome, s.severity, s.reason, s.code, s.enhanced,
 		s.class, s.rule, s.gateway, s.provider, s.mx_host, s.reply, s.description, s.attempt, s.retry_seconds,
-		s.bounce_type, s.delayed_bounce, s.sending_ip, s.subject, s.from_addr, s.tags, ` + strings.ReplaceAll(messageKeySQL, "message_id", "x.message_id") + `
+		s.bounce_type, s.delayed_bounce, s.sending_ip, s.subject, s.from_addr, s.tags, ` + strings.ReplaceAll(messageKeySQL, "message_id", "x.message_id") + `, x.r_domain
 	FROM fresh x JOIN stage s ON s.n = x.n WHERE x.failure
 	ON CONFLICT DO NOTHING
 ), nw AS (
