@@ -190,3 +190,60 @@ func TestSendingDomainsMigration(t *testing.T) {
 		t.Errorf("after the migration: %v %v, want %v", got, err, want)
 	}
 }
+
+// A block is decompressed only up to the last record a read wants, and
+// kept so: a later read of a record past it reads the block again. Each
+// event is read alone, by its id, from the block's last record to its
+// first and back, and compared with the block decoded here.
+func TestRawBlocksPartly(t *testing.T) {
+	ctx := context.Background()
+	db, u := open(t)
+	importFiles(t, db, generated(t, 3000, 14))
+	var block int64
+	if err := pgtest.Conn(t, u).QueryRow(ctx, `SELECT raw_block FROM events GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1`).Scan(&block); err != nil {
+		t.Fatal(err)
+	}
+	conn := pgtest.Conn(t, u)
+	var data []byte
+	if err := conn.QueryRow(ctx, `SELECT data FROM raw_blocks WHERE id = $1`, block).Scan(&data); err != nil {
+		t.Fatal(err)
+	}
+	plain, err := ddzstd.Decompress(nil, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, k := binary.Uvarint(plain)
+	lens := make([]int, n)
+	for i := range lens {
+		l, kk := binary.Uvarint(plain[k:])
+		lens[i], k = int(l), k+kk
+	}
+	recs := make([]string, n)
+	for i, l := range lens {
+		recs[i], k = string(plain[k:k+l]), k+l
+	}
+	rows, _ := conn.Query(ctx, `SELECT event_id FROM events WHERE raw_block = $1 ORDER BY raw_at`, block)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(ids) < 3 || len(ids) != len(recs) {
+		t.Fatalf("%d events in the largest block of %d records (%v): the test needs a few", len(ids), len(recs), err)
+	}
+	want := map[string]string{}
+	for i, id := range ids {
+		want[id] = recs[i]
+	}
+	fresh, err := pg.Open(ctx, u) // a cache of its own
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	order := append(slices.Clone(ids[len(ids)/2:]), ids...)
+	for _, id := range order {
+		evs, err := fresh.Events(ctx, analyze.EventQuery{EventID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != 1 || string(evs[0].Raw) != want[id] {
+			t.Fatalf("event %s read alone: %d events (%v), want one with JSON %.80q", id, len(evs), evs, want[id])
+		}
+	}
+}
