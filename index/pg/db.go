@@ -106,6 +106,14 @@ func connectWith(ctx context.Context, u string, params map[string]string) (*DB, 
 		cfg.ConnConfig.RuntimeParams[k] = v
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "maildiag"
+	// As the writer's session: reports group about a million rows, which
+	// spilled to disk with the server's 4 MB; and compiling the plans took
+	// longer than it saved. A URL that sets them keeps its own.
+	for k, v := range map[string]string{"work_mem": "64MB", "jit": "off"} {
+		if _, ok := cfg.ConnConfig.RuntimeParams[k]; !ok {
+			cfg.ConnConfig.RuntimeParams[k] = v
+		}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w", Redact(u), redactErr(err, u))
