@@ -350,24 +350,39 @@ func (fs *failureScan) lookalikes(ctx context.Context, db Store, res *HealthResu
 	if err != nil {
 		return err
 	}
+	// Close lookalikes start with the same character as the bounced address
+	// (closeLookalike), or differ only in separators: those addresses at
+	// every domain, read at once.
+	want := make(map[string][]byte, len(byDomain))
 	for d, bounced := range byDomain {
-		// Close lookalikes start with the same character as the bounced
-		// address (closeLookalike), or differ only in separators.
-		addr := make(map[RecipientID]string, len(bounced))
 		firsts := map[byte]bool{}
 		for _, id := range bounced {
-			a := all[id]
-			addr[id] = a
-			if a != "" {
+			if a := all[id]; a != "" {
 				firsts[a[0]] = true
 				if sq := squash(localOf(a)); sq != "" {
 					firsts[sq[0]] = true
 				}
 			}
 		}
-		rs, err := db.Recipients(ctx, d, "", slices.Sorted(maps.Keys(firsts))...)
-		if err != nil {
-			return err
+		if len(firsts) > 0 {
+			want[d] = slices.Sorted(maps.Keys(firsts))
+		}
+	}
+	at, err := db.RecipientsAt(ctx, want)
+	if err != nil {
+		return err
+	}
+	for d, bounced := range byDomain {
+		addr := make(map[RecipientID]string, len(bounced))
+		for _, id := range bounced {
+			addr[id] = all[id]
+		}
+		rs, ok := at[d], len(want[d]) > 0
+		if !ok {
+			// No address to start from: all of the domain's.
+			if rs, err = db.Recipients(ctx, d, ""); err != nil {
+				return err
+			}
 		}
 		for _, r := range rs {
 			addr[r.ID] = r.Address

@@ -95,6 +95,10 @@ type DirectoryReader interface {
 	// and ? ("": all). With firsts, only those whose first character is
 	// one of them.
 	Recipients(ctx context.Context, domain, glob string, firsts ...byte) ([]Recipient, error)
+	// RecipientsAt is Recipients with firsts for many domains at once
+	// (want: the firsts of each domain), by domain; a domain the store
+	// does not have is left out.
+	RecipientsAt(ctx context.Context, want map[string][]byte) (map[string][]Recipient, error)
 	// Addresses resolves recipient ids.
 	Addresses(ctx context.Context, ids []RecipientID) (map[RecipientID]string, error)
 }

@@ -252,6 +252,21 @@ func (db *DB) Recipients(ctx context.Context, domain, glob string, firsts ...byt
 	return rows, err
 }
 
+// RecipientsAt is Recipients with firsts for many domains at once.
+func (db *DB) RecipientsAt(ctx context.Context, want map[string][]byte) (map[string][]analyze.Recipient, error) {
+	out := make(map[string][]analyze.Recipient, len(want))
+	for d, firsts := range want {
+		rs, err := db.Recipients(ctx, d, "", firsts...)
+		if err != nil {
+			return nil, err
+		}
+		if rs != nil {
+			out[d] = rs
+		}
+	}
+	return out, nil
+}
+
 // Addresses resolves recipient ids.
 func (db *DB) Addresses(ctx context.Context, ids []analyze.RecipientID) (map[analyze.RecipientID]string, error) {
 	out := make(map[analyze.RecipientID]string, len(ids))

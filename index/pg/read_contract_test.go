@@ -490,6 +490,31 @@ func readCases(fx readFixture) []readCase {
 			}
 			return out, nil
 		}, nonEmpty},
+		{"RecipientsAt, as Recipients domain by domain", func(ctx context.Context, st analyze.Store) (any, error) {
+			want := map[string][]byte{block.Domain: []byte("ab"), "gmail.com": []byte("jmz"), "no-such-domain.example": []byte("a")}
+			at, err := st.RecipientsAt(ctx, want)
+			if err != nil {
+				return nil, err
+			}
+			out := map[string][]string{}
+			for d, firsts := range want {
+				one, err := st.Recipients(ctx, d, "", firsts...)
+				if err != nil {
+					return nil, err
+				}
+				if !slices.Equal(at[d], one) {
+					return nil, fmt.Errorf("RecipientsAt gave %d addresses at %s, Recipients %d", len(at[d]), d, len(one))
+				}
+				for _, r := range one {
+					out[d] = append(out[d], r.Address)
+				}
+				slices.Sort(out[d])
+			}
+			if len(out[block.Domain]) == 0 || len(out["gmail.com"]) == 0 {
+				return nil, fmt.Errorf("no address at %s or gmail.com: the case needs some", block.Domain)
+			}
+			return out, nil
+		}, nonEmpty},
 		{"Suppressions", func(ctx context.Context, st analyze.Store) (any, error) {
 			all, err := st.Suppressions(ctx, analyze.SuppressionFilter{})
 			if err != nil {

@@ -184,6 +184,38 @@ func (db *DB) Recipients(ctx context.Context, domain, glob string, firsts ...byt
 	return rows, err
 }
 
+// RecipientsAt is Recipients with firsts for many domains in one query: a
+// report asked for the close lookalikes at 3,725 domains one by one, 1.8 s
+// of round trips on 10M events.
+func (db *DB) RecipientsAt(ctx context.Context, want map[string][]byte) (map[string][]analyze.Recipient, error) {
+	names, firsts := make([]string, 0, len(want)), make([]string, 0, len(want))
+	for d, fs := range want {
+		var b strings.Builder
+		for _, c := range fs {
+			b.WriteString(string(rune(c))) // as Recipients: a byte is the character of that code
+		}
+		names, firsts = append(names, d), append(firsts, b.String())
+	}
+	type row struct {
+		domain string
+		r      analyze.Recipient
+	}
+	// Domain by domain, each from the recipients' domain index.
+	rows, err := collect(ctx, db, "read recipients", `SELECT w.name, r.id, r.address
+		FROM unnest($1::text[], $2::text[]) w(name, firsts) JOIN domains d ON d.name = w.name
+		CROSS JOIN LATERAL (SELECT id, address FROM recipients
+			WHERE domain_id = d.id AND substr(address, 1, 1) = ANY(string_to_array(w.firsts, NULL))) r
+		ORDER BY r.id`, []any{names, firsts}, func(r *row) []any { return []any{&r.domain, &r.r.ID, &r.r.Address} })
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]analyze.Recipient, len(want))
+	for _, r := range rows {
+		out[r.domain] = append(out[r.domain], r.r)
+	}
+	return out, nil
+}
+
 // globPrefix is the literal start of a glob, before its first wildcard.
 func globPrefix(glob string) string {
 	if i := strings.IndexAny(glob, "*?"); i >= 0 {
