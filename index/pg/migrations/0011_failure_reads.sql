@@ -13,3 +13,6 @@ LANGUAGE sql STABLE AS $$ SELECT COALESCE((SELECT domain_id FROM recipients WHER
 ALTER TABLE failures ALTER COLUMN recipient_domain_id TYPE integer USING pg_temp.recipient_domain(recipient_id);
 CREATE INDEX failures_recipient ON failures(recipient_id);
 CREATE INDEX failures_recipient_domain ON failures(recipient_domain_id);
+-- Statistics for the new column now: without them the first reads after
+-- the migration were planned blind.
+ANALYZE failures;
