@@ -45,6 +45,12 @@ type Writer struct {
 	zc     ddzstd.Ctx
 	plain  []byte
 	packed []byte
+
+	// The ids of texts (texts.go) met before, valid while no transaction
+	// that added texts is rolled back; the backfill's events waiting to
+	// be written.
+	texts map[textKey]int32
+	fill  []textFill
 }
 
 // SetBatch lets the writer keep up to n events staged before merging them
@@ -75,7 +81,7 @@ func (db *DB) NewWriter(ctx context.Context) (*Writer, error) {
 			return nil, fmt.Errorf("open index for writing: %w", err)
 		}
 	}
-	return &Writer{db: db, conn: conn, months: map[int32]bool{}}, nil
+	return &Writer{db: db, conn: conn, months: map[int32]bool{}, texts: map[textKey]int32{}}, nil
 }
 
 // Close rolls back anything not committed and releases the connection,
@@ -137,10 +143,14 @@ func (w *Writer) Commit(ctx context.Context) error {
 	if _, err := w.Flush(ctx); err != nil {
 		return err
 	}
+	if err := w.flushFill(ctx); err != nil {
+		return err
+	}
 	err := w.tx.Commit(ctx)
 	w.tx, w.locked = nil, false
 	if err != nil {
 		w.txNew = nil
+		clear(w.texts)
 		return fmt.Errorf("commit: %w", redactErr(err, w.db.url))
 	}
 	for _, m := range w.txNew {
@@ -158,8 +168,10 @@ func (w *Writer) Rollback() {
 	}
 	w.staged = 0
 	w.block, w.blocks = openBlock{}, nil
-	// Partitions made in it are gone with it.
+	// Partitions and texts made in it are gone with it.
 	w.txNew = nil
+	clear(w.texts)
+	w.fill = w.fill[:0]
 }
 
 const usPerDay = 86400 * 1_000_000
@@ -186,13 +198,15 @@ const createStage = `CREATE TEMP TABLE IF NOT EXISTS stage (
 	recipient_domain text, message_id text, failure boolean, outcome text, severity text, reason text, code integer,
 	enhanced text, class text, rule text, gateway text, provider text, mx_host text, reply text, description text,
 	attempt integer, retry_seconds integer, bounce_type text, delayed_bounce boolean, sending_ip text,
-	subject text, from_addr text, tags text, raw_block bigint, raw_at integer
+	subject text, from_addr text, tags text, raw_block bigint, raw_at integer,
+	subject_id integer, from_id integer, ip_id integer, tags_id integer, route_id integer
 )`
 
 var stageColumns = []string{"n", "day", "ts", "hour", "type", "event_id", "sending_domain", "recipient", "recipient_domain",
 	"message_id", "failure", "outcome", "severity", "reason", "code", "enhanced", "class", "rule", "gateway",
 	"provider", "mx_host", "reply", "description", "attempt", "retry_seconds", "bounce_type", "delayed_bounce",
-	"sending_ip", "subject", "from_addr", "tags", "raw_block", "raw_at"}
+	"sending_ip", "subject", "from_addr", "tags", "raw_block", "raw_at",
+	"subject_id", "from_id", "ip_id", "tags_id", "route_id"}
 
 // merge moves the staged events into the index in one statement: names
 // into their dictionaries first (merge_names), then the events not stored
@@ -234,6 +248,7 @@ var mergeEvents = `
 WITH base AS (
 	-- Narrow rows: the failure details stay in stage, found by n.
 	SELECT s.n, s.day, s.ts, s.hour, s.event_id, s.message_id, s.failure, s.outcome, s.raw_block, s.raw_at,
+		s.subject_id, s.from_id, s.ip_id, s.tags_id, s.route_id,
 		COALESCE(r.id, 0) AS r_id, t.id AS type_id, COALESCE(sd.id, 0) AS sd_id, COALESCE(rd.id, 0) AS rd_id,
 		s.ts - s.day::bigint * 86400000000 AS into_day
 	FROM stage s
@@ -254,9 +269,10 @@ WITH base AS (
 			EXISTS (SELECT 1 FROM events e WHERE e.day = b.day + 1 AND e.recipient_id = b.r_id AND e.type_id = b.type_id AND e.event_id = b.event_id))
 	ORDER BY b.day, b.r_id, b.type_id, b.event_id
 ), ins AS (
-	INSERT INTO events(day, recipient_id, type_id, event_id, ts, sending_domain_id, message_id, seq, import_id, raw_block, raw_at)
+	INSERT INTO events(day, recipient_id, type_id, event_id, ts, sending_domain_id, message_id, seq, import_id, raw_block, raw_at,
+		subject_id, from_id, ip_id, tags_id, route_id)
 	SELECT src.day, src.r_id, src.type_id, src.event_id, src.ts, src.sd_id, NULLIF(src.message_id, ''), nextval('event_seq'), $1,
-		src.raw_block, src.raw_at
+		src.raw_block, src.raw_at, src.subject_id, src.from_id, src.ip_id, src.tags_id, src.route_id
 	FROM src
 	ORDER BY src.n -- seq in the order the events came, as SQLite's: it breaks ties of time
 	ON CONFLICT DO NOTHING
@@ -320,6 +336,14 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 	rows := make([][]any, len(evs))
 	var months []int32
 	seen := map[int32]bool{}
+	ts := make([]eventTexts, len(evs))
+	for i := range evs {
+		ts[i] = textsOf(&evs[i])
+	}
+	ids, err := w.textIDs(ctx, ts)
+	if err != nil {
+		return 0, err
+	}
 	for i := range evs {
 		ev := &evs[i]
 		day := int32(floorDiv(ev.TimeUS, usPerDay))
@@ -335,7 +359,8 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 		if err != nil {
 			return 0, err
 		}
-		rows[i] = stageRow(ev, day, block, at)
+		t := ids[i]
+		rows[i] = append(stageRow(ev, day, block, at), t[0], t[1], t[2], t[3], t[4])
 		if len(w.block.data) >= blockTarget {
 			if err := w.closeBlock(ctx); err != nil {
 				return 0, err
@@ -618,5 +643,5 @@ func (w *Writer) SetFailureClass(ctx context.Context, ref analyze.Ref, class, ru
 		nullStr(class), nullStr(rule), nullStr(gateway), int32(ref[0]), ref[1], ref[2]); err != nil {
 		return fmt.Errorf("store failure class: %w", err)
 	}
-	return nil
+	return w.setRoute(ctx, ref, gateway)
 }
