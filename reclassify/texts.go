@@ -10,7 +10,7 @@ import (
 )
 
 // TextStore reads the events stored without their texts' ids (by a
-// maildiag older than schema version 4).
+// maildiag older than schema version 4 on SQLite, 8 on PostgreSQL).
 type TextStore interface {
 	TextsPending(ctx context.Context) (bool, error)
 	ForEachEventWithoutTexts(ctx context.Context, fn func(ref analyze.Ref, raw []byte) error) error
