@@ -32,7 +32,7 @@ type Writer struct {
 	months map[int32]bool // months whose partitions are known to exist (committed)
 	txNew  []int32        // months whose partitions the open transaction made
 
-	// hold is how many events may wait in the staging table for one merge
+	// hold is how many events may wait (in memory, then staged) for one merge
 	// (SetBatch); staged is how many do, of import importID.
 	hold     int
 	staged   int
@@ -51,6 +51,10 @@ type Writer struct {
 	// be written.
 	texts map[textKey]int32
 	fill  []textFill
+
+	// The staged events' rows and texts, copied at the merge (copyStage).
+	rows     [][]any
+	rowTexts []eventTexts
 }
 
 // SetBatch lets the writer keep up to n events staged before merging them
@@ -172,6 +176,7 @@ func (w *Writer) Rollback() {
 	w.txNew = nil
 	clear(w.texts)
 	w.fill = w.fill[:0]
+	w.rows, w.rowTexts = nil, nil
 }
 
 const usPerDay = 86400 * 1_000_000
@@ -334,16 +339,9 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 		}
 	}
 	rows := make([][]any, len(evs))
+	texts := make([]eventTexts, len(evs))
 	var months []int32
 	seen := map[int32]bool{}
-	ts := make([]eventTexts, len(evs))
-	for i := range evs {
-		ts[i] = textsOf(&evs[i])
-	}
-	ids, err := w.textIDs(ctx, ts)
-	if err != nil {
-		return 0, err
-	}
 	for i := range evs {
 		ev := &evs[i]
 		day := int32(floorDiv(ev.TimeUS, usPerDay))
@@ -359,8 +357,7 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 		if err != nil {
 			return 0, err
 		}
-		t := ids[i]
-		rows[i] = append(stageRow(ev, day, block, at), t[0], t[1], t[2], t[3], t[4])
+		rows[i], texts[i] = stageRow(ev, day, block, at), textsOf(ev)
 		if len(w.block.data) >= blockTarget {
 			if err := w.closeBlock(ctx); err != nil {
 				return 0, err
@@ -376,9 +373,7 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 	for i, r := range rows {
 		r[0] = int32(w.staged + i) // the row's number, to find its details by
 	}
-	if _, err := w.tx.CopyFrom(ctx, pgx.Identifier{"stage"}, stageColumns, pgx.CopyFromRows(rows)); err != nil {
-		return 0, fmt.Errorf("store events: copy: %w", err)
-	}
+	w.rows, w.rowTexts = append(w.rows, rows...), append(w.rowTexts, texts...)
 	w.staged += len(rows)
 	w.importID = importID
 	if w.staged < w.hold {
@@ -398,6 +393,9 @@ func (w *Writer) Flush(ctx context.Context) (int, error) {
 
 func (w *Writer) flush(ctx context.Context) (int, error) {
 	if err := w.closeBlock(ctx); err != nil {
+		return 0, err
+	}
+	if err := w.copyStage(ctx); err != nil {
 		return 0, err
 	}
 	for _, q := range []string{`ANALYZE stage`, mergeNames, mergeRecipients} {
@@ -432,6 +430,27 @@ func (w *Writer) flush(ctx context.Context) (int, error) {
 	}
 	w.staged = 0
 	return n, nil
+}
+
+// copyStage copies the rows AddEvents kept into the staging table, with
+// the ids of their texts, found for the whole batch in one statement: a
+// statement per AddEvents took a quarter of an import's time.
+func (w *Writer) copyStage(ctx context.Context) error {
+	ids, err := w.textIDs(ctx, w.rowTexts)
+	if err != nil {
+		return err
+	}
+	for i, r := range w.rows {
+		t := ids[i]
+		w.rows[i] = append(r, t[0], t[1], t[2], t[3], t[4])
+	}
+	if _, err := w.tx.CopyFrom(ctx, pgx.Identifier{"stage"}, stageColumns, pgx.CopyFromRows(w.rows)); err != nil {
+		return fmt.Errorf("store events: copy: %w", err)
+	}
+	clear(w.rows)
+	clear(w.rowTexts)
+	w.rows, w.rowTexts = w.rows[:0], w.rowTexts[:0]
+	return nil
 }
 
 // stageRow is an event as a row of the staging table.
