@@ -45,7 +45,7 @@ func search(t *testing.T, st searcher, f analyze.EventFilter) ([]searched, strin
 	return out, next
 }
 
-// untext turns an index back into one made before migration 0008: no text
+// untext turns an index back into one made before migrations 0008 and 0009: no text
 // ids, no texts, the migration unrecorded.
 func untext(t *testing.T, u string) {
 	t.Helper()
@@ -53,7 +53,7 @@ func untext(t *testing.T, u string) {
 	conn := pgtest.Conn(t, u)
 	for _, q := range []string{
 		`ALTER TABLE events DROP COLUMN subject_id, DROP COLUMN from_id, DROP COLUMN ip_id, DROP COLUMN tags_id, DROP COLUMN route_id`,
-		`DROP TABLE texts`, `DELETE FROM schema_migrations WHERE version = 8`, `DELETE FROM meta WHERE key = 'texts_backfill'`} {
+		`DROP TABLE texts`, `DELETE FROM schema_migrations WHERE version IN (8, 9)`, `DELETE FROM meta WHERE key = 'texts_backfill'`} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
