@@ -84,7 +84,7 @@ func TestBackfillTextsOfPre0004Index(t *testing.T) {
 	}
 
 	w := mustWriter(t, db)
-	n, err := reclassify.BackfillTexts(ctx, db, w)
+	n, err := reclassify.BackfillTexts(ctx, db, w, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestBackfillTextsOfPre0004Index(t *testing.T) {
 	if pending, err := db.TextsPending(ctx); err != nil || pending {
 		t.Errorf("TextsPending = %v, %v after the backfill; want false", pending, err)
 	}
-	if n, err := reclassify.BackfillTexts(ctx, db, w); err != nil || n != 0 {
+	if n, err := reclassify.BackfillTexts(ctx, db, w, nil); err != nil || n != 0 {
 		t.Errorf("a second backfill read %d events (%v), want 0", n, err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // TextStore reads the events stored without their texts' ids (by a
-// maildiag older than schema version 4).
+// maildiag older than schema version 4 on SQLite, 8 on PostgreSQL).
 type TextStore interface {
 	TextsPending(ctx context.Context) (bool, error)
 	ForEachEventWithoutTexts(ctx context.Context, fn func(ref analyze.Ref, raw []byte) error) error
@@ -26,8 +26,9 @@ type TextWriter interface {
 // BackfillTexts gives the events stored without them the ids of their
 // subject, From, sending IP, tags and route, read from their original
 // JSON, so that the log search's text filters find them; it does nothing
-// when the index says none lacks them. It returns how many events it read.
-func BackfillTexts(ctx context.Context, st TextStore, w TextWriter) (int, error) {
+// when the index says none lacks them. It returns how many events it read,
+// and tells progress (when not nil) the count as it goes.
+func BackfillTexts(ctx context.Context, st TextStore, w TextWriter, progress func(n int)) (int, error) {
 	pending, err := st.TextsPending(ctx)
 	if err != nil || !pending {
 		return 0, err
@@ -43,6 +44,9 @@ func BackfillTexts(ctx context.Context, st TextStore, w TextWriter) (int, error)
 			return err
 		}
 		n++
+		if progress != nil && n%10_000 == 0 {
+			progress(n)
+		}
 		if n%commitEvery == 0 {
 			return w.Commit(ctx)
 		}

@@ -231,7 +231,7 @@ func eventsRun(ctx context.Context, s *streams, t target, format string, f analy
 	if pending, err := db.TextsPending(ctx); err != nil {
 		return failure(err)
 	} else if pending && textFilter {
-		fmt.Fprintln(s.err, "note: events stored by a maildiag older than schema version 4 are not searched by subject, From, IP, tags or route until `maildiag migrate` gives them their texts")
+		fmt.Fprintln(s.err, "note: events stored by an older maildiag (SQLite schema before version 4, PostgreSQL before 8) are not searched by subject, From, IP, tags or route until `maildiag migrate` gives them their texts")
 	}
 	// Exports write through a buffer: a write per event cost a third of
 	// a 1M-event jsonl --raw export in system calls.

@@ -22,8 +22,9 @@ type migrateResult struct {
 	Index         string   `json:"index"`  // the file, or the URL without its password
 	SchemaVersion int      `json:"schema_version"`
 	Applied       []string `json:"applied"` // migrations applied by this run
-	// TextsBackfilled counts the events stored before schema version 4
-	// that this run gave their text ids (subject, From, ...: SQLite only).
+	// TextsBackfilled counts the events stored before their index had
+	// text ids (SQLite: schema version 4; PostgreSQL: 8) that this run gave
+	// them (subject, From, ...).
 	TextsBackfilled int       `json:"texts_backfilled"`
 	Roles           *pg.Roles `json:"roles,omitempty"`
 }
@@ -90,7 +91,7 @@ func migrateRun(ctx context.Context, s *streams, t target, format string, o *mig
 		if err != nil {
 			return failure(err)
 		}
-		n, err := backfillTexts(ctx, db)
+		n, err := backfillTexts(ctx, s, db, db)
 		db.Close()
 		if err != nil {
 			return failure(err)
@@ -109,6 +110,9 @@ func migrateRun(ctx context.Context, s *streams, t target, format string, o *mig
 		}
 		res.Applied = append(res.Applied, applied...)
 		res.Engine, res.Index, res.SchemaVersion = "postgres", db.Where(), pg.SchemaVersion()
+		if res.TextsBackfilled, err = backfillTexts(ctx, s, db, db); err != nil {
+			return failure(err)
+		}
 		if o.createRoles {
 			r := pg.RolesFor(o.rolePrefix)
 			if err := db.CreateRoles(ctx, r); err != nil {
@@ -127,12 +131,23 @@ func migrateRun(ctx context.Context, s *streams, t target, format string, o *mig
 }
 
 // backfillTexts gives the events an older maildiag stored their text ids
-// (reclassify.BackfillTexts); it returns how many it read.
-func backfillTexts(ctx context.Context, db *index.DB) (int, error) {
+// (reclassify.BackfillTexts), with a count on a terminal; it returns how
+// many it read.
+func backfillTexts[W interface {
+	reclassify.TextWriter
+	Close() error
+}](ctx context.Context, s *streams, st reclassify.TextStore, db interface {
+	NewWriter(ctx context.Context) (W, error)
+}) (int, error) {
+	if pending, err := st.TextsPending(ctx); err != nil || !pending {
+		return 0, err
+	}
 	w, err := db.NewWriter(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer w.Close()
-	return reclassify.BackfillTexts(ctx, db, w)
+	bar := newBar(s, -1, "giving stored events their texts (subject, From, ...)")
+	defer bar.clear()
+	return reclassify.BackfillTexts(ctx, st, w, func(n int) { bar.set(int64(n)) })
 }

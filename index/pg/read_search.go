@@ -15,10 +15,9 @@ import (
 // no later insert changes, so a cursor is a position in it), as the SQLite
 // index's (index.DB.SearchEvents) and with its cursors' form. The
 // filters the events rows hold (type, failure details, sending domain,
-// recipient, message, time) are SQL; those on what only the original JSON
-// holds (subject, From, IP, tags, route, variables) are tested on each
-// event read, after a coarse test of the JSON text in SQL where that test
-// cannot drop a match.
+// recipient, message, time, and the ids of texts: subject, From, IP, tags,
+// route) are SQL; those on what only the original JSON holds (variables,
+// a delivered event's code) are tested on each event read.
 
 // searchChunk is how many rows are turned into events at a time.
 const searchChunk = 2000
@@ -32,18 +31,6 @@ type searchPlan struct {
 }
 
 func (p *searchPlan) add(cond string) { p.conds = append(p.conds, cond) }
-
-// plainASCII tells whether a text appears verbatim in any JSON encoding of
-// a string holding it: printable ASCII with nothing an encoder escapes.
-func plainASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c >= 0x7f || strings.IndexByte(`"\<>&/`, c) >= 0 {
-			return false
-		}
-	}
-	return s != ""
-}
 
 // asciiContains is whether s contains sub, ASCII letters compared without
 // case (as SQLite's LIKE).
@@ -113,19 +100,11 @@ func (db *DB) plan(ctx context.Context, f *analyze.EventFilter) (*searchPlan, er
 	} else if len(f.Codes) > 0 {
 		p.post = true // a delivered event's code is in its JSON
 	}
-	if len(f.Vars) > 0 || len(f.SendingIPs) > 0 || len(f.Tags) > 0 || f.MX != "" || f.Provider != "" || f.Gateway != "" {
+	if len(f.Vars) > 0 {
 		p.post = true
 	}
-	for _, s := range []string{f.Subject, f.From} {
-		if s == "" {
-			continue
-		}
-		p.post = true
-		if plainASCII(s) {
-			// Only JSON kept inline (before migration 0006) can be tested
-			// here; the filter after reading tests every event.
-			p.add(`(e.raw_block IS NOT NULL OR convert_from(e.raw, 'UTF8') ILIKE ` + p.args.add("%"+likeEscape(s)+"%") + ` ESCAPE '\')`)
-		}
+	if err := db.planTexts(ctx, f, p); err != nil {
+		return nil, err
 	}
 	if len(f.SendingDomains) > 0 {
 		names := make([]string, len(f.SendingDomains))
@@ -155,6 +134,72 @@ func (db *DB) plan(ctx context.Context, f *analyze.EventFilter) (*searchPlan, er
 		p.add(`e.ts < ` + p.args.add(us) + ` AND e.day <= ` + p.args.add(floorDiv(us-1, usPerDay)))
 	}
 	return p, nil
+}
+
+// planTexts adds the filters on texts (texts.go): the ids of the texts
+// that match, read from the texts table, as the SQLite index does.
+func (db *DB) planTexts(ctx context.Context, f *analyze.EventFilter, p *searchPlan) error {
+	filter := func(kind int, cond string, a []any, keep func(string) bool) error {
+		ids, err := db.textsWhere(ctx, kind, cond, a, keep)
+		if err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			p.none = true
+			return nil
+		}
+		p.add(`e.` + eventTextCols[kind-1] + ` = ANY(` + p.args.add(ids) + `)`)
+		return nil
+	}
+	// Contains, ASCII letters without case: the trigram index finds the
+	// candidates, tested again here as the SQLite index's LIKE tests.
+	for _, c := range []struct {
+		kind int
+		s    string
+	}{{textSubject, f.Subject}, {textFrom, f.From}} {
+		if c.s == "" {
+			continue
+		}
+		s := c.s
+		if err := filter(c.kind, `text ILIKE $1 ESCAPE '\'`, []any{"%" + likeEscape(s) + "%"},
+			func(t string) bool { return asciiContains(t, s) }); err != nil {
+			return err
+		}
+	}
+	if len(f.SendingIPs) > 0 {
+		if err := filter(textIP, `text = ANY($1)`, []any{f.SendingIPs}, nil); err != nil {
+			return err
+		}
+	}
+	if len(f.Tags) > 0 {
+		err := filter(textTags, "", nil, func(s string) bool {
+			for _, t := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
+				if slices.Contains(f.Tags, t) {
+					return true
+				}
+			}
+			return false
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if f.MX != "" || f.Provider != "" || f.Gateway != "" {
+		mx := strings.ToLower(f.MX)
+		err := filter(textRoute, "", nil, func(s string) bool {
+			parts := strings.SplitN(s, "\n", 4)
+			if len(parts) < 3 {
+				return false
+			}
+			return (f.Provider == "" || strings.EqualFold(parts[0], f.Provider)) &&
+				(f.Gateway == "" || strings.EqualFold(parts[1], f.Gateway)) &&
+				(mx == "" || maildiag.MatchGlob(mx, strings.ToLower(parts[2])))
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // planRecipients adds the recipient filters.
@@ -241,26 +286,7 @@ func parseCursor(s string) (searchCursor, error) {
 
 // match tests an event read against the filters SQL did not apply.
 func match(e *maildiag.Event, f *analyze.EventFilter) bool {
-	switch {
-	case len(f.Codes) > 0 && !f.Failure() && !slices.Contains(f.Codes, e.Code),
-		!analyze.MatchVars(e.Raw, f.Vars),
-		f.Subject != "" && (e.Subject == "" || !asciiContains(e.Subject, f.Subject)),
-		f.From != "" && (e.From == "" || !asciiContains(e.From, f.From)),
-		len(f.SendingIPs) > 0 && !slices.Contains(f.SendingIPs, e.SendingIP),
-		f.Provider != "" && !strings.EqualFold(e.Provider, f.Provider),
-		f.Gateway != "" && !strings.EqualFold(e.Gateway, f.Gateway),
-		f.MX != "" && !maildiag.MatchGlob(strings.ToLower(f.MX), strings.ToLower(e.MXHost)):
-		return false
-	}
-	if len(f.Tags) > 0 {
-		for _, t := range e.Tags {
-			if slices.Contains(f.Tags, t) {
-				return true
-			}
-		}
-		return false
-	}
-	return true
+	return (len(f.Codes) == 0 || f.Failure() || slices.Contains(f.Codes, e.Code)) && analyze.MatchVars(e.Raw, f.Vars)
 }
 
 // SearchEvents calls fn with the events a filter selects, in time order

@@ -57,8 +57,3 @@ func (t tagSets) of(s *string) []string {
 	t[*s] = tags
 	return tags
 }
-
-// TextsPending is always false: the PostgreSQL index reads subjects,
-// senders, IPs and tags from each event's original JSON, which every event
-// has, so none waits for a backfill (the SQLite index's TextsPending).
-func (db *DB) TextsPending(context.Context) (bool, error) { return false, nil }
