@@ -164,7 +164,7 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 		}
 		t.minTS, t.maxTS = min(t.minTS, ev.TimeUS), max(t.maxTS, ev.TimeUS)
 		t.events = append(t.events, row)
-		w.dedup.remember(k)
+		w.dedup.remember(t.events, len(t.events)-1)
 		outcome := outcomeOf(ev)
 		t.daily[dailyKey{k.day, sd, rd, typ, outcome}]++
 		t.hourly[hourlyKey{floorDiv(ev.TimeUS, usPerHour), sd, typ, outcome}]++
