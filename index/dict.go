@@ -279,8 +279,13 @@ func (w *Writer) recipientID(addr string) (int64, error) {
 	if addr == "" {
 		return 0, nil
 	}
+	return w.recipientIDByKey(addr, w.dict.keyOf(addr))
+}
+
+// recipientIDByKey is recipientID with the address's key
+// (dictionary.keyOf) known.
+func (w *Writer) recipientIDByKey(addr string, k recipKey) (int64, error) {
 	d := &w.dict
-	k := d.keyOf(addr)
 	// The filter first: every cached address is in it, and most addresses
 	// of a transactional sender are new, each of which cost two misses of
 	// the cache's large maps (7% of a 3M-event import's CPU).

@@ -117,8 +117,12 @@ func (w *Writer) textID(kind uint8, text string) (int64, error) {
 	if text == "" {
 		return 0, nil
 	}
+	return w.textIDByKey(kind, text, w.texts.keyOf(kind, text))
+}
+
+// textIDByKey is textID with the text's key (textDict.keyOf) known.
+func (w *Writer) textIDByKey(kind uint8, text string, k recipKey) (int64, error) {
 	d := &w.texts
-	k := d.keyOf(kind, text)
 	// The filter first, as for recipients: every cached text is in it.
 	if !d.knownReady || d.known.mayHave(k.h) {
 		if id, ok := d.ids.get(k); ok {
@@ -162,24 +166,21 @@ type eventTexts struct {
 
 // eventTextIDs finds (or adds) the texts of an event.
 func (w *Writer) eventTextIDs(ev *maildiag.Event) (eventTexts, error) {
+	var p preparedEvent
+	w.prepareTexts(ev, &p)
+	return w.preparedTextIDs(ev, &p)
+}
+
+// preparedTextIDs finds (or adds) the texts of an event, their keys
+// known.
+func (w *Writer) preparedTextIDs(ev *maildiag.Event, p *preparedEvent) (eventTexts, error) {
 	var t eventTexts
 	var err error
-	if t.subject, err = w.textID(textSubject, ev.Subject); err != nil {
-		return t, err
-	}
-	if t.from, err = w.textID(textFrom, ev.From); err != nil {
-		return t, err
-	}
-	if t.ip, err = w.textID(textIP, ev.SendingIP); err != nil {
-		return t, err
-	}
-	if len(ev.Tags) > 0 {
-		if t.tags, err = w.textID(textTags, tagsText(ev.Tags)); err != nil {
-			return t, err
+	for i, id := range [...]*int64{&t.subject, &t.from, &t.ip, &t.tags, &t.route} {
+		if p.texts[i] == (recipKey{}) {
+			continue
 		}
-	}
-	if ev.Provider != "" || ev.Gateway != "" || ev.MXHost != "" {
-		if t.route, err = w.textID(textRoute, RouteText(ev.Provider, ev.Gateway, ev.MXHost)); err != nil {
+		if *id, err = w.textIDByKey(uint8(i+1), p.text(ev, i), p.texts[i]); err != nil {
 			return t, err
 		}
 	}
