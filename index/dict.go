@@ -60,6 +60,11 @@ type dictionary struct {
 
 	attrs   map[int64]*domainAttrs
 	sending map[int64]bool // domains known to be marked as sending domains
+	// The sending domain last asked for, and its id: events come in runs
+	// of one sending domain, and two map lookups an event took 2% of a
+	// 1M-event import's writer.
+	lastSending   string
+	lastSendingID int64
 }
 
 type newRecipient struct {
@@ -140,6 +145,7 @@ func (d *dictionary) forget() {
 	d.newRecips = d.newRecips[:0]
 	clear(d.attrs)
 	clear(d.sending)
+	d.lastSending, d.lastSendingID = "", 0
 }
 
 // load reads event types and domains, every recipient when there are few
@@ -234,14 +240,21 @@ func (w *Writer) typeID(name string) (int64, error) {
 // sendingDomainID is domainID for a sending domain: it marks the domain
 // as one.
 func (w *Writer) sendingDomainID(name string) (int64, error) {
+	d := &w.dict
+	if name == d.lastSending && d.lastSendingID != 0 {
+		return d.lastSendingID, nil
+	}
 	id, err := w.domainID(name)
-	if err != nil || id == 0 || w.dict.sending[id] {
+	if err != nil || id == 0 {
 		return id, err
 	}
-	if _, err := w.exec(`UPDATE domains SET sending = 1 WHERE id = ? AND sending = 0`, id); err != nil {
-		return 0, fmt.Errorf("store domain: %w", err)
+	if !d.sending[id] {
+		if _, err := w.exec(`UPDATE domains SET sending = 1 WHERE id = ? AND sending = 0`, id); err != nil {
+			return 0, fmt.Errorf("store domain: %w", err)
+		}
+		d.sending[id] = true
 	}
-	w.dict.sending[id] = true
+	d.lastSending, d.lastSendingID = strings.Clone(name), id
 	return id, nil
 }
 
