@@ -38,6 +38,19 @@ type textDict struct {
 	seed       maphash.Seed
 	next       int64 // id of the next new text; 0: not read yet
 	added      []newText
+	// recent holds, per kind, texts found lately, each in the slot its
+	// hash picks: small enough to stay in the processor's cache, where a
+	// look in the filter and then the cache missed it for each of an
+	// event's five texts, most of which (senders, IPs, tags, routes)
+	// repeat from event to event.
+	recent [textRoute][recentTexts]recentText
+}
+
+const recentTexts = 1 << 10
+
+type recentText struct {
+	k  recipKey
+	id int64
 }
 
 type newText struct {
@@ -57,6 +70,7 @@ func (d *textDict) forget() {
 	d.knownReady, d.tried = false, false
 	d.next = 0
 	d.added = d.added[:0]
+	clear(d.recent[:])
 }
 
 // committed keeps the cache within its limit.
@@ -122,6 +136,19 @@ func (w *Writer) textID(kind uint8, text string) (int64, error) {
 
 // textIDByKey is textID with the text's key (textDict.keyOf) known.
 func (w *Writer) textIDByKey(kind uint8, text string, k recipKey) (int64, error) {
+	r := &w.texts.recent[kind-1][k.m%recentTexts]
+	if r.k == k {
+		return r.id, nil
+	}
+	id, err := w.findText(kind, text, k)
+	if err == nil {
+		*r = recentText{k, id}
+	}
+	return id, err
+}
+
+// findText is textIDByKey past the recent texts.
+func (w *Writer) findText(kind uint8, text string, k recipKey) (int64, error) {
 	d := &w.texts
 	// The filter first, as for recipients: every cached text is in it.
 	if !d.knownReady || d.known.mayHave(k.h) {
