@@ -43,8 +43,11 @@ func RecipientRange(domainID int64) (lo, hi int64) {
 }
 
 type dictionary struct {
-	types   map[string]int64
-	domains map[string]int64
+	types map[string]int64
+	// domains holds every domain's id by its key (keyOf of its name): a
+	// map of strings cost a transactional import a hash and a comparison
+	// of the name in memory elsewhere for every new address.
+	domains map[recipKey]int64
 	loaded  bool // types and domains read
 
 	recips      recipientCache
@@ -106,10 +109,12 @@ func (c *recipientCache) clear() {
 	c.prev = nil
 }
 
-// rotate starts a new generation when the current one holds half of limit.
+// rotate starts a new generation when the current one holds half of
+// limit, with room for all of it: one that reached it will again, and
+// growing by doubling rehashed it ten times.
 func (c *recipientCache) rotate(limit int) {
 	if len(c.cur) >= limit/2 {
-		c.prev, c.cur = c.cur, map[recipKey]int64{}
+		c.prev, c.cur = c.cur, make(map[recipKey]int64, limit/2)
 	}
 }
 
@@ -123,7 +128,7 @@ type domainAttrs struct {
 
 func (d *dictionary) init() {
 	d.types = map[string]int64{}
-	d.domains = map[string]int64{}
+	d.domains = map[recipKey]int64{}
 	d.recips.cur = map[recipKey]int64{}
 	d.seed = maphash.MakeSeed()
 	d.recentMin = minRecentRecipients
@@ -161,7 +166,7 @@ func (d *dictionary) load(w *Writer) error {
 	})
 	if err == nil {
 		err = w.each(`SELECT name, id FROM domains`, nil, func(r []driver.Value) error {
-			d.domains[r[0].(string)] = r[1].(int64)
+			d.domains[d.keyOf(r[0].(string))] = r[1].(int64)
 			return nil
 		})
 	}
@@ -262,8 +267,13 @@ func (w *Writer) domainID(name string) (int64, error) {
 	if name == "" {
 		return 0, nil
 	}
+	return w.domainIDByKey(name, w.dict.keyOf(name))
+}
+
+// domainIDByKey is domainID with the name's key (keyOf) known.
+func (w *Writer) domainIDByKey(name string, k recipKey) (int64, error) {
 	d := &w.dict
-	if id, ok := d.domains[name]; ok {
+	if id, ok := d.domains[k]; ok {
 		return id, nil
 	}
 	res, err := w.exec(`INSERT OR IGNORE INTO domains(name, rname) VALUES (?, ?)`, name, Reverse(name))
@@ -283,7 +293,7 @@ func (w *Writer) domainID(name string) (int64, error) {
 	} else if id, err = w.queryInt(`SELECT id FROM domains WHERE name = ?`, name); err != nil {
 		return 0, fmt.Errorf("store domain: %w", err)
 	}
-	d.domains[strings.Clone(name)] = id
+	d.domains[k] = id
 	return id, nil
 }
 
@@ -292,12 +302,12 @@ func (w *Writer) recipientID(addr string) (int64, error) {
 	if addr == "" {
 		return 0, nil
 	}
-	return w.recipientIDByKey(addr, w.dict.keyOf(addr))
+	return w.recipientIDByKey(addr, w.dict.keyOf(addr), recipKey{})
 }
 
 // recipientIDByKey is recipientID with the address's key
 // (dictionary.keyOf) known.
-func (w *Writer) recipientIDByKey(addr string, k recipKey) (int64, error) {
+func (w *Writer) recipientIDByKey(addr string, k, dk recipKey) (int64, error) {
 	d := &w.dict
 	// The filter first: every cached address is in it, and most addresses
 	// of a transactional sender are new, each of which cost two misses of
@@ -315,7 +325,14 @@ func (w *Writer) recipientIDByKey(addr string, k recipKey) (int64, error) {
 			return id, nil
 		}
 	}
-	did, err := w.domainID(maildiag.DomainOf(addr))
+	var did int64
+	var err error
+	if dom := maildiag.DomainOf(addr); dom != "" {
+		if dk == (recipKey{}) {
+			dk = d.keyOf(dom)
+		}
+		did, err = w.domainIDByKey(dom, dk)
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -148,7 +148,7 @@ func (w *Writer) addEvents(ctx context.Context, evs []maildiag.Event, ps []prepa
 		var rcpt int64
 		if ev.Recipient != "" {
 			var err error
-			if rcpt, err = w.recipientIDByKey(ev.Recipient, p.rcpt); err != nil {
+			if rcpt, err = w.recipientIDByKey(ev.Recipient, p.rcpt, p.rcptDomain); err != nil {
 				return added, err
 			}
 		}

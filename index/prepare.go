@@ -9,6 +9,7 @@ import "github.com/maildiag/maildiag"
 // on the decoding workers.
 type preparedEvent struct {
 	rcpt        recipKey // zero: no recipient
+	rcptDomain  recipKey // keyOf the recipient's domain; zero: none
 	idHash, mk  int64
 	texts       [5]recipKey // by text kind - 1; zero: none
 	tags, route string
@@ -41,9 +42,12 @@ func (w *Writer) PrepareEvents(evs []maildiag.Event) any {
 }
 
 func (w *Writer) prepare(ev *maildiag.Event, p *preparedEvent) {
-	p.rcpt = recipKey{}
+	p.rcpt, p.rcptDomain = recipKey{}, recipKey{}
 	if ev.Recipient != "" {
 		p.rcpt = w.dict.keyOf(ev.Recipient)
+		if dom := maildiag.DomainOf(ev.Recipient); dom != "" {
+			p.rcptDomain = w.dict.keyOf(dom)
+		}
 	}
 	p.idHash = eventHash(ev.Type, ev.ID)
 	p.mk = messageKey(ev.MessageID)
