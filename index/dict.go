@@ -305,8 +305,8 @@ func (w *Writer) recipientID(addr string) (int64, error) {
 	return w.recipientIDByKey(addr, w.dict.keyOf(addr), recipKey{})
 }
 
-// recipientIDByKey is recipientID with the address's key
-// (dictionary.keyOf) known.
+// recipientIDByKey is recipientID with the address's key (keyOf) known,
+// and its domain's, or zero to compute it if needed.
 func (w *Writer) recipientIDByKey(addr string, k, dk recipKey) (int64, error) {
 	d := &w.dict
 	// The filter first: every cached address is in it, and most addresses
