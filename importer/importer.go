@@ -21,6 +21,14 @@ type Writer interface {
 	Rollback()
 }
 
+// preparer is a Writer that does part of storing events ahead, on the
+// goroutines that decode them (the SQLite index hashes them there), and
+// then stores them with what it prepared.
+type preparer interface {
+	PrepareEvents(evs []maildiag.Event) any
+	AddPreparedEvents(ctx context.Context, evs []maildiag.Event, prepared any, importID int64) (int, error)
+}
+
 // flusher is a Writer that may keep events back to store many at once
 // (PostgreSQL's merge costs the same for a thousand events as for tens of
 // thousands): AddEvents counts none of those it keeps, and Flush stores
@@ -91,7 +99,11 @@ func New(ctx context.Context, st reclassify.Store, w Writer, o Options, p reclas
 // the open transaction uncommitted.
 func (im *Importer) Import(ctx context.Context, r io.Reader, source string, p Progress) (*maildiag.Import, error) {
 	return im.run(ctx, source, p, func(emit func(*ingest.Batch) error) (*ingest.Summary, error) {
-		return ingest.Read(ctx, r, ingest.Options{SendingDomain: im.o.SendingDomain, Progress: p.Read}, emit)
+		o := ingest.Options{SendingDomain: im.o.SendingDomain, Progress: p.Read}
+		if pw, ok := im.w.(preparer); ok {
+			o.Prepare = pw.PrepareEvents
+		}
+		return ingest.Read(ctx, r, o, emit)
 	})
 }
 
@@ -169,7 +181,13 @@ func (im *Importer) commit(ctx context.Context, imp *maildiag.Import) error {
 // store adds a batch to the open transaction and counts it.
 func (im *Importer) store(ctx context.Context, imp *maildiag.Import, b *ingest.Batch, p Progress) error {
 	w := im.w
-	n, err := w.AddEvents(ctx, b.Events, imp.ID)
+	var n int
+	var err error
+	if pw, ok := w.(preparer); ok && b.Prepared != nil {
+		n, err = pw.AddPreparedEvents(ctx, b.Events, b.Prepared, imp.ID)
+	} else {
+		n, err = w.AddEvents(ctx, b.Events, imp.ID)
+	}
 	if err != nil {
 		return err
 	}

@@ -144,11 +144,16 @@ func TestImportCommitsAsItGoes(t *testing.T) {
 	}
 }
 
-// failingWriter is the index's writer with AddEvents failing.
+// failingWriter is the index's writer with AddEvents (prepared or not)
+// failing.
 type failingWriter struct{ *index.Writer }
 
 func (failingWriter) AddEvents(context.Context, []maildiag.Event, int64) (int, error) {
 	return 0, errors.New("disk full")
+}
+
+func (f failingWriter) AddPreparedEvents(ctx context.Context, evs []maildiag.Event, _ any, importID int64) (int, error) {
+	return f.AddEvents(ctx, evs, importID)
 }
 
 // A store error is not the input's: nothing of the input is committed.

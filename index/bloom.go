@@ -10,51 +10,61 @@ import "math/bits"
 // It grows by layers, each twice the capacity of the one before, so it is
 // never rebuilt; each layer at 10 bits per hash and 7 probes answers
 // "maybe" for about 1% of absent hashes.
+//
+// A layer is blocked: the 7 probes of a hash fall in one 512-bit block,
+// one cache line, where spreading them over the layer cost a cache miss
+// each (a stored text, found in every event, cost seven).
 type bloom struct {
 	layers []bloomLayer
 }
 
 type bloomLayer struct {
 	bits    []uint64
-	mask    uint64 // bit count - 1 (a power of two)
+	shift   uint // 64 - log2(blocks)
 	n, room int
 }
 
 const (
-	bloomProbes   = 7
-	bloomBitsEach = 10
-	bloomMinRoom  = 1 << 18
+	bloomProbes    = 7
+	bloomBitsEach  = 10
+	bloomMinRoom   = 1 << 18
+	bloomBlockBits = 512
 )
 
 func newBloomLayer(room int) bloomLayer {
 	nbits := uint64(1) << bits.Len64(uint64(room*bloomBitsEach-1))
-	return bloomLayer{bits: make([]uint64, nbits/64), mask: nbits - 1, room: room}
+	blocks := nbits / bloomBlockBits
+	return bloomLayer{bits: make([]uint64, nbits/64), shift: uint(64 - bits.Len64(blocks-1)), room: room}
 }
 
-// probes derives the probe positions from one hash by double hashing.
-func probes(h int64) (a, b uint64) {
+// probes derives a hash's block (its first word) and, from an independent
+// mix of the hash, the 9-bit positions of its probes in the block.
+func (l *bloomLayer) probes(h int64) (word uint64, pos uint64) {
 	x := uint64(h)
-	a = x
-	b = (x>>31 | x<<33) * 0x9E3779B97F4A7C15
-	return a, b | 1
+	word = (x * 0x9E3779B97F4A7C15 >> l.shift) * (bloomBlockBits / 64)
+	return word, x * 0xC2B2AE3D27D4EB4F
 }
 
 func (l *bloomLayer) add(h int64) {
-	a, b := probes(h)
-	for i := uint64(0); i < bloomProbes; i++ {
-		p := (a + i*b) & l.mask
-		l.bits[p>>6] |= 1 << (p & 63)
+	w, pos := l.probes(h)
+	blk := l.bits[w : w+bloomBlockBits/64 : w+bloomBlockBits/64]
+	for range bloomProbes {
+		p := pos & (bloomBlockBits - 1)
+		blk[p>>6] |= 1 << (p & 63)
+		pos >>= 9
 	}
 	l.n++
 }
 
 func (l *bloomLayer) has(h int64) bool {
-	a, b := probes(h)
-	for i := uint64(0); i < bloomProbes; i++ {
-		p := (a + i*b) & l.mask
-		if l.bits[p>>6]&(1<<(p&63)) == 0 {
+	w, pos := l.probes(h)
+	blk := l.bits[w : w+bloomBlockBits/64 : w+bloomBlockBits/64]
+	for range bloomProbes {
+		p := pos & (bloomBlockBits - 1)
+		if blk[p>>6]&(1<<(p&63)) == 0 {
 			return false
 		}
+		pos >>= 9
 	}
 	return true
 }

@@ -114,6 +114,20 @@ const usPerHour = 3600 * 1_000_000
 // new. An event is the same as one stored before when it has the same
 // Mailgun id (unique within a UTC day) at the same recipient on the same day.
 func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID int64) (int, error) {
+	return w.addEvents(ctx, evs, nil, importID)
+}
+
+// AddPreparedEvents is AddEvents for events prepared by PrepareEvents.
+func (w *Writer) AddPreparedEvents(ctx context.Context, evs []maildiag.Event, prepared any, importID int64) (int, error) {
+	ps, _ := prepared.([]preparedEvent)
+	if len(ps) != len(evs) {
+		ps = nil
+	}
+	return w.addEvents(ctx, evs, ps, importID)
+}
+
+// addEvents stores events, with what PrepareEvents made of them, or nil.
+func (w *Writer) addEvents(ctx context.Context, evs []maildiag.Event, ps []preparedEvent, importID int64) (int, error) {
 	if err := w.begin(ctx); err != nil {
 		return 0, err
 	}
@@ -122,14 +136,24 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 	}
 	added := 0
 	t := &w.tx
+	var own preparedEvent
 	for i := range evs {
 		ev := &evs[i]
-		rcpt, err := w.recipientID(ev.Recipient)
-		if err != nil {
-			return added, err
+		p := &own
+		if ps != nil {
+			p = &ps[i]
+		} else {
+			w.prepare(ev, p)
 		}
-		mk := messageKey(ev.MessageID)
-		k := evKey{dayOf(ev.TimeUS), rcpt, eventHash(ev.Type, ev.ID)}
+		var rcpt int64
+		if ev.Recipient != "" {
+			var err error
+			if rcpt, err = w.recipientIDByKey(ev.Recipient, p.rcpt, p.rcptDomain); err != nil {
+				return added, err
+			}
+		}
+		mk := p.mk
+		k := evKey{dayOf(ev.TimeUS), rcpt, p.idHash}
 		if dup, err := w.seen(k, ev.TimeUS); err != nil || dup {
 			if err != nil {
 				return added, err
@@ -150,7 +174,7 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 				return added, err
 			}
 		}
-		texts, err := w.eventTextIDs(ev)
+		texts, err := w.preparedTextIDs(ev, p)
 		if err != nil {
 			return added, err
 		}
@@ -164,7 +188,7 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 		}
 		t.minTS, t.maxTS = min(t.minTS, ev.TimeUS), max(t.maxTS, ev.TimeUS)
 		t.events = append(t.events, row)
-		w.dedup.remember(k)
+		w.dedup.remember(t.events, len(t.events)-1)
 		outcome := outcomeOf(ev)
 		t.daily[dailyKey{k.day, sd, rd, typ, outcome}]++
 		t.hourly[hourlyKey{floorDiv(ev.TimeUS, usPerHour), sd, typ, outcome}]++

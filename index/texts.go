@@ -38,6 +38,19 @@ type textDict struct {
 	seed       maphash.Seed
 	next       int64 // id of the next new text; 0: not read yet
 	added      []newText
+	// recent holds, per kind, texts found lately, each in the slot its
+	// hash picks: small enough to stay in the processor's cache, where a
+	// look in the filter and then the cache missed it for each of an
+	// event's five texts, most of which (senders, IPs, tags, routes)
+	// repeat from event to event.
+	recent [textRoute][recentTexts]recentText
+}
+
+const recentTexts = 1 << 10
+
+type recentText struct {
+	k  recipKey
+	id int64
 }
 
 type newText struct {
@@ -57,6 +70,7 @@ func (d *textDict) forget() {
 	d.knownReady, d.tried = false, false
 	d.next = 0
 	d.added = d.added[:0]
+	clear(d.recent[:])
 }
 
 // committed keeps the cache within its limit.
@@ -117,8 +131,25 @@ func (w *Writer) textID(kind uint8, text string) (int64, error) {
 	if text == "" {
 		return 0, nil
 	}
+	return w.textIDByKey(kind, text, w.texts.keyOf(kind, text))
+}
+
+// textIDByKey is textID with the text's key (textDict.keyOf) known.
+func (w *Writer) textIDByKey(kind uint8, text string, k recipKey) (int64, error) {
+	r := &w.texts.recent[kind-1][k.m%recentTexts]
+	if r.k == k {
+		return r.id, nil
+	}
+	id, err := w.findText(kind, text, k)
+	if err == nil {
+		*r = recentText{k, id}
+	}
+	return id, err
+}
+
+// findText is textIDByKey past the recent texts.
+func (w *Writer) findText(kind uint8, text string, k recipKey) (int64, error) {
 	d := &w.texts
-	k := d.keyOf(kind, text)
 	// The filter first, as for recipients: every cached text is in it.
 	if !d.knownReady || d.known.mayHave(k.h) {
 		if id, ok := d.ids.get(k); ok {
@@ -162,24 +193,21 @@ type eventTexts struct {
 
 // eventTextIDs finds (or adds) the texts of an event.
 func (w *Writer) eventTextIDs(ev *maildiag.Event) (eventTexts, error) {
+	var p preparedEvent
+	w.prepareTexts(ev, &p)
+	return w.preparedTextIDs(ev, &p)
+}
+
+// preparedTextIDs finds (or adds) the texts of an event, their keys
+// known.
+func (w *Writer) preparedTextIDs(ev *maildiag.Event, p *preparedEvent) (eventTexts, error) {
 	var t eventTexts
 	var err error
-	if t.subject, err = w.textID(textSubject, ev.Subject); err != nil {
-		return t, err
-	}
-	if t.from, err = w.textID(textFrom, ev.From); err != nil {
-		return t, err
-	}
-	if t.ip, err = w.textID(textIP, ev.SendingIP); err != nil {
-		return t, err
-	}
-	if len(ev.Tags) > 0 {
-		if t.tags, err = w.textID(textTags, tagsText(ev.Tags)); err != nil {
-			return t, err
+	for i, id := range [...]*int64{&t.subject, &t.from, &t.ip, &t.tags, &t.route} {
+		if p.texts[i] == (recipKey{}) {
+			continue
 		}
-	}
-	if ev.Provider != "" || ev.Gateway != "" || ev.MXHost != "" {
-		if t.route, err = w.textID(textRoute, RouteText(ev.Provider, ev.Gateway, ev.MXHost)); err != nil {
+		if *id, err = w.textIDByKey(uint8(i+1), p.text(ev, i), p.texts[i]); err != nil {
 			return t, err
 		}
 	}

@@ -28,6 +28,10 @@ type Options struct {
 	ChunkSize int
 	// Progress, when set, is called with the number of source bytes read so far.
 	Progress func(read int64)
+	// Prepare, when set, is called on the decoding goroutines with each
+	// batch's events, and its result kept in the batch (Batch.Prepared):
+	// work a store can do ahead of storing them, in parallel.
+	Prepare func(evs []maildiag.Event) any
 }
 
 // Summary describes one input after it has been read.
@@ -86,6 +90,7 @@ func Read(ctx context.Context, src io.Reader, opts Options, emit func(*Batch) er
 	p := &pipeline{
 		ctx:   ctx,
 		n:     &normalizer{sendingDomain: opts.SendingDomain},
+		prep:  opts.Prepare,
 		chunk: opts.ChunkSize,
 		work:  make(chan *job, opts.Workers),
 		order: make(chan *job, 2*opts.Workers+2),
@@ -96,7 +101,11 @@ func Read(ctx context.Context, src io.Reader, opts Options, emit func(*Batch) er
 		go func() {
 			defer wg.Done()
 			for j := range p.work {
-				j.result <- p.run(j)
+				b := p.run(j)
+				if p.prep != nil && len(b.Events) > 0 {
+					b.Prepared = p.prep(b.Events)
+				}
+				j.result <- b
 			}
 		}()
 	}
@@ -219,6 +228,7 @@ type rec struct {
 type pipeline struct {
 	ctx   context.Context
 	n     *normalizer
+	prep  func([]maildiag.Event) any
 	chunk int
 	work  chan *job
 	order chan *job

@@ -19,6 +19,7 @@ type Batch struct {
 	Rejects      []maildiag.Reject
 	Shapes       [numShapes]int // records seen per shape
 	Bytes        int64          // input bytes this batch covers
+	Prepared     any            // what Options.Prepare made of Events
 }
 
 func (b *Batch) reject(loc loc, reason string, raw []byte) {
