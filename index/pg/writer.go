@@ -32,7 +32,7 @@ type Writer struct {
 	months map[int32]bool // months whose partitions are known to exist (committed)
 	txNew  []int32        // months whose partitions the open transaction made
 
-	// hold is how many events may wait (in memory, then staged) for one merge
+	// hold is how many events may wait in the staging table for one merge
 	// (SetBatch); staged is how many do, of import importID.
 	hold     int
 	staged   int
@@ -52,9 +52,11 @@ type Writer struct {
 	texts map[textKey]int32
 	fill  []textFill
 
-	// The staged events' rows and texts, copied at the merge (copyStage).
-	rows     [][]any
-	rowTexts []eventTexts
+	// The staged events' texts, by row number, their ids found for the
+	// whole batch at the merge (stageTexts); each distinct text is held
+	// once (batchTexts), not with the rest of its event.
+	rowTexts   []eventTexts
+	batchTexts map[string]string
 }
 
 // SetBatch lets the writer keep up to n events staged before merging them
@@ -79,13 +81,13 @@ func (db *DB) NewWriter(ctx context.Context) (*Writer, error) {
 	// only a rough sample: the default read 30,000 rows of each batch,
 	// 160 ms of a 2.5 s merge of 50,000 events.
 	for _, q := range []string{`SET jit = off`, `SET temp_buffers = '256MB'`, `SET work_mem = '64MB'`, `SET default_statistics_target = 10`,
-		createStage, createStageNew} {
+		createStage, createStageTexts, createStageNew} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			conn.Release()
 			return nil, fmt.Errorf("open index for writing: %w", err)
 		}
 	}
-	return &Writer{db: db, conn: conn, months: map[int32]bool{}, texts: map[textKey]int32{}}, nil
+	return &Writer{db: db, conn: conn, months: map[int32]bool{}, texts: map[textKey]int32{}, batchTexts: map[string]string{}}, nil
 }
 
 // Close rolls back anything not committed and releases the connection,
@@ -176,7 +178,8 @@ func (w *Writer) Rollback() {
 	w.txNew = nil
 	clear(w.texts)
 	w.fill = w.fill[:0]
-	w.rows, w.rowTexts = nil, nil
+	w.rowTexts = nil
+	clear(w.batchTexts)
 }
 
 const usPerDay = 86400 * 1_000_000
@@ -203,15 +206,19 @@ const createStage = `CREATE TEMP TABLE IF NOT EXISTS stage (
 	recipient_domain text, message_id text, failure boolean, outcome text, severity text, reason text, code integer,
 	enhanced text, class text, rule text, gateway text, provider text, mx_host text, reply text, description text,
 	attempt integer, retry_seconds integer, bounce_type text, delayed_bounce boolean, sending_ip text,
-	subject text, from_addr text, tags text, raw_block bigint, raw_at integer,
-	subject_id integer, from_id integer, ip_id integer, tags_id integer, route_id integer
+	subject text, from_addr text, tags text, raw_block bigint, raw_at integer
+)`
+
+// createStageTexts holds the ids of the staged events' texts, by row
+// number: found for the whole batch at once, after the rows are copied.
+const createStageTexts = `CREATE TEMP TABLE IF NOT EXISTS stage_texts (
+	n integer, subject_id integer, from_id integer, ip_id integer, tags_id integer, route_id integer
 )`
 
 var stageColumns = []string{"n", "day", "ts", "hour", "type", "event_id", "sending_domain", "recipient", "recipient_domain",
 	"message_id", "failure", "outcome", "severity", "reason", "code", "enhanced", "class", "rule", "gateway",
 	"provider", "mx_host", "reply", "description", "attempt", "retry_seconds", "bounce_type", "delayed_bounce",
-	"sending_ip", "subject", "from_addr", "tags", "raw_block", "raw_at",
-	"subject_id", "from_id", "ip_id", "tags_id", "route_id"}
+	"sending_ip", "subject", "from_addr", "tags", "raw_block", "raw_at"}
 
 // merge moves the staged events into the index in one statement: names
 // into their dictionaries first (merge_names), then the events not stored
@@ -253,10 +260,11 @@ var mergeEvents = `
 WITH base AS (
 	-- Narrow rows: the failure details stay in stage, found by n.
 	SELECT s.n, s.day, s.ts, s.hour, s.event_id, s.message_id, s.failure, s.outcome, s.raw_block, s.raw_at,
-		s.subject_id, s.from_id, s.ip_id, s.tags_id, s.route_id,
+		st.subject_id, st.from_id, st.ip_id, st.tags_id, st.route_id,
 		COALESCE(r.id, 0) AS r_id, COALESCE(r.domain_id, 0) AS r_domain, t.id AS type_id, COALESCE(sd.id, 0) AS sd_id, COALESCE(rd.id, 0) AS rd_id,
 		s.ts - s.day::bigint * 86400000000 AS into_day
 	FROM stage s
+	JOIN stage_texts st ON st.n = s.n
 	JOIN event_types t ON t.name = s.type
 	LEFT JOIN recipients r ON r.address = s.recipient
 	LEFT JOIN domains sd ON sd.name = s.sending_domain
@@ -357,7 +365,18 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 		if err != nil {
 			return 0, err
 		}
-		rows[i], texts[i] = stageRow(ev, day, block, at), textsOf(ev)
+		rows[i] = stageRow(ev, day, block, at)
+		for k, t := range textsOf(ev) {
+			if t == "" {
+				continue
+			}
+			if c, ok := w.batchTexts[t]; ok {
+				texts[i][k] = c
+			} else {
+				t = strings.Clone(t)
+				w.batchTexts[t], texts[i][k] = t, t
+			}
+		}
 		if len(w.block.data) >= blockTarget {
 			if err := w.closeBlock(ctx); err != nil {
 				return 0, err
@@ -373,7 +392,10 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 	for i, r := range rows {
 		r[0] = int32(w.staged + i) // the row's number, to find its details by
 	}
-	w.rows, w.rowTexts = append(w.rows, rows...), append(w.rowTexts, texts...)
+	if _, err := w.tx.CopyFrom(ctx, pgx.Identifier{"stage"}, stageColumns, pgx.CopyFromRows(rows)); err != nil {
+		return 0, fmt.Errorf("store events: copy: %w", err)
+	}
+	w.rowTexts = append(w.rowTexts, texts...)
 	w.staged += len(rows)
 	w.importID = importID
 	if w.staged < w.hold {
@@ -395,10 +417,10 @@ func (w *Writer) flush(ctx context.Context) (int, error) {
 	if err := w.closeBlock(ctx); err != nil {
 		return 0, err
 	}
-	if err := w.copyStage(ctx); err != nil {
+	if err := w.stageTexts(ctx); err != nil {
 		return 0, err
 	}
-	for _, q := range []string{`ANALYZE stage`, mergeNames, mergeRecipients} {
+	for _, q := range []string{`ANALYZE stage, stage_texts`, mergeNames, mergeRecipients} {
 		if _, err := w.tx.Exec(ctx, q); err != nil {
 			return 0, fmt.Errorf("store events: names: %w", mayNotWrite(err))
 		}
@@ -425,35 +447,35 @@ func (w *Writer) flush(ctx context.Context) (int, error) {
 	if err := w.mergeReadRollups(ctx); err != nil {
 		return 0, err
 	}
-	if _, err := w.tx.Exec(ctx, `TRUNCATE stage, stage_new`); err != nil {
+	if _, err := w.tx.Exec(ctx, `TRUNCATE stage, stage_texts, stage_new`); err != nil {
 		return 0, fmt.Errorf("store events: %w", err)
 	}
 	w.staged = 0
 	return n, nil
 }
 
-// copyStage copies the rows AddEvents kept into the staging table, with
-// the ids of their texts, found for the whole batch in one statement: a
-// statement per AddEvents took a quarter of an import's time.
-func (w *Writer) copyStage(ctx context.Context) error {
+// stageTexts copies the ids of the staged events' texts, found for the
+// whole batch in one statement (a statement per AddEvents took a quarter
+// of an import's time), beside the staged rows.
+func (w *Writer) stageTexts(ctx context.Context) error {
 	ids, err := w.textIDs(ctx, w.rowTexts)
 	if err != nil {
 		return err
 	}
-	for i, r := range w.rows {
-		t := ids[i]
-		w.rows[i] = append(r, t[0], t[1], t[2], t[3], t[4])
+	rows := make([][]any, len(ids))
+	for i, t := range ids {
+		rows[i] = []any{int32(i), t[0], t[1], t[2], t[3], t[4]}
 	}
-	if _, err := w.tx.CopyFrom(ctx, pgx.Identifier{"stage"}, stageColumns, pgx.CopyFromRows(w.rows)); err != nil {
-		return fmt.Errorf("store events: copy: %w", err)
+	if _, err := w.tx.CopyFrom(ctx, pgx.Identifier{"stage_texts"}, []string{"n", "subject_id", "from_id", "ip_id", "tags_id", "route_id"},
+		pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("store events: copy texts: %w", err)
 	}
-	clear(w.rows)
 	clear(w.rowTexts)
-	w.rows, w.rowTexts = w.rows[:0], w.rowTexts[:0]
+	w.rowTexts = w.rowTexts[:0]
+	clear(w.batchTexts)
 	return nil
 }
 
-// stageRow is an event as a row of the staging table.
 func stageRow(ev *maildiag.Event, day int32, block int64, at int32) []any {
 	rdom := ev.RecipientDomain
 	if rdom == "" {
