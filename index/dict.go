@@ -297,16 +297,8 @@ func (w *Writer) domainIDByKey(name string, k recipKey) (int64, error) {
 	return id, nil
 }
 
-// recipientID returns the id of an address, adding it when new.
-func (w *Writer) recipientID(addr string) (int64, error) {
-	if addr == "" {
-		return 0, nil
-	}
-	return w.recipientIDByKey(addr, w.dict.keyOf(addr), recipKey{})
-}
-
-// recipientIDByKey is recipientID with the address's key (keyOf) known,
-// and its domain's, or zero to compute it if needed.
+// recipientIDByKey returns the id of an address, adding it when new, by
+// its key (keyOf) and its domain's, or zero to compute that if needed.
 func (w *Writer) recipientIDByKey(addr string, k, dk recipKey) (int64, error) {
 	d := &w.dict
 	// The filter first: every cached address is in it, and most addresses
