@@ -56,6 +56,23 @@ func (f *EventFilter) Failure() bool {
 	return len(f.Codes) > 0
 }
 
+// Routed tells whether the filter selects by route (MX host, provider or
+// gateway).
+func (f *EventFilter) Routed() bool { return f.MX != "" || f.Provider != "" || f.Gateway != "" }
+
+// MatchRoute tells whether a route as the indexes store it (provider,
+// gateway and MX host, each followed by a line break) passes the filter's
+// route fields.
+func (f *EventFilter) MatchRoute(route string) bool {
+	parts := strings.SplitN(route, "\n", 4)
+	if len(parts) < 3 {
+		return false
+	}
+	return (f.Provider == "" || strings.EqualFold(parts[0], f.Provider)) &&
+		(f.Gateway == "" || strings.EqualFold(parts[1], f.Gateway)) &&
+		(f.MX == "" || maildiag.MatchGlob(strings.ToLower(f.MX), strings.ToLower(parts[2])))
+}
+
 // MatchVars tells whether an event's original JSON has every user-variable
 // of vars with the value given (numbers and booleans compared as written).
 func MatchVars(raw []byte, vars map[string]string) bool {

@@ -242,17 +242,8 @@ func (db *DB) plan(ctx context.Context, f *analyze.EventFilter) (*searchPlan, er
 		}
 		text("tags_id", ids)
 	}
-	if f.MX != "" || f.Provider != "" || f.Gateway != "" {
-		mx := strings.ToLower(f.MX)
-		ids, err := db.textsWhere(ctx, textRoute, "", nil, func(s string) bool {
-			parts := strings.SplitN(s, "\n", 4)
-			if len(parts) < 3 {
-				return false
-			}
-			return (f.Provider == "" || strings.EqualFold(parts[0], f.Provider)) &&
-				(f.Gateway == "" || strings.EqualFold(parts[1], f.Gateway)) &&
-				(mx == "" || maildiag.MatchGlob(mx, strings.ToLower(parts[2])))
-		})
+	if f.Routed() {
+		ids, err := db.textsWhere(ctx, textRoute, "", nil, f.MatchRoute)
 		if err != nil {
 			return nil, err
 		}

@@ -184,17 +184,8 @@ func (db *DB) planTexts(ctx context.Context, f *analyze.EventFilter, p *searchPl
 			return err
 		}
 	}
-	if f.MX != "" || f.Provider != "" || f.Gateway != "" {
-		mx := strings.ToLower(f.MX)
-		err := filter(textRoute, "", nil, func(s string) bool {
-			parts := strings.SplitN(s, "\n", 4)
-			if len(parts) < 3 {
-				return false
-			}
-			return (f.Provider == "" || strings.EqualFold(parts[0], f.Provider)) &&
-				(f.Gateway == "" || strings.EqualFold(parts[1], f.Gateway)) &&
-				(mx == "" || maildiag.MatchGlob(mx, strings.ToLower(parts[2])))
-		})
+	if f.Routed() {
+		err := filter(textRoute, "", nil, f.MatchRoute)
 		if err != nil {
 			return err
 		}
