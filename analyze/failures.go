@@ -117,7 +117,7 @@ var deliveryDims = map[string]bool{ByDomain: true, ByProvider: true, ByGateway: 
 type group struct {
 	g       FailureGroup
 	rcpts   map[RecipientID]struct{}
-	msgs    map[MessageDay]uint8 // what became of each message: msgFailed | msgDeferred
+	msgs    map[int32]uint8 // what became of each message (by its place in msgs.list): msgFailed | msgDeferred
 	class   map[string]int
 	samples map[string]*sampled // the first failure of each class
 }
@@ -155,6 +155,42 @@ type MessageDay struct {
 	Message   MessageRef
 	Recipient RecipientID
 	Day       int64
+}
+
+// messages are the messages of the failures read, each once: a message is
+// known by its message-id and recipient, and one without a message-id is a
+// message of its own.
+type messages struct {
+	idx  map[MessageDay]int32 // by message and recipient (Day zero)
+	list []messageSeen
+}
+
+type messageSeen struct {
+	first MessageDay // with the day of the first failure read
+	kinds uint8      // msgFailed | msgDeferred
+}
+
+// of returns the place of a failure's message in the list, adding it when
+// new.
+func (ms *messages) of(r *Failure) int32 {
+	i := int32(len(ms.list))
+	m := MessageDay{Message: r.Message, Recipient: r.Recipient}
+	if r.Message == 0 {
+		// Never met again: not worth a map entry.
+		m.Day = int64(i) + 1<<40
+		ms.list = append(ms.list, messageSeen{first: m})
+		return i
+	}
+	if ms.idx == nil {
+		ms.idx = map[MessageDay]int32{}
+	}
+	if j, ok := ms.idx[m]; ok {
+		return j
+	}
+	ms.idx[m] = i
+	m.Day = r.Ref[0]
+	ms.list = append(ms.list, messageSeen{first: m})
+	return i
 }
 
 // deliveredReader tells which deferred messages were delivered after all.
@@ -200,48 +236,54 @@ func Failures(ctx context.Context, db Store, q FailureQuery) (*FailuresResult, e
 		}
 		to.filter(&f)
 	}
+	// The deliveries in scope are counted while the failures are read:
+	// another of the store's connections, and a core of its own.
+	type counted struct {
+		d   *deliveries
+		err error
+	}
+	dc := make(chan counted, 1)
+	go func() {
+		d, err := deliveriesFor(ctx, db, q, f, to)
+		dc <- counted{d, err}
+	}()
 	groups := map[string]*group{}
-	allMsgs := map[MessageDay]MessageDay{} // by message and recipient: with the day first seen
-	allKinds := map[MessageDay]uint8{}
+	var msgs messages
+	keyBuf := make([]string, len(q.By))
 	err = db.Failures(ctx, f, func(r *Failure) error {
 		if !to.has(r.Recipient) {
 			return nil
 		}
-		key := make([]string, len(q.By))
-		for i, b := range q.By {
-			key[i] = dimValue(b, r)
+		// The group's key without a slice made for every failure.
+		var k string
+		if len(q.By) == 1 {
+			k = dimValue(q.By[0], r)
+		} else {
+			for i, b := range q.By {
+				keyBuf[i] = dimValue(b, r)
+			}
+			k = strings.Join(keyBuf, "\x00")
 		}
-		k := strings.Join(key, "\x00")
 		g := groups[k]
 		if g == nil {
-			g = &group{g: FailureGroup{Key: key}, rcpts: map[RecipientID]struct{}{}, msgs: map[MessageDay]uint8{},
+			key := []string{k}
+			if len(q.By) > 1 {
+				key = slices.Clone(keyBuf)
+			}
+			g = &group{g: FailureGroup{Key: key}, rcpts: map[RecipientID]struct{}{}, msgs: map[int32]uint8{},
 				class: map[string]int{}, samples: map[string]*sampled{}}
 			groups[k] = g
 		}
 		g.g.Failures++
-		// A message is known by its message-id and recipient; one without a
-		// message-id counts as a message of its own.
-		m := MessageDay{Message: r.Message, Recipient: r.Recipient}
-		if r.Message == 0 {
-			m.Day = int64(len(allMsgs)) + 1<<40
-		}
-		first, seen := allMsgs[m]
-		if !seen {
-			first = m
-			if r.Message != 0 {
-				first.Day = r.Ref[0]
-			}
-			allMsgs[m] = first
-		}
+		kind := uint8(msgFailed)
 		if r.Outcome == maildiag.OutcomeTemporary {
-			g.msgs[first] |= msgDeferred
+			kind = msgDeferred
 			g.g.Deferrals++
 			res.Deferrals++
-			allKinds[m] |= msgDeferred
-		} else {
-			g.msgs[first] |= msgFailed
-			allKinds[m] |= msgFailed
 		}
+		i := msgs.of(r)
+		g.msgs[i] |= kind
+		msgs.list[i].kinds |= kind
 		g.rcpts[r.Recipient] = struct{}{}
 		c := classOrOther(r.Class)
 		g.class[c]++
@@ -260,15 +302,19 @@ func Failures(ctx context.Context, db Store, q FailureQuery) (*FailuresResult, e
 		res.Failures++
 		return nil
 	})
+	dl := <-dc
 	if err != nil {
 		return nil, err
 	}
-	res.Messages = len(allKinds)
-	for _, k := range allKinds {
-		if k&msgFailed != 0 {
+	if dl.err != nil {
+		return nil, dl.err
+	}
+	res.Messages = len(msgs.list)
+	for _, m := range msgs.list {
+		if m.kinds&msgFailed != 0 {
 			res.FailedMessages++
 		}
-		if k&msgDeferred != 0 {
+		if m.kinds&msgDeferred != 0 {
 			res.DeferredMessages++
 		}
 	}
@@ -358,17 +404,13 @@ func Failures(ctx context.Context, db Store, q FailureQuery) (*FailuresResult, e
 			g.g.Sample.Reply, g.g.Sample.MXHost, g.g.Sample.Rule = d.Text(), d.MXHost, d.Rule
 		}
 	}
-	if err := deliveredLater(ctx, db, all); err != nil {
+	if err := deliveredLater(ctx, db, all, msgs.list); err != nil {
 		return nil, err
 	}
-	dl, err := deliveriesFor(ctx, db, q, f, to)
-	if err != nil {
-		return nil, err
-	}
-	res.Deliveries = dl.total
-	res.FailureRate = rate(int64(res.FailedMessages), dl.total)
+	res.Deliveries = dl.d.total
+	res.FailureRate = rate(int64(res.FailedMessages), dl.d.total)
 	for _, g := range all {
-		g.g.Deliveries = dl.of(q.By, g.g.Key)
+		g.g.Deliveries = dl.d.of(q.By, g.g.Key)
 		g.g.FailureRate = rate(int64(g.g.FailedMessages), g.g.Deliveries)
 		res.Groups = append(res.Groups, g.g)
 	}
@@ -377,12 +419,12 @@ func Failures(ctx context.Context, db Store, q FailureQuery) (*FailuresResult, e
 
 // deliveredLater looks up which deferred messages of the groups shown were
 // delivered after all, when the store can say and they are not too many.
-func deliveredLater(ctx context.Context, db Store, groups []*group) error {
+func deliveredLater(ctx context.Context, db Store, groups []*group, list []messageSeen) error {
 	var ms []MessageDay
 	for _, g := range groups {
 		g.g.DeliveredLater = -1
-		for m, k := range g.msgs {
-			if k&msgDeferred != 0 && m.Message != 0 {
+		for i, k := range g.msgs {
+			if m := list[i].first; k&msgDeferred != 0 && m.Message != 0 {
 				ms = append(ms, m)
 			}
 		}
@@ -397,8 +439,8 @@ func deliveredLater(ctx context.Context, db Store, groups []*group) error {
 	}
 	for _, g := range groups {
 		g.g.DeliveredLater = 0
-		for m, k := range g.msgs {
-			if k&msgDeferred != 0 && got[m] {
+		for i, k := range g.msgs {
+			if k&msgDeferred != 0 && got[list[i].first] {
 				g.g.DeliveredLater++
 			}
 		}

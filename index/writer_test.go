@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -662,5 +663,50 @@ func TestTextFilterFromHashes(t *testing.T) {
 	}
 	if n := count(t, db, "SELECT COUNT(*) FROM texts t JOIN text_keys k ON k.id = t.id AND k.hash = ?", textHash(textSubject, "Welcome")); n != 1 {
 		t.Errorf("'Welcome' found by its hash %d times, want 1", n)
+	}
+}
+
+// TestFailuresInOrder: a read over many days, each day more failures than
+// a reader hands on at once, gives every failure once, day by day and,
+// within a day, by recipient, as the store promises (the days are read
+// on several connections at once).
+func TestFailuresInOrder(t *testing.T) {
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	const days, perDay = 9, 700
+	var evs []maildiag.Event
+	for d := range days {
+		for i := range perDay {
+			// Recipients out of order within the day, at varied domains.
+			n := (i * 7919) % perDay
+			evs = append(evs, ev(maildiag.Failed, fmt.Sprintf("f%d-%d", d, i), fmt.Sprintf("u%d@d%d.example", n, n%13),
+				at(time.Duration(d)*24*time.Hour+time.Duration(i)*time.Second)))
+		}
+	}
+	add(t, w, evs...)
+	for _, procs := range []int{1, 2, 4} {
+		old := runtime.GOMAXPROCS(procs)
+		var got []analyze.Ref
+		err := db.Failures(context.Background(), analyze.FailureFilter{}, func(f *analyze.Failure) error {
+			got = append(got, f.Ref)
+			return nil
+		})
+		runtime.GOMAXPROCS(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != days*perDay {
+			t.Fatalf("GOMAXPROCS %d: %d failures, want %d", procs, len(got), days*perDay)
+		}
+		seen := map[analyze.Ref]bool{}
+		for i, r := range got {
+			if seen[r] {
+				t.Fatalf("GOMAXPROCS %d: %v read twice", procs, r)
+			}
+			seen[r] = true
+			if i > 0 && (r[0] < got[i-1][0] || r[0] == got[i-1][0] && r[1] < got[i-1][1]) {
+				t.Fatalf("GOMAXPROCS %d: failure %d (%v) after %v", procs, i, r, got[i-1])
+			}
+		}
 	}
 }
