@@ -42,7 +42,7 @@ demo: build
 # The packages that start goroutines, in their code or their tests: their
 # tests run under the race detector, the others' without it (racepkgs_test.go
 # fails when a package with goroutines is missing here).
-RACE_PKGS := ./analyze ./analyze/classify ./cmd/maildiag ./cmd/mgsim ./index ./index/pg ./ingest ./internal/pgtest ./mgserver ./server ./syncer
+RACE_PKGS := ./analyze ./analyze/classify ./cmd/maildiag ./cmd/mgsim ./index ./index/pg ./ingest ./internal/inorder ./internal/pgtest ./mgserver ./server ./syncer
 MODULE    := github.com/maildiag/maildiag
 # Evaluated only when used: go list needs the module.
 OTHER_PKGS = $(filter-out $(patsubst .%,$(MODULE)%,$(RACE_PKGS)),$(shell $(GO) list ./...))
