@@ -86,8 +86,9 @@ func Health(ctx context.Context, db Store, q HealthQuery, progress Progress) (*H
 	// while this one scans the failures, and the delays on a third: on
 	// PostgreSQL, the delays were 0.66 s of the server's time after the
 	// counts' 0.8 s, on one connection, while the scan took 1.6 s. The
-	// goroutines own cf, but for cf.delays, and cf.delays until they send
-	// on done and delays; the scan owns fs.
+	// delays' goroutine owns cf.delays until it sends on delays, the
+	// counts' goroutine the rest of cf until it sends on done, and the
+	// scan owns fs.
 	cf := &countFacts{volume: slices.Clone(res.Volume)}
 	done, delays := make(chan error, 1), make(chan error, 1)
 	go func() { delays <- healthDelays(ctx, db, q, cf, sc) }()
