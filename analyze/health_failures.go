@@ -350,39 +350,31 @@ func (fs *failureScan) lookalikes(ctx context.Context, db Store, res *HealthResu
 	if err != nil {
 		return err
 	}
-	// Close lookalikes start with the same character as the bounced address
-	// (closeLookalike), or differ only in separators: those addresses at
-	// every domain, read at once.
-	want := make(map[string][]byte, len(byDomain))
+	// Only the addresses near the bounced ones at each domain, read at once.
+	want := make(map[string]NearLocals, len(byDomain))
 	for d, bounced := range byDomain {
-		firsts := map[byte]bool{}
+		var locals []string
 		for _, id := range bounced {
 			if a := all[id]; a != "" {
-				firsts[a[0]] = true
-				if sq := squash(localOf(a)); sq != "" {
-					firsts[sq[0]] = true
-				}
+				locals = append(locals, localOf(a))
 			}
 		}
-		if len(firsts) > 0 {
-			want[d] = slices.Sorted(maps.Keys(firsts))
+		if len(locals) > 0 {
+			want[d] = NewNearLocals(locals)
 		}
 	}
-	at, err := db.RecipientsAt(ctx, want)
+	at, err := db.RecipientsNear(ctx, want)
 	if err != nil {
 		return err
 	}
 	for d, bounced := range byDomain {
+		rs := at[d]
+		if len(rs) == 0 {
+			continue
+		}
 		addr := make(map[RecipientID]string, len(bounced))
 		for _, id := range bounced {
 			addr[id] = all[id]
-		}
-		rs, ok := at[d], len(want[d]) > 0
-		if !ok {
-			// No address to start from: all of the domain's.
-			if rs, err = db.Recipients(ctx, d, ""); err != nil {
-				return err
-			}
 		}
 		for _, r := range rs {
 			addr[r.ID] = r.Address

@@ -92,13 +92,12 @@ type DirectoryReader interface {
 	// FindRecipient returns an address's id, or 0 when the store has none.
 	FindRecipient(ctx context.Context, address string) (RecipientID, error)
 	// Recipients returns the addresses at a domain that match a glob of *
-	// and ? ("": all). With firsts, only those whose first character is
-	// one of them.
-	Recipients(ctx context.Context, domain, glob string, firsts ...byte) ([]Recipient, error)
-	// RecipientsAt is Recipients with firsts for many domains at once
-	// (want: the firsts of each domain), by domain; a domain the store
-	// does not have is left out.
-	RecipientsAt(ctx context.Context, want map[string][]byte) (map[string][]Recipient, error)
+	// and ? ("": all).
+	Recipients(ctx context.Context, domain, glob string) ([]Recipient, error)
+	// RecipientsNear returns, by domain, the addresses whose local part is
+	// near those wanted there (NearLocals.Has), in id order; a domain
+	// with none is left out.
+	RecipientsNear(ctx context.Context, want map[string]NearLocals) (map[string][]Recipient, error)
 	// Addresses resolves recipient ids.
 	Addresses(ctx context.Context, ids []RecipientID) (map[RecipientID]string, error)
 }

@@ -1,6 +1,9 @@
 package analyze
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // commonDomains are mailbox providers' domains that typos are most often
 // made of.
@@ -78,7 +81,59 @@ func closeLookalike(a, b string) (int, bool) {
 	if squash(a) == squash(b) {
 		return d, true
 	}
-	return d, min(len(a), len(b)) >= 6 && len(a) > 0 && len(b) > 0 && a[0] == b[0]
+	return d, min(len(a), len(b)) >= minCloseLocal && a[0] == b[0]
+}
+
+// NearLocals are the local parts whose close lookalikes (closeLookalike)
+// are sought at one domain, in the form a store filters a domain's
+// addresses by, so that it hands over a few of them instead of all: a
+// local part is near when it squashes as one of them, or when it starts
+// with the same byte and is at most one byte longer or shorter, both at
+// least six bytes long.
+type NearLocals struct {
+	// Keys are NearKey of the first bytes and lengths wanted, sorted.
+	Keys []int64
+	// Squashes are the squashed local parts, sorted.
+	Squashes []string
+}
+
+// minCloseLocal is the shortest local part closeLookalike lets differ by
+// an edit.
+const minCloseLocal = 6
+
+// NearKey is a local part's first byte and length in bytes as one number.
+func NearKey(first byte, n int) int64 { return int64(first)<<32 | int64(n) }
+
+// NewNearLocals returns the filter for the lookalikes of locals.
+func NewNearLocals(locals []string) NearLocals {
+	var n NearLocals
+	for _, l := range locals {
+		n.Squashes = append(n.Squashes, squash(l))
+		if len(l) < minCloseLocal {
+			continue
+		}
+		for d := -1; d <= 1; d++ {
+			if len(l)+d >= minCloseLocal {
+				n.Keys = append(n.Keys, NearKey(l[0], len(l)+d))
+			}
+		}
+	}
+	slices.Sort(n.Keys)
+	slices.Sort(n.Squashes)
+	n.Keys, n.Squashes = slices.Compact(n.Keys), slices.Compact(n.Squashes)
+	return n
+}
+
+// Has tells whether local may be a close lookalike of one of the local
+// parts.
+func (n NearLocals) Has(local string) bool {
+	if len(local) >= minCloseLocal {
+		if _, ok := slices.BinarySearch(n.Keys, NearKey(local[0], len(local))); ok {
+			return true
+		}
+	}
+	_, ok := slices.BinarySearch(n.Squashes, squash(local))
+	return ok
 }
 
 // squash drops the characters people vary in one address.

@@ -227,40 +227,35 @@ func (db *DB) recipientID(ctx context.Context, addr string) (int64, error) {
 }
 
 // Recipients returns the addresses at a domain that match a glob of * and
-// ? ("": all), in id order; with firsts, only those whose first character
-// is one of them.
-func (db *DB) Recipients(ctx context.Context, domain, glob string, firsts ...byte) ([]analyze.Recipient, error) {
+// ? ("": all), in id order.
+func (db *DB) Recipients(ctx context.Context, domain, glob string) ([]analyze.Recipient, error) {
 	id, err := db.domainID(ctx, domain)
 	if err != nil || id == 0 {
 		return nil, err
 	}
 	lo, hi := RecipientRange(id)
-	q, args := `SELECT id, address FROM recipients WHERE id BETWEEN ? AND ?`, []any{lo, hi}
-	if len(firsts) > 0 {
-		fs := make([]string, len(firsts))
-		for i, c := range firsts {
-			fs[i] = string(c)
-		}
-		l, a := inList(fs)
-		q += ` AND substr(address, 1, 1) IN ` + l
-		args = append(args, a...)
-	}
-	rows, err := queryAll(ctx, db, "read recipients", q, args, func(r *analyze.Recipient) []any { return []any{&r.ID, &r.Address} })
+	rows, err := queryAll(ctx, db, "read recipients", `SELECT id, address FROM recipients WHERE id BETWEEN ? AND ?`, []any{lo, hi},
+		func(r *analyze.Recipient) []any { return []any{&r.ID, &r.Address} })
 	if glob != "" {
 		rows = slices.DeleteFunc(rows, func(r analyze.Recipient) bool { return !maildiag.MatchGlob(glob, r.Address) })
 	}
 	return rows, err
 }
 
-// RecipientsAt is Recipients with firsts for many domains at once.
-func (db *DB) RecipientsAt(ctx context.Context, want map[string][]byte) (map[string][]analyze.Recipient, error) {
+// RecipientsNear returns the addresses near those wanted, by domain: each
+// domain's are one range of ids, read whole and filtered here.
+func (db *DB) RecipientsNear(ctx context.Context, want map[string]analyze.NearLocals) (map[string][]analyze.Recipient, error) {
 	out := make(map[string][]analyze.Recipient, len(want))
-	for d, firsts := range want {
-		rs, err := db.Recipients(ctx, d, "", firsts...)
+	for d, near := range want {
+		rs, err := db.Recipients(ctx, d, "")
 		if err != nil {
 			return nil, err
 		}
-		if rs != nil {
+		rs = slices.DeleteFunc(rs, func(r analyze.Recipient) bool {
+			local, _, _ := strings.Cut(r.Address, "@")
+			return !near.Has(local)
+		})
+		if len(rs) > 0 {
 			out[d] = rs
 		}
 	}
