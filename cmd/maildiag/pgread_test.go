@@ -76,14 +76,16 @@ func runBinaryCode(t *testing.T, args ...string) (int, string, string) {
 }
 
 // importBoth imports files into a new SQLite index and a new PostgreSQL
-// one with the binary, each list with its sending domain.
+// one with the binary, each list with its sending domain, seen at one
+// instant on both: the state notes quote when.
 func importBoth(t *testing.T, events []string, lists map[string][]string) (lite, pgURL string) {
 	t.Helper()
 	lite, pgURL = filepath.Join(t.TempDir(), "index.db"), pgIndex(t)
+	seen := time.Now().UTC().Truncate(time.Second).Format(time.RFC3339)
 	for _, db := range []string{lite, pgURL} {
 		runBinary(t, 0, append([]string{"--db", db, "import"}, events...)...)
 		for sd, files := range lists {
-			runBinary(t, 0, append([]string{"--db", db, "import", "--sending-domain", sd}, files...)...)
+			runBinary(t, 0, append([]string{"--db", db, "--now", seen, "import", "--sending-domain", sd}, files...)...)
 		}
 	}
 	return lite, pgURL

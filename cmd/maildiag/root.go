@@ -44,7 +44,6 @@ type globals struct {
 	command string // the command running, as typed (maildiag suppressions remove): for messages
 }
 
-// now is the command's clock: --now when given, else the time.
 // seenAt is when list entries imported now are seen: --now when given,
 // else zero (the import's own start).
 func (g *globals) seenAt() time.Time {
@@ -54,6 +53,7 @@ func (g *globals) seenAt() time.Time {
 	return g.now()
 }
 
+// now is the command's clock: --now when given, else the time.
 func (g *globals) now() time.Time {
 	if g.nowAt != "" {
 		if t, err := time.Parse(time.RFC3339Nano, g.nowAt); err == nil {
