@@ -136,6 +136,12 @@ func (n NearLocals) Has(local string) bool {
 	return ok
 }
 
+// HasAddress is Has for the local part of an address.
+func (n NearLocals) HasAddress(addr string) bool {
+	local, _, _ := strings.Cut(addr, "@")
+	return n.Has(local)
+}
+
 // squash drops the characters people vary in one address.
 func squash(local string) string {
 	if i := strings.IndexByte(local, '+'); i > 0 {

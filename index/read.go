@@ -251,10 +251,7 @@ func (db *DB) RecipientsNear(ctx context.Context, want map[string]analyze.NearLo
 		if err != nil {
 			return nil, err
 		}
-		rs = slices.DeleteFunc(rs, func(r analyze.Recipient) bool {
-			local, _, _ := strings.Cut(r.Address, "@")
-			return !near.Has(local)
-		})
+		rs = slices.DeleteFunc(rs, func(r analyze.Recipient) bool { return !near.HasAddress(r.Address) })
 		if len(rs) > 0 {
 			out[d] = rs
 		}

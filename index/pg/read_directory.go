@@ -1,8 +1,10 @@
 package pg
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
+	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -178,43 +180,42 @@ func (db *DB) Recipients(ctx context.Context, domain, glob string) ([]analyze.Re
 }
 
 // RecipientsNear returns the addresses near those wanted, by domain, in
-// one query that filters them as NearLocals.Has does: a report's lookalikes
-// read 188,155 addresses at 3,725 domains to keep a few hundred.
+// the order they were stored. Each domain's addresses are read from the
+// index by domain alone (no visit to the table) and kept as NearLocals.Has
+// says: filtering in the query cost the server 0.9 s of a report on 10M
+// events (545k addresses at 3,725 domains), reading them 0.2 s.
 func (db *DB) RecipientsNear(ctx context.Context, want map[string]analyze.NearLocals) (map[string][]analyze.Recipient, error) {
-	type domainWant struct {
-		Name     string   `json:"name"`
-		Keys     []int64  `json:"keys"`
-		Squashes []string `json:"squashes"`
+	names := slices.Sorted(maps.Keys(want))
+	nears := make([]analyze.NearLocals, len(names))
+	for i, d := range names {
+		nears[i] = want[d]
 	}
-	ws := make([]domainWant, 0, len(want))
-	for d, n := range want {
-		ws = append(ws, domainWant{d, n.Keys, n.Squashes})
-	}
-	js, err := json.Marshal(ws)
+	// OFFSET 0 keeps a scan of the index per domain: joined whole, the
+	// planner read every address.
+	rows, err := db.pool.Query(ctx, `SELECT w.i, r.id, r.address
+		FROM unnest($1::text[]) WITH ORDINALITY w(name, i) JOIN domains d ON d.name = w.name
+		CROSS JOIN LATERAL (SELECT id, address FROM recipients WHERE domain_id = d.id OFFSET 0) r`, names)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read recipients: %w", err)
 	}
-	type row struct {
-		domain string
-		r      analyze.Recipient
-	}
-	// The local part's first byte and length in bytes, and its squashed
-	// form: what analyze.NearKey and the squash of analyze's lookalikes make
-	// of it.
-	rows, err := collect(ctx, db, "read recipients", `SELECT w.name, r.id, r.address
-		FROM jsonb_to_recordset($1::jsonb) w(name text, keys bigint[], squashes text[])
-		JOIN domains d ON d.name = w.name
-		CROSS JOIN LATERAL (SELECT id, address, split_part(address, '@', 1) AS l FROM recipients WHERE domain_id = d.id) r
-		WHERE CASE WHEN octet_length(r.l) >= 6
-				THEN (get_byte(convert_to(r.l, 'UTF8'), 0)::bigint << 32 | octet_length(r.l)) = ANY(w.keys) END
-			OR translate(CASE WHEN strpos(r.l, '+') > 1 THEN left(r.l, strpos(r.l, '+') - 1) ELSE r.l END, '._-', '') = ANY(w.squashes)
-		ORDER BY r.id`, []any{string(js)}, func(r *row) []any { return []any{&r.domain, &r.r.ID, &r.r.Address} })
-	if err != nil {
-		return nil, err
-	}
+	defer rows.Close()
 	out := make(map[string][]analyze.Recipient, len(want))
-	for _, r := range rows {
-		out[r.domain] = append(out[r.domain], r.r)
+	var i int64
+	var r analyze.Recipient
+	for rows.Next() {
+		if err := rows.Scan(&i, &r.ID, &r.Address); err != nil {
+			return nil, fmt.Errorf("read recipients: %w", err)
+		}
+		if i < 1 || int(i) > len(names) || !nears[i-1].HasAddress(r.Address) {
+			continue
+		}
+		out[names[i-1]] = append(out[names[i-1]], r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read recipients: %w", err)
+	}
+	for _, rs := range out {
+		slices.SortFunc(rs, func(a, b analyze.Recipient) int { return cmp.Compare(a.ID, b.ID) })
 	}
 	return out, nil
 }
