@@ -201,15 +201,18 @@ func (db *DB) RecipientsNear(ctx context.Context, want map[string]analyze.NearLo
 	defer rows.Close()
 	out := make(map[string][]analyze.Recipient, len(want))
 	var i int64
-	var r analyze.Recipient
+	var id analyze.RecipientID
 	for rows.Next() {
-		if err := rows.Scan(&i, &r.ID, &r.Address); err != nil {
+		// The address as received, made a string of its own only when
+		// kept: most are not.
+		if err := rows.Scan(&i, &id, nil); err != nil {
 			return nil, fmt.Errorf("read recipients: %w", err)
 		}
-		if i < 1 || int(i) > len(names) || !nears[i-1].HasAddress(r.Address) {
+		addr := rows.RawValues()[2]
+		if i < 1 || int(i) > len(names) || !nears[i-1].HasAddress(string(addr)) {
 			continue
 		}
-		out[names[i-1]] = append(out[names[i-1]], r)
+		out[names[i-1]] = append(out[names[i-1]], analyze.Recipient{ID: id, Address: string(addr)})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read recipients: %w", err)
