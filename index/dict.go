@@ -23,9 +23,8 @@ const (
 	typeFailed    = 4
 )
 
-// recipientCacheLimit bounds the recipients kept in memory, in two
-// generations: at a commit that finds the newer one holding half of it, the
-// older is dropped. Misses are looked up.
+// recipientCacheLimit bounds the recipients kept in memory (idCache).
+// Misses are looked up.
 const recipientCacheLimit = 1 << 20
 
 // recipientFilterLimit bounds the stored recipients whose hashes are read
@@ -50,7 +49,7 @@ type dictionary struct {
 	domains map[recipKey]int64
 	loaded  bool // types and domains read
 
-	recips      recipientCache
+	recips      idCache
 	known       bloom // hashes of every stored recipient, when knownReady
 	knownReady  bool
 	recipsTried bool
@@ -87,37 +86,6 @@ func (d *dictionary) keyOf(addr string) recipKey {
 	return recipKey{hash63(addr), maphash.String(d.seed, addr)}
 }
 
-// recipientCache maps addresses to ids: the ones used since the last
-// rotation, and the ones used in the generation before.
-type recipientCache struct {
-	cur, prev map[recipKey]int64
-}
-
-func (c *recipientCache) get(k recipKey) (int64, bool) {
-	if id, ok := c.cur[k]; ok {
-		return id, true
-	}
-	id, ok := c.prev[k]
-	if ok {
-		c.cur[k] = id
-	}
-	return id, ok
-}
-
-func (c *recipientCache) clear() {
-	clear(c.cur)
-	c.prev = nil
-}
-
-// rotate starts a new generation when the current one holds half of
-// limit, with room for all of it: one that reached it will again, and
-// growing by doubling rehashed it ten times.
-func (c *recipientCache) rotate(limit int) {
-	if len(c.cur) >= limit/2 {
-		c.prev, c.cur = c.cur, make(map[recipKey]int64, limit/2)
-	}
-}
-
 // domainAttrs is what the latest delivery attempt said about a recipient
 // domain.
 type domainAttrs struct {
@@ -129,7 +97,7 @@ type domainAttrs struct {
 func (d *dictionary) init() {
 	d.types = map[string]int64{}
 	d.domains = map[recipKey]int64{}
-	d.recips.cur = map[recipKey]int64{}
+	d.recips = newIDCache(recipientCacheLimit)
 	d.seed = maphash.MakeSeed()
 	d.recentMin = minRecentRecipients
 	d.nextRecip = map[int64]int64{}
@@ -209,7 +177,7 @@ func (d *dictionary) loadRecipients(w *Writer, n int, all bool) error {
 	if all {
 		err = w.each(`SELECT address, id FROM recipients`, nil, func(r []driver.Value) error {
 			k := d.keyOf(r[0].(string))
-			d.recips.cur[k] = r[1].(int64)
+			d.recips.put(k, r[1].(int64))
 			d.known.add(k.h)
 			return nil
 		})
@@ -313,7 +281,7 @@ func (w *Writer) recipientIDByKey(addr string, k, dk recipKey) (int64, error) {
 			return 0, err
 		}
 		if id != 0 {
-			d.recips.cur[k] = id
+			d.recips.put(k, id)
 			return id, nil
 		}
 	}
@@ -339,7 +307,7 @@ func (w *Writer) recipientIDByKey(addr string, k, dk recipKey) (int64, error) {
 		id = max(last+1, lo+1)
 	}
 	d.nextRecip[did] = id + 1
-	d.recips.cur[k] = id
+	d.recips.add(k, id)
 	d.known.add(k.h)
 	d.newRecips = append(d.newRecips, newRecipient{id: id, hash: k.h, address: strings.Clone(addr)})
 	return id, nil
@@ -446,9 +414,9 @@ func (d *dictionary) mergeRecipients(w *Writer) error {
 	return nil
 }
 
-// committed keeps the recipient cache within its limit.
+// committed lets the cache drop the recipients the transaction added.
 func (d *dictionary) committed() {
-	d.recips.rotate(recipientCacheLimit)
+	d.recips.committed()
 }
 
 // noteDomain remembers what a delivery attempt said about its recipient

@@ -2,31 +2,63 @@ package index
 
 import "testing"
 
-func TestRecipientCacheRotates(t *testing.T) {
-	c := recipientCache{cur: map[recipKey]int64{}}
-	for i := range 10 {
-		c.cur[recipKey{h: int64(i)}] = int64(i)
+func TestIDCache(t *testing.T) {
+	key := func(set, i int) recipKey { return recipKey{h: int64(i), m: uint64(set)} }
+	c := newIDCache(cacheMinSets * cacheWays)
+	// One set over-full: the least recently used entry goes.
+	for i := 1; i <= cacheWays; i++ {
+		c.put(key(3, i), int64(i))
 	}
-	c.rotate(40) // under half: kept as it is
-	if c.prev != nil {
-		t.Fatal("rotated under the limit")
+	if _, ok := c.get(key(3, 1)); !ok { // used again: now the most recent
+		t.Fatal("an entry of a full set is missing")
 	}
-	c.rotate(20)
-	if len(c.cur) != 0 || len(c.prev) != 10 {
-		t.Fatalf("after rotation: %d current, %d previous; want 0 and 10", len(c.cur), len(c.prev))
+	c.put(key(3, 100), 100)
+	if _, ok := c.get(key(3, 2)); ok {
+		t.Error("the least recently used entry is still cached")
 	}
-	// A hit in the older generation moves to the newer one.
-	if id, ok := c.get(recipKey{h: 3}); !ok || id != 3 || c.cur[recipKey{h: 3}] != 3 {
-		t.Fatalf("get(3) = %d, %v after rotation", id, ok)
+	for _, i := range []int{1, 3, cacheWays, 100} {
+		if id, ok := c.get(key(3, i)); !ok || id != int64(i) {
+			t.Errorf("get(%d) = %d, %v", i, id, ok)
+		}
 	}
-	for i := 100; i < 110; i++ {
-		c.cur[recipKey{h: int64(i)}] = int64(i)
+	// Ids given out in the transaction stay until it commits, whatever
+	// the set holds.
+	c.add(key(5, 1), 7)
+	for i := 2; i <= 3*cacheWays; i++ {
+		c.put(key(5, i), int64(i))
 	}
-	c.rotate(20)
-	if _, ok := c.get(recipKey{h: 4}); ok {
-		t.Error("an address unused for two generations is still cached")
+	if id, ok := c.get(key(5, 1)); !ok || id != 7 {
+		t.Fatalf("an id given out in the transaction: get = %d, %v", id, ok)
 	}
-	if id, ok := c.get(recipKey{h: 3}); !ok || id != 3 {
-		t.Error("an address used in the last generation is no longer cached")
+	c.committed()
+	for i := 2*cacheWays + 1; i <= 3*cacheWays; i++ {
+		c.put(key(5, i), int64(i))
+	}
+	if _, ok := c.get(key(5, 1)); ok {
+		t.Error("an id given out before the commit is held after it")
+	}
+	// The table grows to its limit, keeping what it holds.
+	c = newIDCache(8 * cacheMinSets * cacheWays)
+	n := 4 * cacheMinSets * cacheWays
+	for i := 1; i <= n; i++ {
+		c.put(recipKey{h: int64(i), m: uint64(i) * 0x9e3779b97f4a7c15}, int64(i))
+	}
+	if len(c.sets) != 8*cacheMinSets {
+		t.Errorf("%d sets after %d entries, want %d", len(c.sets), n, 8*cacheMinSets)
+	}
+	lost := 0
+	for i := 1; i <= n; i++ {
+		if id, ok := c.get(recipKey{h: int64(i), m: uint64(i) * 0x9e3779b97f4a7c15}); !ok {
+			lost++
+		} else if id != int64(i) {
+			t.Fatalf("get(%d) = %d", i, id)
+		}
+	}
+	if c.n != n-lost || lost > n/100 {
+		t.Errorf("%d of %d entries lost at half the limit; %d counted", lost, n, c.n)
+	}
+	c.clear()
+	if _, ok := c.get(recipKey{h: 1, m: 0x9e3779b97f4a7c15}); ok || c.n != 0 {
+		t.Error("cleared, and still holding entries")
 	}
 }

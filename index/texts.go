@@ -20,10 +20,10 @@ const (
 	textRoute   = 5
 )
 
-// textCacheLimit bounds the texts the writer keeps in memory, in two
-// generations as recipients are; misses the filter of stored texts cannot
-// rule out are looked up by hash. Streamed imports of 10M events, one run
-// each: at 1<<21 the cache was half of a transactional import's live heap,
+// textCacheLimit bounds the texts the writer keeps in memory (idCache),
+// as recipients are; misses the filter of stored texts cannot rule out
+// are looked up by hash. Streamed imports of 10M events, one run each,
+// when two generations of maps held them: at 1<<21 the cache was half of a transactional import's live heap,
 // which sat at the import's memory limit while the collector ran 5,124
 // times (17% of the CPU; peak memory 560 MB, 24.1k events/s); at 1<<20,
 // 2,072 times (7%; 497 MB, 29.0k/s); at 1<<19, 799 times (3%; 466 MB,
@@ -38,7 +38,7 @@ const textCacheLimit = 1 << 20
 // strings that size is memory the collector scans again and again (at 3M
 // events, a quarter of the import's CPU went to collection).
 type textDict struct {
-	ids        recipientCache
+	ids        idCache
 	known      bloom // hashes of every stored text, when knownReady
 	knownReady bool
 	tried      bool
@@ -67,7 +67,7 @@ type newText struct {
 }
 
 func (d *textDict) init() {
-	d.ids.cur = map[recipKey]int64{}
+	d.ids = newIDCache(textCacheLimit)
 	d.seed = maphash.MakeSeed()
 }
 
@@ -80,8 +80,8 @@ func (d *textDict) forget() {
 	clear(d.recent[:])
 }
 
-// committed keeps the cache within its limit.
-func (d *textDict) committed() { d.ids.rotate(textCacheLimit) }
+// committed lets the cache drop the texts the transaction added.
+func (d *textDict) committed() { d.ids.committed() }
 
 // textHash is the key of a text in text_keys.
 func textHash(kind uint8, text string) int64 {
@@ -116,7 +116,7 @@ func (d *textDict) loadTexts(w *Writer, n int, all bool) error {
 	if all {
 		err = w.each(`SELECT kind, text, id FROM texts`, nil, func(r []driver.Value) error {
 			k := d.keyOf(uint8(r[0].(int64)), r[1].(string))
-			d.ids.cur[k] = r[2].(int64)
+			d.ids.put(k, r[2].(int64))
 			d.known.add(k.h)
 			return nil
 		})
@@ -174,7 +174,7 @@ func (w *Writer) findText(kind uint8, text string, k recipKey) (int64, error) {
 			return 0, fmt.Errorf("look up text: %w", err)
 		}
 		if id != 0 {
-			d.ids.cur[k] = id
+			d.ids.put(k, id)
 			return id, nil
 		}
 	}
@@ -187,7 +187,7 @@ func (w *Writer) findText(kind uint8, text string, k recipKey) (int64, error) {
 	}
 	id := d.next
 	d.next++
-	d.ids.cur[k] = id
+	d.ids.add(k, id)
 	d.known.add(k.h)
 	d.added = append(d.added, newText{id: id, hash: k.h, kind: kind, text: strings.Clone(text)})
 	return id, nil
