@@ -325,7 +325,9 @@ func (fs *failureScan) finish(ctx context.Context, db Store, res *HealthResult, 
 		}
 		return res.Typos[i].Domain < res.Typos[j].Domain
 	})
-	return fs.lookalikes(ctx, db, res, sc)
+	lookalikes, err := fs.lookalikes(ctx, db, sc)
+	res.Lookalikes = append(res.Lookalikes, lookalikes...)
+	return err
 }
 
 // maxLookalikeDomain is the most addresses a domain may have for its
@@ -335,7 +337,7 @@ const maxLookalikeDomain = 5000
 
 // lookalikes pairs addresses that bounced as unknown with near-identical
 // ones at the same domain that received mail.
-func (fs *failureScan) lookalikes(ctx context.Context, db Store, res *HealthResult, sc *scope) error {
+func (fs *failureScan) lookalikes(ctx context.Context, db Store, sc *scope) ([]LookalikeRow, error) {
 	byDomain := map[string][]RecipientID{}
 	for id, lb := range fs.unknown {
 		if sc.domains[lb.domain].Recipients <= maxLookalikeDomain {
@@ -348,7 +350,7 @@ func (fs *failureScan) lookalikes(ctx context.Context, db Store, res *HealthResu
 	}
 	all, err := db.Addresses(ctx, small)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Only the addresses near the bounced ones at each domain, read at once.
 	want := make(map[string]NearLocals, len(byDomain))
@@ -365,26 +367,28 @@ func (fs *failureScan) lookalikes(ctx context.Context, db Store, res *HealthResu
 	}
 	at, err := db.RecipientsNear(ctx, want)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	// The pairs of every domain, and then the deliveries of all their
+	// candidates in one read.
+	type pair struct {
+		bounced, other RecipientID
+		edits          int
+	}
+	var pairs []pair
+	addr := map[RecipientID]string{}
+	cand := map[RecipientID]bool{}
 	for d, bounced := range byDomain {
 		rs := at[d]
 		if len(rs) == 0 {
 			continue
 		}
-		addr := make(map[RecipientID]string, len(bounced))
 		for _, id := range bounced {
 			addr[id] = all[id]
 		}
 		for _, r := range rs {
 			addr[r.ID] = r.Address
 		}
-		type pair struct {
-			bounced, other RecipientID
-			edits          int
-		}
-		var pairs []pair
-		cand := map[RecipientID]bool{}
 		look := newLookalikes(rs)
 		for _, b := range bounced {
 			for _, h := range look.of(localOf(addr[b]), true) {
@@ -392,29 +396,30 @@ func (fs *failureScan) lookalikes(ctx context.Context, db Store, res *HealthResu
 				cand[h.r.ID] = true
 			}
 		}
-		if len(pairs) == 0 {
+	}
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	delivered, err := db.Deliveries(ctx, sortedKeys(cand))
+	if err != nil {
+		return nil, err
+	}
+	var rows []LookalikeRow
+	for _, p := range pairs {
+		if delivered[p.other].N == 0 {
 			continue
 		}
-		delivered, err := db.Deliveries(ctx, sortedKeys(cand))
-		if err != nil {
-			return err
-		}
-		for _, p := range pairs {
-			if delivered[p.other].N == 0 {
-				continue
-			}
-			lb := fs.unknown[p.bounced]
-			res.Lookalikes = append(res.Lookalikes, LookalikeRow{Failing: addr[p.bounced], Failures: int64(lb.n), Receiving: addr[p.other],
-				Delivered: int64(delivered[p.other].N), Edits: p.edits, LastBounce: lb.last})
-		}
+		lb := fs.unknown[p.bounced]
+		rows = append(rows, LookalikeRow{Failing: addr[p.bounced], Failures: int64(lb.n), Receiving: addr[p.other],
+			Delivered: int64(delivered[p.other].N), Edits: p.edits, LastBounce: lb.last})
 	}
-	sort.Slice(res.Lookalikes, func(i, j int) bool {
-		if res.Lookalikes[i].Failing != res.Lookalikes[j].Failing {
-			return res.Lookalikes[i].Failing < res.Lookalikes[j].Failing
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].Failing != rows[j].Failing {
+			return rows[i].Failing < rows[j].Failing
 		}
-		return res.Lookalikes[i].Receiving < res.Lookalikes[j].Receiving
+		return rows[i].Receiving < rows[j].Receiving
 	})
-	return nil
+	return rows, nil
 }
 
 func topOf(m map[string]int64) string {
