@@ -376,15 +376,12 @@ func (fs *failureScan) lookalikes(ctx context.Context, db Store, sc *scope) ([]L
 		edits          int
 	}
 	var pairs []pair
-	addr := map[RecipientID]string{}
+	addr := all // the bounced addresses, and the near ones added
 	cand := map[RecipientID]bool{}
 	for d, bounced := range byDomain {
 		rs := at[d]
 		if len(rs) == 0 {
 			continue
-		}
-		for _, id := range bounced {
-			addr[id] = all[id]
 		}
 		for _, r := range rs {
 			addr[r.ID] = r.Address

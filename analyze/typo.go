@@ -85,42 +85,42 @@ func closeLookalike(a, b string) (int, bool) {
 }
 
 // NearLocals are the local parts whose close lookalikes (closeLookalike)
-// are sought at one domain, in the form a store filters a domain's
+// are sought at one domain, as a filter (Has) a store keeps a domain's
 // addresses by, so that it hands over a few of them instead of all: a
 // local part is near when it squashes as one of them, or when it starts
 // with the same byte and is at most one byte longer or shorter, both at
 // least six bytes long.
 type NearLocals struct {
-	// Keys are NearKey of the first bytes and lengths wanted, sorted.
-	Keys []int64
-	// Squashes are the squashed local parts, sorted.
-	Squashes []string
+	// keys are nearKey of the first bytes and lengths wanted, sorted.
+	keys []int64
+	// squashes are the squashed local parts, sorted.
+	squashes []string
 }
 
 // minCloseLocal is the shortest local part closeLookalike lets differ by
 // an edit.
 const minCloseLocal = 6
 
-// NearKey is a local part's first byte and length in bytes as one number.
-func NearKey(first byte, n int) int64 { return int64(first)<<32 | int64(n) }
+// nearKey is a local part's first byte and length in bytes as one number.
+func nearKey(first byte, n int) int64 { return int64(first)<<32 | int64(n) }
 
 // NewNearLocals returns the filter for the lookalikes of locals.
 func NewNearLocals(locals []string) NearLocals {
 	var n NearLocals
 	for _, l := range locals {
-		n.Squashes = append(n.Squashes, squash(l))
+		n.squashes = append(n.squashes, squash(l))
 		if len(l) < minCloseLocal {
 			continue
 		}
 		for d := -1; d <= 1; d++ {
 			if len(l)+d >= minCloseLocal {
-				n.Keys = append(n.Keys, NearKey(l[0], len(l)+d))
+				n.keys = append(n.keys, nearKey(l[0], len(l)+d))
 			}
 		}
 	}
-	slices.Sort(n.Keys)
-	slices.Sort(n.Squashes)
-	n.Keys, n.Squashes = slices.Compact(n.Keys), slices.Compact(n.Squashes)
+	slices.Sort(n.keys)
+	slices.Sort(n.squashes)
+	n.keys, n.squashes = slices.Compact(n.keys), slices.Compact(n.squashes)
 	return n
 }
 
@@ -128,11 +128,11 @@ func NewNearLocals(locals []string) NearLocals {
 // parts.
 func (n NearLocals) Has(local string) bool {
 	if len(local) >= minCloseLocal {
-		if _, ok := slices.BinarySearch(n.Keys, NearKey(local[0], len(local))); ok {
+		if _, ok := slices.BinarySearch(n.keys, nearKey(local[0], len(local))); ok {
 			return true
 		}
 	}
-	_, ok := slices.BinarySearch(n.Squashes, squash(local))
+	_, ok := slices.BinarySearch(n.squashes, squash(local))
 	return ok
 }
 
