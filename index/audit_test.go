@@ -142,7 +142,7 @@ func TestAuditMigrationUpgradesOldIndex(t *testing.T) {
 	db, path := mustOpen(t)
 	// Back to version 1: what later migrations added goes too.
 	for _, q := range []string{`DROP VIEW recipients`, `DROP VIEW recipient_keys`, `DROP VIEW events_full`, `DROP VIEW failures_full`,
-		`DROP TABLE recipients_recent`, `DROP TABLE recipient_keys_recent`,
+		`DROP TABLE recipients_recent`, `DROP TABLE recipient_keys_recent`, `ALTER TABLE recipient_keys_base DROP COLUMN hash2`,
 		`ALTER TABLE recipients_base RENAME TO recipients`, `ALTER TABLE recipient_keys_base RENAME TO recipient_keys`, `DROP TABLE audit`, `DROP TABLE texts`, `DROP TABLE text_keys`, `DROP TABLE kept_messages`,
 		`ALTER TABLE events DROP COLUMN subject_id`, `ALTER TABLE events DROP COLUMN from_id`, `ALTER TABLE events DROP COLUMN ip_id`,
 		`ALTER TABLE events DROP COLUMN tags_id`, `ALTER TABLE events DROP COLUMN route_id`, `DROP TABLE split_counts`, `ALTER TABLE failures DROP COLUMN tags_id`,

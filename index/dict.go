@@ -315,14 +315,12 @@ func (w *Writer) recipientIDByKey(addr string, k, dk recipKey) (int64, error) {
 
 // findRecipient looks an address up in the index; 0 when it is not there.
 func (w *Writer) findRecipient(addr string) (int64, error) {
-	var id int64
-	err := w.each(`SELECT r.id, r.address FROM recipient_keys_base k JOIN recipients_base r ON r.id = k.id WHERE k.hash = ?1
-		UNION ALL SELECT r.id, r.address FROM recipient_keys_recent k JOIN recipients_recent r ON r.id = k.id WHERE k.hash = ?1`,
-		[]any{hash63(addr)}, func(r []driver.Value) error {
-			if a, _ := r[1].(string); a == addr {
-				id = r[0].(int64)
-			}
-			return nil
+	id, err := w.findByKey(`SELECT id, hash2 FROM recipient_keys_base WHERE hash = ?1
+		UNION ALL SELECT id, hash2 FROM recipient_keys_recent WHERE hash = ?1`, hash63(addr), hash2(0, addr),
+		func(id int64) (bool, error) {
+			a, err := w.queryText(`SELECT address FROM recipients_base WHERE id = ?1
+				UNION ALL SELECT address FROM recipients_recent WHERE id = ?1`, id)
+			return a == addr, err
 		})
 	if err != nil {
 		return 0, fmt.Errorf("look up recipient: %w", err)
@@ -348,20 +346,21 @@ func (d *dictionary) flushRecipients(w *Writer) error {
 	if err := b.flush(w); err != nil {
 		return err
 	}
-	keys := make([][2]int64, len(d.newRecips))
+	keys := make([][3]int64, len(d.newRecips))
 	for i, r := range d.newRecips {
-		keys[i] = [2]int64{r.hash, r.id}
+		keys[i] = [3]int64{r.hash, r.id, hash2(0, r.address)}
 	}
-	slices.SortFunc(keys, func(a, b [2]int64) int {
+	slices.SortFunc(keys, func(a, b [3]int64) int {
 		if c := cmpInt(a[0], b[0]); c != 0 {
 			return c
 		}
 		return cmpInt(a[1], b[1])
 	})
-	kb := newRowBatch("INSERT", "recipient_keys_recent", []string{"hash", "id"}, "")
+	kb := newRowBatch("INSERT", "recipient_keys_recent", []string{"hash", "id", "hash2"}, "")
 	for _, k := range keys {
 		kb.always(k[0])
 		kb.always(k[1])
+		kb.always(k[2])
 		if err := kb.end(w); err != nil {
 			return err
 		}
@@ -401,7 +400,7 @@ func (d *dictionary) mergeRecipients(w *Writer) error {
 	}
 	for _, q := range []string{
 		`INSERT INTO recipients_base(id, address) SELECT id, address FROM recipients_recent ORDER BY id`,
-		`INSERT INTO recipient_keys_base(hash, id) SELECT hash, id FROM recipient_keys_recent ORDER BY hash, id`,
+		`INSERT INTO recipient_keys_base(hash, id, hash2) SELECT hash, id, hash2 FROM recipient_keys_recent ORDER BY hash, id`,
 		`DELETE FROM recipients_recent`,
 		`DELETE FROM recipient_keys_recent`,
 	} {

@@ -1,5 +1,10 @@
 package index
 
+import (
+	"hash/crc64"
+	"unsafe"
+)
+
 // hash63 is the 63-bit hash the index stores instead of long identifiers
 // (message-ids, event ids, addresses): FNV-1a, then a finaliser that spreads
 // the bits. It is never 0, so 0 can mean "none".
@@ -29,6 +34,19 @@ func finish63(h uint64) int64 {
 	}
 	return k
 }
+
+// hash2 is a second 63-bit hash of s (CRC-64, then the same finaliser),
+// independent of hash63's FNV-1a: a key table row whose hash and hash2
+// both match a string stands for it, with two strings sharing both at a
+// chance of about 2^-126. prefix is a text's kind (0 for addresses).
+func hash2(prefix byte, s string) int64 {
+	c := crc64.Update(0, crcTable, []byte{prefix})
+	// s's bytes, read in place: a copy per new address or text is
+	// garbage by the million.
+	return finish63(crc64.Update(c, crcTable, unsafe.Slice(unsafe.StringData(s), len(s))))
+}
+
+var crcTable = crc64.MakeTable(crc64.ECMA)
 
 // messageKey is hash63 of a message-id (without angle brackets); 0 means
 // no message-id.

@@ -162,13 +162,14 @@ func (w *Writer) findText(kind uint8, text string, k recipKey) (int64, error) {
 		if id, ok := d.ids.get(k); ok {
 			return id, nil
 		}
-		var id int64
-		err := w.each(`SELECT t.id, t.kind, t.text FROM text_keys k JOIN texts t ON t.id = k.id WHERE k.hash = ?`,
-			[]any{k.h}, func(r []driver.Value) error {
-				if r[1].(int64) == int64(kind) && r[2].(string) == text {
-					id = r[0].(int64)
-				}
-				return nil
+		id, err := w.findByKey(`SELECT id, hash2 FROM text_keys WHERE hash = ?`, k.h, hash2(kind, text),
+			func(id int64) (bool, error) {
+				var same bool
+				err := w.each(`SELECT kind, text FROM texts WHERE id = ?`, []any{id}, func(r []driver.Value) error {
+					same = r[0].(int64) == int64(kind) && r[1].(string) == text
+					return nil
+				})
+				return same, err
 			})
 		if err != nil {
 			return 0, fmt.Errorf("look up text: %w", err)
@@ -253,10 +254,11 @@ func (d *textDict) flush(w *Writer) error {
 		}
 		return cmpInt(a.id, b.id)
 	})
-	kb := newRowBatch("INSERT", "text_keys", []string{"hash", "id"}, "")
+	kb := newRowBatch("INSERT", "text_keys", []string{"hash", "id", "hash2"}, "")
 	for _, t := range d.added {
 		kb.always(t.hash)
 		kb.always(t.id)
+		kb.always(hash2(t.kind, t.text))
 		if err := kb.end(w); err != nil {
 			return err
 		}

@@ -306,6 +306,50 @@ func (w *Writer) each(query string, args []any, fn func(row []driver.Value) erro
 	}
 }
 
+// findByKey returns the id a key table (keys: a query of id and hash2 by
+// hash) holds for a string with hashes h and h2: the row whose hash2 is h2,
+// or, among rows stored without one, the row whose string same confirms.
+// 0: none.
+func (w *Writer) findByKey(keys string, h, h2 int64, same func(id int64) (bool, error)) (int64, error) {
+	var id int64
+	var unchecked []int64
+	err := w.each(keys, []any{h}, func(r []driver.Value) error {
+		if c, ok := r[1].(int64); !ok {
+			unchecked = append(unchecked, r[0].(int64))
+		} else if c == h2 {
+			id = r[0].(int64)
+		}
+		return nil
+	})
+	if err != nil || id != 0 {
+		return id, err
+	}
+	for _, c := range unchecked {
+		ok, err := same(c)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			return c, nil
+		}
+	}
+	return 0, nil
+}
+
+// queryText returns the single text a query yields, or "" for no row or
+// NULL.
+func (w *Writer) queryText(query string, args ...any) (string, error) {
+	var v string
+	err := w.each(query, args, func(row []driver.Value) error {
+		v, _ = row[0].(string)
+		return io.EOF
+	})
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	return v, err
+}
+
 // queryInt returns the single integer a query yields, or 0 for no row or NULL.
 func (w *Writer) queryInt(query string, args ...any) (int64, error) {
 	var v int64

@@ -631,6 +631,63 @@ func TestRecentRecipientsMerge(t *testing.T) {
 	if n := count(t, db, "SELECT COUNT(*) FROM recipients r JOIN recipient_keys k ON k.id = r.id AND k.hash = addr_hash(r.address)"); n != 4 {
 		t.Errorf("recipients with their key: %d, want 4", n)
 	}
+	if n := count(t, db, "SELECT COUNT(*) FROM recipient_keys_base WHERE hash2 IS NULL"); n != 0 {
+		t.Errorf("%d merged keys lost their hash2", n)
+	}
+}
+
+// A writer that looks a key up takes the row whose hash2 matches too, and
+// checks a row without one (stored before hash2 was) against its address
+// or text: a row that shares only the first hash is another string's.
+func TestKeyLookupsCheckHash2(t *testing.T) {
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	subj := func(e maildiag.Event, s string) maildiag.Event { e.Subject = s; return e }
+	add(t, w, subj(ev(maildiag.Accepted, "1", "a@acme.com", at(0)), "Your order"),
+		subj(ev(maildiag.Accepted, "2", "b@acme.com", at(0)), "Welcome"))
+	if n := count(t, db, "SELECT COUNT(*) FROM recipient_keys_recent WHERE hash2 IS NULL") +
+		count(t, db, "SELECT COUNT(*) FROM text_keys WHERE hash2 IS NULL"); n != 0 {
+		t.Fatalf("%d keys stored without hash2", n)
+	}
+	a := count(t, db, "SELECT id FROM recipients WHERE address = 'a@acme.com'")
+	order := count(t, db, "SELECT id FROM texts WHERE text = 'Your order'")
+	// b@acme.com and 'Welcome' as if stored before hash2; rows that share
+	// the first hash of c@acme.com and 'Reset', one with another hash2,
+	// one without, both pointing at other strings' rows.
+	c, reset := hash63("c@acme.com"), textHash(textSubject, "Reset")
+	for _, r := range [][]any{
+		{"UPDATE recipient_keys_recent SET hash2 = NULL WHERE hash = ?", hash63("b@acme.com")},
+		{"UPDATE text_keys SET hash2 = NULL WHERE hash = ?", textHash(textSubject, "Welcome")},
+		{"INSERT INTO recipient_keys_recent(hash, id, hash2) VALUES (?, ?, 7)", c, a},
+		{"INSERT INTO recipient_keys_recent(hash, id, hash2) VALUES (?, ?, NULL)", c, a + 1},
+		{"INSERT INTO text_keys(hash, id, hash2) VALUES (?, ?, 7)", reset, order},
+		{"INSERT INTO text_keys(hash, id, hash2) VALUES (?, ?, NULL)", reset, order + 1},
+	} {
+		if _, err := db.sql.Exec(r[0].(string), r[1:]...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A writer with nothing cached looks every address and text up.
+	w2 := mustWriter(t, db)
+	w2.dict.recipsTried = true
+	w2.texts.tried = true
+	add(t, w2, subj(ev(maildiag.Delivered, "3", "a@acme.com", at(time.Second)), "Your order"),
+		subj(ev(maildiag.Delivered, "4", "b@acme.com", at(time.Second)), "Welcome"),
+		subj(ev(maildiag.Accepted, "5", "c@acme.com", at(0)), "Reset"))
+	for _, c := range []struct {
+		q    string
+		want int64
+	}{
+		{"SELECT COUNT(*) FROM recipients", 3},
+		{"SELECT COUNT(*) FROM texts WHERE kind = 1", 3},
+		{"SELECT COUNT(DISTINCT recipient_id) FROM events", 3},
+		{"SELECT COUNT(DISTINCT subject_id) FROM events", 3},
+		{"SELECT COUNT(*) FROM events e JOIN recipients r ON r.id = e.recipient_id JOIN texts t ON t.id = e.subject_id WHERE r.address = 'c@acme.com' AND t.text = 'Reset'", 1},
+	} {
+		if n := count(t, db, c.q); n != c.want {
+			t.Errorf("%s: %d, want %d", c.q, n, c.want)
+		}
+	}
 }
 
 // A writer on an index with too many texts to read whole reads their
