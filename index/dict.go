@@ -328,15 +328,16 @@ func (w *Writer) findRecipient(addr string) (int64, error) {
 	return id, nil
 }
 
-// flushRecipients inserts the new recipients, in id order and then their
-// keys in hash order.
-func (d *dictionary) flushRecipients(w *Writer) error {
-	if len(d.newRecips) == 0 {
+// flushRecipients inserts new recipients, in id order and then their
+// keys in hash order, and clears recips. It runs on the flusher while the
+// writer collects more (chunk.go).
+func (d *dictionary) flushRecipients(w *Writer, recips []newRecipient) error {
+	if len(recips) == 0 {
 		return nil
 	}
-	slices.SortFunc(d.newRecips, func(a, b newRecipient) int { return cmpInt(a.id, b.id) })
+	slices.SortFunc(recips, func(a, b newRecipient) int { return cmpInt(a.id, b.id) })
 	b := newRowBatch("INSERT", "recipients_recent", []string{"id", "address"}, "")
-	for _, r := range d.newRecips {
+	for _, r := range recips {
 		b.always(r.id)
 		b.text(r.address)
 		if err := b.end(w); err != nil {
@@ -346,8 +347,8 @@ func (d *dictionary) flushRecipients(w *Writer) error {
 	if err := b.flush(w); err != nil {
 		return err
 	}
-	keys := make([][3]int64, len(d.newRecips))
-	for i, r := range d.newRecips {
+	keys := make([][3]int64, len(recips))
+	for i, r := range recips {
 		keys[i] = [3]int64{r.hash, r.id, hash2(0, r.address)}
 	}
 	slices.SortFunc(keys, func(a, b [3]int64) int {
@@ -370,7 +371,7 @@ func (d *dictionary) flushRecipients(w *Writer) error {
 	}
 	// Each domain's count of addresses: its last id's number.
 	last := map[int64]int64{}
-	for _, r := range d.newRecips {
+	for _, r := range recips {
 		did := r.id >> domainShift
 		last[did] = max(last[did], r.id&(1<<domainShift-1))
 	}
@@ -379,9 +380,8 @@ func (d *dictionary) flushRecipients(w *Writer) error {
 			return fmt.Errorf("store recipient count: %w", err)
 		}
 	}
-	d.recentRecips += int64(len(d.newRecips))
-	clear(d.newRecips) // the addresses go
-	d.newRecips = d.newRecips[:0]
+	d.recentRecips += int64(len(recips))
+	clear(recips) // the addresses go
 	return d.mergeRecipients(w)
 }
 
@@ -398,6 +398,9 @@ func (d *dictionary) mergeRecipients(w *Writer) error {
 	if d.recentRecips < max(d.recentMin, d.baseRecips/4) {
 		return nil
 	}
+	// One step for the writer's lookups, which read both halves.
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	for _, q := range []string{
 		`INSERT INTO recipients_base(id, address) SELECT id, address FROM recipients_recent ORDER BY id`,
 		`INSERT INTO recipient_keys_base(hash, id, hash2) SELECT hash, id, hash2 FROM recipient_keys_recent ORDER BY hash, id`,

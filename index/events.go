@@ -50,6 +50,7 @@ type hourlyKey struct {
 type txRows struct {
 	minTS, maxTS int64 // of the events, 0 when none
 	events       []evRow
+	handed       int // events[:handed] went to chunks
 	failures     []failRow
 	messages     []msgKey // with repeats
 	daily        map[dailyKey]int64
@@ -72,6 +73,7 @@ func (t *txRows) init() {
 func (t *txRows) reset() {
 	t.minTS, t.maxTS = 0, 0
 	t.events = t.events[:0]
+	t.handed = 0
 	clear(t.failures)
 	t.failures = t.failures[:0]
 	t.messages = t.messages[:0]
@@ -223,7 +225,7 @@ func (w *Writer) addEvents(ctx context.Context, evs []maildiag.Event, ps []prepa
 		w.flight.note(ev, typ, rcpt, sd, mk)
 		added++
 	}
-	return added, nil
+	return added, w.handOff()
 }
 
 func newFailRow(row evRow, ev *maildiag.Event) failRow {
@@ -263,39 +265,33 @@ var failureColumns = []string{"day", "recipient_id", "id_hash", "ts", "type_id",
 
 var failureTextColumns = []string{"day", "recipient_id", "id_hash", "reply", "description", "subject", "from_addr"}
 
-// flush inserts the transaction's rows, each table in key order.
+// flush inserts the transaction's rows: the chunks' (chunk.go), then the
+// counts.
 func (t *txRows) flush(w *Writer) error {
-	if err := w.dict.flushRecipients(w); err != nil {
+	if err := w.flushChunks(); err != nil {
 		return err
 	}
-	if err := w.texts.flush(w); err != nil {
+	if err := t.flushCounts(w); err != nil {
 		return err
 	}
-	slices.SortFunc(t.events, func(a, b evRow) int { return cmpKey(a.key, b.key) })
-	b := newRowBatch("INSERT", "events", eventColumns, "")
-	for i := range t.events {
-		r := &t.events[i]
-		r.bindKey(&b)
-		b.int(r.texts.subject)
-		b.int(r.texts.from)
-		b.int(r.texts.ip)
-		b.int(r.texts.tags)
-		b.int(r.texts.route)
-		if err := b.end(w); err != nil {
-			return err
+	if len(t.events) > 0 {
+		if _, err := w.exec(`INSERT INTO meta(key, value) VALUES ('first_ts', ?1), ('last_ts', ?2)
+			ON CONFLICT DO UPDATE SET value = CASE key WHEN 'first_ts' THEN MIN(CAST(value AS INTEGER), ?1) ELSE MAX(CAST(value AS INTEGER), ?2) END`,
+			t.minTS, t.maxTS); err != nil {
+			return fmt.Errorf("store index span: %w", err)
 		}
 	}
-	if err := b.flush(w); err != nil {
-		return err
-	}
-	if err := t.flushMessages(w); err != nil {
-		return err
-	}
-	slices.SortFunc(t.failures, func(a, b failRow) int { return cmpKey(a.key, b.key) })
+	t.reset()
+	return nil
+}
+
+// flushFailures inserts failures rows and their texts, in key order.
+func flushFailures(w *Writer, fails []failRow) error {
+	slices.SortFunc(fails, func(a, b failRow) int { return cmpKey(a.key, b.key) })
 	fb := newRowBatch("INSERT", "failures", failureColumns, "")
 	xb := newRowBatch("INSERT", "failure_texts", failureTextColumns, "")
-	for i := range t.failures {
-		f := &t.failures[i]
+	for i := range fails {
+		f := &fails[i]
 		f.bindKey(&fb)
 		fb.text(f.eventID)
 		fb.text(string(outcomeNames[f.outcome]))
@@ -331,21 +327,7 @@ func (t *txRows) flush(w *Writer) error {
 	if err := fb.flush(w); err != nil {
 		return err
 	}
-	if err := xb.flush(w); err != nil {
-		return err
-	}
-	if err := t.flushCounts(w); err != nil {
-		return err
-	}
-	if len(t.events) > 0 {
-		if _, err := w.exec(`INSERT INTO meta(key, value) VALUES ('first_ts', ?1), ('last_ts', ?2)
-			ON CONFLICT DO UPDATE SET value = CASE key WHEN 'first_ts' THEN MIN(CAST(value AS INTEGER), ?1) ELSE MAX(CAST(value AS INTEGER), ?2) END`,
-			t.minTS, t.maxTS); err != nil {
-			return fmt.Errorf("store index span: %w", err)
-		}
-	}
-	t.reset()
-	return nil
+	return xb.flush(w)
 }
 
 func (r *evRow) bindKey(b *rowBatch) {
@@ -359,8 +341,8 @@ func (r *evRow) bindKey(b *rowBatch) {
 	b.always(r.seq)
 }
 
-func (t *txRows) flushMessages(w *Writer) error {
-	keys := t.messages
+// flushMessages inserts a message's recipients, once each.
+func flushMessages(w *Writer, keys []msgKey) error {
 	slices.SortFunc(keys, func(a, b msgKey) int {
 		if c := cmpInt(a.day, b.day); c != 0 {
 			return c

@@ -232,12 +232,14 @@ func RouteText(provider, gateway, mx string) string {
 }
 
 // flush inserts the new texts in id order, then their keys in hash order.
-func (d *textDict) flush(w *Writer) error {
-	if len(d.added) == 0 {
+// flush inserts new texts and clears added; as flushRecipients, it runs
+// on the flusher.
+func (d *textDict) flush(w *Writer, added []newText) error {
+	if len(added) == 0 {
 		return nil
 	}
 	b := newRowBatch("INSERT", "texts", []string{"id", "kind", "text"}, "")
-	for _, t := range d.added {
+	for _, t := range added {
 		b.always(t.id)
 		b.always(int64(t.kind))
 		b.text(t.text)
@@ -248,14 +250,14 @@ func (d *textDict) flush(w *Writer) error {
 	if err := b.flush(w); err != nil {
 		return err
 	}
-	slices.SortFunc(d.added, func(a, b newText) int {
+	slices.SortFunc(added, func(a, b newText) int {
 		if c := cmpInt(a.hash, b.hash); c != 0 {
 			return c
 		}
 		return cmpInt(a.id, b.id)
 	})
 	kb := newRowBatch("INSERT", "text_keys", []string{"hash", "id", "hash2"}, "")
-	for _, t := range d.added {
+	for _, t := range added {
 		kb.always(t.hash)
 		kb.always(t.id)
 		kb.always(hash2(t.kind, t.text))
@@ -266,7 +268,6 @@ func (d *textDict) flush(w *Writer) error {
 	if err := kb.flush(w); err != nil {
 		return err
 	}
-	clear(d.added) // the texts go
-	d.added = d.added[:0]
+	clear(added) // the texts go
 	return nil
 }

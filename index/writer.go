@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
@@ -19,12 +20,16 @@ import (
 // transaction in flight and a re-run stores nothing twice. One goroutine at
 // a time may use it.
 //
-// Rows are collected in memory and inserted at Commit, each table's rows
-// sorted by its key: SQLite inserts keys in order several times faster
-// than scattered ones.
+// Rows are collected in memory and inserted in chunks into the open
+// transaction, on a goroutine of the writer's own, each table's rows sorted
+// by its key: SQLite inserts keys in order several times faster than
+// scattered ones (chunk.go).
 type Writer struct {
-	db    *DB
-	conn  *sqlite3.SQLiteConn
+	db   *DB
+	conn *sqlite3.SQLiteConn
+	// mu is held for each use of conn and stmts: the flusher inserts a
+	// chunk of rows while the writer goes on collecting (chunk.go).
+	mu    sync.Mutex
 	inTx  bool
 	stmts map[string]driver.Stmt
 
@@ -34,6 +39,7 @@ type Writer struct {
 	blocks blockWriter
 	dedup  dedup
 	flight inFlight
+	chunks chunker
 
 	dataVersion int64
 	others      bool // another connection has written since this writer started
@@ -58,6 +64,7 @@ func (db *DB) NewWriter(ctx context.Context) (*Writer, error) {
 	w.tx.init()
 	w.blocks.init()
 	w.flight.init()
+	w.chunks.min = chunkRows
 	return w, nil
 }
 
@@ -77,6 +84,7 @@ func (w *Writer) Close() error {
 }
 
 func (w *Writer) rollback() {
+	w.chunks.wait() // its error is the transaction's, which goes
 	w.blocks.abandon()
 	w.conn.Exec("ROLLBACK", nil)
 	w.inTx = false
@@ -85,6 +93,7 @@ func (w *Writer) rollback() {
 	w.dict.forget()
 	w.texts.forget()
 	w.tx.reset()
+	w.chunks.c.clear()
 	w.dedup.forgetTx()
 	w.flight.forget()
 }
@@ -214,6 +223,7 @@ func (w *Writer) Rollback() {
 	}
 }
 
+// stmt returns the prepared statement of query; w.mu is held.
 func (w *Writer) stmt(query string) (driver.Stmt, error) {
 	if s, ok := w.stmts[query]; ok {
 		return s, nil
@@ -234,6 +244,12 @@ func firstLine(s string) string {
 // execArgs runs a prepared statement with values already numbered; a
 // background context keeps the driver from starting a goroutine per call.
 func (w *Writer) execArgs(query string, args []driver.NamedValue) (driver.Result, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.execLocked(query, args)
+}
+
+func (w *Writer) execLocked(query string, args []driver.NamedValue) (driver.Result, error) {
 	s, err := w.stmt(query)
 	if err != nil {
 		return nil, err
@@ -246,6 +262,8 @@ func (w *Writer) execArgs(query string, args []driver.NamedValue) (driver.Result
 // call into SQLite; its exec path makes one call per value, and a bulk
 // import binds millions.
 func (w *Writer) insertArgs(query string, args []driver.NamedValue) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	s, err := w.stmt(query)
 	if err != nil {
 		return err
@@ -264,7 +282,9 @@ func (w *Writer) insertArgs(query string, args []driver.NamedValue) error {
 
 // exec runs a prepared statement with positional values.
 func (w *Writer) exec(query string, args ...any) (driver.Result, error) {
-	return w.execArgs(query, w.numbered(args))
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.execLocked(query, w.numbered(args))
 }
 
 func (w *Writer) numbered(args []any) []driver.NamedValue {
@@ -276,7 +296,7 @@ func (w *Writer) numbered(args []any) []driver.NamedValue {
 	return nv
 }
 
-// query runs a prepared query; the caller closes the rows.
+// query runs a prepared query; the caller holds w.mu and closes the rows.
 func (w *Writer) query(query string, args ...any) (driver.Rows, error) {
 	s, err := w.stmt(query)
 	if err != nil {
@@ -285,8 +305,10 @@ func (w *Writer) query(query string, args ...any) (driver.Rows, error) {
 	return s.(driver.StmtQueryContext).QueryContext(context.Background(), w.numbered(args))
 }
 
-// each calls fn with every row a query yields.
+// each calls fn with every row a query yields; fn must not use the writer.
 func (w *Writer) each(query string, args []any, fn func(row []driver.Value) error) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	rows, err := w.query(query, args...)
 	if err != nil {
 		return err
