@@ -241,14 +241,9 @@ func firstLine(s string) string {
 	return s
 }
 
-// execArgs runs a prepared statement with values already numbered; a
-// background context keeps the driver from starting a goroutine per call.
-func (w *Writer) execArgs(query string, args []driver.NamedValue) (driver.Result, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.execLocked(query, args)
-}
-
+// execLocked runs a prepared statement with values already numbered; w.mu
+// is held. A background context keeps the driver from starting a goroutine
+// per call.
 func (w *Writer) execLocked(query string, args []driver.NamedValue) (driver.Result, error) {
 	s, err := w.stmt(query)
 	if err != nil {
