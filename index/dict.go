@@ -318,7 +318,7 @@ func (w *Writer) findRecipient(addr string) (int64, error) {
 	id, err := w.findByKey(`SELECT id, hash2 FROM recipient_keys_base WHERE hash = ?1
 		UNION ALL SELECT id, hash2 FROM recipient_keys_recent WHERE hash = ?1`, hash63(addr), hash2(0, addr),
 		func(id int64) (bool, error) {
-			a, err := w.queryText(`SELECT address FROM recipients_base WHERE id = ?1
+			a, err := queryOne[string](w, `SELECT address FROM recipients_base WHERE id = ?1
 				UNION ALL SELECT address FROM recipients_recent WHERE id = ?1`, id)
 			return a == addr, err
 		})

@@ -53,6 +53,12 @@ func ev(typ, id, rcpt string, ts int64) maildiag.Event {
 	return e
 }
 
+// withSubject is e with subject s.
+func withSubject(e maildiag.Event, s string) maildiag.Event {
+	e.Subject = s
+	return e
+}
+
 func add(t testing.TB, w *Writer, evs ...maildiag.Event) int {
 	t.Helper()
 	n, err := w.AddEvents(context.Background(), evs, 0)

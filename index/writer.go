@@ -353,25 +353,17 @@ func (w *Writer) findByKey(keys string, h, h2 int64, same func(id int64) (bool, 
 	return 0, nil
 }
 
-// queryText returns the single text a query yields, or "" for no row or
-// NULL.
-func (w *Writer) queryText(query string, args ...any) (string, error) {
-	var v string
-	err := w.each(query, args, func(row []driver.Value) error {
-		v, _ = row[0].(string)
-		return io.EOF
-	})
-	if errors.Is(err, io.EOF) {
-		err = nil
-	}
-	return v, err
-}
-
 // queryInt returns the single integer a query yields, or 0 for no row or NULL.
 func (w *Writer) queryInt(query string, args ...any) (int64, error) {
-	var v int64
+	return queryOne[int64](w, query, args...)
+}
+
+// queryOne returns the single value a query yields, or T's zero value for
+// no row, NULL or another type.
+func queryOne[T any](w *Writer, query string, args ...any) (T, error) {
+	var v T
 	err := w.each(query, args, func(row []driver.Value) error {
-		v, _ = row[0].(int64)
+		v, _ = row[0].(T)
 		return io.EOF
 	})
 	if errors.Is(err, io.EOF) {

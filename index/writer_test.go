@@ -642,9 +642,8 @@ func TestRecentRecipientsMerge(t *testing.T) {
 func TestKeyLookupsCheckHash2(t *testing.T) {
 	db, _ := mustOpen(t)
 	w := mustWriter(t, db)
-	subj := func(e maildiag.Event, s string) maildiag.Event { e.Subject = s; return e }
-	add(t, w, subj(ev(maildiag.Accepted, "1", "a@acme.com", at(0)), "Your order"),
-		subj(ev(maildiag.Accepted, "2", "b@acme.com", at(0)), "Welcome"))
+	add(t, w, withSubject(ev(maildiag.Accepted, "1", "a@acme.com", at(0)), "Your order"),
+		withSubject(ev(maildiag.Accepted, "2", "b@acme.com", at(0)), "Welcome"))
 	if n := count(t, db, "SELECT COUNT(*) FROM recipient_keys_recent WHERE hash2 IS NULL") +
 		count(t, db, "SELECT COUNT(*) FROM text_keys WHERE hash2 IS NULL"); n != 0 {
 		t.Fatalf("%d keys stored without hash2", n)
@@ -671,9 +670,9 @@ func TestKeyLookupsCheckHash2(t *testing.T) {
 	w2 := mustWriter(t, db)
 	w2.dict.recipsTried = true
 	w2.texts.tried = true
-	add(t, w2, subj(ev(maildiag.Delivered, "3", "a@acme.com", at(time.Second)), "Your order"),
-		subj(ev(maildiag.Delivered, "4", "b@acme.com", at(time.Second)), "Welcome"),
-		subj(ev(maildiag.Accepted, "5", "c@acme.com", at(0)), "Reset"))
+	add(t, w2, withSubject(ev(maildiag.Delivered, "3", "a@acme.com", at(time.Second)), "Your order"),
+		withSubject(ev(maildiag.Delivered, "4", "b@acme.com", at(time.Second)), "Welcome"),
+		withSubject(ev(maildiag.Accepted, "5", "c@acme.com", at(0)), "Reset"))
 	for _, c := range []struct {
 		q    string
 		want int64
@@ -696,9 +695,8 @@ func TestKeyLookupsCheckHash2(t *testing.T) {
 func TestTextFilterFromHashes(t *testing.T) {
 	db, _ := mustOpen(t)
 	w := mustWriter(t, db)
-	subj := func(e maildiag.Event, s string) maildiag.Event { e.Subject = s; return e }
-	add(t, w, subj(ev(maildiag.Accepted, "1", "a@acme.com", at(0)), "Your order"),
-		subj(ev(maildiag.Accepted, "2", "b@acme.com", at(0)), "Reset your password"))
+	add(t, w, withSubject(ev(maildiag.Accepted, "1", "a@acme.com", at(0)), "Your order"),
+		withSubject(ev(maildiag.Accepted, "2", "b@acme.com", at(0)), "Reset your password"))
 	w2 := mustWriter(t, db)
 	w2.texts.tried = true
 	if err := w2.texts.loadTexts(w2, 2, false); err != nil {
@@ -708,8 +706,8 @@ func TestTextFilterFromHashes(t *testing.T) {
 		t.Fatalf("after reading hashes: %d cached, 'Your order' in the filter: %v; want 0 and true",
 			w2.texts.ids.n, w2.texts.known.mayHave(textHash(textSubject, "Your order")))
 	}
-	if n := add(t, w2, subj(ev(maildiag.Accepted, "3", "c@acme.com", at(0)), "Your order"),
-		subj(ev(maildiag.Accepted, "4", "d@acme.com", at(0)), "Welcome")); n != 2 {
+	if n := add(t, w2, withSubject(ev(maildiag.Accepted, "3", "c@acme.com", at(0)), "Your order"),
+		withSubject(ev(maildiag.Accepted, "4", "d@acme.com", at(0)), "Welcome")); n != 2 {
 		t.Fatalf("stored %d, want 2", n)
 	}
 	if n := count(t, db, "SELECT COUNT(*) FROM texts WHERE kind = 1"); n != 3 {
