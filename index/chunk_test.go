@@ -63,6 +63,33 @@ func TestChunkedFlushStoresTheSame(t *testing.T) {
 	}
 }
 
+// A chunk's rows are in the open transaction before the commit; without
+// chunks, none are.
+func TestChunksGoInBeforeTheCommit(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct{ min, want int }{{3, 37}, {1 << 30, 0}} {
+		db, _ := mustOpen(t)
+		w := mustWriter(t, db)
+		w.chunks.min = c.min
+		if _, err := w.AddEvents(ctx, chunkEvents(0)[:37], 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.chunks.wait(); err != nil {
+			t.Fatal(err)
+		}
+		n, err := w.queryInt(`SELECT COUNT(*) FROM events`)
+		if err != nil || n != int64(c.want) {
+			t.Errorf("chunks of %d: %d events in the transaction before the commit (%v), want %d", c.min, n, err, c.want)
+		}
+		if err := w.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM events"); n != 37 {
+			t.Errorf("chunks of %d: %d events after the commit, want 37", c.min, n)
+		}
+	}
+}
+
 // chunkEvents is a run of events with addresses, subjects and domains
 // that repeat, failures, and every seventh event a copy of one about 400
 // before it; pass 1 repeats pass 0's addresses and some of its events.

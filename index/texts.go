@@ -23,13 +23,13 @@ const (
 // textCacheLimit bounds the texts the writer keeps in memory (idCache),
 // as recipients are; misses the filter of stored texts cannot rule out
 // are looked up by hash. Streamed imports of 10M events, one run each,
-// when two generations of maps held them: at 1<<21 the cache was half of a transactional import's live heap,
-// which sat at the import's memory limit while the collector ran 5,124
-// times (17% of the CPU; peak memory 560 MB, 24.1k events/s); at 1<<20,
-// 2,072 times (7%; 497 MB, 29.0k/s); at 1<<19, 799 times (3%; 466 MB,
-// 27.9k/s), but a marketing import's last million fell from 35k to 30k
-// events/s, its opens and clicks looking up subjects the cache had
-// dropped (39k at 1<<20).
+// when two generations of maps held them: at 1<<21 the cache was half of
+// a transactional import's live heap, which sat at the import's memory
+// limit while the collector ran 5,124 times (17% of the CPU; peak memory
+// 560 MB, 24.1k events/s); at 1<<20, 2,072 times (7%; 497 MB, 29.0k/s);
+// at 1<<19, 799 times (3%; 466 MB, 27.9k/s), but a marketing import's
+// last million fell from 35k to 30k events/s, its opens and clicks
+// looking up subjects the cache had dropped (39k at 1<<20).
 const textCacheLimit = 1 << 20
 
 // textDict is the writer's side of the texts table. Like recipients, texts

@@ -27,8 +27,9 @@ import (
 type Writer struct {
 	db   *DB
 	conn *sqlite3.SQLiteConn
-	// mu is held for each use of conn and stmts: the flusher inserts a
-	// chunk of rows while the writer goes on collecting (chunk.go).
+	// mu is held for each statement while a transaction collects rows:
+	// the flusher inserts a chunk of them while the writer goes on
+	// (chunk.go). BEGIN, COMMIT and ROLLBACK run with no chunk in flight.
 	mu    sync.Mutex
 	inTx  bool
 	stmts map[string]driver.Stmt
