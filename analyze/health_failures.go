@@ -484,7 +484,7 @@ func healthSuppressions(ctx context.Context, db Store, q HealthQuery, res *Healt
 	}
 	var list []entry
 	for _, r := range rows {
-		created := usTime(r.CreatedUS)
+		created := maildiag.TimeUS(r.CreatedUS)
 		s := dayOf(created)
 		switch r.List {
 		case maildiag.ListBounces:

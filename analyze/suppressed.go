@@ -182,7 +182,7 @@ func Suppressed(ctx context.Context, db Store, p Pattern, o SuppressedOptions) (
 	}
 	synced := map[[2]string]time.Time{}
 	for _, s := range syncs {
-		synced[[2]string{s.SendingDomain, s.List}] = usTime(s.SyncedUS)
+		synced[[2]string{s.SendingDomain, s.List}] = maildiag.TimeUS(s.SyncedUS)
 	}
 	res.ListsSynced = len(syncs) > 0
 
@@ -254,7 +254,7 @@ func Suppressed(ctx context.Context, db Store, p Pattern, o SuppressedOptions) (
 		if r.Kind == "domain" && !p.AllOfDomain() {
 			continue
 		}
-		created := usTime(r.CreatedUS)
+		created := maildiag.TimeUS(r.CreatedUS)
 		sa := SuppressedAddress{Address: r.Address, SendingDomain: r.SendingDomain, List: r.List, Source: FromList,
 			Since: created, ListCode: r.Code, ListError: r.Error, Tags: r.Tags}
 		if r.Kind == "domain" {
@@ -385,7 +385,7 @@ func causeOfEntry(r *ListEntry) *Cause {
 		ev.EnhancedCode = classify.EnhancedIn(r.Error)
 	}
 	classify.Derive(&ev)
-	return &Cause{Time: usTime(r.CreatedUS), SendingDomain: r.SendingDomain, Code: ev.Code, Enhanced: ev.EnhancedCode,
+	return &Cause{Time: maildiag.TimeUS(r.CreatedUS), SendingDomain: r.SendingDomain, Code: ev.Code, Enhanced: ev.EnhancedCode,
 		Reply: r.Error, Class: ev.Class, Rule: ev.Rule, Gateway: ev.Gateway, Reason: ev.Reason, Severity: ev.Severity, FromList: true}
 }
 

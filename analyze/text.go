@@ -7,14 +7,6 @@ import (
 	"github.com/maildiag/maildiag"
 )
 
-// usTime converts microseconds since the epoch to a UTC time.
-func usTime(us int64) time.Time {
-	if us == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(us).UTC()
-}
-
 // fmtTime is how times appear in sentences.
 func fmtTime(t time.Time) string {
 	if t.IsZero() {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/maildiag/maildiag"
@@ -16,7 +15,7 @@ import (
 func (db *DB) SyncedRanges(ctx context.Context, sendingDomain, source string) ([]maildiag.Range, error) {
 	out, err := queryAll(ctx, db, "read synced ranges", `SELECT from_us, to_us FROM sync_ranges WHERE sending_domain = ? AND source = ? ORDER BY from_us`,
 		[]any{sendingDomain, source}, func(r *maildiag.Range) []any { return []any{&r.FromUS, &r.ToUS} })
-	return mergeRanges(out), err
+	return maildiag.MergeRanges(out), err
 }
 
 // CompleteUntil is the end of the last range of a sending domain's events
@@ -26,23 +25,7 @@ func (db *DB) CompleteUntil(ctx context.Context, sendingDomain string) (time.Tim
 	if err := db.queryRow(ctx, `SELECT MAX(to_us) FROM sync_ranges WHERE sending_domain = ?`, sendingDomain).Scan(&to); err != nil {
 		return time.Time{}, fmt.Errorf("read synced ranges: %w", err)
 	}
-	return usTime(to.Int64), nil
-}
-
-func mergeRanges(rs []maildiag.Range) []maildiag.Range {
-	sort.Slice(rs, func(i, j int) bool { return rs[i].FromUS < rs[j].FromUS })
-	var out []maildiag.Range
-	for _, r := range rs {
-		if r.ToUS <= r.FromUS {
-			continue
-		}
-		if n := len(out); n > 0 && r.FromUS <= out[n-1].ToUS {
-			out[n-1].ToUS = max(out[n-1].ToUS, r.ToUS)
-			continue
-		}
-		out = append(out, r)
-	}
-	return out
+	return maildiag.TimeUS(to.Int64), nil
 }
 
 // AddSyncedRange records, in the writer's open transaction, that a range of

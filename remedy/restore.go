@@ -154,7 +154,7 @@ func (s *Session) Restore(ctx context.Context, files []*RestoreFile) (*RestoreRe
 					return res, err
 				}
 				res.Entries = append(res.Entries, RestoredEntry{File: f.File, Address: sp.Address, List: f.List,
-					SendingDomain: f.SendingDomain, CreatedAt: usTimeOrZero(sp.CreatedUS), Result: result, Error: reason})
+					SendingDomain: f.SendingDomain, CreatedAt: maildiag.TimeUS(sp.CreatedUS), Result: result, Error: reason})
 			}
 			if err := s.W.Commit(rctx); err != nil {
 				return res, err
@@ -176,7 +176,7 @@ func (s *Session) DryRunRestore(ctx context.Context, files []*RestoreFile) (*Res
 				return res, err
 			}
 			res.Entries = append(res.Entries, RestoredEntry{File: f.File, Address: sp.Address, List: f.List,
-				SendingDomain: f.SendingDomain, CreatedAt: usTimeOrZero(sp.CreatedUS), Result: maildiag.AuditDryRun})
+				SendingDomain: f.SendingDomain, CreatedAt: maildiag.TimeUS(sp.CreatedUS), Result: maildiag.AuditDryRun})
 		}
 	}
 	return res, s.W.Commit(ctx)
@@ -235,13 +235,6 @@ func postComplaints(ctx context.Context, client *ingest.Client, sd string, ss []
 func createdOrNow(us int64) time.Time {
 	if us == 0 {
 		return time.Now().UTC().Truncate(time.Second)
-	}
-	return time.UnixMicro(us).UTC()
-}
-
-func usTimeOrZero(us int64) time.Time {
-	if us == 0 {
-		return time.Time{}
 	}
 	return time.UnixMicro(us).UTC()
 }

@@ -192,17 +192,19 @@ func serveRun(ctx context.Context, s *streams, g *globals, t target, o *serveOpt
 // serveStore is the SQLite index as the server's store.
 type serveStore struct{ *index.DB }
 
-// Summary is the status page's view of index.Status.
+// Summary is the status page's view of the index's status.
 func (st serveStore) Summary(ctx context.Context) (*server.IndexSummary, error) {
-	s, err := st.DB.Status(ctx)
+	return summaryOf(ctx, st.DB)
+}
+
+// summaryOf is the status page's view of an index's status, of either engine.
+func summaryOf(ctx context.Context, db interface {
+	Status(context.Context) (*maildiag.IndexStatus, error)
+}) (*server.IndexSummary, error) {
+	s, err := db.Status(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return summaryOf(s), nil
-}
-
-// summaryOf is the status page's view of an index's status.
-func summaryOf(s *index.Status) *server.IndexSummary {
 	sum := &server.IndexSummary{Events: s.Events, Domains: []server.DomainSummary{}}
 	if s.FirstUS != 0 {
 		sum.First, sum.Last = time.UnixMicro(s.FirstUS).UTC(), time.UnixMicro(s.LastUS).UTC()
@@ -242,5 +244,5 @@ func summaryOf(s *index.Status) *server.IndexSummary {
 	for _, c := range s.Suppressions {
 		sum.Suppressions += c.Active
 	}
-	return sum
+	return sum, nil
 }

@@ -39,22 +39,7 @@ func openServeStore(ctx context.Context, t target) (*serveIndex, error) {
 // servePGStore is the PostgreSQL index as the server's store.
 type servePGStore struct{ *pg.DB }
 
-// Summary is the status page's view of pg.Status, whose counts are the
-// SQLite index's.
+// Summary is the status page's view of the index's status.
 func (st servePGStore) Summary(ctx context.Context) (*server.IndexSummary, error) {
-	s, err := st.DB.Status(ctx)
-	if err != nil {
-		return nil, err
-	}
-	is := &index.Status{Events: s.Events, FirstUS: s.FirstUS, LastUS: s.LastUS}
-	for _, c := range s.EventCounts {
-		is.EventCounts = append(is.EventCounts, index.EventCount(c))
-	}
-	for _, c := range s.Syncs {
-		is.Syncs = append(is.Syncs, index.SyncStatus(c))
-	}
-	for _, c := range s.Suppressions {
-		is.Suppressions = append(is.Suppressions, index.SuppressionCount(c))
-	}
-	return summaryOf(is), nil
+	return summaryOf(ctx, st.DB)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/index"
 	"github.com/maildiag/maildiag/index/pg"
 )
@@ -118,9 +119,8 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// readStatus reads the status of an index of either engine, in the SQLite
-// index's shape (the JSON of both is one contract).
-func readStatus(ctx context.Context, t target) (*index.Status, error) {
+// readStatus reads the status of an index of either engine.
+func readStatus(ctx context.Context, t target) (*maildiag.IndexStatus, error) {
 	if t.pgURL == "" {
 		db, err := index.OpenReadOnly(ctx, t.path)
 		if err != nil {
@@ -134,28 +134,5 @@ func readStatus(ctx context.Context, t target) (*index.Status, error) {
 		return nil, err
 	}
 	defer db.Close()
-	p, err := db.Status(ctx)
-	if err != nil {
-		return nil, err
-	}
-	st := &index.Status{Path: p.Path, SizeBytes: p.SizeBytes, Schema: p.Schema, Events: p.Events, FirstUS: p.FirstUS,
-		LastUS: p.LastUS, Rejects: p.Rejects, Imports: p.Imports, ListSyncs: p.ListSyncs,
-		EventCounts: []index.EventCount{}, Coverage: []index.Coverage{}, Suppressions: []index.SuppressionCount{}, Syncs: []index.SyncStatus{}}
-	for _, c := range p.EventCounts {
-		st.EventCounts = append(st.EventCounts, index.EventCount(c))
-	}
-	for _, c := range p.Coverage {
-		cv := index.Coverage{SendingDomain: c.SendingDomain, FirstDay: c.FirstDay, LastDay: c.LastDay, DaysWithData: c.DaysWithData, Gaps: []index.DayRange{}}
-		for _, g := range c.Gaps {
-			cv.Gaps = append(cv.Gaps, index.DayRange(g))
-		}
-		st.Coverage = append(st.Coverage, cv)
-	}
-	for _, c := range p.Suppressions {
-		st.Suppressions = append(st.Suppressions, index.SuppressionCount(c))
-	}
-	for _, c := range p.Syncs {
-		st.Syncs = append(st.Syncs, index.SyncStatus(c))
-	}
-	return st, nil
+	return db.Status(ctx)
 }

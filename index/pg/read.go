@@ -3,7 +3,6 @@ package pg
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/maildiag/maildiag"
@@ -89,23 +88,7 @@ func (db *DB) ForEachFailureJSON(ctx context.Context, fn func(ref analyze.Ref, c
 func (db *DB) SyncedRanges(ctx context.Context, sendingDomain, source string) ([]maildiag.Range, error) {
 	out, err := collect(ctx, db, "read synced ranges", `SELECT from_us, to_us FROM sync_ranges WHERE sending_domain = $1 AND source = $2`,
 		[]any{sendingDomain, source}, func(r *maildiag.Range) []any { return []any{&r.FromUS, &r.ToUS} })
-	return mergeRanges(out), err
-}
-
-func mergeRanges(rs []maildiag.Range) []maildiag.Range {
-	sort.Slice(rs, func(i, j int) bool { return rs[i].FromUS < rs[j].FromUS })
-	var out []maildiag.Range
-	for _, r := range rs {
-		if r.ToUS <= r.FromUS {
-			continue
-		}
-		if n := len(out); n > 0 && r.FromUS <= out[n-1].ToUS {
-			out[n-1].ToUS = max(out[n-1].ToUS, r.ToUS)
-			continue
-		}
-		out = append(out, r)
-	}
-	return out
+	return maildiag.MergeRanges(out), err
 }
 
 // ListSyncs returns when each suppression list was last read whole.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"time"
 
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/analyze"
@@ -60,16 +59,8 @@ func (db *DB) Suppressions(ctx context.Context, f analyze.SuppressionFilter) ([]
 		if r.tags != "" {
 			json.Unmarshal([]byte(r.tags), &e.Tags)
 		}
-		e.FirstSeen, e.LastSeen, e.Removed, e.Imported = usTime(r.first), usTime(r.last), usTime(r.removed), r.imports != 0
+		e.FirstSeen, e.LastSeen, e.Removed, e.Imported = maildiag.TimeUS(r.first), maildiag.TimeUS(r.last), maildiag.TimeUS(r.removed), r.imports != 0
 		out = append(out, e)
 	}
 	return out, err
-}
-
-// usTime is a time in microseconds as a UTC time; 0 is the zero time.
-func usTime(us int64) time.Time {
-	if us == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(us).UTC()
 }
