@@ -3,6 +3,7 @@ package analyze
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +41,25 @@ type EventFilter struct {
 	Limit          int       // events in the page; 0: all
 	Cursor         string    // where the last page ended (EventPage.Next)
 	RawOnly        bool      // each event's Time, Type and Raw suffice (an export)
+}
+
+// Cursor is a position in the order of a search: an event's time and its
+// order of storing, which break ties of time. Its text is EventPage.Next.
+type Cursor struct{ TS, Seq int64 }
+
+func (c Cursor) String() string {
+	return strconv.FormatInt(c.TS, 10) + "." + strconv.FormatInt(c.Seq, 10)
+}
+
+// ParseCursor reads a cursor's text.
+func ParseCursor(s string) (Cursor, error) {
+	a, b, ok := strings.Cut(s, ".")
+	ts, err1 := strconv.ParseInt(a, 10, 64)
+	seq, err2 := strconv.ParseInt(b, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return Cursor{}, fmt.Errorf("cursor %q: not one printed by maildiag events", s)
+	}
+	return Cursor{ts, seq}, nil
 }
 
 // Failure tells whether the filter selects only failed or rejected events

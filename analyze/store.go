@@ -179,6 +179,16 @@ type Failure struct {
 	Reply, Description, Subject, From string
 }
 
+// Event is the failure as an event, without its recipient's address and
+// message id, which a store has by reference only.
+func (f *Failure) Event() maildiag.Event {
+	return maildiag.Event{TimeUS: f.Time.UnixMicro(), Type: f.Type, ID: f.EventID, SendingDomain: f.SendingDomain,
+		RecipientDomain: f.RecipientDomain, Provider: f.Provider, Severity: f.Severity, Reason: f.Reason, Code: f.Code,
+		EnhancedCode: f.Enhanced, Reply: f.Reply, Description: f.Description, MXHost: f.MXHost, Attempt: f.Attempt,
+		RetrySeconds: f.RetrySeconds, BounceType: f.BounceType, DelayedBounce: f.DelayedBounce, SendingIP: f.SendingIP,
+		Subject: f.Subject, From: f.From, Class: f.Class, Rule: f.Rule, Gateway: f.Gateway}
+}
+
 // Text is what the receiving server or Mailgun said about the failure:
 // the SMTP reply, else Mailgun's description, else its reason when that is
 // a sentence (a rejected message has only that) rather than a short code.

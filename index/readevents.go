@@ -187,7 +187,7 @@ func (db *DB) eventsFromRows(ctx context.Context, rows []eventRow, full bool) ([
 			}
 		}
 		if ev.Type == "" && f != nil {
-			*ev = failureEvent(f)
+			*ev = f.Event()
 		}
 		if ev.Type == "" {
 			ev.Type = e.typ
@@ -215,15 +215,6 @@ func (db *DB) eventsFromRows(ctx context.Context, rows []eventRow, full bool) ([
 		}
 	}
 	return out, nil
-}
-
-// failureEvent is a stored failure as an event.
-func failureEvent(f *analyze.Failure) maildiag.Event {
-	return maildiag.Event{TimeUS: f.Time.UnixMicro(), Type: f.Type, ID: f.EventID, SendingDomain: f.SendingDomain,
-		RecipientDomain: f.RecipientDomain, Provider: f.Provider, Severity: f.Severity, Reason: f.Reason, Code: f.Code,
-		EnhancedCode: f.Enhanced, Reply: f.Reply, Description: f.Description, MXHost: f.MXHost, Attempt: f.Attempt,
-		RetrySeconds: f.RetrySeconds, BounceType: f.BounceType, DelayedBounce: f.DelayedBounce, SendingIP: f.SendingIP,
-		Subject: f.Subject, From: f.From, Class: f.Class, Rule: f.Rule, Gateway: f.Gateway}
 }
 
 // Deliveries counts the delivered events of some recipients.

@@ -406,23 +406,6 @@ func (db *DB) planRecipients(ctx context.Context, f *analyze.EventFilter, p *sea
 	return nil
 }
 
-// searchCursor is a position in the order of a search.
-type searchCursor struct{ ts, seq int64 }
-
-func (c searchCursor) String() string {
-	return strconv.FormatInt(c.ts, 10) + "." + strconv.FormatInt(c.seq, 10)
-}
-
-func parseCursor(s string) (searchCursor, error) {
-	a, b, ok := strings.Cut(s, ".")
-	ts, err1 := strconv.ParseInt(a, 10, 64)
-	seq, err2 := strconv.ParseInt(b, 10, 64)
-	if !ok || err1 != nil || err2 != nil {
-		return searchCursor{}, fmt.Errorf("cursor %q: not one printed by maildiag events", s)
-	}
-	return searchCursor{ts, seq}, nil
-}
-
 // SearchEvents calls fn with the events a filter selects, in time order
 // (newest first unless f.Asc), at most f.Limit of them (0: all), and
 // returns the cursor of the next page ("" when this was the last).
@@ -431,9 +414,9 @@ func (db *DB) SearchEvents(ctx context.Context, f analyze.EventFilter, fn func(e
 	if err != nil || p.none {
 		return "", err
 	}
-	var after *searchCursor
+	var after *analyze.Cursor
 	if f.Cursor != "" {
-		c, err := parseCursor(f.Cursor)
+		c, err := analyze.ParseCursor(f.Cursor)
 		if err != nil {
 			return "", err
 		}
@@ -445,7 +428,7 @@ func (db *DB) SearchEvents(ctx context.Context, f analyze.EventFilter, fn func(e
 		slices.Reverse(days)
 	}
 	if after != nil {
-		cd := dayOf(after.ts)
+		cd := dayOf(after.TS)
 		days = slices.DeleteFunc(days, func(d int64) bool { return f.Asc && d < cd || !f.Asc && d > cd })
 	}
 	dir, cmp := "DESC", "<"
@@ -457,7 +440,7 @@ func (db *DB) SearchEvents(ctx context.Context, f analyze.EventFilter, fn func(e
 		where = " AND " + strings.Join(p.conds, " AND ")
 	}
 	emitted := 0
-	var last searchCursor
+	var last analyze.Cursor
 	sizeHint := 64
 	for len(days) > 0 {
 		// One day at a time, or every day at once for a selective filter.
@@ -477,7 +460,7 @@ func (db *DB) SearchEvents(ctx context.Context, f analyze.EventFilter, fn func(e
 		args := append(dargs, p.args...)
 		if after != nil {
 			q += ` AND (e.ts ` + cmp + ` ? OR e.ts = ? AND e.seq ` + cmp + ` ?)`
-			args = append(args, after.ts, after.ts, after.seq)
+			args = append(args, after.TS, after.TS, after.Seq)
 		}
 		q += ` ORDER BY e.ts ` + dir + `, e.seq ` + dir
 		if f.Limit > 0 && !p.post {
@@ -516,7 +499,7 @@ func (db *DB) SearchEvents(ctx context.Context, f analyze.EventFilter, fn func(e
 					return "", err
 				}
 				emitted++
-				last = searchCursor{chunk[i].ts, chunk[i].seq}
+				last = analyze.Cursor{TS: chunk[i].ts, Seq: chunk[i].seq}
 			}
 		}
 		if more {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/maildiag/maildiag"
@@ -258,23 +257,6 @@ func (db *DB) planRecipients(ctx context.Context, f *analyze.EventFilter, p *sea
 	return nil
 }
 
-// searchCursor is a position in the order of a search.
-type searchCursor struct{ ts, seq int64 }
-
-func (c searchCursor) String() string {
-	return strconv.FormatInt(c.ts, 10) + "." + strconv.FormatInt(c.seq, 10)
-}
-
-func parseCursor(s string) (searchCursor, error) {
-	a, b, ok := strings.Cut(s, ".")
-	ts, err1 := strconv.ParseInt(a, 10, 64)
-	seq, err2 := strconv.ParseInt(b, 10, 64)
-	if !ok || err1 != nil || err2 != nil {
-		return searchCursor{}, fmt.Errorf("cursor %q: not one printed by maildiag events", s)
-	}
-	return searchCursor{ts, seq}, nil
-}
-
 // match tests an event read against the filters SQL did not apply.
 func match(e *maildiag.Event, f *analyze.EventFilter) bool {
 	return (len(f.Codes) == 0 || f.Failure() || slices.Contains(f.Codes, e.Code)) && analyze.MatchVars(e.Raw, f.Vars)
@@ -293,11 +275,11 @@ func (db *DB) SearchEvents(ctx context.Context, f analyze.EventFilter, fn func(e
 		dir, cmp = "ASC", ">"
 	}
 	if f.Cursor != "" {
-		c, err := parseCursor(f.Cursor)
+		c, err := analyze.ParseCursor(f.Cursor)
 		if err != nil {
 			return "", err
 		}
-		p.add(`(e.ts ` + cmp + ` ` + p.args.add(c.ts) + ` OR e.ts = ` + p.args.add(c.ts) + ` AND e.seq ` + cmp + ` ` + p.args.add(c.seq) + `)`)
+		p.add(`(e.ts ` + cmp + ` ` + p.args.add(c.TS) + ` OR e.ts = ` + p.args.add(c.TS) + ` AND e.seq ` + cmp + ` ` + p.args.add(c.Seq) + `)`)
 	}
 	q := eventSelect(true)
 	q = strings.Replace(q, `FROM events e`, `FROM `+p.from, 1)
@@ -317,7 +299,7 @@ func (db *DB) SearchEvents(ctx context.Context, f analyze.EventFilter, fn func(e
 	}
 	defer rows.Close()
 	emitted := 0
-	var last searchCursor
+	var last analyze.Cursor
 	chunk := make([]eventRow, 0, searchChunk)
 	flush := func() (bool, error) {
 		if err := db.fillRows(ctx, chunk); err != nil {
@@ -339,7 +321,7 @@ func (db *DB) SearchEvents(ctx context.Context, f analyze.EventFilter, fn func(e
 				return false, err
 			}
 			emitted++
-			last = searchCursor{chunk[i].ts, chunk[i].seq}
+			last = analyze.Cursor{TS: chunk[i].ts, Seq: chunk[i].seq}
 		}
 		chunk = chunk[:0]
 		return false, nil
