@@ -294,6 +294,43 @@ type DeliveryDelay struct {
 	Delay           time.Duration
 }
 
+// DeliveryStep is a stored accepted or delivered event of one delivery (a
+// message to a recipient), for DelaysOf.
+type DeliveryStep struct {
+	Recipient  RecipientID
+	MessageKey int64 // the message id's key in the store; 0: none
+	TimeUS     int64
+	Delivered  bool // else accepted
+}
+
+// DelaysOf pairs each delivered step in [fromUS, untilUS) with its
+// delivery's earliest accepted step and returns the times between them.
+// A delivery accepted before the steps read (or never) has none.
+func DelaysOf(steps []DeliveryStep, fromUS, untilUS int64) []time.Duration {
+	type key struct {
+		rcpt RecipientID
+		mk   int64
+	}
+	accepted := map[key]int64{}
+	for _, s := range steps {
+		if k := (key{s.Recipient, s.MessageKey}); !s.Delivered && s.MessageKey != 0 {
+			if a, ok := accepted[k]; !ok || s.TimeUS < a {
+				accepted[k] = s.TimeUS
+			}
+		}
+	}
+	var out []time.Duration
+	for _, s := range steps {
+		if !s.Delivered || s.MessageKey == 0 || s.TimeUS < fromUS || s.TimeUS >= untilUS {
+			continue
+		}
+		if a, ok := accepted[key{s.Recipient, s.MessageKey}]; ok && a <= s.TimeUS {
+			out = append(out, time.Duration(s.TimeUS-a)*time.Microsecond)
+		}
+	}
+	return out
+}
+
 // DelayCount is a number of deliveries on one day, from one sending domain
 // through one gateway, whose accepted-to-delivered delay was at most Le
 // (and more than the next smaller Le the store counts by).

@@ -33,13 +33,11 @@ func (db *DB) DeliveryDelays(ctx context.Context, recipientDomains []string, fro
 	}
 	first, last := dayRange(from.Add(-delayLookback), until)
 	fromUS, untilUS := from.UnixMicro(), until.UnixMicro()
-	type key struct{ mk, rcpt int64 }
 	type row struct{ rcpt, mk, ts, typ, sd int64 }
 	var out []analyze.DeliveryDelay
 	for i, did := range ids {
 		lo, hi := RecipientRange(did)
-		accepted := map[key]int64{}
-		var delivered []row
+		var steps []analyze.DeliveryStep
 		for d := first; d <= last; d++ {
 			rows, err := queryAll(ctx, db, "read deliveries",
 				`SELECT recipient_id, message_key, ts, type_id, sending_domain_id FROM events
@@ -49,26 +47,13 @@ func (db *DB) DeliveryDelays(ctx context.Context, recipientDomains []string, fro
 				return nil, err
 			}
 			for _, r := range rows {
-				if len(sds) > 0 && !slices.Contains(sds, r.sd) {
-					continue
-				}
-				k := key{r.mk, r.rcpt}
-				switch {
-				case r.typ == typeAccepted:
-					if a, ok := accepted[k]; !ok || r.ts < a {
-						accepted[k] = r.ts
-					}
-				case r.ts >= fromUS && r.ts < untilUS:
-					delivered = append(delivered, r)
+				if len(sds) == 0 || slices.Contains(sds, r.sd) {
+					steps = append(steps, analyze.DeliveryStep{Recipient: analyze.RecipientID(r.rcpt), MessageKey: r.mk, TimeUS: r.ts, Delivered: r.typ == typeDelivered})
 				}
 			}
 		}
-		for _, r := range delivered {
-			a, ok := accepted[key{r.mk, r.rcpt}]
-			if !ok || a > r.ts {
-				continue // accepted before the look-back, or not in the index
-			}
-			out = append(out, analyze.DeliveryDelay{RecipientDomain: doms[i].Name, Delay: time.Duration(r.ts-a) * time.Microsecond})
+		for _, d := range analyze.DelaysOf(steps, fromUS, untilUS) {
+			out = append(out, analyze.DeliveryDelay{RecipientDomain: doms[i].Name, Delay: d})
 		}
 	}
 	return out, ctx.Err()

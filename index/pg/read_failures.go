@@ -277,7 +277,6 @@ func (db *DB) DeliveryDelays(ctx context.Context, recipientDomains []string, fro
 	}
 	first, last := dayRange(from.Add(-delayLookback), until)
 	fromUS, untilUS := from.UnixMicro(), until.UnixMicro()
-	type key struct{ mk, rcpt int64 }
 	type row struct {
 		rcpt, mk, ts int64
 		typ          int16
@@ -293,28 +292,14 @@ func (db *DB) DeliveryDelays(ctx context.Context, recipientDomains []string, fro
 		if err != nil {
 			return nil, err
 		}
-		accepted := map[key]int64{}
-		var delivered []row
+		steps := make([]analyze.DeliveryStep, 0, len(rows))
 		for _, r := range rows {
-			if sds != nil && !slices.Contains(sds, int64(r.sd)) {
-				continue
-			}
-			k := key{r.mk, r.rcpt}
-			switch {
-			case r.typ == typeAccepted:
-				if a, ok := accepted[k]; !ok || r.ts < a {
-					accepted[k] = r.ts
-				}
-			case r.ts >= fromUS && r.ts < untilUS:
-				delivered = append(delivered, r)
+			if sds == nil || slices.Contains(sds, int64(r.sd)) {
+				steps = append(steps, analyze.DeliveryStep{Recipient: analyze.RecipientID(r.rcpt), MessageKey: r.mk, TimeUS: r.ts, Delivered: r.typ == typeDelivered})
 			}
 		}
-		for _, r := range delivered {
-			a, ok := accepted[key{r.mk, r.rcpt}]
-			if !ok || a > r.ts {
-				continue
-			}
-			out = append(out, analyze.DeliveryDelay{RecipientDomain: doms[i].Name, Delay: time.Duration(r.ts-a) * time.Microsecond})
+		for _, d := range analyze.DelaysOf(steps, fromUS, untilUS) {
+			out = append(out, analyze.DeliveryDelay{RecipientDomain: doms[i].Name, Delay: d})
 		}
 	}
 	return out, ctx.Err()
