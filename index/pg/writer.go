@@ -308,15 +308,15 @@ WITH base AS (
 		s.provider, s.gateway, s.mx_host
 	FROM fresh x JOIN stage s ON s.n = x.n
 ), sc AS (
-	INSERT INTO split_counts(day, sending_domain_id, recipient_domain_id, kind, name, type_id, outcome, n)
-	SELECT x.day, x.sd_id, x.rd_id, v.kind, v.name, x.type_id, x.outcome, COUNT(*)
+	INSERT INTO split_counts(day, sending_domain_id, kind, name, type_id, outcome, n)
+	SELECT x.day, x.sd_id, v.kind, v.name, x.type_id, x.outcome, COUNT(*)
 	FROM fresh x JOIN stage s ON s.n = x.n
 	CROSS JOIN LATERAL (
 		SELECT 'ip', s.sending_ip WHERE COALESCE(s.sending_ip, '') <> ''
 		UNION ALL SELECT 'tag', t FROM unnest(string_to_array(rtrim(s.tags, E'\n'), E'\n')) t WHERE t <> ''
 	) v(kind, name)
-	GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7
-	ON CONFLICT (day, sending_domain_id, recipient_domain_id, kind, name, type_id, outcome) DO UPDATE SET n = split_counts.n + excluded.n
+	GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+	ON CONFLICT (day, sending_domain_id, kind, name, type_id, outcome) DO UPDATE SET n = split_counts.n + excluded.n
 ), dc AS (
 	INSERT INTO daily_counts(day, sending_domain_id, recipient_domain_id, type_id, outcome, n)
 	SELECT day, sd_id, rd_id, type_id, outcome, COUNT(*) FROM fresh GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
