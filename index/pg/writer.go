@@ -57,6 +57,16 @@ type Writer struct {
 	// once (batchTexts), not with the rest of its event.
 	rowTexts   []eventTexts
 	batchTexts map[string]string
+
+	// The identities of the staged events (AddEvents).
+	stagedKeys map[stagedKey]struct{}
+}
+
+// stagedKey is a staged event's identity: its UTC day, type, Mailgun id
+// and recipient.
+type stagedKey struct {
+	day                int32
+	typ, id, recipient string
 }
 
 // SetBatch lets the writer keep up to n events staged before merging them
@@ -87,7 +97,8 @@ func (db *DB) NewWriter(ctx context.Context) (*Writer, error) {
 			return nil, fmt.Errorf("open index for writing: %w", err)
 		}
 	}
-	return &Writer{db: db, conn: conn, months: map[int32]bool{}, texts: map[textKey]int32{}, batchTexts: map[string]string{}}, nil
+	return &Writer{db: db, conn: conn, months: map[int32]bool{}, texts: map[textKey]int32{}, batchTexts: map[string]string{},
+		stagedKeys: map[stagedKey]struct{}{}}, nil
 }
 
 // Close rolls back anything not committed and releases the connection,
@@ -173,6 +184,7 @@ func (w *Writer) Rollback() {
 		w.tx, w.locked = nil, false
 	}
 	w.staged = 0
+	clear(w.stagedKeys)
 	w.block, w.blocks = openBlock{}, nil
 	// Partitions and texts made in it are gone with it.
 	w.txNew = nil
@@ -273,14 +285,13 @@ WITH base AS (
 	-- The Logs API gives times in milliseconds, the Events API in
 	-- microseconds: an event within a millisecond of midnight is the same
 	-- as one on the neighbouring day (as in the SQLite index).
-	SELECT DISTINCT ON (b.day, b.r_id, b.type_id, b.event_id) b.*
+	SELECT b.*
 	FROM base b
 	WHERE NOT (b.into_day < 1000 AND (
 			EXISTS (SELECT 1 FROM events e WHERE e.day = b.day - 1 AND e.recipient_id = b.r_id AND e.type_id = b.type_id AND e.event_id = b.event_id)
 			OR EXISTS (SELECT 1 FROM base p WHERE p.day = b.day - 1 AND p.r_id = b.r_id AND p.type_id = b.type_id AND p.event_id = b.event_id)))
 		AND NOT (b.into_day >= 86400000000 - 1000 AND
 			EXISTS (SELECT 1 FROM events e WHERE e.day = b.day + 1 AND e.recipient_id = b.r_id AND e.type_id = b.type_id AND e.event_id = b.event_id))
-	ORDER BY b.day, b.r_id, b.type_id, b.event_id
 ), ins AS (
 	INSERT INTO events(day, recipient_id, type_id, event_id, ts, sending_domain_id, message_id, seq, import_id, raw_block, raw_at,
 		subject_id, from_id, ip_id, tags_id, route_id)
@@ -308,12 +319,17 @@ WITH base AS (
 		s.provider, s.gateway, s.mx_host
 	FROM fresh x JOIN stage s ON s.n = x.n
 ), sc AS (
+	-- Events grouped by IP and tag set first: unnesting each event's tags
+	-- and sorting them took 0.2 s of a 2 s merge of 50k events.
 	INSERT INTO split_counts(day, sending_domain_id, kind, name, type_id, outcome, n)
-	SELECT x.day, x.sd_id, v.kind, v.name, x.type_id, x.outcome, COUNT(*)
-	FROM fresh x JOIN stage s ON s.n = x.n
+	SELECT g.day, g.sd_id, v.kind, v.name, g.type_id, g.outcome, SUM(g.n)
+	FROM (
+		SELECT x.day, x.sd_id, x.type_id, x.outcome, s.sending_ip, s.tags, COUNT(*) AS n
+		FROM fresh x JOIN stage s ON s.n = x.n GROUP BY 1, 2, 3, 4, 5, 6
+	) g
 	CROSS JOIN LATERAL (
-		SELECT 'ip', s.sending_ip WHERE COALESCE(s.sending_ip, '') <> ''
-		UNION ALL SELECT 'tag', t FROM unnest(string_to_array(rtrim(s.tags, E'\n'), E'\n')) t WHERE t <> ''
+		SELECT 'ip', g.sending_ip WHERE COALESCE(g.sending_ip, '') <> ''
+		UNION ALL SELECT 'tag', t FROM unnest(string_to_array(rtrim(g.tags, E'\n'), E'\n')) t WHERE t <> ''
 	) v(kind, name)
 	GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
 	ON CONFLICT (day, sending_domain_id, kind, name, type_id, outcome) DO UPDATE SET n = split_counts.n + excluded.n
@@ -346,13 +362,22 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 			return 0, err
 		}
 	}
-	rows := make([][]any, len(evs))
-	texts := make([]eventTexts, len(evs))
+	rows := make([][]any, 0, len(evs))
+	texts := make([]eventTexts, 0, len(evs))
 	var months []int32
 	seen := map[int32]bool{}
 	for i := range evs {
 		ev := &evs[i]
 		day := int32(floorDiv(ev.TimeUS, usPerDay))
+		// An event the batch holds already is not staged again: each
+		// staged identity is then one row, and the merge needs no sort
+		// to keep one of each (0.1 s of a 2 s merge of 50k events).
+		k := stagedKey{day, ev.Type, ev.ID, ev.Recipient}
+		if _, ok := w.stagedKeys[k]; ok {
+			continue
+		}
+		k.typ, k.id, k.recipient = strings.Clone(k.typ), strings.Clone(k.id), strings.Clone(k.recipient)
+		w.stagedKeys[k] = struct{}{}
 		if m := monthOf(day); !w.months[m] && !seen[m] {
 			seen[m] = true
 			months = append(months, m)
@@ -365,18 +390,20 @@ func (w *Writer) AddEvents(ctx context.Context, evs []maildiag.Event, importID i
 		if err != nil {
 			return 0, err
 		}
-		rows[i] = stageRow(ev, day, block, at)
+		rows = append(rows, stageRow(ev, day, block, at))
+		var et eventTexts
 		for k, t := range textsOf(ev) {
 			if t == "" {
 				continue
 			}
 			if c, ok := w.batchTexts[t]; ok {
-				texts[i][k] = c
+				et[k] = c
 			} else {
 				t = strings.Clone(t)
-				w.batchTexts[t], texts[i][k] = t, t
+				w.batchTexts[t], et[k] = t, t
 			}
 		}
+		texts = append(texts, et)
 		if len(w.block.data) >= blockTarget {
 			if err := w.closeBlock(ctx); err != nil {
 				return 0, err
@@ -451,6 +478,7 @@ func (w *Writer) flush(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("store events: %w", err)
 	}
 	w.staged = 0
+	clear(w.stagedKeys)
 	return n, nil
 }
 
