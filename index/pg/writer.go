@@ -91,7 +91,7 @@ func (db *DB) NewWriter(ctx context.Context) (*Writer, error) {
 	// only a rough sample: the default read 30,000 rows of each batch,
 	// 160 ms of a 2.5 s merge of 50,000 events.
 	for _, q := range []string{`SET jit = off`, `SET temp_buffers = '256MB'`, `SET work_mem = '64MB'`, `SET default_statistics_target = 10`,
-		createStage, createStageTexts, createStageNew} {
+		createStage, createStageTexts, createStageNew, createStageRecips} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			conn.Release()
 			return nil, fmt.Errorf("open index for writing: %w", err)
@@ -261,12 +261,27 @@ UPDATE domains SET sending = true
 WHERE NOT sending AND name IN (SELECT DISTINCT sending_domain FROM stage WHERE sending_domain <> '')`
 
 const mergeRecipients = `
-INSERT INTO recipients(address, domain_id)
-SELECT DISTINCT s.recipient, COALESCE(d.id, 0)
-FROM stage s LEFT JOIN domains d ON d.name = s.recipient_domain
-WHERE s.recipient <> '' AND NOT EXISTS (SELECT 1 FROM recipients x WHERE x.address = s.recipient)
-ORDER BY 1
-ON CONFLICT DO NOTHING`
+WITH rs AS (
+	SELECT DISTINCT recipient, recipient_domain FROM stage WHERE recipient <> ''
+), known AS (
+	SELECT r.address, r.id, r.domain_id FROM rs JOIN recipients r ON r.address = rs.recipient
+), added AS (
+	-- ON CONFLICT returns the row another writer stored meanwhile too.
+	INSERT INTO recipients(address, domain_id)
+	SELECT rs.recipient, COALESCE(d.id, 0)
+	FROM rs LEFT JOIN domains d ON d.name = rs.recipient_domain
+	WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.address = rs.recipient)
+	ORDER BY 1
+	ON CONFLICT (address) DO UPDATE SET address = excluded.address
+	RETURNING address, id, domain_id
+)
+INSERT INTO stage_recips SELECT * FROM known UNION ALL SELECT * FROM added`
+
+// createStageRecips holds the ids of the staged events' recipients, old
+// and new, found once a batch: joining the events to all recipients read
+// the whole table (2.2M addresses, 0.45 s a batch at 10M events) for
+// each of two statements.
+const createStageRecips = `CREATE TEMP TABLE IF NOT EXISTS stage_recips (address text, id bigint, domain_id integer)`
 
 var mergeEvents = `
 WITH base AS (
@@ -278,7 +293,7 @@ WITH base AS (
 	FROM stage s
 	JOIN stage_texts st ON st.n = s.n
 	JOIN event_types t ON t.name = s.type
-	LEFT JOIN recipients r ON r.address = s.recipient
+	LEFT JOIN stage_recips r ON r.address = s.recipient
 	LEFT JOIN domains sd ON sd.name = s.sending_domain
 	LEFT JOIN domains rd ON rd.name = s.recipient_domain
 ), src AS (
@@ -479,7 +494,7 @@ func (w *Writer) flush(ctx context.Context) (int, error) {
 	if err := w.mergeReadRollups(ctx); err != nil {
 		return 0, err
 	}
-	if _, err := w.tx.Exec(ctx, `TRUNCATE stage, stage_texts, stage_new`); err != nil {
+	if _, err := w.tx.Exec(ctx, `TRUNCATE stage, stage_texts, stage_new, stage_recips`); err != nil {
 		return 0, fmt.Errorf("store events: %w", err)
 	}
 	w.staged = 0
