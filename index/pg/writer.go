@@ -264,7 +264,11 @@ const mergeRecipients = `
 WITH rs AS (
 	SELECT DISTINCT recipient, recipient_domain FROM stage WHERE recipient <> ''
 ), known AS (
-	SELECT r.address, r.id, r.domain_id FROM rs JOIN recipients r ON r.address = rs.recipient
+	-- One lookup in the address index each (LIMIT keeps the planner from
+	-- hashing the whole table): 25k addresses against the 2.2M of a 10M
+	-- event index took 0.14-0.49 s so, 0.77-0.95 s hashed.
+	SELECT r.address, r.id, r.domain_id FROM rs
+	CROSS JOIN LATERAL (SELECT x.address, x.id, x.domain_id FROM recipients x WHERE x.address = rs.recipient LIMIT 1) r
 ), added AS (
 	-- ON CONFLICT returns the row another writer stored meanwhile too.
 	INSERT INTO recipients(address, domain_id)
