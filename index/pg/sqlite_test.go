@@ -3,7 +3,6 @@ package pg_test
 import (
 	"context"
 	"os"
-	"strconv"
 	"testing"
 
 	"github.com/maildiag/maildiag"
@@ -35,5 +34,3 @@ func importSQLite(t testing.TB, im *importer.Importer, name string) *maildiag.Im
 	}
 	return imp
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
