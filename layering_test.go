@@ -30,6 +30,8 @@ var layerRules = []layerRule{
 	{from: "./ingest/...", forbid: concat(stores, sqlDrivers), why: "ingest turns outside data into records and knows nothing of SQL"},
 	{from: "./...", forbid: []string{"./cmd/..."}, why: "commands are doors: no package imports them"},
 	{from: ".", forbid: []string{"./...", "non-std"}, why: "the root package holds the domain types, with no I/O and no dependencies"},
+	{from: "./index/readrows", forbid: concat(stores, sqlDrivers), why: "what both stores do alike with their rows holds no SQL and no store"},
+	{from: "./index/copyrows", forbid: concat(stores, sqlDrivers), why: "what both stores read alike for copy opens no store"},
 	{from: "./internal/mgtest", forbid: concat(stores, sqlDrivers, []string{"./ingest"}), why: "ingest's own tests serve their accounts with mgtest; comparisons with an index belong in testkit"},
 }
 

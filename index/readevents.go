@@ -11,7 +11,7 @@ import (
 
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/analyze"
-	"github.com/maildiag/maildiag/ingest"
+	"github.com/maildiag/maildiag/index/readrows"
 )
 
 // eventRow is one events row.
@@ -111,26 +111,17 @@ func (db *DB) Events(ctx context.Context, q analyze.EventQuery) ([]maildiag.Even
 // eventsFromRows turns events rows into events: failures from their table,
 // the others from their original JSON where needed (see Events).
 func (db *DB) eventsFromRows(ctx context.Context, rows []eventRow, full bool) ([]maildiag.Event, error) {
-	type delivery struct{ mk, rcpt int64 }
-	parse := make([]bool, len(rows))
-	told := map[delivery]bool{} // deliveries with an event whose JSON tells the message-id
+	keys := make([]readrows.Row, len(rows))
 	var refs []analyze.Ref
 	rcpts, sds := map[int64]bool{}, map[int64]bool{}
 	for i, e := range rows {
+		keys[i] = readrows.Row{Type: e.typ, MessageKey: e.mk, Recipient: e.rcpt}
 		rcpts[e.rcpt], sds[e.sd] = true, true
-		switch e.typ {
-		case maildiag.Failed, maildiag.Rejected:
+		if e.typ == maildiag.Failed || e.typ == maildiag.Rejected {
 			refs = append(refs, e.ref())
-		case maildiag.Accepted, maildiag.Delivered:
-			parse[i], told[delivery{e.mk, e.rcpt}] = true, true
-		}
-		parse[i] = parse[i] || full || e.mk == 0 && e.typ != maildiag.Failed && e.typ != maildiag.Rejected
-	}
-	for i, e := range rows {
-		if d := (delivery{e.mk, e.rcpt}); !parse[i] && e.mk != 0 && !told[d] {
-			parse[i], told[d] = true, true
 		}
 	}
+	parse := readrows.ToParse(keys, full)
 	var seqs []int64
 	for i, e := range rows {
 		if parse[i] {
@@ -173,48 +164,12 @@ func (db *DB) eventsFromRows(ctx context.Context, rows []eventRow, full bool) ([
 	for i, id := range rdIDs {
 		gateways[id] = rds[i].Gateway
 	}
-	out := make([]maildiag.Event, len(rows))
-	messageIDs := map[delivery]string{}
+	stored := make([]readrows.Stored, len(rows))
 	for i, e := range rows {
-		ev := &out[i]
-		f := failures[e.ref()]
-		if raw, ok := raws[e.seq]; ok && parse[i] {
-			if p, err := ingest.ParseEvent(raw); err == nil {
-				*ev = p
-				if !full {
-					ev.Raw = nil
-				}
-			}
-		}
-		if ev.Type == "" && f != nil {
-			*ev = f.Event()
-		}
-		if ev.Type == "" {
-			ev.Type = e.typ
-		}
-		if gw := gateways[e.rcpt>>domainShift]; gw != "" && parse[i] {
-			ev.Gateway = gw
-		}
-		if f != nil {
-			ev.Class, ev.Rule, ev.Gateway = f.Class, f.Rule, f.Gateway
-		}
-		ev.TimeUS = e.ts
-		if ev.SendingDomain == "" {
-			ev.SendingDomain = names[e.sd]
-		}
-		if a := addrs[analyze.RecipientID(e.rcpt)]; a != "" {
-			ev.Recipient, ev.RecipientDomain = a, maildiag.DomainOf(a)
-		}
-		if ev.MessageID != "" && e.mk != 0 {
-			messageIDs[delivery{e.mk, e.rcpt}] = ev.MessageID
-		}
+		stored[i] = readrows.Stored{Row: keys[i], Parse: parse[i], Raw: raws[e.seq], Failure: failures[e.ref()],
+			Gateway: gateways[e.rcpt>>domainShift], TimeUS: e.ts, SendingDomain: names[e.sd], Address: addrs[analyze.RecipientID(e.rcpt)]}
 	}
-	for i, e := range rows {
-		if out[i].MessageID == "" && e.mk != 0 {
-			out[i].MessageID = messageIDs[delivery{e.mk, e.rcpt}]
-		}
-	}
-	return out, nil
+	return readrows.Events(stored, full), nil
 }
 
 // Deliveries counts the delivered events of some recipients.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/analyze"
-	"github.com/maildiag/maildiag/ingest"
+	"github.com/maildiag/maildiag/index/readrows"
 )
 
 // eventRow is one events row with the names it refers to.
@@ -103,70 +103,25 @@ func (db *DB) Events(ctx context.Context, q analyze.EventQuery) ([]maildiag.Even
 
 // eventsFromRows turns events rows into events as the SQLite index does.
 func (db *DB) eventsFromRows(ctx context.Context, rows []eventRow, full bool) ([]maildiag.Event, error) {
-	type delivery struct{ mk, rcpt int64 }
-	parse := make([]bool, len(rows))
-	told := map[delivery]bool{} // deliveries with an event whose JSON tells the message-id
+	keys := make([]readrows.Row, len(rows))
 	var refs []analyze.Ref
 	for i, e := range rows {
-		switch e.typ {
-		case maildiag.Failed, maildiag.Rejected:
+		keys[i] = readrows.Row{Type: e.typ, MessageKey: e.mk, Recipient: e.rcpt}
+		if e.typ == maildiag.Failed || e.typ == maildiag.Rejected {
 			refs = append(refs, e.ref())
-		case maildiag.Accepted, maildiag.Delivered:
-			parse[i], told[delivery{e.mk, e.rcpt}] = true, true
-		}
-		parse[i] = parse[i] || full || e.mk == 0 && e.typ != maildiag.Failed && e.typ != maildiag.Rejected
-	}
-	for i, e := range rows {
-		if d := (delivery{e.mk, e.rcpt}); !parse[i] && e.mk != 0 && !told[d] {
-			parse[i], told[d] = true, true
 		}
 	}
+	parse := readrows.ToParse(keys, full)
 	failures, err := db.FailureDetails(ctx, refs)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]maildiag.Event, len(rows))
-	messageIDs := map[delivery]string{}
+	stored := make([]readrows.Stored, len(rows))
 	for i, e := range rows {
-		ev := &out[i]
-		f := failures[e.ref()]
-		if parse[i] {
-			if p, err := ingest.ParseEvent(e.raw); err == nil {
-				*ev = p
-				if !full {
-					ev.Raw = nil
-				}
-			}
-		}
-		if ev.Type == "" && f != nil {
-			*ev = f.Event()
-		}
-		if ev.Type == "" {
-			ev.Type = e.typ
-		}
-		if e.rdGW != "" && parse[i] {
-			ev.Gateway = e.rdGW
-		}
-		if f != nil {
-			ev.Class, ev.Rule, ev.Gateway = f.Class, f.Rule, f.Gateway
-		}
-		ev.TimeUS = e.ts
-		if ev.SendingDomain == "" {
-			ev.SendingDomain = e.sd
-		}
-		if e.addr != "" {
-			ev.Recipient, ev.RecipientDomain = e.addr, maildiag.DomainOf(e.addr)
-		}
-		if ev.MessageID != "" && e.mk != 0 {
-			messageIDs[delivery{e.mk, e.rcpt}] = ev.MessageID
-		}
+		stored[i] = readrows.Stored{Row: keys[i], Parse: parse[i], Raw: e.raw, Failure: failures[e.ref()],
+			Gateway: e.rdGW, TimeUS: e.ts, SendingDomain: e.sd, Address: e.addr}
 	}
-	for i, e := range rows {
-		if out[i].MessageID == "" && e.mk != 0 {
-			out[i].MessageID = messageIDs[delivery{e.mk, e.rcpt}]
-		}
-	}
-	return out, nil
+	return readrows.Events(stored, full), nil
 }
 
 // Deliveries counts the delivered events of some recipients.
