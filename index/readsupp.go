@@ -2,18 +2,16 @@ package index
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/analyze"
+	"github.com/maildiag/maildiag/index/readrows"
 )
 
 // Suppressions returns the entries the filter selects, removed ones too,
 // by address.
 func (db *DB) Suppressions(ctx context.Context, f analyze.SuppressionFilter) ([]analyze.ListEntry, error) {
-	q := `SELECT sd.name, s.list, s.address, COALESCE(s.kind, ''), COALESCE(s.code, ''), COALESCE(s.error, ''),
-		COALESCE(s.tags, ''), COALESCE(s.reason, ''), s.created_at, s.first_seen, s.last_seen, COALESCE(s.removed_at, 0), COALESCE(s.import_id, 0)
-		FROM suppressions s JOIN domains sd ON sd.id = s.sending_domain_id WHERE 1`
+	q := readrows.SuppressionsSelect + ` WHERE 1`
 	var args []any
 	for _, in := range []struct {
 		col   string
@@ -42,29 +40,9 @@ func (db *DB) Suppressions(ctx context.Context, f analyze.SuppressionFilter) ([]
 		q += " AND s.created_at < ?"
 		args = append(args, f.CreatedUntil.UnixMicro())
 	}
-	type row struct {
-		e                             analyze.ListEntry
-		tags                          string
-		first, last, removed, imports int64
-	}
-	rows, err := queryAll(ctx, db, "read suppressions", q+" ORDER BY s.address, sd.name, s.list, s.created_at", args, func(r *row) []any {
-		e := &r.e
-		return []any{&e.SendingDomain, &e.List, &e.Address, &e.Kind, &e.Code, &e.Error, &r.tags,
-			&e.Reason, &e.CreatedUS, &r.first, &r.last, &r.removed, &r.imports}
-	})
-	out := make([]analyze.ListEntry, 0, len(rows))
-	for _, r := range rows {
-		if f.AddressGlob != "" && !maildiag.MatchGlob(f.AddressGlob, r.e.Address) {
-			continue
-		}
-		e := r.e
-		if r.tags != "" {
-			json.Unmarshal([]byte(r.tags), &e.Tags)
-		}
-		e.FirstSeen, e.LastSeen, e.Removed, e.Imported = maildiag.TimeUS(r.first), maildiag.TimeUS(r.last), maildiag.TimeUS(r.removed), r.imports != 0
-		out = append(out, e)
-	}
-	return out, err
+	rows, err := queryAll(ctx, db, "read suppressions", q+" ORDER BY s.address, sd.name, s.list, s.created_at", args,
+		(*readrows.ListRow).Dest)
+	return readrows.ListEntries(rows, f.AddressGlob), err
 }
 
 // ListSyncs returns when each suppression list was last synced.

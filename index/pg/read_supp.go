@@ -2,11 +2,10 @@ package pg
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 
-	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/analyze"
+	"github.com/maildiag/maildiag/index/readrows"
 )
 
 // Suppressions returns the entries the filter selects, removed ones too,
@@ -14,9 +13,7 @@ import (
 func (db *DB) Suppressions(ctx context.Context, f analyze.SuppressionFilter) ([]analyze.ListEntry, error) {
 	var a args
 	var q strings.Builder
-	q.WriteString(`SELECT sd.name, s.list, s.address, COALESCE(s.kind, ''), COALESCE(s.code, ''), COALESCE(s.error, ''),
-		COALESCE(s.tags, ''), COALESCE(s.reason, ''), s.created_at, s.first_seen, s.last_seen, COALESCE(s.removed_at, 0), COALESCE(s.import_id, 0)
-		FROM suppressions s JOIN domains sd ON sd.id = s.sending_domain_id WHERE true`)
+	q.WriteString(readrows.SuppressionsSelect + ` WHERE true`)
 	for _, in := range []struct {
 		col   string
 		names []string
@@ -40,27 +37,6 @@ func (db *DB) Suppressions(ctx context.Context, f analyze.SuppressionFilter) ([]
 		q.WriteString(` AND s.created_at < ` + a.add(f.CreatedUntil.UnixMicro()))
 	}
 	q.WriteString(` ORDER BY s.address COLLATE "C", sd.name COLLATE "C", s.list COLLATE "C", s.created_at`)
-	type row struct {
-		e                             analyze.ListEntry
-		tags                          string
-		first, last, removed, imports int64
-	}
-	rows, err := collect(ctx, db, "read suppressions", q.String(), a, func(r *row) []any {
-		e := &r.e
-		return []any{&e.SendingDomain, &e.List, &e.Address, &e.Kind, &e.Code, &e.Error, &r.tags,
-			&e.Reason, &e.CreatedUS, &r.first, &r.last, &r.removed, &r.imports}
-	})
-	out := make([]analyze.ListEntry, 0, len(rows))
-	for _, r := range rows {
-		if f.AddressGlob != "" && !maildiag.MatchGlob(f.AddressGlob, r.e.Address) {
-			continue
-		}
-		e := r.e
-		if r.tags != "" {
-			json.Unmarshal([]byte(r.tags), &e.Tags)
-		}
-		e.FirstSeen, e.LastSeen, e.Removed, e.Imported = maildiag.TimeUS(r.first), maildiag.TimeUS(r.last), maildiag.TimeUS(r.removed), r.imports != 0
-		out = append(out, e)
-	}
-	return out, err
+	rows, err := collect(ctx, db, "read suppressions", q.String(), a, (*readrows.ListRow).Dest)
+	return readrows.ListEntries(rows, f.AddressGlob), err
 }
