@@ -5,13 +5,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maildiag/maildiag"
 	"github.com/maildiag/maildiag/analyze"
 )
 
 func TestListEntries(t *testing.T) {
 	rows := []ListRow{
-		{e: analyze.ListEntry{Address: "a@acme.com", List: "bounces"}, tags: `["t1","t2"]`, first: 1_000_000, last: 2_000_000, imports: 3},
-		{e: analyze.ListEntry{Address: "b@other.com", List: "bounces"}, removed: 5_000_000},
+		{e: analyze.ListEntry{Suppression: maildiag.Suppression{Address: "a@acme.com", List: "bounces"}}, tags: `["t1","t2"]`, first: 1_000_000, last: 2_000_000, imports: 3},
+		{e: analyze.ListEntry{Suppression: maildiag.Suppression{Address: "b@other.com", List: "bounces"}}, removed: 5_000_000},
 	}
 	got := ListEntries(rows, "*@acme.com")
 	if len(got) != 1 || got[0].Address != "a@acme.com" {
