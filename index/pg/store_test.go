@@ -350,3 +350,37 @@ func TestFailureJSONAndClass(t *testing.T) {
 		t.Errorf("%d failures with the class set, want 1", got)
 	}
 }
+
+// Events of one address that claim different recipient domains (an odd
+// export) store one recipient, and each event once.
+func TestOneRecipientWhateverDomainItsEventsClaim(t *testing.T) {
+	ctx := context.Background()
+	db, u := open(t)
+	const day = int64(20000) * 86400_000_000
+	w, err := db.NewWriter(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.SetBatch(100)
+	evs := []maildiag.Event{
+		{TimeUS: day + 1, Type: "delivered", ID: "A", Recipient: "x@acme.com", RecipientDomain: "acme.com"},
+		{TimeUS: day + 2, Type: "opened", ID: "B", Recipient: "x@acme.com", RecipientDomain: "ACME.com"},
+		{TimeUS: day + 3, Type: "clicked", ID: "C", Recipient: "x@acme.com"},
+	}
+	if _, err := w.AddEvents(ctx, evs, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := one(t, u, `SELECT COUNT(*) FROM recipients`); got != 1 {
+		t.Errorf("%d recipients, want 1", got)
+	}
+	if got := one(t, u, `SELECT COUNT(*) FROM events`); got != 3 {
+		t.Errorf("%d events, want 3", got)
+	}
+	if got := one(t, u, `SELECT SUM(n)::bigint FROM daily_counts`); got != 3 {
+		t.Errorf("daily counts sum to %d, want 3", got)
+	}
+}

@@ -262,7 +262,9 @@ WHERE NOT sending AND name IN (SELECT DISTINCT sending_domain FROM stage WHERE s
 
 const mergeRecipients = `
 WITH rs AS (
-	SELECT DISTINCT recipient, recipient_domain FROM stage WHERE recipient <> ''
+	-- Each address once, whatever recipient domain its events claimed.
+	SELECT DISTINCT ON (recipient) recipient, recipient_domain FROM stage WHERE recipient <> ''
+	ORDER BY recipient, recipient_domain
 ), known AS (
 	-- One lookup in the address index each (LIMIT keeps the planner from
 	-- hashing the whole table): 25k addresses against the 2.2M of a 10M
