@@ -66,17 +66,24 @@ const textCacheLimit = 1 << 18
 // that met a text another transaction was inserting runs again.
 const resolveTexts = `
 WITH v AS (SELECT * FROM unnest($1::smallint[], $2::text[]) AS v(kind, text)),
+known AS (
+	-- One lookup each: a probe before the insert and a join after it took
+	-- two.
+	SELECT x.id, x.kind, x.text FROM v
+	CROSS JOIN LATERAL (SELECT t.id, t.kind, t.text FROM texts t
+		WHERE t.kind = v.kind AND md5(t.text)::uuid = md5(v.text)::uuid AND t.text = v.text LIMIT 1) x
+),
 ins AS (
 	INSERT INTO texts(kind, text)
 	SELECT kind, text FROM v
-	WHERE NOT EXISTS (SELECT 1 FROM texts x WHERE x.kind = v.kind AND md5(x.text)::uuid = md5(v.text)::uuid AND x.text = v.text)
+	WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.kind = v.kind AND k.text = v.text)
 	ORDER BY 1, 2
 	ON CONFLICT DO NOTHING
 	RETURNING id, kind, text
 )
 SELECT id, kind, text FROM ins
 UNION ALL
-SELECT x.id, x.kind, x.text FROM v JOIN texts x ON x.kind = v.kind AND md5(x.text)::uuid = md5(v.text)::uuid AND x.text = v.text`
+SELECT id, kind, text FROM known`
 
 // textIDs returns the ids of the texts of events (0 for none), in the open
 // transaction.
