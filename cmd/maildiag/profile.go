@@ -3,23 +3,39 @@ package main
 import (
 	"os"
 	"runtime/pprof"
+	rtrace "runtime/trace"
 )
 
 // startProfile writes a CPU profile to $MAILDIAG_CPUPROFILE when it is set:
 // the way to see where a slow import or query spends its time; and a heap
 // profile to $MAILDIAG_MEMPROFILE when the command ends, as of the last
 // collection (not one forced at the end, which would find the import's
-// caches already dropped).
+// caches already dropped); and an execution trace to $MAILDIAG_TRACE, which
+// shows which of an import's goroutines waits for which.
 func startProfile() func() {
 	stop := func() {}
+	if path := os.Getenv("MAILDIAG_TRACE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if err := rtrace.Start(f); err != nil {
+				f.Close()
+			} else {
+				stop = func() {
+					rtrace.Stop()
+					f.Close()
+				}
+			}
+		}
+	}
 	if path := os.Getenv("MAILDIAG_CPUPROFILE"); path != "" {
 		if f, err := os.Create(path); err == nil {
 			if err := pprof.StartCPUProfile(f); err != nil {
 				f.Close()
 			} else {
+				prev := stop
 				stop = func() {
 					pprof.StopCPUProfile()
 					f.Close()
+					prev()
 				}
 			}
 		}
