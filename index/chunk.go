@@ -99,7 +99,7 @@ func (c *chunk) flush(w *Writer) error {
 		return err
 	}
 	slices.SortFunc(c.events, func(a, b evRow) int { return cmpKey(a.key, b.key) })
-	b := newRowBatch("INSERT", "events", eventColumns, "")
+	b := newRowBatch("INSERT OR FAIL", "events", eventColumns, "")
 	for i := range c.events {
 		r := &c.events[i]
 		r.bindKey(&b)

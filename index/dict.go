@@ -336,7 +336,7 @@ func (d *dictionary) flushRecipients(w *Writer, recips []newRecipient) error {
 		return nil
 	}
 	slices.SortFunc(recips, func(a, b newRecipient) int { return cmpInt(a.id, b.id) })
-	b := newRowBatch("INSERT", "recipients_recent", []string{"id", "address"}, "")
+	b := newRowBatch("INSERT OR FAIL", "recipients_recent", []string{"id", "address"}, "")
 	for _, r := range recips {
 		b.always(r.id)
 		b.text(r.address)
@@ -357,7 +357,7 @@ func (d *dictionary) flushRecipients(w *Writer, recips []newRecipient) error {
 		}
 		return cmpInt(a[1], b[1])
 	})
-	kb := newRowBatch("INSERT", "recipient_keys_recent", []string{"hash", "id", "hash2"}, "")
+	kb := newRowBatch("INSERT OR FAIL", "recipient_keys_recent", []string{"hash", "id", "hash2"}, "")
 	for _, k := range keys {
 		kb.always(k[0])
 		kb.always(k[1])
@@ -398,12 +398,13 @@ func (d *dictionary) mergeRecipients(w *Writer) error {
 	if d.recentRecips < max(d.recentMin, d.baseRecips/4) {
 		return nil
 	}
-	// One step for the writer's lookups, which read both halves.
+	// One step for the writer's lookups, which read both halves. OR FAIL:
+	// no statement journal of the base tables' pages (rowbatch.go).
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, q := range []string{
-		`INSERT INTO recipients_base(id, address) SELECT id, address FROM recipients_recent ORDER BY id`,
-		`INSERT INTO recipient_keys_base(hash, id, hash2) SELECT hash, id, hash2 FROM recipient_keys_recent ORDER BY hash, id`,
+		`INSERT OR FAIL INTO recipients_base(id, address) SELECT id, address FROM recipients_recent ORDER BY id`,
+		`INSERT OR FAIL INTO recipient_keys_base(hash, id, hash2) SELECT hash, id, hash2 FROM recipient_keys_recent ORDER BY hash, id`,
 		`DELETE FROM recipients_recent`,
 		`DELETE FROM recipient_keys_recent`,
 	} {

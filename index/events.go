@@ -288,8 +288,8 @@ func (t *txRows) flush(w *Writer) error {
 // flushFailures inserts failures rows and their texts, in key order.
 func flushFailures(w *Writer, fails []failRow) error {
 	slices.SortFunc(fails, func(a, b failRow) int { return cmpKey(a.key, b.key) })
-	fb := newRowBatch("INSERT", "failures", failureColumns, "")
-	xb := newRowBatch("INSERT", "failure_texts", failureTextColumns, "")
+	fb := newRowBatch("INSERT OR FAIL", "failures", failureColumns, "")
+	xb := newRowBatch("INSERT OR FAIL", "failure_texts", failureTextColumns, "")
 	for i := range fails {
 		f := &fails[i]
 		f.bindKey(&fb)

@@ -238,7 +238,7 @@ func (d *textDict) flush(w *Writer, added []newText) error {
 	if len(added) == 0 {
 		return nil
 	}
-	b := newRowBatch("INSERT", "texts", []string{"id", "kind", "text"}, "")
+	b := newRowBatch("INSERT OR FAIL", "texts", []string{"id", "kind", "text"}, "")
 	for _, t := range added {
 		b.always(t.id)
 		b.always(int64(t.kind))
@@ -256,7 +256,7 @@ func (d *textDict) flush(w *Writer, added []newText) error {
 		}
 		return cmpInt(a.id, b.id)
 	})
-	kb := newRowBatch("INSERT", "text_keys", []string{"hash", "id", "hash2"}, "")
+	kb := newRowBatch("INSERT OR FAIL", "text_keys", []string{"hash", "id", "hash2"}, "")
 	for _, t := range added {
 		kb.always(t.hash)
 		kb.always(t.id)
