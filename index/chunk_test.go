@@ -37,6 +37,16 @@ func TestChunkedFlushStoresTheSame(t *testing.T) {
 	if fmt.Sprint(gotAdded) != fmt.Sprint(wantAdded) {
 		t.Errorf("chunked writes stored %v new events, want %v", gotAdded, wantAdded)
 	}
+	for name, db := range map[string]*DB{"whole": whole, "chunked": chunked} {
+		// Each domain counts its addresses (ids are numbered from 1 in it).
+		if n := count(t, db, `SELECT COUNT(*) FROM domains d WHERE recipients !=
+			(SELECT COUNT(*) FROM recipients WHERE id BETWEEN d.id << 32 AND (d.id << 32) + 4294967295)`); n != 0 {
+			t.Errorf("%s: %d domains count their addresses wrong", name, n)
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM domains WHERE recipients > 0"); n != 41 {
+			t.Errorf("%s: %d domains count addresses, want 41", name, n)
+		}
+	}
 	if n := count(t, chunked, "SELECT COUNT(*) FROM recipients_base"); n == 0 {
 		t.Fatal("no recipients were merged into the base tables: the test misses merges during chunks")
 	}

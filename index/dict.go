@@ -58,7 +58,10 @@ type dictionary struct {
 	recentMin                int64 // minRecentRecipients, but in tests
 	seed                     maphash.Seed
 	nextRecip                map[int64]int64 // domain id -> id of its next new recipient
-	newRecips                []newRecipient
+	// lastRecip holds, by domain id, the number of the last address the
+	// transaction stored (chunk.go: the flusher's, until the commit).
+	lastRecip map[int64]int64
+	newRecips []newRecipient
 
 	attrs   map[int64]*domainAttrs
 	sending map[int64]bool // domains known to be marked as sending domains
@@ -101,6 +104,7 @@ func (d *dictionary) init() {
 	d.seed = maphash.MakeSeed()
 	d.recentMin = minRecentRecipients
 	d.nextRecip = map[int64]int64{}
+	d.lastRecip = map[int64]int64{}
 	d.attrs = map[int64]*domainAttrs{}
 	d.sending = map[int64]bool{}
 }
@@ -115,6 +119,7 @@ func (d *dictionary) forget() {
 	d.known.reset()
 	d.knownReady, d.recipsTried = false, false
 	clear(d.nextRecip)
+	clear(d.lastRecip)
 	d.newRecips = d.newRecips[:0]
 	clear(d.attrs)
 	clear(d.sending)
@@ -369,16 +374,12 @@ func (d *dictionary) flushRecipients(w *Writer, recips []newRecipient) error {
 	if err := kb.flush(w); err != nil {
 		return err
 	}
-	// Each domain's count of addresses: its last id's number.
-	last := map[int64]int64{}
+	// Each domain's count of addresses, its last id's number, is stored
+	// at the commit: once a chunk, its updates took 3% of a 1M-event
+	// transactional import's CPU.
 	for _, r := range recips {
 		did := r.id >> domainShift
-		last[did] = max(last[did], r.id&(1<<domainShift-1))
-	}
-	for did, n := range last {
-		if _, err := w.exec(`UPDATE domains SET recipients = MAX(recipients, ?) WHERE id = ?`, n, did); err != nil {
-			return fmt.Errorf("store recipient count: %w", err)
-		}
+		d.lastRecip[did] = max(d.lastRecip[did], r.id&(1<<domainShift-1))
 	}
 	d.recentRecips += int64(len(recips))
 	clear(recips) // the addresses go
@@ -440,9 +441,21 @@ func (d *dictionary) noteDomain(did int64, ev *maildiag.Event) {
 		mx: strings.Clone(ev.MXHost), ts: ev.TimeUS, dirty: true}
 }
 
-// flushAttrs writes the domain attributes that changed, unless the index
-// already holds a later word.
+// flushAttrs writes the domains' counts of addresses that grew, and the
+// domain attributes that changed, unless the index already holds a later
+// word.
 func (d *dictionary) flushAttrs(w *Writer) error {
+	dids := make([]int64, 0, len(d.lastRecip))
+	for did := range d.lastRecip {
+		dids = append(dids, did)
+	}
+	slices.Sort(dids)
+	for _, did := range dids {
+		if _, err := w.exec(`UPDATE domains SET recipients = MAX(recipients, ?) WHERE id = ?`, d.lastRecip[did], did); err != nil {
+			return fmt.Errorf("store recipient count: %w", err)
+		}
+	}
+	clear(d.lastRecip)
 	for id, a := range d.attrs {
 		if !a.dirty {
 			continue
