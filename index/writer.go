@@ -45,8 +45,7 @@ type Writer struct {
 	dataVersion int64
 	others      bool // another connection has written since this writer started
 
-	args     []driver.NamedValue
-	cacheKiB int64
+	args []driver.NamedValue
 
 	importLock *os.File // holds the locks of this writer's imports (importlock.go)
 }
@@ -57,6 +56,10 @@ func (db *DB) NewWriter(ctx context.Context) (*Writer, error) {
 	// connection on every call is not needed.
 	c, err := openConn(db.dsn + "&_mutex=no")
 	if err != nil {
+		return nil, fmt.Errorf("open index for writing: %w", err)
+	}
+	if _, err := c.Exec(fmt.Sprintf("PRAGMA cache_size = -%d", writerCache>>10), nil); err != nil {
+		c.Close()
 		return nil, fmt.Errorf("open index for writing: %w", err)
 	}
 	w := &Writer{db: db, conn: c, stmts: map[string]driver.Stmt{}}
@@ -132,9 +135,6 @@ func (w *Writer) start() error {
 		w.flight.forget()
 	}
 	w.dataVersion = v
-	if err := w.sizeCache(); err != nil {
-		return err
-	}
 	if err := w.dict.load(w); err != nil {
 		return err
 	}
@@ -150,32 +150,13 @@ func (w *Writer) start() error {
 	return w.flight.load(w)
 }
 
-// The writer's page cache grows with the index, a sixteenth of it, from
-// 16 to 64 MiB. The tables grow at their ends, so little needs to stay
-// cached, and on this kind of machine every page of memory first touched
-// costs a fault: a 1M-event import took 7-17k fewer faults and 0.2-0.9 s
-// less with 16 MiB than with 64, while larger indexes keep more of their
-// interior pages cached (a 1 GiB cache made imports 10% slower).
-const (
-	minCache = 16 << 20
-	maxCache = 64 << 20
-)
-
-func (w *Writer) sizeCache() error {
-	size, err := w.queryInt("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")
-	if err != nil {
-		return err
-	}
-	want := min(max(size/16, minCache), maxCache) >> 10
-	if want == w.cacheKiB {
-		return nil
-	}
-	if _, err := w.conn.Exec(fmt.Sprintf("PRAGMA cache_size = -%d", want), nil); err != nil {
-		return fmt.Errorf("size page cache: %w", err)
-	}
-	w.cacheKiB = want
-	return nil
-}
+// writerCache is the writer's page cache. Scattered inserts (addresses,
+// texts, failures) dirty pages all over their tables, and what the cache
+// cannot hold is written to the WAL early, read again and written again: a
+// 1M transactional import alternating 64 MiB with the 16-29 MiB this grew
+// from before took 10.5 s against 10.8 s (means of 5) and 1.9 s of system
+// time against 2.5 s, for 50 MB more at its peak (442 MB).
+const writerCache = 64 << 20
 
 // Commit makes everything written since the last Commit durable.
 func (w *Writer) Commit(ctx context.Context) error {
