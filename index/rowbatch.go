@@ -21,8 +21,10 @@ const batchRows = 32
 // statement journal first, a temporary file past 64 KiB, so that the
 // statement can be undone alone. The writer abandons the whole transaction
 // on any error instead, so plain inserts are INSERT OR FAIL, which needs no
-// journal (1M transactional events: 14 GB of 64 KiB page copies through
-// temporary files), and upserts carry more rows a statement: the journal
+// journal on a WITHOUT ROWID table (1M transactional events: 14 GB of 64
+// KiB page copies through temporary files; an INTEGER PRIMARY KEY keeps the
+// journal whatever the clause, migration 0012), and upserts carry more rows
+// a statement: the journal
 // holds each page once a statement.
 type rowBatch struct {
 	verb    string // INSERT, INSERT OR IGNORE, ...
