@@ -24,8 +24,7 @@ const batchRows = 32
 // journal on a WITHOUT ROWID table (1M transactional events: 14 GB of 64
 // KiB page copies through temporary files; an INTEGER PRIMARY KEY keeps the
 // journal whatever the clause, migration 0012), and upserts carry more rows
-// a statement: the journal
-// holds each page once a statement.
+// a statement: the journal holds each page once a statement.
 type rowBatch struct {
 	verb    string // INSERT, INSERT OR IGNORE, ...
 	table   string
