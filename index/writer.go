@@ -58,10 +58,6 @@ func (db *DB) NewWriter(ctx context.Context) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open index for writing: %w", err)
 	}
-	if _, err := c.Exec(fmt.Sprintf("PRAGMA cache_size = -%d", writerCache>>10), nil); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("open index for writing: %w", err)
-	}
 	w := &Writer{db: db, conn: c, stmts: map[string]driver.Stmt{}}
 	w.dict.init()
 	w.texts.init()
@@ -149,14 +145,6 @@ func (w *Writer) start() error {
 	}
 	return w.flight.load(w)
 }
-
-// writerCache is the writer's page cache. Scattered inserts (addresses,
-// texts, failures) dirty pages all over their tables, and what the cache
-// cannot hold is written to the WAL early, read again and written again: a
-// 1M transactional import alternating 64 MiB with the 16-29 MiB this grew
-// from before took 10.5 s against 10.8 s (means of 5) and 1.9 s of system
-// time against 2.5 s, for 50 MB more at its peak (442 MB).
-const writerCache = 64 << 20
 
 // Commit makes everything written since the last Commit durable.
 func (w *Writer) Commit(ctx context.Context) error {
