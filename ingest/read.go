@@ -60,7 +60,8 @@ const defaultChunk = 1 << 20
 // or CSV by header), normalises it on several cores and calls emit with
 // batches in input order. A malformed record becomes a Reject in its batch;
 // only an input that is no known shape at all, a read error or an error from
-// emit stops it.
+// emit stops it. Once emit returns, the batch's Events slice is reused for
+// another batch: emit copies the events it keeps (their strings stay valid).
 func Read(ctx context.Context, src io.Reader, opts Options, emit func(*Batch) error) (*Summary, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -94,6 +95,7 @@ func Read(ctx context.Context, src io.Reader, opts Options, emit func(*Batch) er
 		chunk: opts.ChunkSize,
 		work:  make(chan *job, opts.Workers),
 		order: make(chan *job, 2*opts.Workers+2),
+		spare: make(chan []maildiag.Event, 3*opts.Workers+4),
 	}
 	var wg sync.WaitGroup
 	for range opts.Workers {
@@ -121,6 +123,7 @@ func Read(ctx context.Context, src io.Reader, opts Options, emit func(*Batch) er
 	for j := range p.order {
 		b := <-j.result
 		if emitErr != nil {
+			p.recycle(b)
 			continue // drain so the producer and workers can stop
 		}
 		for s, c := range b.Shapes {
@@ -135,6 +138,7 @@ func Read(ctx context.Context, src io.Reader, opts Options, emit func(*Batch) er
 			emitErr = err
 			cancel()
 		}
+		p.recycle(b)
 	}
 	wg.Wait()
 	err := <-readErr
@@ -232,6 +236,35 @@ type pipeline struct {
 	chunk int
 	work  chan *job
 	order chan *job
+	// spare holds emptied Events slices of emitted batches, for reuse: one
+	// of 448 bytes an event, they were 14% of what a 10M-event import
+	// allocated, and each allocation brings the next collection nearer.
+	spare chan []maildiag.Event
+}
+
+// events returns an empty Events slice with room for n events.
+func (p *pipeline) events(n int) []maildiag.Event {
+	select {
+	case evs := <-p.spare:
+		if cap(evs) >= n {
+			return evs
+		}
+	default:
+	}
+	return make([]maildiag.Event, 0, n+n/4)
+}
+
+// recycle keeps an emitted batch's Events slice for another batch.
+func (p *pipeline) recycle(b *Batch) {
+	if cap(b.Events) == 0 {
+		return
+	}
+	clear(b.Events) // its strings would hold the input they point into
+	select {
+	case p.spare <- b.Events[:0]:
+	default:
+	}
+	b.Events = nil
 }
 
 func (p *pipeline) send(j *job) error {
@@ -259,7 +292,7 @@ func (p *pipeline) run(j *job) *Batch {
 		data, line, off := j.lines, j.line, j.offset
 		b.Bytes = int64(len(data))
 		// One event a line, mostly: room for them all at once, not by doubling.
-		b.Events = make([]maildiag.Event, 0, bytes.Count(data, nl)+1)
+		b.Events = p.events(bytes.Count(data, nl) + 1)
 		for len(data) > 0 {
 			i := bytes.IndexByte(data, '\n')
 			if i < 0 {
