@@ -125,7 +125,15 @@ func (w *Writer) AddPreparedEvents(ctx context.Context, evs []maildiag.Event, pr
 	if len(ps) != len(evs) {
 		ps = nil
 	}
-	return w.addEvents(ctx, evs, ps, importID)
+	n, err := w.addEvents(ctx, evs, ps, importID)
+	if ps != nil {
+		clear(ps)
+		select {
+		case w.spare <- ps:
+		default:
+		}
+	}
+	return n, err
 }
 
 // addEvents stores events, with what PrepareEvents made of them, or nil.

@@ -34,7 +34,15 @@ func (p *preparedEvent) text(ev *maildiag.Event, i int) string {
 // by. It may run on any goroutine, beside the writer's own work: it reads
 // only the writer's hash seeds, fixed when the writer was made.
 func (w *Writer) PrepareEvents(evs []maildiag.Event) any {
-	ps := make([]preparedEvent, len(evs))
+	var ps []preparedEvent
+	select {
+	case ps = <-w.spare:
+	default:
+	}
+	if cap(ps) < len(evs) {
+		ps = make([]preparedEvent, len(evs), len(evs)+len(evs)/4)
+	}
+	ps = ps[:len(evs)]
 	for i := range evs {
 		w.prepare(&evs[i], &ps[i])
 	}
