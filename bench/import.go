@@ -326,7 +326,7 @@ func (b *bench) streamImport(bin, db, profile string) (streamed, error) {
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
 		f := strings.Split(sc.Text(), "\t")
-		if len(f) == 3 && f[0] == "stats" {
+		if len(f) >= 3 && f[0] == "stats" {
 			n, _ := strconv.Atoi(f[1])
 			t, _ := strconv.ParseFloat(f[2], 64)
 			pts = append(pts, point{n, t})

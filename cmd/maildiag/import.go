@@ -63,7 +63,7 @@ table with its raw text, and the rest of the file still loads.`,
 	cmd.Flags().StringVar(&o.sendingDomain, "sending-domain", "", "sending domain for records that do not name one (suppression CSV exports never do)")
 	cmd.Flags().BoolVar(&o.strict, "strict", false, "exit non-zero when any record is rejected")
 	cmd.Flags().IntVar(&o.maxShown, "show-rejects", 20, "rejected records to print per file (all are stored)")
-	cmd.Flags().BoolVar(&o.stats, "stats", false, "print the events read and seconds elapsed at each commit, on stderr")
+	cmd.Flags().BoolVar(&o.stats, "stats", false, "print the events read, seconds elapsed and CPU seconds used at each commit, on stderr")
 	cmd.Flags().MarkHidden("stats")
 	cmd.Flags().IntVar(&o.commitEvery, "commit-every", 0, "records one transaction holds at most (default 200000)")
 	cmd.Flags().MarkHidden("commit-every")
@@ -215,7 +215,7 @@ func importOne(ctx context.Context, s *streams, im *importer.Importer, name stri
 	}}
 	if o.stats {
 		p.Commit = func(imp *maildiag.Import) {
-			fmt.Fprintf(s.err, "stats\t%d\t%.3f\n", imp.EventsRead, float64(time.Now().UnixMicro()-imp.StartedUS)/1e6)
+			fmt.Fprintf(s.err, "stats\t%d\t%.3f\t%.3f\n", imp.EventsRead, float64(time.Now().UnixMicro()-imp.StartedUS)/1e6, cpuSeconds())
 		}
 	}
 	imp, err := im.Import(ctx, r, source, p)
