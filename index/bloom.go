@@ -8,8 +8,8 @@ import "math/bits"
 // large index cost more than the row it adds. A "maybe" is looked up.
 //
 // It grows by layers, each twice the capacity of the one before, so it is
-// never rebuilt; each layer at 10 bits per hash and 7 probes answers
-// "maybe" for about 1% of absent hashes.
+// never rebuilt; each full layer, at 12 bits per hash and 7 probes, answers
+// "maybe" for about 0.4% of absent hashes.
 //
 // A layer is blocked: the 7 probes of a hash fall in one 512-bit block,
 // one cache line, where spreading them over the layer cost a cache miss

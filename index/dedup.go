@@ -25,7 +25,7 @@ type dedup struct {
 	loaded  bool
 	oldDays map[int64]bool
 	// fresh holds the key hashes of events this writer stored on other
-	// days: a filter of 10 bits an event, where a map took 10-18 bytes (160
+	// days: a filter of 12 bits an event, where a map took 10-18 bytes (160
 	// MB at 10M events). A "maybe" is checked exactly.
 	fresh *bloom
 	// tx holds the keys collected in the open transaction once one was

@@ -33,7 +33,7 @@ const (
 const recipientCacheLimit = 1 << 21
 
 // recipientFilterLimit bounds the stored recipients whose hashes are read
-// into the filter when a writer starts (10 bits each); past it, every
+// into the filter when a writer starts (12 bits each); past it, every
 // address not in the cache is looked up.
 const recipientFilterLimit = 1 << 25
 
