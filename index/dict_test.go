@@ -62,3 +62,47 @@ func TestIDCache(t *testing.T) {
 		t.Error("cleared, and still holding entries")
 	}
 }
+
+func TestIDCacheShrink(t *testing.T) {
+	c := newIDCache(2 * cacheMinSets * cacheWays)
+	key := func(set, i int) recipKey { return recipKey{h: int64(set*100 + i), m: uint64(set)} }
+	// Fill to two tables' worth of sets; sets 7 and 7+cacheMinSets merge.
+	for set := range 2 * cacheMinSets {
+		for i := 1; i <= 6; i++ {
+			c.put(key(set, i), int64(set*100+i))
+		}
+	}
+	if len(c.sets) != 2*cacheMinSets {
+		t.Fatalf("%d sets, want %d", len(c.sets), 2*cacheMinSets)
+	}
+	before := c.bytes()
+	if !c.shrink() {
+		t.Fatal("shrink refused a table above the smallest")
+	}
+	if len(c.sets) != cacheMinSets || c.bytes() != before/2 {
+		t.Fatalf("after shrink: %d sets, %d bytes; want %d, %d", len(c.sets), c.bytes(), cacheMinSets, before/2)
+	}
+	// The most recently used of each merged set stay, in turn: 6, 5, 4, 3
+	// of both.
+	for _, set := range []int{7, 7 + cacheMinSets} {
+		for i := 1; i <= 6; i++ {
+			_, ok := c.get(key(set, i))
+			if want := i >= 3; ok != want {
+				t.Errorf("set %d entry %d cached %v, want %v", set, i, ok, want)
+			}
+		}
+	}
+	if c.n != cacheMinSets*cacheWays {
+		t.Errorf("%d entries counted, want %d", c.n, cacheMinSets*cacheWays)
+	}
+	// It does not grow back, and stops at the smallest table.
+	for i := range 4 * cacheMinSets * cacheWays {
+		c.put(recipKey{h: int64(i), m: uint64(i) * 0x9e3779b97f4a7c15}, int64(i+1))
+	}
+	if len(c.sets) != cacheMinSets {
+		t.Errorf("%d sets after more entries, want %d", len(c.sets), cacheMinSets)
+	}
+	if c.shrink() {
+		t.Error("shrink went below the smallest table")
+	}
+}

@@ -1,5 +1,7 @@
 package index
 
+import "unsafe"
+
 // idCache maps keys (recipKey, of addresses and of texts) to ids: a table
 // of sets of cacheWays entries, each set most recently used first, that
 // grows by doubling up to a fixed number of entries and then drops the
@@ -100,3 +102,34 @@ func (c *idCache) clear() {
 	c.n = 0
 	clear(c.added)
 }
+
+// shrink halves the table, and its limit with it: each set keeps the most
+// recently used entries of the two sets it merges, taken in turn. Ids given
+// out in the open transaction stay in added.
+func (c *idCache) shrink() bool {
+	half := len(c.sets) / 2
+	if half < cacheMinSets {
+		return false
+	}
+	old := c.sets
+	c.sets, c.n = make([]idSet, half), 0
+	for i := range half {
+		a, b := &old[i], &old[i+half]
+		s := &c.sets[i]
+		k := 0
+		for j := 0; j < cacheWays && k < cacheWays; j++ {
+			for _, e := range [2]idEntry{a[j], b[j]} {
+				if e.id != 0 && k < cacheWays {
+					s[k] = e
+					k++
+				}
+			}
+		}
+		c.n += k
+	}
+	c.limit = half * cacheWays
+	return true
+}
+
+// bytes is the memory the table takes.
+func (c *idCache) bytes() int { return len(c.sets) * int(unsafe.Sizeof(idSet{})) }

@@ -172,6 +172,7 @@ func (w *Writer) Commit(ctx context.Context) error {
 		return err
 	}
 	w.dataVersion = v
+	w.relieve()
 	return nil
 }
 
