@@ -276,6 +276,15 @@ func (b *bench) importBig() error {
 			row("events/s, last million", func(s streamed, _ int64) string { return fmt.Sprintf("%.0f", s.last) }, "", nil),
 			row("last / first", func(s streamed, _ int64) string { return fmt.Sprintf("%.0f%%", 100*s.last/s.first) }, ">= 80%",
 				func(s streamed) bool { return s.last >= 0.8*s.first }),
+			row("CPU s a million events, first / last", func(s streamed, _ int64) string {
+				return fmt.Sprintf("%.1f / %.1f", s.firstCPU, s.lastCPU)
+			}, "", nil),
+			row("last / first, from CPU time", func(s streamed, _ int64) string {
+				if s.lastCPU == 0 {
+					return "-"
+				}
+				return fmt.Sprintf("%.0f%%", 100*s.firstCPU/s.lastCPU)
+			}, "", nil),
 			row("peak memory", func(s streamed, _ int64) string { return mb(s.rss) }, "< 500 MB",
 				func(s streamed) bool { return s.rss < 500e6 }),
 			row("index on disk", func(_ streamed, n int64) string { return mb(n) }, "", nil),
@@ -287,7 +296,11 @@ func (b *bench) importBig() error {
 type streamed struct {
 	total                time.Duration
 	overall, first, last float64 // events/s
-	rss                  int64   // the importer's peak resident memory, bytes
+	// CPU seconds a million events took, first and last: on a busy
+	// machine steadier than the rates, which the machine's other work
+	// slows by 20% in one minute and not the next.
+	firstCPU, lastCPU float64
+	rss               int64 // the importer's peak resident memory, bytes
 }
 
 // streamImport streams a profile's large account from the generator into
@@ -318,8 +331,8 @@ func (b *bench) streamImport(bin, db, profile string) (streamed, error) {
 		return streamed{}, err
 	}
 	type point struct {
-		events int
-		at     float64
+		events  int
+		at, cpu float64 // seconds since the start, CPU seconds used
 	}
 	var pts []point
 	var tail []string
@@ -329,7 +342,11 @@ func (b *bench) streamImport(bin, db, profile string) (streamed, error) {
 		if len(f) >= 3 && f[0] == "stats" {
 			n, _ := strconv.Atoi(f[1])
 			t, _ := strconv.ParseFloat(f[2], 64)
-			pts = append(pts, point{n, t})
+			var cpu float64
+			if len(f) >= 4 {
+				cpu, _ = strconv.ParseFloat(f[3], 64)
+			}
+			pts = append(pts, point{n, t, cpu})
 		} else {
 			tail = append(tail, sc.Text())
 		}
@@ -346,7 +363,8 @@ func (b *bench) streamImport(bin, db, profile string) (streamed, error) {
 		return streamed{}, fmt.Errorf("generate: %v: %s", genWait, lastLines(genErr.String(), 5))
 	}
 	s := streamed{total: time.Since(start), rss: maxRSS(imp.ProcessState)}
-	pts = append(pts, point{b.big, s.total.Seconds()})
+	ps := imp.ProcessState
+	pts = append(pts, point{b.big, s.total.Seconds(), (ps.UserTime() + ps.SystemTime()).Seconds()})
 	at := func(n int) point { // the first point at or after n events
 		for _, p := range pts {
 			if p.events >= n {
@@ -361,5 +379,9 @@ func (b *bench) streamImport(bin, db, profile string) (streamed, error) {
 	s.overall = float64(b.big) / s.total.Seconds()
 	s.first = float64(first.events) / first.at
 	s.last = float64(last.events-lastFrom.events) / (last.at - lastFrom.at)
+	if first.cpu > 0 && lastFrom.cpu > 0 {
+		s.firstCPU = first.cpu / float64(first.events) * 1e6
+		s.lastCPU = (last.cpu - lastFrom.cpu) / float64(last.events-lastFrom.events) * 1e6
+	}
 	return s, nil
 }
