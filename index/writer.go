@@ -49,6 +49,8 @@ type Writer struct {
 	// spare holds PrepareEvents' slices once their events are stored, for
 	// the next batches: they were 5% of what a 10M-event import allocated.
 	spare chan []preparedEvent
+	// gcCycles is the count of collections at the last commit (relieve).
+	gcCycles uint64
 
 	importLock *os.File // holds the locks of this writer's imports (importlock.go)
 }
@@ -154,6 +156,7 @@ func (w *Writer) Commit(ctx context.Context) error {
 	if !w.inTx {
 		return nil
 	}
+	events := len(w.tx.events)
 	if err := w.flush(); err != nil {
 		w.rollback()
 		return err
@@ -172,7 +175,7 @@ func (w *Writer) Commit(ctx context.Context) error {
 		return err
 	}
 	w.dataVersion = v
-	w.relieve()
+	w.relieve(events)
 	return nil
 }
 
