@@ -296,9 +296,10 @@ func (b *bench) importBig() error {
 type streamed struct {
 	total                time.Duration
 	overall, first, last float64 // events/s
-	// CPU seconds a million events took, first and last: on a busy
-	// machine steadier than the rates, which the machine's other work
-	// slows by 20% in one minute and not the next.
+	// CPU seconds a million events took, first and last: beside the
+	// rates, they tell work that grew from time spent waiting. Neither is
+	// steady on a shared machine: over one afternoon the same build's
+	// ratio ranged 60-89% by rate and 65-94% by CPU time.
 	firstCPU, lastCPU float64
 	rss               int64 // the importer's peak resident memory, bytes
 }
