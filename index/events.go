@@ -128,10 +128,7 @@ func (w *Writer) AddPreparedEvents(ctx context.Context, evs []maildiag.Event, pr
 	n, err := w.addEvents(ctx, evs, ps, importID)
 	if ps != nil {
 		clear(ps)
-		select {
-		case w.spare <- ps:
-		default:
-		}
+		w.spare.keep(ps)
 	}
 	return n, err
 }

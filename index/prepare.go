@@ -34,11 +34,7 @@ func (p *preparedEvent) text(ev *maildiag.Event, i int) string {
 // by. It may run on any goroutine, beside the writer's own work: it reads
 // only the writer's hash seeds, fixed when the writer was made.
 func (w *Writer) PrepareEvents(evs []maildiag.Event) any {
-	var ps []preparedEvent
-	select {
-	case ps = <-w.spare:
-	default:
-	}
+	ps := w.spare.take()
 	if cap(ps) < len(evs) {
 		ps = make([]preparedEvent, len(evs), len(evs)+len(evs)/4)
 	}

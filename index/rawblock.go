@@ -37,29 +37,32 @@ type rawBlock struct {
 
 // plainBufs recycles the uncompressed layout of blocks: a fresh megabyte per
 // block costs page faults and garbage collection.
-var plainBufs = make(bufList, maxPendingBlocks+2)
+var plainBufs = make(freeList[*[]byte], maxPendingBlocks+2)
 
 // packedBufs recycles compressed blocks once SQLite has copied them.
-var packedBufs = make(bufList, maxPendingBlocks+2)
+var packedBufs = make(freeList[*[]byte], maxPendingBlocks+2)
 
-// bufList keeps a few buffers for reuse. Unlike a sync.Pool it keeps them
+// freeList keeps a few things for reuse. Unlike a sync.Pool it keeps them
 // through garbage collections, which empty a pool: late in a 10M-event
 // import the collector ran about every 100 ms, and blocks took 3.1 GB of
 // fresh buffers in all, a tenth of what the import allocated.
-type bufList chan *[]byte
+type freeList[T any] chan T
 
-func (l bufList) Get() *[]byte {
+// take returns a kept thing, or T's zero value when none is kept.
+func (l freeList[T]) take() T {
 	select {
-	case b := <-l:
-		return b
+	case v := <-l:
+		return v
 	default:
-		return new([]byte)
+		var zero T
+		return zero
 	}
 }
 
-func (l bufList) Put(b *[]byte) {
+// keep keeps v, unless the list is full.
+func (l freeList[T]) keep(v T) {
 	select {
-	case l <- b:
+	case l <- v:
 	default:
 	}
 }
@@ -73,8 +76,11 @@ var compressors = sync.Pool{New: func() any { return ddzstd.NewCtx() }}
 
 // encode lays the block out and compresses it.
 func (b *rawBlock) encode() ([]byte, error) {
-	buf := plainBufs.Get()
-	defer plainBufs.Put(buf)
+	buf := plainBufs.take()
+	if buf == nil {
+		buf = new([]byte)
+	}
+	defer plainBufs.keep(buf)
 	plain := (*buf)[:0]
 	plain = binary.AppendUvarint(plain, uint64(len(b.records)))
 	for _, r := range b.records {
@@ -84,12 +90,15 @@ func (b *rawBlock) encode() ([]byte, error) {
 		plain = append(plain, r...)
 	}
 	*buf = plain
-	dst := packedBufs.Get()
+	dst := packedBufs.take()
+	if dst == nil {
+		dst = new([]byte)
+	}
 	zc := compressors.Get().(ddzstd.Ctx)
 	packed, err := zc.CompressLevel(*dst, plain, 1)
 	compressors.Put(zc)
 	if err != nil {
-		packedBufs.Put(dst)
+		packedBufs.keep(dst)
 		return nil, err
 	}
 	return packed, nil
@@ -98,7 +107,7 @@ func (b *rawBlock) encode() ([]byte, error) {
 // release returns a compressed block's buffer for the next block.
 func release(packed []byte) {
 	if packed != nil {
-		packedBufs.Put(&packed)
+		packedBufs.keep(&packed)
 	}
 }
 

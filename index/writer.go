@@ -48,7 +48,7 @@ type Writer struct {
 	args []driver.NamedValue
 	// spare holds PrepareEvents' slices once their events are stored, for
 	// the next batches: they were 5% of what a 10M-event import allocated.
-	spare chan []preparedEvent
+	spare freeList[[]preparedEvent]
 	// gcCycles is the count of collections at the last commit (relieve).
 	gcCycles uint64
 
@@ -63,7 +63,7 @@ func (db *DB) NewWriter(ctx context.Context) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open index for writing: %w", err)
 	}
-	w := &Writer{db: db, conn: c, stmts: map[string]driver.Stmt{}, spare: make(chan []preparedEvent, 8)}
+	w := &Writer{db: db, conn: c, stmts: map[string]driver.Stmt{}, spare: make(freeList[[]preparedEvent], 8)}
 	w.dict.init()
 	w.texts.init()
 	w.tx.init()
