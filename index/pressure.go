@@ -43,7 +43,6 @@ var gcStats = func() (live, cycles uint64) {
 func (w *Writer) relieve(events int) {
 	live, cycles := gcStats()
 	since := cycles - w.gcCycles
-	w.gcCycles = cycles
 	limit := debug.SetMemoryLimit(-1)
 	if limit <= 0 || limit == math.MaxInt64 || float64(live) < liveShare*float64(limit) ||
 		since == 0 || uint64(events)/since >= eventsPerCollection {

@@ -51,6 +51,12 @@ func TestRelieveHalvesTheLargerCache(t *testing.T) {
 			t.Fatalf("a cache shrank: %d events, %d MB live, %d collections", c.events, c.liveMB, c.collections)
 		}
 	}
+	// Collections while no transaction was open are not the next one's.
+	cycles += 100
+	commit(8000, 85, 1)
+	if w.dict.recips.bytes() != r || w.texts.ids.bytes() != tx {
+		t.Fatal("a cache shrank for collections between transactions")
+	}
 	commit(8000, 85, 3) // starved: a collection per 2,667 events
 	if w.dict.recips.bytes() != r/2 || w.texts.ids.bytes() != tx {
 		t.Errorf("starved: recipients %d -> %d bytes, texts %d -> %d; want the recipients' halved",

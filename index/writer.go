@@ -49,7 +49,8 @@ type Writer struct {
 	// spare holds PrepareEvents' slices once their events are stored, for
 	// the next batches: they were 5% of what a 10M-event import allocated.
 	spare freeList[[]preparedEvent]
-	// gcCycles is the count of collections at the last commit (relieve).
+	// gcCycles is the count of collections when the transaction began
+	// (relieve): collections while no transaction was open are not its.
 	gcCycles uint64
 
 	importLock *os.File // holds the locks of this writer's imports (importlock.go)
@@ -115,6 +116,7 @@ func (w *Writer) begin(ctx context.Context) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	w.inTx = true
+	_, w.gcCycles = gcStats()
 	if err := w.start(); err != nil {
 		w.rollback()
 		return err
