@@ -277,16 +277,3 @@ func (db *DB) Close() error {
 	db.closeStmts()
 	return db.sql.Close()
 }
-
-// Checkpoint copies what the write-ahead log holds into the index file,
-// without waiting for readers or writers (a passive checkpoint). Run
-// often beside a writer that commits many small transactions (the
-// server's webhooks), it keeps the log short, so the writer's own commits
-// seldom pass SQLite's automatic checkpoint, which copies and syncs the
-// log's pages while the writer, and every webhook waiting on it, waits.
-func (db *DB) Checkpoint(ctx context.Context) error {
-	if _, err := db.sql.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	return nil
-}

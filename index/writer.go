@@ -54,6 +54,7 @@ type Writer struct {
 	gcCycles uint64
 
 	importLock *os.File // holds the locks of this writer's imports (importlock.go)
+	ckpt       *checkpointer
 }
 
 // NewWriter opens the index's writing connection.
@@ -64,7 +65,16 @@ func (db *DB) NewWriter(ctx context.Context) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open index for writing: %w", err)
 	}
-	w := &Writer{db: db, conn: c, stmts: map[string]driver.Stmt{}, spare: make(freeList[[]preparedEvent], 8)}
+	if _, err := c.Exec(fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walAutoCheckpoint), nil); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("open index for writing: %w", err)
+	}
+	k, err := newCheckpointer(db.dsn)
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("open index for writing: %w", err)
+	}
+	w := &Writer{db: db, conn: c, ckpt: k, stmts: map[string]driver.Stmt{}, spare: make(freeList[[]preparedEvent], 8)}
 	w.dict.init()
 	w.texts.init()
 	w.tx.init()
@@ -86,7 +96,14 @@ func (w *Writer) Close() error {
 	if w.importLock != nil {
 		w.importLock.Close() // releases the imports' locks
 	}
-	return w.conn.Close()
+	var kerr error
+	if w.ckpt != nil {
+		kerr, w.ckpt = w.ckpt.close(), nil
+	}
+	if err := w.conn.Close(); err != nil {
+		return err
+	}
+	return kerr
 }
 
 func (w *Writer) rollback() {
@@ -168,6 +185,7 @@ func (w *Writer) Commit(ctx context.Context) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	w.inTx = false
+	w.ckpt.committed()
 	w.dict.committed()
 	w.texts.committed()
 	w.dedup.committed()

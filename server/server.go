@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/maildiag/maildiag/ingest"
@@ -65,11 +64,10 @@ type Server struct {
 	mux    *http.ServeMux
 	routes []route
 
-	hooks       chan *hookJob
-	hooksStored atomic.Int64 // batches' webhooks committed, for checkpointLoop
-	writeMu     sync.Mutex   // the webhook writer: one goroutine at a time
-	w           Writer
-	reads       chan struct{} // slots of the API reads running at once (readSlots)
+	hooks   chan *hookJob
+	writeMu sync.Mutex // the webhook writer: one goroutine at a time
+	w       Writer
+	reads   chan struct{} // slots of the API reads running at once (readSlots)
 }
 
 // readSlots is how many API reads run at once, a few per CPU; the others
@@ -176,13 +174,6 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		defer close(hooksDone)
 		s.hookLoop(hookCtx)
 	}()
-	ckptDone := make(chan struct{})
-	go func() {
-		defer close(ckptDone)
-		if c, ok := s.cfg.Store.(checkpointer); ok {
-			s.checkpointLoop(hookCtx, c)
-		}
-	}()
 	syncDone := make(chan struct{})
 	go func() {
 		defer close(syncDone)
@@ -202,7 +193,6 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	<-syncDone
 	stopHooks()
 	<-hooksDone
-	<-ckptDone
 	s.writeMu.Lock()
 	cerr := s.w.Close()
 	s.writeMu.Unlock()

@@ -195,39 +195,6 @@ func (s *Server) hookLoop(ctx context.Context) {
 	}
 }
 
-// checkpointer is a store whose write-ahead log can be copied into its
-// file beside the writer (SQLite's; PostgreSQL has its own).
-type checkpointer interface {
-	Checkpoint(ctx context.Context) error
-}
-
-// checkpointEvery is how often the webhook writer's log is checkpointed
-// while webhooks come: in the bench, SQLite's automatic checkpoint at the
-// commit that passed 1000 pages (64 MiB) held the writer every 30 or so
-// batches.
-const checkpointEvery = 250 * time.Millisecond
-
-// checkpointLoop checkpoints the index while webhooks are being stored,
-// until ctx ends.
-func (s *Server) checkpointLoop(ctx context.Context, c checkpointer) {
-	t := time.NewTicker(checkpointEvery)
-	defer t.Stop()
-	last := s.hooksStored.Load()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if n := s.hooksStored.Load(); n != last {
-			last = n
-			if err := c.Checkpoint(ctx); err != nil && ctx.Err() == nil {
-				s.cfg.Log.Warn("checkpoint", "error", s.redact(err.Error()))
-			}
-		}
-	}
-}
-
 // storeHooks writes a batch and answers its jobs.
 func (s *Server) storeHooks(ctx context.Context, batch []*hookJob, forget bool) {
 	s.writeMu.Lock()
@@ -272,8 +239,6 @@ func (s *Server) storeHooks(ctx context.Context, batch []*hookJob, forget bool) 
 	}()
 	if err != nil {
 		s.w.Rollback()
-	} else {
-		s.hooksStored.Add(int64(len(batch)))
 	}
 	for i, j := range batch {
 		if err != nil {
