@@ -16,8 +16,8 @@ import (
 // each commit while the writer goes on, and SQLite's automatic checkpoint
 // is left to bound the log.
 
-// walAutoCheckpoint is the log's size, in pages (512 MiB), past which the
-// writer's COMMIT checkpoints itself. The background checkpoint copies what
+// walAutoCheckpoint is the log's size, in pages (512 MiB of the index's
+// 64 KiB pages), past which the writer's COMMIT checkpoints itself. The background checkpoint copies what
 // earlier transactions wrote, but SQLite writes the log from its start again
 // only after a transaction that began when all of it had been copied; the
 // writer begins its next transaction at once, so without this the log would
