@@ -17,12 +17,13 @@ import (
 // is left to bound the log.
 
 // walAutoCheckpoint is the log's size, in pages (512 MiB of the index's
-// 64 KiB pages), past which the writer's COMMIT checkpoints itself. The background checkpoint copies what
-// earlier transactions wrote, but SQLite writes the log from its start again
-// only after a transaction that began when all of it had been copied; the
-// writer begins its next transaction at once, so without this the log would
-// grow with everything written. The COMMIT past it copies only the last
-// transaction's pages, and the log starts over after it.
+// 64 KiB pages), past which the writer's COMMIT checkpoints itself. The
+// background checkpoint copies what earlier transactions wrote, but SQLite
+// writes the log from its start again only after a transaction that began
+// when all of it had been copied; the writer begins its next transaction at
+// once, so without this the log would grow with everything written. The
+// COMMIT past it copies only the last transaction's pages, and the log
+// starts over after it.
 const walAutoCheckpoint = 8192
 
 // checkpointGap is the least time from one background checkpoint's start
@@ -76,9 +77,6 @@ func (k *checkpointer) run() {
 // committed asks for a checkpoint of what the writer committed; one
 // already asked for and not yet begun will copy it too.
 func (k *checkpointer) committed() {
-	if k == nil {
-		return // the writer is closed
-	}
 	select {
 	case k.kick <- struct{}{}:
 	default:

@@ -51,10 +51,7 @@ var compressors = sync.Pool{New: func() any { return ddzstd.NewCtx() }}
 
 // encode lays the block out and compresses it.
 func (b *rawBlock) encode() ([]byte, error) {
-	buf := plainBufs.take()
-	if buf == nil {
-		buf = new([]byte)
-	}
+	buf := takeBuf(plainBufs)
 	defer plainBufs.keep(buf)
 	plain := (*buf)[:0]
 	plain = binary.AppendUvarint(plain, uint64(len(b.records)))
@@ -65,10 +62,7 @@ func (b *rawBlock) encode() ([]byte, error) {
 		plain = append(plain, r...)
 	}
 	*buf = plain
-	dst := packedBufs.take()
-	if dst == nil {
-		dst = new([]byte)
-	}
+	dst := takeBuf(packedBufs)
 	zc := compressors.Get().(ddzstd.Ctx)
 	packed, err := zc.CompressLevel(*dst, plain, 1)
 	compressors.Put(zc)
@@ -77,6 +71,14 @@ func (b *rawBlock) encode() ([]byte, error) {
 		return nil, err
 	}
 	return packed, nil
+}
+
+// takeBuf returns a kept buffer, or a new one.
+func takeBuf(l freeList[*[]byte]) *[]byte {
+	if b := l.take(); b != nil {
+		return b
+	}
+	return new([]byte)
 }
 
 // release returns a compressed block's buffer for the next block.
