@@ -17,7 +17,7 @@ const chunkRows = 1 << 15
 
 // chunk is rows handed to the flusher; it owns them until it is done.
 type chunk struct {
-	events   []evRow // a copy: the transaction's keep their order for the dedup
+	events   []evRow
 	failures []failRow
 	messages []msgKey // with repeats
 	recips   []newRecipient
@@ -45,8 +45,7 @@ func (k *chunker) wait() error {
 // chunker's chunk, whose emptied buffers go back to the writer.
 func (w *Writer) takeChunk() *chunk {
 	t, c := &w.tx, &w.chunks.c
-	c.events = append(c.events[:0], t.events[t.handed:]...)
-	t.handed = len(t.events)
+	c.events, t.events = t.events, c.events[:0]
 	c.failures, t.failures = t.failures, c.failures[:0]
 	c.messages, t.messages = t.messages, c.messages[:0]
 	c.recips, w.dict.newRecips = w.dict.newRecips, c.recips[:0]
@@ -58,7 +57,7 @@ func (w *Writer) takeChunk() *chunk {
 // there are enough of them and the flusher is idle; while it is busy, the
 // next chunk grows.
 func (w *Writer) handOff() error {
-	if len(w.tx.events)-w.tx.handed < w.chunks.min {
+	if len(w.tx.events) < w.chunks.min {
 		return nil
 	}
 	if k := &w.chunks; k.done != nil {

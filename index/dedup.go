@@ -34,7 +34,7 @@ type dedup struct {
 }
 
 // txKeys is a set of the transaction's event keys, by their positions in
-// txRows.events: an open-addressing table of one word a key (its hash's
+// txRows.keys: an open-addressing table of one word a key (its hash's
 // high half and its position), where a map of the keys took 0.6 s of a
 // 1M-event import, most of it cache misses on its 24-byte keys.
 type txKeys struct {
@@ -43,17 +43,17 @@ type txKeys struct {
 	n     int
 }
 
-// build starts the set with the keys of evs.
-func (s *txKeys) build(evs []evRow) {
+// build starts the set with keys.
+func (s *txKeys) build(keys []evKey) {
 	s.on = true
 	s.n = 0
-	if want := tableSize(len(evs)); len(s.slots) < want {
+	if want := tableSize(len(keys)); len(s.slots) < want {
 		s.slots = make([]uint64, want)
 	} else {
 		clear(s.slots)
 	}
-	for i := range evs {
-		s.add(evs, i)
+	for i := range keys {
+		s.add(keys, i)
 	}
 }
 
@@ -66,12 +66,12 @@ func tableSize(n int) int {
 	return size
 }
 
-// add puts the key of evs[pos] in the set.
-func (s *txKeys) add(evs []evRow, pos int) {
+// add puts keys[pos] in the set.
+func (s *txKeys) add(keys []evKey, pos int) {
 	if 2*(s.n+1) > len(s.slots) {
-		s.build(evs[:pos]) // twice the room
+		s.build(keys[:pos]) // twice the room
 	}
-	h := evs[pos].key.hash()
+	h := keys[pos].hash()
 	mask := uint64(len(s.slots) - 1)
 	i := h & mask
 	for s.slots[i] != 0 {
@@ -81,12 +81,12 @@ func (s *txKeys) add(evs []evRow, pos int) {
 	s.n++
 }
 
-// has tells whether k is the key of one of evs in the set.
-func (s *txKeys) has(evs []evRow, k evKey) bool {
+// has tells whether k is one of keys in the set.
+func (s *txKeys) has(keys []evKey, k evKey) bool {
 	h := k.hash()
 	mask := uint64(len(s.slots) - 1)
 	for i := h & mask; s.slots[i] != 0; i = (i + 1) & mask {
-		if v := s.slots[i]; v>>32 == h>>32 && evs[v&(1<<32-1)-1].key == k {
+		if v := s.slots[i]; v>>32 == h>>32 && keys[v&(1<<32-1)-1] == k {
 			return true
 		}
 	}
@@ -149,9 +149,9 @@ func (w *Writer) seenOn(k evKey) (bool, error) {
 	// A repeat, or the first lookup on a day stored before: the
 	// transaction's own keys are needed from now on.
 	if !d.tx.on {
-		d.tx.build(w.tx.events)
+		d.tx.build(w.tx.keys)
 	}
-	if d.tx.has(w.tx.events, k) {
+	if d.tx.has(w.tx.keys, k) {
 		return true, nil
 	}
 	n, err := w.queryInt(`SELECT COUNT(*) FROM events WHERE day = ? AND recipient_id = ? AND id_hash = ?`, k.day, k.rcpt, k.idHash)
@@ -161,12 +161,12 @@ func (w *Writer) seenOn(k evKey) (bool, error) {
 	return n > 0, nil
 }
 
-// remember records that the event with key k, evs[pos], is stored in
-// this transaction.
-func (d *dedup) remember(evs []evRow, pos int) {
-	k := evs[pos].key
+// remember records that the event with key keys[pos] is stored in this
+// transaction.
+func (d *dedup) remember(keys []evKey, pos int) {
+	k := keys[pos]
 	if d.tx.on {
-		d.tx.add(evs, pos)
+		d.tx.add(keys, pos)
 	}
 	if d.fresh != nil {
 		d.fresh.add(int64(k.hash()))

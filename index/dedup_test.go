@@ -6,32 +6,32 @@ import (
 )
 
 func TestTxKeys(t *testing.T) {
-	var evs []evRow
+	var keys []evKey
 	var s txKeys
 	const n = 200_000 // past the first table's room
 	for i := range n {
-		evs = append(evs, evRow{key: evKey{day: int64(i % 31), rcpt: int64(i / 31), idHash: hash63(strconv.Itoa(i))}})
+		keys = append(keys, evKey{day: int64(i % 31), rcpt: int64(i / 31), idHash: hash63(strconv.Itoa(i))})
 		if i == 10 {
-			s.build(evs) // built part-way, as a first repeat does
+			s.build(keys) // built part-way, as a first repeat does
 		} else if i > 10 {
-			s.add(evs, i)
+			s.add(keys, i)
 		}
 	}
 	if s.n != n {
 		t.Fatalf("%d keys in the set, want %d", s.n, n)
 	}
 	for i := range n {
-		if !s.has(evs, evs[i].key) {
+		if !s.has(keys, keys[i]) {
 			t.Fatalf("key %d added but not found", i)
 		}
-		absent := evs[i].key
+		absent := keys[i]
 		absent.idHash++
-		if s.has(evs, absent) {
+		if s.has(keys, absent) {
 			t.Fatalf("absent key %+v found", absent)
 		}
 	}
-	s.build(evs[:1])
-	if s.has(evs, evs[2].key) || !s.has(evs, evs[0].key) {
+	s.build(keys[:1])
+	if s.has(keys, keys[2]) || !s.has(keys, keys[0]) {
 		t.Error("a rebuilt set kept an old key or lost a new one")
 	}
 }

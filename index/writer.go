@@ -175,7 +175,7 @@ func (w *Writer) Commit(ctx context.Context) error {
 	if !w.inTx {
 		return nil
 	}
-	events := len(w.tx.events)
+	events := len(w.tx.keys)
 	if err := w.flush(); err != nil {
 		w.rollback()
 		return err
