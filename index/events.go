@@ -231,7 +231,7 @@ func (w *Writer) addEvents(ctx context.Context, evs []maildiag.Event, ps []prepa
 			}
 		}
 		if rd != 0 && ev.MXHost != "" && (typ == typeDelivered || typ == typeFailed) {
-			w.dict.noteDomain(rd, ev)
+			w.dict.noteDomain(rd, texts.route, ev)
 		}
 		w.flight.note(ev, typ, rcpt, sd, mk)
 		added++
