@@ -80,8 +80,11 @@ table with its raw text, and the rest of the file still loads.`,
 // events peaked at 525 MB. Since the writer's caches are fixed tables
 // (idCache), the live heap of that import stays at 235-275 MB and, at 360
 // MiB, the collector ran 382 times (1% of the CPU) for a peak of 496 MB;
-// SQLite's page cache (64 MB) and zstd's buffers come on top.
-const importMemoryLimit = 340 << 20
+// SQLite's page cache (64 MB) and zstd's buffers come on top. At 340 MiB a
+// 10M-event marketing import peaked at 487-501 MB (a bench printed 501.1);
+// at 330 MiB, 478-480 MB, and transactional 467 MB against 477 with 318
+// collections against 271 (one run each; 1M-event imports: 26 either way).
+const importMemoryLimit = 330 << 20
 
 // pgImportBatch is how many events a PostgreSQL import merges at once.
 const pgImportBatch = 50_000
