@@ -775,40 +775,33 @@ func TestDomainDetailsAreTheLatestWord(t *testing.T) {
 		e.Provider, e.Gateway, e.MXHost = provider, gateway, mx
 		return e
 	}
-	details := func() string {
+	// expect checks the stored details after step.
+	expect := func(step, provider, gateway, mx string, ts int64) {
 		t.Helper()
 		var p, g, m string
 		var seen int64
 		if err := db.sql.QueryRow(`SELECT provider, gateway, mx_host, seen_at FROM domains WHERE name = 'acme.example'`).Scan(&p, &g, &m, &seen); err != nil {
 			t.Fatal(err)
 		}
-		return fmt.Sprintf("%s %s %s %d", p, g, m, seen)
-	}
-	want := func(provider, gateway, mx string, ts int64) string {
-		return fmt.Sprintf("%s %s %s %d", provider, gateway, mx, ts)
+		got, want := fmt.Sprintf("%s %s %s %d", p, g, m, seen), fmt.Sprintf("%s %s %s %d", provider, gateway, mx, ts)
+		if got != want {
+			t.Errorf("after %s: got %q, want %q", step, got, want)
+		}
 	}
 
 	// Two routes in one transaction, the later first.
 	add(t, w,
 		route(ev(maildiag.Delivered, "b", "b@acme.example", at(2*time.Hour)), "Acme", "Acme", "mx2.acme.example"),
 		route(ev(maildiag.Delivered, "a", "a@acme.example", at(time.Hour)), "Acme", "Acme", "mx1.acme.example"))
-	if got, w := details(), want("Acme", "Acme", "mx2.acme.example", at(2*time.Hour)); got != w {
-		t.Errorf("after one transaction: got %q, want %q", got, w)
-	}
+	expect("one transaction", "Acme", "Acme", "mx2.acme.example", at(2*time.Hour))
 	// An older attempt by the other route changes nothing, nor does a newer
 	// one by the same route (the stored time is when the route was first
 	// the latest word); a newer one that differs in the gateway alone is the
 	// new word.
 	add(t, w, route(ev(maildiag.Failed, "c", "c@acme.example", at(90*time.Minute)), "Acme", "Acme", "mx1.acme.example"))
-	if got, w := details(), want("Acme", "Acme", "mx2.acme.example", at(2*time.Hour)); got != w {
-		t.Errorf("after an older attempt: got %q, want %q", got, w)
-	}
+	expect("an older attempt", "Acme", "Acme", "mx2.acme.example", at(2*time.Hour))
 	add(t, w, route(ev(maildiag.Delivered, "d", "d@acme.example", at(3*time.Hour)), "Acme", "Acme", "mx2.acme.example"))
-	if got, w := details(), want("Acme", "Acme", "mx2.acme.example", at(2*time.Hour)); got != w {
-		t.Errorf("after a newer attempt on the same route: got %q, want %q", got, w)
-	}
+	expect("a newer attempt on the same route", "Acme", "Acme", "mx2.acme.example", at(2*time.Hour))
 	add(t, w, route(ev(maildiag.Delivered, "e", "e@acme.example", at(4*time.Hour)), "Acme", "Other", "mx2.acme.example"))
-	if got, w := details(), want("Acme", "Other", "mx2.acme.example", at(4*time.Hour)); got != w {
-		t.Errorf("after a newer attempt by another gateway: got %q, want %q", got, w)
-	}
+	expect("a newer attempt by another gateway", "Acme", "Other", "mx2.acme.example", at(4*time.Hour))
 }
