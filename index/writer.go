@@ -210,7 +210,10 @@ func (w *Writer) flush() error {
 	if err := w.flight.flush(w); err != nil {
 		return err
 	}
-	return w.dict.flushAttrs(w)
+	if err := w.dict.flushAttrs(w); err != nil {
+		return err
+	}
+	return w.dict.settleRecent(w)
 }
 
 // Rollback abandons everything written since the last Commit.

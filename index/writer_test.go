@@ -636,6 +636,80 @@ func TestRecentRecipientsMerge(t *testing.T) {
 	}
 }
 
+// An address the cache has dropped is looked up in the recent tables only
+// when their filter may hold it: it holds what they hold, refilled after a
+// merge in the transaction, and a writer reads it from them when it starts.
+func TestRecentFilterHoldsTheRecentAddresses(t *testing.T) {
+	ctx := context.Background()
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	w.dict.recentMin = 3
+	w.chunks.min = 1 << 30
+	addr := func(i int) string { return fmt.Sprintf("r%d@acme.com", i) }
+	var first, second []maildiag.Event
+	for i := range 7 {
+		e := ev(maildiag.Accepted, "a"+itoa(i), addr(i), at(0))
+		if i < 5 {
+			first = append(first, e)
+		} else {
+			second = append(second, e)
+		}
+	}
+	// One transaction: five addresses inserted and merged, two more after.
+	if _, err := w.AddEvents(ctx, first, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.flushChunks(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.AddEvents(ctx, second, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if b, r := count(t, db, "SELECT COUNT(*) FROM recipients_base"), count(t, db, "SELECT COUNT(*) FROM recipients_recent"); b != 5 || r != 2 {
+		t.Fatalf("base %d, recent %d addresses; want 5, 2", b, r)
+	}
+	holds := func(who string, d *dictionary) {
+		t.Helper()
+		for i := range 7 {
+			if got, want := d.recent.mayHave(hash63(addr(i))), i >= 5; got != want {
+				t.Errorf("%s: the recent filter holds %s: %v, want %v", who, addr(i), got, want)
+			}
+		}
+	}
+	holds("after the commit", &w.dict)
+
+	// A new writer with nothing cached finds every address in its half.
+	w2 := mustWriter(t, db)
+	if err := w2.begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	holds("a new writer", &w2.dict)
+	// Past the cache's size, a writer reads the hashes alone.
+	w3 := mustWriter(t, db)
+	w3.dict.known.reset()
+	w3.dict.recent.reset()
+	if err := w3.dict.loadRecipients(w3, 7, false); err != nil {
+		t.Fatal(err)
+	}
+	holds("a writer of hashes", &w3.dict)
+	w3.Close()
+	w2.dict.recips.clear()
+	var again []maildiag.Event
+	for i := range 7 {
+		again = append(again, ev(maildiag.Delivered, "d"+itoa(i), addr(i), at(time.Second)))
+	}
+	add(t, w2, again...)
+	if n := count(t, db, "SELECT COUNT(*) FROM recipients"); n != 7 {
+		t.Errorf("%d addresses stored, want 7", n)
+	}
+	if n := count(t, db, "SELECT COUNT(DISTINCT recipient_id) FROM events"); n != 7 {
+		t.Errorf("events name %d recipients, want 7", n)
+	}
+}
+
 // A writer that looks a key up takes the row whose hash2 matches too, and
 // checks a row without one (stored before hash2 was) against its address
 // or text: a row that shares only the first hash is another string's.
