@@ -106,3 +106,94 @@ func TestIDCacheShrink(t *testing.T) {
 		t.Error("shrink went below the smallest table")
 	}
 }
+
+// Ids given out in the open transaction stay found until it commits,
+// whatever comes after them: more entries of their set, a set full of
+// them, the table's growth and its shrinking. Once committed, they go as
+// any other.
+func TestIDCachePins(t *testing.T) {
+	// Keys of sets a and b, which move when the table doubles, and of their
+	// partners when it halves again.
+	a, b := 3|cacheMinSets, 5|cacheMinSets
+	aa, bb := 3, 5
+	key := func(m, i int) recipKey { return recipKey{h: int64(m*1000 + i), m: uint64(m)} }
+	found := func(c *idCache, what string, m int, ids ...int) {
+		t.Helper()
+		for _, i := range ids {
+			if id, ok := c.get(key(m, i)); !ok || id != int64(m*1000+i) {
+				t.Errorf("%s: get(%d, %d) = %d, %v", what, m, i, id, ok)
+			}
+		}
+	}
+	cache := newIDCache(4 * cacheMinSets * cacheWays)
+	c := &cache
+	// A set pinned full keeps one more given out in added, and caches no
+	// stored entry.
+	for i := 1; i <= cacheWays+2; i++ {
+		c.add(key(a, i), int64(a*1000+i))
+	}
+	for i := 100; i < 100+3*cacheWays; i++ {
+		c.put(key(a, i), int64(a*1000+i))
+	}
+	if len(c.added) != 2 {
+		t.Errorf("%d ids given out in added, want the 2 a full set had no room for", len(c.added))
+	}
+	found(c, "a set pinned full", a, 1, 2, cacheWays, cacheWays+1, cacheWays+2)
+	// One pinned among stored entries stays while they come and go.
+	c.add(key(b, 1), int64(b*1000+1))
+	for i := 2; i <= 4*cacheWays; i++ {
+		c.put(key(b, i), int64(b*1000+i))
+	}
+	found(c, "among stored entries", b, 1)
+	// The table doubles, and the two sets move: the pins hold.
+	for i := 1; len(c.sets) == cacheMinSets; i++ {
+		c.put(recipKey{h: int64(1e6 + i), m: uint64(i) * 0x9e3779b97f4a7c15}, int64(1e6+i))
+	}
+	for i := 2; i <= 4*cacheWays; i++ {
+		c.put(key(b, i), int64(b*1000+i))
+	}
+	found(c, "after the table grew", b, 1)
+	found(c, "after the table grew", a, 1, cacheWays+2)
+	unpinned := func(when string) {
+		t.Helper()
+		c.committed()
+		if len(c.added) != 0 || len(c.pinned) != 0 {
+			t.Fatalf("%s: %d in added, %d sets pinned", when, len(c.added), len(c.pinned))
+		}
+		for i := range c.sets {
+			for j := range c.sets[i] {
+				if c.sets[i][j].pinnedEntry() {
+					t.Fatalf("%s: set %d entry %d is pinned", when, i, j)
+				}
+			}
+		}
+	}
+	unpinned("committed after the table grew")
+	// The table halves, merging sets of pinned entries: what has no room
+	// goes to added.
+	for _, m := range []int{a, b, aa, bb} {
+		for i := 1; i <= cacheWays; i++ {
+			c.add(key(m, i), int64(m*1000+i))
+		}
+	}
+	if !c.shrink() {
+		t.Fatal("shrink refused")
+	}
+	if len(c.added) != 2*cacheWays {
+		t.Errorf("%d ids given out in added after the table shrank, want %d", len(c.added), 2*cacheWays)
+	}
+	for _, m := range []int{a, b, aa, bb} {
+		found(c, "after the table shrank", m, 1, 2, cacheWays)
+	}
+	// Committed: nothing is held, and newer entries push them out.
+	unpinned("committed after the table shrank")
+	for i := 100; i < 100+3*cacheWays; i++ {
+		c.put(key(a, i), int64(a*1000+i))
+		c.put(key(b, i), int64(b*1000+i))
+	}
+	for _, k := range []recipKey{key(a, 1), key(a, cacheWays+2), key(b, 1), key(aa, 1)} {
+		if _, ok := c.get(k); ok {
+			t.Errorf("%v is held after the commit", k)
+		}
+	}
+}
