@@ -377,27 +377,17 @@ func flushMessages(w *Writer, keys []msgKey) error {
 }
 
 func (t *txRows) flushCounts(w *Writer) error {
-	dk := make([]dailyKey, 0, len(t.daily))
-	for k := range t.daily {
-		dk = append(dk, k)
-	}
-	slices.SortFunc(dk, func(a, b dailyKey) int {
-		for _, c := range [4]int{cmpInt(a.day, b.day), cmpInt(a.sd, b.sd), cmpInt(a.rd, b.rd), cmpInt(a.typ, b.typ)} {
-			if c != 0 {
-				return c
-			}
-		}
-		return int(a.outcome) - int(b.outcome)
-	})
 	b := newRowBatch("INSERT", "daily_counts", []string{"day", "sending_domain_id", "recipient_domain_id", "type_id", "outcome", "n"},
 		"ON CONFLICT DO UPDATE SET n = n + excluded.n")
-	for _, k := range dk {
-		b.always(k.day)
-		b.always(k.sd)
-		b.always(k.rd)
-		b.always(k.typ)
-		b.text(string(outcomeNames[k.outcome]))
-		b.always(t.daily[k])
+	for _, r := range sortedCounts(t.daily, func(a, b dailyKey) int {
+		return cmpKeys(a.day, b.day, a.sd, b.sd, a.rd, b.rd, a.typ, b.typ, int64(a.outcome), int64(b.outcome))
+	}) {
+		b.always(r.k.day)
+		b.always(r.k.sd)
+		b.always(r.k.rd)
+		b.always(r.k.typ)
+		b.text(string(outcomeNames[r.k.outcome]))
+		b.always(r.n)
 		if err := b.end(w); err != nil {
 			return fmt.Errorf("store counts: %w", err)
 		}
@@ -405,26 +395,16 @@ func (t *txRows) flushCounts(w *Writer) error {
 	if err := b.flush(w); err != nil {
 		return err
 	}
-	hk := make([]hourlyKey, 0, len(t.hourly))
-	for k := range t.hourly {
-		hk = append(hk, k)
-	}
-	slices.SortFunc(hk, func(a, b hourlyKey) int {
-		for _, c := range [3]int{cmpInt(a.hour, b.hour), cmpInt(a.sd, b.sd), cmpInt(a.typ, b.typ)} {
-			if c != 0 {
-				return c
-			}
-		}
-		return int(a.outcome) - int(b.outcome)
-	})
 	hb := newRowBatch("INSERT", "hourly_counts", []string{"hour", "sending_domain_id", "type_id", "outcome", "n"},
 		"ON CONFLICT DO UPDATE SET n = n + excluded.n")
-	for _, k := range hk {
-		hb.always(k.hour)
-		hb.always(k.sd)
-		hb.always(k.typ)
-		hb.text(string(outcomeNames[k.outcome]))
-		hb.always(t.hourly[k])
+	for _, r := range sortedCounts(t.hourly, func(a, b hourlyKey) int {
+		return cmpKeys(a.hour, b.hour, a.sd, b.sd, a.typ, b.typ, int64(a.outcome), int64(b.outcome))
+	}) {
+		hb.always(r.k.hour)
+		hb.always(r.k.sd)
+		hb.always(r.k.typ)
+		hb.text(string(outcomeNames[r.k.outcome]))
+		hb.always(r.n)
 		if err := hb.end(w); err != nil {
 			return fmt.Errorf("store counts: %w", err)
 		}
@@ -432,30 +412,48 @@ func (t *txRows) flushCounts(w *Writer) error {
 	if err := hb.flush(w); err != nil {
 		return err
 	}
-	sk := make([]splitKey, 0, len(t.split))
-	for k := range t.split {
-		sk = append(sk, k)
-	}
-	slices.SortFunc(sk, func(a, b splitKey) int {
-		for _, c := range [4]int{cmpInt(a.day, b.day), cmpInt(a.sd, b.sd), cmpInt(a.text, b.text), cmpInt(a.typ, b.typ)} {
-			if c != 0 {
-				return c
-			}
-		}
-		return int(a.outcome) - int(b.outcome)
-	})
 	sb := newRowBatch("INSERT", "split_counts", []string{"day", "sending_domain_id", "text_id", "type_id", "outcome", "n"},
 		"ON CONFLICT DO UPDATE SET n = n + excluded.n")
-	for _, k := range sk {
-		sb.always(k.day)
-		sb.always(k.sd)
-		sb.always(k.text)
-		sb.always(k.typ)
-		sb.text(string(outcomeNames[k.outcome]))
-		sb.always(t.split[k])
+	for _, r := range sortedCounts(t.split, func(a, b splitKey) int {
+		return cmpKeys(a.day, b.day, a.sd, b.sd, a.text, b.text, a.typ, b.typ, int64(a.outcome), int64(b.outcome))
+	}) {
+		sb.always(r.k.day)
+		sb.always(r.k.sd)
+		sb.always(r.k.text)
+		sb.always(r.k.typ)
+		sb.text(string(outcomeNames[r.k.outcome]))
+		sb.always(r.n)
 		if err := sb.end(w); err != nil {
 			return fmt.Errorf("store counts: %w", err)
 		}
 	}
 	return sb.flush(w)
+}
+
+// counted is a count with its key.
+type counted[K comparable] struct {
+	k K
+	n int64
+}
+
+// sortedCounts returns a transaction's counts in key order, the order their
+// upserts touch the table's pages in.
+func sortedCounts[K comparable](m map[K]int64, cmp func(a, b K) int) []counted[K] {
+	rows := make([]counted[K], 0, len(m))
+	for k, n := range m {
+		rows = append(rows, counted[K]{k, n})
+	}
+	slices.SortFunc(rows, func(a, b counted[K]) int { return cmp(a.k, b.k) })
+	return rows
+}
+
+// cmpKeys compares two keys given as pairs of their fields, first field
+// first, up to the first that differs.
+func cmpKeys(pairs ...int64) int {
+	for i := 0; i < len(pairs); i += 2 {
+		if c := cmpInt(pairs[i], pairs[i+1]); c != 0 {
+			return c
+		}
+	}
+	return 0
 }
