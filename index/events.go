@@ -377,57 +377,58 @@ func flushMessages(w *Writer, keys []msgKey) error {
 }
 
 func (t *txRows) flushCounts(w *Writer) error {
-	b := newRowBatch("INSERT", "daily_counts", []string{"day", "sending_domain_id", "recipient_domain_id", "type_id", "outcome", "n"},
-		"ON CONFLICT DO UPDATE SET n = n + excluded.n")
-	for _, r := range sortedCounts(t.daily, func(a, b dailyKey) int {
-		return cmpKeys(a.day, b.day, a.sd, b.sd, a.rd, b.rd, a.typ, b.typ, int64(a.outcome), int64(b.outcome))
-	}) {
-		b.always(r.k.day)
-		b.always(r.k.sd)
-		b.always(r.k.rd)
-		b.always(r.k.typ)
-		b.text(string(outcomeNames[r.k.outcome]))
+	err := upsertCounts(w, "daily_counts", []string{"day", "sending_domain_id", "recipient_domain_id", "type_id", "outcome"}, t.daily,
+		func(a, b dailyKey) int {
+			return cmpKeys(a.day, b.day, a.sd, b.sd, a.rd, b.rd, a.typ, b.typ, int64(a.outcome), int64(b.outcome))
+		},
+		func(b *rowBatch, k dailyKey) {
+			b.always(k.day)
+			b.always(k.sd)
+			b.always(k.rd)
+			b.always(k.typ)
+			b.text(string(outcomeNames[k.outcome]))
+		})
+	if err == nil {
+		err = upsertCounts(w, "hourly_counts", []string{"hour", "sending_domain_id", "type_id", "outcome"}, t.hourly,
+			func(a, b hourlyKey) int {
+				return cmpKeys(a.hour, b.hour, a.sd, b.sd, a.typ, b.typ, int64(a.outcome), int64(b.outcome))
+			},
+			func(b *rowBatch, k hourlyKey) {
+				b.always(k.hour)
+				b.always(k.sd)
+				b.always(k.typ)
+				b.text(string(outcomeNames[k.outcome]))
+			})
+	}
+	if err == nil {
+		err = upsertCounts(w, "split_counts", []string{"day", "sending_domain_id", "text_id", "type_id", "outcome"}, t.split,
+			func(a, b splitKey) int {
+				return cmpKeys(a.day, b.day, a.sd, b.sd, a.text, b.text, a.typ, b.typ, int64(a.outcome), int64(b.outcome))
+			},
+			func(b *rowBatch, k splitKey) {
+				b.always(k.day)
+				b.always(k.sd)
+				b.always(k.text)
+				b.always(k.typ)
+				b.text(string(outcomeNames[k.outcome]))
+			})
+	}
+	return err
+}
+
+// upsertCounts adds a transaction's counts to a counts table, whose key
+// columns bind binds, in key order (cmp): the order their upserts touch the
+// table's pages in.
+func upsertCounts[K comparable](w *Writer, table string, keyColumns []string, m map[K]int64, cmp func(a, b K) int, bind func(b *rowBatch, k K)) error {
+	b := newRowBatch("INSERT", table, append(keyColumns, "n"), "ON CONFLICT DO UPDATE SET n = n + excluded.n")
+	for _, r := range sortedCounts(m, cmp) {
+		bind(&b, r.k)
 		b.always(r.n)
 		if err := b.end(w); err != nil {
 			return fmt.Errorf("store counts: %w", err)
 		}
 	}
-	if err := b.flush(w); err != nil {
-		return err
-	}
-	hb := newRowBatch("INSERT", "hourly_counts", []string{"hour", "sending_domain_id", "type_id", "outcome", "n"},
-		"ON CONFLICT DO UPDATE SET n = n + excluded.n")
-	for _, r := range sortedCounts(t.hourly, func(a, b hourlyKey) int {
-		return cmpKeys(a.hour, b.hour, a.sd, b.sd, a.typ, b.typ, int64(a.outcome), int64(b.outcome))
-	}) {
-		hb.always(r.k.hour)
-		hb.always(r.k.sd)
-		hb.always(r.k.typ)
-		hb.text(string(outcomeNames[r.k.outcome]))
-		hb.always(r.n)
-		if err := hb.end(w); err != nil {
-			return fmt.Errorf("store counts: %w", err)
-		}
-	}
-	if err := hb.flush(w); err != nil {
-		return err
-	}
-	sb := newRowBatch("INSERT", "split_counts", []string{"day", "sending_domain_id", "text_id", "type_id", "outcome", "n"},
-		"ON CONFLICT DO UPDATE SET n = n + excluded.n")
-	for _, r := range sortedCounts(t.split, func(a, b splitKey) int {
-		return cmpKeys(a.day, b.day, a.sd, b.sd, a.text, b.text, a.typ, b.typ, int64(a.outcome), int64(b.outcome))
-	}) {
-		sb.always(r.k.day)
-		sb.always(r.k.sd)
-		sb.always(r.k.text)
-		sb.always(r.k.typ)
-		sb.text(string(outcomeNames[r.k.outcome]))
-		sb.always(r.n)
-		if err := sb.end(w); err != nil {
-			return fmt.Errorf("store counts: %w", err)
-		}
-	}
-	return sb.flush(w)
+	return b.flush(w)
 }
 
 // counted is a count with its key.
@@ -436,8 +437,7 @@ type counted[K comparable] struct {
 	n int64
 }
 
-// sortedCounts returns a transaction's counts in key order, the order their
-// upserts touch the table's pages in.
+// sortedCounts returns a transaction's counts in key order.
 func sortedCounts[K comparable](m map[K]int64, cmp func(a, b K) int) []counted[K] {
 	rows := make([]counted[K], 0, len(m))
 	for k, n := range m {
