@@ -46,6 +46,19 @@ type hourlyKey struct {
 	outcome       outcome
 }
 
+// A counts key's columns: its integers, first column first, and its
+// outcome. The upserts bind them and sort by them (upsertCounts).
+func (k dailyKey) cols() ([4]int64, outcome)  { return [4]int64{k.day, k.sd, k.rd, k.typ}, k.outcome }
+func (k splitKey) cols() ([4]int64, outcome)  { return [4]int64{k.day, k.sd, k.text, k.typ}, k.outcome }
+func (k hourlyKey) cols() ([4]int64, outcome) { return [4]int64{k.hour, k.sd, k.typ}, k.outcome }
+
+// countKey is a key of a counts table: of the integers cols returns, the
+// table has as many columns as its key columns but the outcome.
+type countKey interface {
+	comparable
+	cols() ([4]int64, outcome)
+}
+
 // txRows holds the rows collected for the open transaction.
 type txRows struct {
 	minTS, maxTS int64 // of the events, 0 when none
@@ -377,83 +390,49 @@ func flushMessages(w *Writer, keys []msgKey) error {
 }
 
 func (t *txRows) flushCounts(w *Writer) error {
-	err := upsertCounts(w, "daily_counts", []string{"day", "sending_domain_id", "recipient_domain_id", "type_id", "outcome"}, t.daily,
-		func(a, b dailyKey) int {
-			return cmpKeys(a.day, b.day, a.sd, b.sd, a.rd, b.rd, a.typ, b.typ, int64(a.outcome), int64(b.outcome))
-		},
-		func(b *rowBatch, k dailyKey) {
-			b.always(k.day)
-			b.always(k.sd)
-			b.always(k.rd)
-			b.always(k.typ)
-			b.text(string(outcomeNames[k.outcome]))
-		})
+	err := upsertCounts(w, "daily_counts", []string{"day", "sending_domain_id", "recipient_domain_id", "type_id", "outcome"}, t.daily)
 	if err == nil {
-		err = upsertCounts(w, "hourly_counts", []string{"hour", "sending_domain_id", "type_id", "outcome"}, t.hourly,
-			func(a, b hourlyKey) int {
-				return cmpKeys(a.hour, b.hour, a.sd, b.sd, a.typ, b.typ, int64(a.outcome), int64(b.outcome))
-			},
-			func(b *rowBatch, k hourlyKey) {
-				b.always(k.hour)
-				b.always(k.sd)
-				b.always(k.typ)
-				b.text(string(outcomeNames[k.outcome]))
-			})
+		err = upsertCounts(w, "hourly_counts", []string{"hour", "sending_domain_id", "type_id", "outcome"}, t.hourly)
 	}
 	if err == nil {
-		err = upsertCounts(w, "split_counts", []string{"day", "sending_domain_id", "text_id", "type_id", "outcome"}, t.split,
-			func(a, b splitKey) int {
-				return cmpKeys(a.day, b.day, a.sd, b.sd, a.text, b.text, a.typ, b.typ, int64(a.outcome), int64(b.outcome))
-			},
-			func(b *rowBatch, k splitKey) {
-				b.always(k.day)
-				b.always(k.sd)
-				b.always(k.text)
-				b.always(k.typ)
-				b.text(string(outcomeNames[k.outcome]))
-			})
+		err = upsertCounts(w, "split_counts", []string{"day", "sending_domain_id", "text_id", "type_id", "outcome"}, t.split)
 	}
 	return err
 }
 
 // upsertCounts adds a transaction's counts to a counts table, whose key
-// columns bind binds, in key order (cmp): the order their upserts touch the
-// table's pages in.
-func upsertCounts[K comparable](w *Writer, table string, keyColumns []string, m map[K]int64, cmp func(a, b K) int, bind func(b *rowBatch, k K)) error {
+// columns are the key's cols, in key order: the order their upserts touch
+// the table's pages in.
+func upsertCounts[K countKey](w *Writer, table string, keyColumns []string, m map[K]int64) error {
+	type counted struct {
+		ints    [4]int64
+		outcome outcome
+		n       int64
+	}
+	rows := make([]counted, 0, len(m))
+	for k, n := range m {
+		ints, o := k.cols()
+		rows = append(rows, counted{ints, o, n})
+	}
+	ints := len(keyColumns) - 1
+	slices.SortFunc(rows, func(a, b counted) int {
+		for i := range ints {
+			if c := cmpInt(a.ints[i], b.ints[i]); c != 0 {
+				return c
+			}
+		}
+		return cmpInt(int64(a.outcome), int64(b.outcome))
+	})
 	b := newRowBatch("INSERT", table, append(keyColumns, "n"), "ON CONFLICT DO UPDATE SET n = n + excluded.n")
-	for _, r := range sortedCounts(m, cmp) {
-		bind(&b, r.k)
+	for _, r := range rows {
+		for _, v := range r.ints[:ints] {
+			b.always(v)
+		}
+		b.text(string(outcomeNames[r.outcome]))
 		b.always(r.n)
 		if err := b.end(w); err != nil {
 			return fmt.Errorf("store counts: %w", err)
 		}
 	}
 	return b.flush(w)
-}
-
-// counted is a count with its key.
-type counted[K comparable] struct {
-	k K
-	n int64
-}
-
-// sortedCounts returns a transaction's counts in key order.
-func sortedCounts[K comparable](m map[K]int64, cmp func(a, b K) int) []counted[K] {
-	rows := make([]counted[K], 0, len(m))
-	for k, n := range m {
-		rows = append(rows, counted[K]{k, n})
-	}
-	slices.SortFunc(rows, func(a, b counted[K]) int { return cmp(a.k, b.k) })
-	return rows
-}
-
-// cmpKeys compares two keys given as pairs of their fields, first field
-// first, up to the first that differs.
-func cmpKeys(pairs ...int64) int {
-	for i := 0; i < len(pairs); i += 2 {
-		if c := cmpInt(pairs[i], pairs[i+1]); c != 0 {
-			return c
-		}
-	}
-	return 0
 }
