@@ -362,8 +362,10 @@ func (w *Writer) recipientIDByKey(addr string, k, dk recipKey) (int64, error) {
 	}
 	d.nextRecip[did] = id + 1
 	d.recips.add(k, id)
-	d.known.add(k.h)
-	d.recent.add(k.h)
+	if d.knownReady { // past recipientFilterLimit the filters are not used
+		d.known.add(k.h)
+		d.recent.add(k.h)
+	}
 	d.newRecips = append(d.newRecips, newRecipient{id: id, hash: k.h, address: strings.Clone(addr)})
 	return id, nil
 }

@@ -52,8 +52,9 @@ func (k dailyKey) cols() ([4]int64, outcome)  { return [4]int64{k.day, k.sd, k.r
 func (k splitKey) cols() ([4]int64, outcome)  { return [4]int64{k.day, k.sd, k.text, k.typ}, k.outcome }
 func (k hourlyKey) cols() ([4]int64, outcome) { return [4]int64{k.hour, k.sd, k.typ}, k.outcome }
 
-// countKey is a key of a counts table: of the integers cols returns, the
-// table has as many columns as its key columns but the outcome.
+// countKey is a key of a counts table, whose key columns are the first of
+// the integers cols returns (as many as the columns before the outcome),
+// then the outcome.
 type countKey interface {
 	comparable
 	cols() ([4]int64, outcome)

@@ -189,7 +189,9 @@ func (w *Writer) findText(kind uint8, text string, k recipKey) (int64, error) {
 	id := d.next
 	d.next++
 	d.ids.add(k, id)
-	d.known.add(k.h)
+	if d.knownReady { // past recipientFilterLimit the filter is not used
+		d.known.add(k.h)
+	}
 	d.added = append(d.added, newText{id: id, hash: k.h, kind: kind, text: strings.Clone(text)})
 	return id, nil
 }

@@ -710,6 +710,45 @@ func TestRecentFilterHoldsTheRecentAddresses(t *testing.T) {
 	}
 }
 
+// A writer of an index past recipientFilterLimit does not read the filters
+// (knownReady false), so it does not fill them with what it adds either,
+// and it still finds every address and text again.
+func TestFiltersStayEmptyWhenNotRead(t *testing.T) {
+	ctx := context.Background()
+	db, _ := mustOpen(t)
+	w := mustWriter(t, db)
+	if err := w.begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d, td := &w.dict, &w.texts
+	d.knownReady, td.knownReady = false, false
+	d.known.reset()
+	d.recent.reset()
+	td.known.reset()
+	events := func(typ string) []maildiag.Event {
+		var evs []maildiag.Event
+		for i := range 5 {
+			e := ev(typ, typ+itoa(i), fmt.Sprintf("f%d@acme.com", i), at(time.Duration(i)*time.Second))
+			e.Subject = "Your order #" + itoa(i)
+			evs = append(evs, e)
+		}
+		return evs
+	}
+	add(t, w, events(maildiag.Accepted)...)
+	if len(d.known.layers)+len(d.recent.layers)+len(td.known.layers) != 0 {
+		t.Errorf("filters not read were filled: %d, %d and %d layers", len(d.known.layers), len(d.recent.layers), len(td.known.layers))
+	}
+	d.recips.clear()
+	td.ids.clear()
+	add(t, w, events(maildiag.Delivered)...)
+	if n := count(t, db, "SELECT COUNT(*) FROM recipients"); n != 5 {
+		t.Errorf("%d addresses stored, want 5", n)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM texts WHERE kind = 1"); n != 5 {
+		t.Errorf("%d subjects stored, want 5", n)
+	}
+}
+
 // A writer that looks a key up takes the row whose hash2 matches too, and
 // checks a row without one (stored before hash2 was) against its address
 // or text: a row that shares only the first hash is another string's.
